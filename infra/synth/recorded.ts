@@ -1,0 +1,29 @@
+/**
+ * What the offline synth records for each resource, and what the policy runner reads. Shared by infra/synth
+ * (producer) and policies (consumer) so both agree on one shape.
+ */
+export interface RecordedResource {
+  urn: string;
+  /** Pulumi type token, e.g. `gcp:storage/bucket:Bucket` or `lifeboat:gcp:BackupVault`. */
+  type: string;
+  name: string;
+  /** URN of the parent resource, if any. */
+  parent?: string;
+  /** Raw inputs as the program set them (secrets stay wrapped/marked as the mocks saw them). */
+  inputs: Record<string, unknown>;
+  /** URNs this resource depends on. */
+  dependencies: string[];
+  /** true for provider resources, false for component resources. */
+  custom: boolean;
+  /** Names of inputs the program marked secret. */
+  secretInputs?: string[];
+  protect?: boolean;
+}
+
+export interface PolicyViolation {
+  policyName: string;
+  enforcementLevel: 'advisory' | 'mandatory' | 'remediate' | 'disabled';
+  message: string;
+  /** URN of the offending resource; absent for stack-level violations with no single resource. */
+  urn?: string;
+}

@@ -1,0 +1,67 @@
+/**
+ * Runs one command and ends the run with exactly one structured event (the contract in
+ * runner/contract/events.ts), whatever happens. This is the one place that maps outcomes to exit codes:
+ * 0 success, 1 runtime failure, 2 bad usage or config.
+ */
+import { type EventName } from '../contract/events';
+import { describeError, isLifeboatError } from '../errors';
+import { logEvent } from '../log';
+import type { RunContext } from '../context';
+
+export interface ActionOutcome {
+  /** 0 unless the command finished but found a problem (a row-count mismatch, a failed drill): then 1. */
+  exitCode?: 0 | 1;
+  /** Figures for the final event: source, class, bytes, durationSeconds, backupId, ... */
+  fields?: Record<string, unknown>;
+  message: string;
+}
+
+export interface ActionEvents {
+  succeeded: EventName;
+  failed: EventName;
+}
+
+export async function runAction(
+  ctx: RunContext,
+  events: ActionEvents,
+  baseFields: Record<string, unknown>,
+  fn: () => Promise<ActionOutcome>,
+): Promise<number> {
+  const started = ctx.now().getTime();
+  try {
+    const outcome = await fn();
+    const exitCode = outcome.exitCode ?? 0;
+    const fields = {
+      ...baseFields,
+      durationSeconds: round((ctx.now().getTime() - started) / 1000),
+      ...outcome.fields,
+      exitCode,
+    };
+    if (exitCode === 0) logEvent(ctx.logger, events.succeeded, fields, outcome.message);
+    else logEvent(ctx.logger, events.failed, fields, outcome.message, 'error');
+    return exitCode;
+  } catch (e) {
+    const exitCode = isLifeboatError(e) ? e.exitCode : 1;
+    const message = describeError(e);
+    logEvent(
+      ctx.logger,
+      events.failed,
+      {
+        ...baseFields,
+        durationSeconds: round((ctx.now().getTime() - started) / 1000),
+        errorCode: isLifeboatError(e) ? e.code : 'unexpected',
+        exitCode,
+      },
+      message,
+      'error',
+    );
+    // One clear line for a person, on stderr, besides the structured event.
+    if (ctx.stderr.isTTY || ctx.env.LIFEBOAT_PLAIN_ERRORS !== '0') ctx.stderr.write(`lifeboat: ${message}\n`);
+    if (!isLifeboatError(e) && ctx.env.LIFEBOAT_DEBUG) ctx.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    return exitCode;
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,7 @@
+/** Every subcommand's registration, in the order `--help` lists them. */
+import type { Command } from 'commander';
+import type { RunContext } from '../context';
+
+export type RegisterCommand = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
+
+export const COMMANDS: RegisterCommand[] = [];

@@ -1,0 +1,105 @@
+/**
+ * The manifest: written last, its presence means the backup is complete. It carries what is needed to prove
+ * the backup restores (checksum of the stored bytes, per-table row counts taken in the dump's own snapshot).
+ */
+import { z } from 'zod';
+import { BACKUP_CLASSES, BACKUP_ID_PATTERN, ENGINES } from './layout';
+
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export const BACKUP_KINDS = ['full', 'schema', 'data', 'tables'] as const;
+export type BackupKind = (typeof BACKUP_KINDS)[number];
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const TableRowCountSchema = z.object({
+  schema: z.string(),
+  name: z.string(),
+  /** Exact count(*) in the dump's snapshot; null when the kind carries no data (schema-only). */
+  rows: z.number().int().nonnegative().nullable(),
+});
+export type TableRowCount = z.infer<typeof TableRowCountSchema>;
+
+export const PayloadSchema = z.object({
+  /** Object name inside the backup folder. */
+  object: z.string().min(1),
+  /** Bytes produced by the dump tool before compression. */
+  rawBytes: z.number().int().nonnegative(),
+  /** Bytes stored (after compression and encryption). */
+  storedBytes: z.number().int().nonnegative(),
+  /** sha256 (hex) of exactly the stored bytes. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  compression: z.enum(['zstd', 'none']),
+  /** Encryption scheme, or null when stored in plain text. */
+  encryption: z
+    .object({
+      scheme: z.literal('age'),
+      /** sha256 fingerprints of the recipients (never the keys themselves are needed to identify them). */
+      recipients: z.array(z.string()).min(1),
+    })
+    .nullable(),
+});
+
+export const SourceInfoSchema = z.object({
+  /** Host and database the dump was taken from; never carries credentials. */
+  host: z.string(),
+  port: z.number().int().optional(),
+  database: z.string().optional(),
+  /** 'primary' or 'replica' (when `--prefer-replica` chose a replica). */
+  role: z.enum(['primary', 'replica']).default('primary'),
+  /** Replay lag of the replica at the start of the dump, in seconds. */
+  replicaLagSeconds: z.number().nonnegative().nullable().default(null),
+});
+
+export const ManifestSchema = z.object({
+  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  id: z.string().regex(BACKUP_ID_PATTERN),
+  class: z.enum(BACKUP_CLASSES),
+  engine: z.enum(ENGINES),
+  source: z.string().min(1),
+  kind: z.enum(BACKUP_KINDS),
+  /** Tables selected with `--table`, as `schema.name`; empty for whole-database kinds. */
+  selectedTables: z.array(z.string()).default([]),
+  startedAt: isoTime,
+  finishedAt: isoTime,
+  /** The instant the dump's snapshot was taken: what a restore gets back. RPO is measured from here. */
+  snapshotAt: isoTime,
+  durationSeconds: z.number().nonnegative(),
+  server: z.object({
+    /** e.g. "15.18" or "7.0.15" */
+    version: z.string(),
+    /** PostgreSQL's server_version_num (e.g. 150018); absent for Redis. */
+    versionNum: z.number().int().optional(),
+  }),
+  tools: z.record(z.string(), z.string()),
+  sourceInfo: SourceInfoSchema,
+  payload: PayloadSchema,
+  /** PostgreSQL: exact per-table row counts in the dump's snapshot. */
+  tables: z.array(TableRowCountSchema).default([]),
+  /** Redis: key count per logical database, e.g. {"0": 120, "3": 4}. */
+  redisKeys: z.record(z.string(), z.number().int().nonnegative()).optional(),
+});
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+/** What a writer builds: defaults may be omitted. */
+export type ManifestInput = z.input<typeof ManifestSchema>;
+
+export function serializeManifest(m: ManifestInput): string {
+  return JSON.stringify(ManifestSchema.parse(m), null, 2) + '\n';
+}
+
+/** Parses a stored manifest; `where` names the object in the error. */
+export function parseManifest(text: string, where: string): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`manifest ${where} is not valid JSON: ${(e as Error).message}`);
+  }
+  const r = ManifestSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new Error(`manifest ${where} is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return r.data;
+}

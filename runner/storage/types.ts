@@ -1,0 +1,46 @@
+/**
+ * The storage backends' contract. Keys are relative to the storage root (the URL's bucket + prefix or
+ * folder), use `/` as separator, and follow runner/contract/layout.ts.
+ *
+ * Atomicity: `put` makes the object appear whole or not at all. On local storage it writes under a temporary
+ * name and renames; on GCS and S3 an upload is invisible until it completes, and a failed multipart upload is
+ * aborted. Combined with "manifest last", nothing partial is ever published.
+ */
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  modified: Date;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Aborting stops the upload and removes what was written (where the identity may). */
+  signal?: AbortSignal;
+  /** Called with the bytes written so far (progress display). */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface PutResult {
+  bytes: number;
+}
+
+export interface Storage {
+  /** A display form of the location, without credentials: `file:///var/backups`, `s3://bucket/prefix`. */
+  readonly url: string;
+  /** Streams `body` into `key`. Rejects (and publishes nothing) if `body` errors or the signal aborts. */
+  put(key: string, body: Readable, opts?: PutOptions): Promise<PutResult>;
+  /** Writes a small object whole (manifests, reports). Atomic like `put`. */
+  putBytes(key: string, data: Buffer | string, opts?: { contentType?: string }): Promise<void>;
+  /** A stream of the object's bytes. Rejects with code `object_not_found` when missing. */
+  get(key: string): Promise<Readable>;
+  getBytes(key: string): Promise<Buffer>;
+  /** Every object whose key starts with `prefix`, across all pages, in no particular order. */
+  list(prefix: string): AsyncIterable<StoredObject>;
+  /** Removes an object; missing objects are not an error. Backup identities in the cloud may lack this right. */
+  delete(key: string): Promise<void>;
+}
+
+/** Code used by every backend for a missing object, so callers need not know which backend they talk to. */
+export const OBJECT_NOT_FOUND = 'object_not_found';
