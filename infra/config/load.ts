@@ -1,0 +1,261 @@
+/**
+ * Stack config → one typed, validated object. `parseConfig` is pure (a plain object keyed by the full config key,
+ * `lifeboat:databases`, `gcp:project`, ...) so it is tested on its own; `readStackConfig` is the thin reader of the
+ * Pulumi runtime's config. Errors name the key, what was expected and what was given.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { z } from 'zod';
+import { LifeboatError } from '../../runner/errors';
+import { BACKUP_CLASSES } from '../../runner/contract/layout';
+import {
+  commonKeys,
+  type AlertsConfig,
+  type DatabaseConfig,
+  type Platform,
+  type RecoveryConfig,
+  type RedisConfig,
+  type RetentionDays,
+  type StackRole,
+} from './common';
+import { gcpKeys, type GcpConfig } from './gcp';
+import { awsKeys, type AwsConfig } from './aws';
+import { kubernetesKeys, type KubernetesConfig } from './kubernetes';
+
+export const PROJECT = 'lifeboat';
+
+/** The whole validated config of one stack. Platform sections are present only for their platform. */
+export interface LifeboatConfig {
+  stack: string;
+  platform: Platform;
+  role: StackRole;
+  ephemeral: boolean;
+  environment: string;
+  namePrefix: string;
+  /** Absent only in ephemeral stacks. */
+  drRegion?: string;
+  runnerImage: string;
+  timeZone: string;
+  storageRoot: string;
+  databases: DatabaseConfig[];
+  redis: RedisConfig[];
+  retentionDays: RetentionDays;
+  drillReportRetentionDays: number;
+  minimumRetentionDays: number;
+  /** Effective: never true in an ephemeral stack. */
+  retentionLocked: boolean;
+  /** Effective: config value, else on unless ephemeral. */
+  deletionProtection: boolean;
+  ageRecipients: string[];
+  alerts: AlertsConfig;
+  recovery?: RecoveryConfig;
+  labels: Record<string, string>;
+  gcp?: GcpConfig;
+  aws?: AwsConfig;
+  kubernetes?: KubernetesConfig;
+}
+
+/** Bad stack config: the synth exits 2 on it, `pulumi up` stops before creating anything. */
+export class ConfigError extends LifeboatError {
+  readonly problems: string[];
+  constructor(stack: string, problems: string[]) {
+    super('config_invalid', `invalid config for stack "${stack}":\n  ${problems.join('\n  ')}`, {
+      exitCode: 2,
+      hint: 'Fix the values in Pulumi.<stack>.yaml; Pulumi.yaml describes every key',
+    });
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const rawSchema = z.object({
+  ...Object.fromEntries(Object.entries(commonKeys).map(([k, v]) => [`${PROJECT}:${k}`, v])),
+  ...gcpKeys,
+  ...awsKeys,
+  ...kubernetesKeys,
+}) as unknown as z.ZodObject<Record<string, z.ZodType>>;
+
+const KNOWN_PROJECT_KEYS = new Set(Object.keys(rawSchema.shape).filter((k) => k.startsWith(`${PROJECT}:`)));
+
+/** `['lifeboat:databases', 0, 'name']` → `lifeboat:databases[0].name`. */
+export function keyPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v: unknown = raw;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function describeGiven(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const text = JSON.stringify(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const key = keyPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return `${key || 'config'}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  }
+  let expected = issue.message.replace(/^Invalid input: /, '');
+  if (issue.code === 'invalid_type') expected = issue.message.startsWith('expected') ? issue.message : `expected ${issue.expected}`;
+  if (issue.code === 'invalid_value') expected = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'too_small' || issue.code === 'too_big') expected = issue.message.replace(/^Too (small|big): /, 'expected ');
+  return `${key}: ${expected}, got ${describeGiven(valueAt(raw, issue.path))}`;
+}
+
+/** Pure: validates a plain object of config keys (values already decoded from JSON) into the typed config. */
+export function parseConfig(raw: Record<string, unknown>, stack: string): LifeboatConfig {
+  const problems: string[] = [];
+  for (const key of Object.keys(raw)) {
+    if (key.startsWith(`${PROJECT}:`) && !KNOWN_PROJECT_KEYS.has(key)) {
+      problems.push(`${key}: unknown key (known: ${[...KNOWN_PROJECT_KEYS].sort().join(', ')})`);
+    }
+  }
+  const parsed = rawSchema.safeParse(raw);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => describeIssue(i, raw)));
+  if (problems.length || !parsed.success) throw new ConfigError(stack, problems);
+  const v = parsed.data as Record<string, unknown>;
+  const get = <T>(key: string) => v[`${PROJECT}:${key}`] as T;
+
+  const platform = get<Platform>('platform');
+  const ephemeral = get<boolean>('ephemeral');
+  const environment = get<string | undefined>('environment') ?? stack.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  const namePrefix = get<string | undefined>('namePrefix') ?? `lifeboat-${environment}`.slice(0, 21).replace(/-$/, '');
+  const retentionDays = get<RetentionDays>('retentionDays');
+  const shortestClass = Math.min(...BACKUP_CLASSES.map((c) => retentionDays[c]));
+  const minimumRetentionDays = get<number | undefined>('minimumRetentionDays') ?? shortestClass;
+  const rawDatabases = get<Array<z.output<typeof commonKeys.databases>[number]>>('databases');
+  const databases: DatabaseConfig[] = rawDatabases.map((d) => ({
+    ...d,
+    database: d.database ?? d.name,
+    secrets: {
+      databaseUrl: d.secrets.databaseUrl ?? `${namePrefix}-${d.name}-database-url`,
+      scratchUrl: d.secrets.scratchUrl ?? `${namePrefix}-${d.name}-scratch-url`,
+      ...(d.secrets.application ? { application: d.secrets.application } : {}),
+    },
+  }));
+  const redis: RedisConfig[] = get<Array<z.output<typeof commonKeys.redis>[number]>>('redis').map((r) => ({
+    ...r,
+    urlSecret: r.urlSecret ?? `${namePrefix}-${r.name}-redis-url`,
+  }));
+
+  const cfg: LifeboatConfig = {
+    stack,
+    platform,
+    role: get<StackRole>('role'),
+    ephemeral,
+    environment,
+    namePrefix,
+    drRegion: get<string | undefined>('drRegion'),
+    runnerImage: get<string>('runnerImage'),
+    timeZone: get<string>('timeZone'),
+    storageRoot: get<string>('storageRoot'),
+    databases,
+    redis,
+    retentionDays,
+    drillReportRetentionDays: get<number>('drillReportRetentionDays'),
+    minimumRetentionDays,
+    retentionLocked: get<boolean>('retentionLocked') && !ephemeral,
+    deletionProtection: get<boolean | undefined>('deletionProtection') ?? !ephemeral,
+    ageRecipients: get<string[]>('ageRecipients'),
+    alerts: get<AlertsConfig>('alerts'),
+    recovery: get<RecoveryConfig | undefined>('recovery'),
+    labels: get<Record<string, string>>('labels'),
+  };
+
+  const region = platform === 'gcp' ? (v['gcp:region'] as string | undefined) : platform === 'aws' ? (v['aws:region'] as string | undefined) : undefined;
+  if (platform === 'gcp') {
+    const project = v['gcp:project'] as string | undefined;
+    const section = v['lifeboat:gcp'] as Omit<GcpConfig, 'project' | 'region'> | undefined;
+    if (!project) problems.push('gcp:project: expected the GCP project id (platform is gcp), got nothing');
+    if (!region) problems.push('gcp:region: expected the GCP region, e.g. "europe-west1" (platform is gcp), got nothing');
+    if (!section) problems.push('lifeboat:gcp: expected the GCP section with at least bucketLocation (platform is gcp), got nothing');
+    if (project && region && section) cfg.gcp = { ...section, project, region };
+    databases.forEach((d, i) => {
+      if (!d.instance) problems.push(`lifeboat:databases[${i}].instance: expected { mode: create|adopt, name } (a Cloud SQL instance), got nothing`);
+    });
+  }
+  if (platform === 'aws') {
+    if (!region) problems.push('aws:region: expected the AWS region, e.g. "eu-west-1" (platform is aws), got nothing');
+    else cfg.aws = { ...((v['lifeboat:aws'] as object | undefined) ?? {}), region };
+  }
+  if (platform === 'kubernetes') cfg.kubernetes = (v['lifeboat:kubernetes'] as KubernetesConfig | undefined) ?? {};
+
+  if (get<boolean>('retentionLocked') && ephemeral) {
+    problems.push('lifeboat:retentionLocked: expected false in an ephemeral stack (a locked bucket cannot be destroyed), got true');
+  }
+  checkCrossField(cfg, region, problems);
+  if (problems.length) throw new ConfigError(stack, problems);
+  return cfg;
+}
+
+/** Rules that span several keys. */
+function checkCrossField(cfg: LifeboatConfig, region: string | undefined, problems: string[]): void {
+  if (!cfg.ephemeral && !cfg.drRegion) {
+    problems.push('lifeboat:drRegion: expected a region for the DR copy (required unless ephemeral), got nothing');
+  }
+  if (cfg.drRegion && region && cfg.drRegion === region) {
+    problems.push(`lifeboat:drRegion: expected a region other than the primary region ${JSON.stringify(region)}, got ${JSON.stringify(cfg.drRegion)}`);
+  }
+  const seen = new Map<string, string>();
+  const sources = [
+    ...cfg.databases.map((d, i) => [d.name, `lifeboat:databases[${i}].name`] as const),
+    ...cfg.redis.map((r, i) => [r.name, `lifeboat:redis[${i}].name`] as const),
+  ];
+  for (const [name, key] of sources) {
+    const first = seen.get(name);
+    if (first) problems.push(`${key}: expected a name not used by another source (${first}), got ${JSON.stringify(name)}`);
+    else seen.set(name, key);
+  }
+  const a = cfg.alerts;
+  const channels = a.emails.length + a.pagerduty.length + a.slack.length + a.existingChannels.length;
+  if (!cfg.ephemeral && cfg.role === 'primary' && channels === 0) {
+    problems.push('lifeboat:alerts: expected at least one alert channel (emails, pagerduty, slack or existingChannels) in a non-ephemeral stack, got none');
+  }
+  const shortest = Math.min(...BACKUP_CLASSES.map((c) => cfg.retentionDays[c]));
+  if (cfg.minimumRetentionDays > shortest) {
+    problems.push(`lifeboat:minimumRetentionDays: expected at most the shortest class retention (${shortest} days), got ${cfg.minimumRetentionDays}`);
+  }
+  if (cfg.role === 'dr') {
+    if (!cfg.recovery) problems.push('lifeboat:recovery: expected { backupBucket } for a stack with role "dr", got nothing');
+    else {
+      const names = new Set(cfg.databases.map((d) => d.name));
+      cfg.recovery.databases?.forEach((n, i) => {
+        if (!names.has(n)) problems.push(`lifeboat:recovery.databases[${i}]: expected one of the databases' names (${[...names].join(', ') || 'none'}), got ${JSON.stringify(n)}`);
+      });
+    }
+  }
+}
+
+/** Decodes the runtime's config strings: structured values arrive as JSON, scalars as plain text. */
+export function decodeConfigValues(all: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(all)) {
+    const t = text.trim();
+    if (t.startsWith('{') || t.startsWith('[') || t === 'true' || t === 'false' || /^-?\d+(\.\d+)?$/.test(t)) {
+      try {
+        out[key] = JSON.parse(t);
+        continue;
+      } catch {
+        // Not JSON after all: keep the text, the schema says what it expected.
+      }
+    }
+    out[key] = text;
+  }
+  return out;
+}
+
+/** The thin reader: the running program's stack config, validated. */
+export function readStackConfig(): LifeboatConfig {
+  return parseConfig(decodeConfigValues(pulumi.runtime.allConfig()), pulumi.getStack());
+}

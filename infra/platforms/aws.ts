@@ -1,0 +1,9 @@
+/** Platform adapter for aws: not built yet (issue 6 replaces this file). */
+import { ConfigError, type LifeboatConfig } from '../config/load';
+import type { StackOutputs } from './types';
+
+export function build(cfg: LifeboatConfig): StackOutputs {
+  throw new ConfigError(cfg.stack, [
+    'lifeboat:platform: expected a supported platform ("gcp"); "aws" is not yet supported, got "aws"',
+  ]);
+}
