@@ -1,0 +1,83 @@
+/** `lifeboat prune`: flags → runner/commands/prune.ts. */
+import type { Command } from 'commander';
+import { EVENTS } from '../contract/events';
+import { ENGINES, SOURCE_NAME_PATTERN, type Engine } from '../contract/layout';
+import type { RunContext } from '../context';
+import { usageError } from '../errors';
+import { openStorage } from '../storage/open';
+import { prune } from '../commands/prune';
+import { DEFAULT_POLICY, type RetentionPolicy } from '../retention/plan';
+import { runAction } from './action';
+
+/** A whole number >= 0 for `flag`, or a usage error naming the flag and what was given. */
+export function parseCount(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw usageError('bad_flag', `${flag} expected a whole number >= 0, got "${value}"`);
+  return Number(value);
+}
+
+/** Optional `--engine` / `--source` filters shared by prune and status. */
+export function parseFilter(o: { engine?: string; source?: string }): { engine?: Engine; source?: string } {
+  if (o.engine !== undefined && !(ENGINES as readonly string[]).includes(o.engine)) {
+    throw usageError('bad_flag', `--engine expected one of ${ENGINES.join(', ')}, got "${o.engine}"`);
+  }
+  if (o.source !== undefined && !SOURCE_NAME_PATTERN.test(o.source)) {
+    throw usageError('bad_flag', `--source expected a name matching ${String(SOURCE_NAME_PATTERN)}, got "${o.source}"`);
+  }
+  return { engine: o.engine as Engine | undefined, source: o.source };
+}
+
+interface PruneFlags {
+  storage?: string;
+  keepDaily: string;
+  keepWeekly: string;
+  keepMonthly: string;
+  keepYearly: string;
+  keepManualDays: string;
+  engine?: string;
+  source?: string;
+  yes?: boolean;
+  json?: boolean;
+}
+
+export function registerPrune(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
+  program
+    .command('prune')
+    .description('delete backups beyond the retention rule (for storage without lifecycle rules); dry run unless --yes')
+    .option('--storage <url>', 'folder, file://, gs:// or s3:// URL (env LIFEBOAT_STORAGE)')
+    .option('--keep-daily <n>', 'daily backups to keep per source', String(DEFAULT_POLICY.keepDaily))
+    .option('--keep-weekly <n>', 'weekly backups to keep per source', String(DEFAULT_POLICY.keepWeekly))
+    .option('--keep-monthly <n>', 'monthly backups to keep per source', String(DEFAULT_POLICY.keepMonthly))
+    .option('--keep-yearly <n>', 'yearly backups to keep per source', String(DEFAULT_POLICY.keepYearly))
+    .option('--keep-manual-days <days>', 'keep manual backups this many days', String(DEFAULT_POLICY.keepManualDays))
+    .option('--engine <engine>', 'only backups of this engine (postgres or redis)')
+    .option('--source <name>', 'only backups of this source')
+    .option('--yes', 'delete for real (default: print the plan only)')
+    .option('--json', 'print the plan as JSON')
+    .action(async (flags: PruneFlags) => {
+      const code = await runAction(ctx, { succeeded: EVENTS.pruneSucceeded, failed: EVENTS.pruneFailed }, { source: flags.source }, async () => {
+        const policy: RetentionPolicy = {
+          keepDaily: parseCount('--keep-daily', flags.keepDaily),
+          keepWeekly: parseCount('--keep-weekly', flags.keepWeekly),
+          keepMonthly: parseCount('--keep-monthly', flags.keepMonthly),
+          keepYearly: parseCount('--keep-yearly', flags.keepYearly),
+          keepManualDays: parseCount('--keep-manual-days', flags.keepManualDays),
+        };
+        const filter = parseFilter(flags);
+        const storage = await openStorage(flags.storage ?? ctx.env.LIFEBOAT_STORAGE, { env: ctx.env });
+        const r = await prune(ctx, { storage, policy, yes: Boolean(flags.yes), filter, json: flags.json });
+        return {
+          message: r.dryRun
+            ? `prune dry run: ${r.delete} would be deleted, ${r.keep} kept`
+            : `pruned ${r.applied?.deletedBackups ?? 0} backups and ${r.applied?.deletedPartials ?? 0} partial files`,
+          fields: {
+            dryRun: r.dryRun,
+            kept: r.keep,
+            deleted: r.applied ? r.applied.deletedBackups + r.applied.deletedPartials : 0,
+            wouldDelete: r.delete,
+            bytes: r.applied?.freedBytes ?? 0,
+          },
+        };
+      });
+      setExit(code);
+    });
+}

@@ -1,0 +1,95 @@
+/**
+ * Carrying out a prune plan, and building the plan's input from a storage. Kept apart from the pure planning
+ * (runner/retention/plan.ts) so the rule can be tested without storage and the deleting stays small.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { MANIFEST_NAME } from '../contract/layout';
+import { scanBackups, type CatalogFilter } from '../catalog/catalog';
+import { LocalStorage } from '../storage/local';
+import type { Storage } from '../storage/types';
+import type { CompleteItem, IncompleteItem, PartialItem, PruneDecision, PruneItem } from './plan';
+
+/** Everything prune decides about: complete and incomplete backups, and (local storage) partial files. */
+export async function collectPruneItems(storage: Storage, filter: CatalogFilter = {}): Promise<PruneItem[]> {
+  const scan = await scanBackups(storage, filter);
+  const items: PruneItem[] = [];
+  for (const b of scan.complete) {
+    items.push({ kind: 'complete', cls: b.cls, engine: b.engine, source: b.source, id: b.id, at: new Date(b.manifest.snapshotAt) } satisfies CompleteItem);
+  }
+  for (const b of scan.incomplete) {
+    items.push({ kind: 'incomplete', cls: b.cls, engine: b.engine, source: b.source, id: b.id, lastModified: b.lastModified, why: b.reason } satisfies IncompleteItem);
+  }
+  // Partial files carry no engine or source, so they are only collected when prune looks at the whole store.
+  if (storage instanceof LocalStorage && !filter.engine && !filter.source) {
+    for await (const p of storage.partials()) items.push({ kind: 'partial', file: p.file, lastModified: p.modified } satisfies PartialItem);
+  }
+  return items;
+}
+
+export interface ApplyResult {
+  deletedBackups: number;
+  deletedPartials: number;
+  deletedObjects: number;
+  freedBytes: number;
+  /** Incomplete backups that got their manifest between planning and deleting: left alone. */
+  skipped: string[];
+}
+
+export function backupFolder(item: CompleteItem | IncompleteItem): string {
+  return `${item.cls}/${item.engine}/${item.source}/${item.id}/`;
+}
+
+/**
+ * Deletes what the plan says to delete. A complete backup loses its manifest first, so an interrupted prune
+ * leaves an incomplete backup (which the next prune removes), never a manifest pointing at a missing payload.
+ */
+export async function applyPrune(
+  storage: Storage,
+  decisions: readonly PruneDecision[],
+  opts: { signal?: AbortSignal } = {},
+): Promise<ApplyResult> {
+  const result: ApplyResult = { deletedBackups: 0, deletedPartials: 0, deletedObjects: 0, freedBytes: 0, skipped: [] };
+  for (const d of decisions) {
+    if (d.action !== 'delete') continue;
+    opts.signal?.throwIfAborted();
+    const item = d.item;
+    if (item.kind === 'partial') {
+      const st = await fs.stat(item.file).catch(() => null);
+      await fs.rm(item.file, { force: true });
+      if (storage instanceof LocalStorage) await removeEmptyFolders(path.dirname(item.file), storage.root);
+      result.deletedPartials++;
+      result.freedBytes += st?.size ?? 0;
+      continue;
+    }
+    const folder = backupFolder(item);
+    const objects = [];
+    for await (const o of storage.list(folder)) objects.push(o);
+    const manifest = objects.find((o) => o.key === folder + MANIFEST_NAME);
+    if (item.kind === 'incomplete' && manifest && manifest.modified > item.lastModified) {
+      result.skipped.push(folder);
+      continue;
+    }
+    if (manifest) await storage.delete(manifest.key);
+    for (const o of objects) {
+      if (o !== manifest) await storage.delete(o.key);
+    }
+    result.deletedBackups++;
+    result.deletedObjects += objects.length;
+    result.freedBytes += objects.reduce((n, o) => n + o.size, 0);
+  }
+  return result;
+}
+
+/** Removes `dir` and its parents while they are empty, stopping below `root`. */
+async function removeEmptyFolders(dir: string, root: string): Promise<void> {
+  let d = dir;
+  while (d.startsWith(root + path.sep)) {
+    try {
+      await fs.rmdir(d);
+    } catch {
+      return;
+    }
+    d = path.dirname(d);
+  }
+}

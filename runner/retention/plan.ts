@@ -1,0 +1,176 @@
+/**
+ * Prune planning: which backups to keep and which to delete, with the reason for each. Pure: it sees only
+ * descriptions of backups and the clock, and deletes nothing (runner/retention/apply.ts does that), so the
+ * rule is tested on simulated calendars without any storage.
+ *
+ * How the counts map onto the cloud's lifecycle rules. In a bucket, each class prefix has an age rule
+ * (DEFAULT_RETENTION_DAYS: daily 7, weekly 35, monthly 400, yearly 2557 days, manual 90). With one scheduled
+ * run a day, those ages hold about one period's worth of backups per class: 7 daily, 5 weekly (35 days = 5
+ * ISO weeks), 13 monthly (400 days), 7 yearly (2557 days = 7 years). Prune expresses the same
+ * grandfather-father-son shape as counts per class (`--keep-daily 7 --keep-weekly 4 --keep-monthly 12
+ * --keep-yearly 7`, the classic GFS defaults; the lifecycle ages carry one period of slack on top because they
+ * delete by age, blind to whether a newer backup arrived). Counting backups instead of days is the safer
+ * reading where a process, not a bucket, deletes: when the schedule stops (a broken job, a paused project), an
+ * age rule would eventually delete every backup, while a count keeps the newest N of each class forever.
+ * Manual backups have no period, so they keep the age rule (`--keep-manual-days 90`).
+ *
+ * On top of the class rule, for every source (engine + source name):
+ * - the newest complete backup is never deleted, whatever its class or age;
+ * - incomplete backups (a payload without manifest: a failed or still-running backup) younger than a day are
+ *   left alone, as they may be running; older ones are leftovers and go;
+ * - temporary files of interrupted writes (local storage's `.partial` files) follow the same one-day rule.
+ */
+import { BACKUP_CLASSES, type BackupClass, type Engine } from '../contract/layout';
+import { usageError } from '../errors';
+
+export interface RetentionPolicy {
+  keepDaily: number;
+  keepWeekly: number;
+  keepMonthly: number;
+  keepYearly: number;
+  keepManualDays: number;
+}
+
+export const DEFAULT_POLICY: RetentionPolicy = {
+  keepDaily: 7,
+  keepWeekly: 4,
+  keepMonthly: 12,
+  keepYearly: 7,
+  keepManualDays: 90,
+};
+
+/** Incomplete backups and partial files younger than this may belong to a backup still running. */
+export const INCOMPLETE_GRACE_MS = 24 * 3600 * 1000;
+
+export interface CompleteItem {
+  kind: 'complete';
+  cls: BackupClass;
+  engine: Engine;
+  source: string;
+  id: string;
+  /** When the backup's snapshot was taken (its age for the manual rule). */
+  at: Date;
+}
+
+export interface IncompleteItem {
+  kind: 'incomplete';
+  cls: BackupClass;
+  engine: Engine;
+  source: string;
+  id: string;
+  /** Newest write among its objects. */
+  lastModified: Date;
+  /** Why it is incomplete (from the catalog). */
+  why: string;
+}
+
+export interface PartialItem {
+  kind: 'partial';
+  /** Path of the leftover temporary file. */
+  file: string;
+  lastModified: Date;
+}
+
+export type PruneItem = CompleteItem | IncompleteItem | PartialItem;
+
+export interface PruneDecision<T extends PruneItem = PruneItem> {
+  item: T;
+  action: 'keep' | 'delete';
+  reason: string;
+}
+
+const COUNT_OF: Record<Exclude<BackupClass, 'manual'>, keyof RetentionPolicy> = {
+  daily: 'keepDaily',
+  weekly: 'keepWeekly',
+  monthly: 'keepMonthly',
+  yearly: 'keepYearly',
+};
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Decides every item's fate. The result lists complete backups first (per source, newest first), then
+ * incomplete ones, then partial files, each exactly once.
+ */
+export function planPrune(items: readonly PruneItem[], policy: RetentionPolicy, now: Date): PruneDecision[] {
+  validatePolicy(policy);
+  const complete = items.filter((i): i is CompleteItem => i.kind === 'complete').sort(completeOrder);
+  const incomplete = items.filter((i): i is IncompleteItem => i.kind === 'incomplete').sort(newestIdFirst);
+  const partials = items.filter((i): i is PartialItem => i.kind === 'partial');
+
+  const decisions: PruneDecision[] = [];
+  const newestOfSource = new Set<string>();
+  const rankInClass = new Map<string, number>();
+  for (const b of complete) {
+    const source = `${b.engine}/${b.source}`;
+    const isNewest = !newestOfSource.has(source);
+    newestOfSource.add(source);
+    const classKey = `${source}/${b.cls}`;
+    const rank = (rankInClass.get(classKey) ?? 0) + 1;
+    rankInClass.set(classKey, rank);
+
+    const byClass = classRule(b, rank, policy, now);
+    if (isNewest && byClass.action === 'delete') {
+      decisions.push({ item: b, action: 'keep', reason: `newest complete backup of ${source} (never deleted; ${byClass.reason})` });
+    } else {
+      decisions.push({ item: b, ...byClass });
+    }
+  }
+  for (const b of incomplete) decisions.push({ item: b, ...leftoverRule(`incomplete (${b.why})`, b.lastModified, now) });
+  for (const p of partials) decisions.push({ item: p, ...leftoverRule('temporary file of an interrupted write', p.lastModified, now) });
+  return decisions;
+}
+
+function classRule(
+  b: CompleteItem,
+  rank: number,
+  policy: RetentionPolicy,
+  now: Date,
+): { action: 'keep' | 'delete'; reason: string } {
+  if (b.cls === 'manual') {
+    const ageDays = (now.getTime() - b.at.getTime()) / DAY_MS;
+    const shown = ageDays.toFixed(1);
+    return ageDays <= policy.keepManualDays
+      ? { action: 'keep', reason: `manual, ${shown} days old (keep ${policy.keepManualDays} days)` }
+      : { action: 'delete', reason: `manual, ${shown} days old (older than ${policy.keepManualDays} days)` };
+  }
+  const keep = policy[COUNT_OF[b.cls]];
+  return rank <= keep
+    ? { action: 'keep', reason: `${b.cls} #${rank} newest (keep ${keep})` }
+    : { action: 'delete', reason: `${b.cls} #${rank} newest (beyond the newest ${keep})` };
+}
+
+function leftoverRule(what: string, lastModified: Date, now: Date): { action: 'keep' | 'delete'; reason: string } {
+  const ageMs = now.getTime() - lastModified.getTime();
+  const age = formatAge(ageMs);
+  return ageMs < INCOMPLETE_GRACE_MS
+    ? { action: 'keep', reason: `${what}, last written ${age} ago: may still be running` }
+    : { action: 'delete', reason: `${what}, last written ${age} ago: leftover` };
+}
+
+function formatAge(ms: number): string {
+  const h = ms / 3600_000;
+  return h < 48 ? `${h.toFixed(1)}h` : `${(h / 24).toFixed(1)}d`;
+}
+
+/** Per source, newest first; ids sort by time. */
+function completeOrder(a: CompleteItem, b: CompleteItem): number {
+  const sa = `${a.engine}/${a.source}`;
+  const sb = `${b.engine}/${b.source}`;
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  return newestIdFirst(a, b);
+}
+
+function newestIdFirst(a: { id: string; cls: BackupClass }, b: { id: string; cls: BackupClass }): number {
+  if (a.id !== b.id) return a.id < b.id ? 1 : -1;
+  return BACKUP_CLASSES.indexOf(a.cls) - BACKUP_CLASSES.indexOf(b.cls);
+}
+
+/** Counts and days must be whole, non-negative numbers; a zero count is allowed (the newest is still kept). */
+export function validatePolicy(policy: RetentionPolicy): void {
+  for (const [key, value] of Object.entries(policy)) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw usageError('bad_retention', `retention ${key} expected a whole number >= 0, got ${String(value)}`);
+    }
+  }
+}
