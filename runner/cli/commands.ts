@@ -1,11 +1,15 @@
 /** Every subcommand's registration, in the order `--help` lists them. */
 import type { Command } from 'commander';
 import type { RunContext } from '../context';
+import { registerBackup } from './backup';
+import { registerList } from './list';
+import { registerRestore } from './restore';
 import { registerPrune } from './prune';
+import { registerStatus } from './status';
 
 export type RegisterCommand = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerBackup, registerList, registerRestore];
 
 // Operations (issue 4): retention, health, Redis.
-COMMANDS.push(registerPrune);
+COMMANDS.push(registerPrune, registerStatus);

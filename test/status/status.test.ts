@@ -1,0 +1,120 @@
+/** `lifeboat status` on a real local storage: per-source age and size checks, JSON, exit codes, final event. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { main } from '../../runner/cli/main';
+import { parseBytes, parseDuration } from '../../runner/cli/status';
+import type { HealthReport } from '../../runner/commands/status';
+import type { LocalStorage } from '../../runner/storage/local';
+import { capturedContext, tempStorage, writeFakeBackup } from '../retention/store';
+
+const NOW = new Date('2026-11-21T12:00:00Z');
+let storage: LocalStorage;
+let cleanup: () => Promise<void>;
+
+before(async () => {
+  ({ storage, cleanup } = await tempStorage());
+  // shop: daily runs, the newest 10 h old, sizes steady around 1000 bytes: healthy.
+  for (const [day, bytes] of [[14, 1000], [15, 1010], [16, 990], [17, 1005], [18, 995], [19, 1000], [20, 1020], [21, 980]] as const) {
+    await writeFakeBackup(storage, { cls: 'daily', source: 'shop', id: `202611${day}T020000Z-00${day}`, bytes });
+  }
+  // A fresh schema-only manual backup of shop is tiny, but compared only with its own kind (none before).
+  await writeFakeBackup(storage, { cls: 'manual', source: 'shop', id: '20261121T110000Z-0a0a', bytes: 50, kind: 'schema' });
+  // billing: fresh, but the newest shrank to 300 of a median 1000: unhealthy by ratio.
+  for (const [day, bytes] of [[18, 1000], [19, 1000], [20, 1000], [21, 300]] as const) {
+    await writeFakeBackup(storage, { cls: 'daily', source: 'billing', id: `202611${day}T020000Z-01${day}`, bytes });
+  }
+  // cache (redis): last backup 30 h ago: unhealthy by age; a failed run since then does not count.
+  await writeFakeBackup(storage, { cls: 'daily', engine: 'redis', source: 'cache', id: '20261120T060000Z-0c0c', bytes: 500 });
+  await writeFakeBackup(storage, { cls: 'daily', engine: 'redis', source: 'cache', id: '20261121T060000Z-0c0d', incomplete: true });
+  // ghost: only failed runs.
+  await writeFakeBackup(storage, { cls: 'yearly', source: 'ghost', id: '20261121T020000Z-0d0d', incomplete: true });
+});
+after(async () => cleanup?.());
+
+test('status --json judges every source and exits 1 when one is unhealthy', async () => {
+  const c = capturedContext(NOW);
+  const code = await main(['status', '--json', '--storage', storage.root], c.ctx);
+  assert.equal(code, 1, c.stderr());
+  const report = JSON.parse(c.stdout()) as HealthReport;
+  const by = new Map(report.sources.map((s) => [`${s.engine}/${s.source}`, s]));
+  assert.deepEqual([...by.keys()], ['postgres/billing', 'postgres/ghost', 'postgres/shop', 'redis/cache']);
+
+  const shop = by.get('postgres/shop')!;
+  assert.equal(shop.healthy, true, shop.problems.join());
+  assert.equal(shop.newest!.id, '20261121T110000Z-0a0a');
+  assert.equal(shop.newest!.ageSeconds, 3600);
+  assert.equal(shop.medianBytes, null);
+
+  const billing = by.get('postgres/billing')!;
+  assert.equal(billing.healthy, false);
+  assert.equal(billing.medianBytes, 1000);
+  assert.match(billing.problems[0]!, /300 bytes, 0\.30 of the median 1000 of the 3 before it \(min ratio 0\.5\)/);
+
+  const cache = by.get('redis/cache')!;
+  assert.equal(cache.healthy, false);
+  assert.equal(cache.newest!.ageSeconds, 30 * 3600);
+  assert.match(cache.problems[0]!, /30h00m old \(max 26h00m\)/);
+  assert.equal(cache.incompleteBackups, 1);
+
+  assert.match(by.get('postgres/ghost')!.problems[0]!, /no complete backup \(1 incomplete\)/);
+
+  const event = c.events().at(-1)!;
+  assert.equal(event.event, 'status.unhealthy');
+  assert.equal(event.severity, 'ERROR');
+  assert.deepEqual(event.unhealthySources, ['postgres/billing', 'postgres/ghost', 'redis/cache']);
+  assert.equal(event.exitCode, 1);
+});
+
+test('one healthy source: exit 0, a table on stdout, status.healthy with its figures', async () => {
+  const c = capturedContext(NOW);
+  const code = await main(['status', '--source', 'shop', '--engine', 'postgres', '--storage', storage.root], c.ctx);
+  assert.equal(code, 0, c.stderr());
+  assert.match(c.stdout(), /^SOURCE\s+STATUS\s+NEWEST/);
+  assert.match(c.stdout(), /postgres\/shop\s+ok\s+20261121T110000Z-0a0a\s+manual\s+1h00m\s+50/);
+  const event = c.events().at(-1)!;
+  assert.equal(event.event, 'status.healthy');
+  assert.equal(event.source, 'shop');
+  assert.equal(event.backupId, '20261121T110000Z-0a0a');
+  assert.equal(event.bytes, 50);
+});
+
+test('the age limit and an absolute size floor are flags', async () => {
+  const relaxed = capturedContext(NOW);
+  assert.equal(await main(['status', '--source', 'cache', '--max-age', '31h', '--storage', storage.root], relaxed.ctx), 0, relaxed.stdout());
+  const floor = capturedContext(NOW);
+  assert.equal(await main(['status', '--source', 'cache', '--max-age', '2d', '--min-size', '1KB', '--storage', storage.root], floor.ctx), 1);
+  assert.match(floor.stdout(), /newest backup is 500 bytes \(min 1000\)/);
+  const ratio = capturedContext(NOW);
+  assert.equal(await main(['status', '--source', 'billing', '--min-ratio', '0.25', '--storage', storage.root], ratio.ctx), 0, ratio.stdout());
+});
+
+test('an unknown source or an empty storage is unhealthy, not healthy-by-absence', async () => {
+  const c = capturedContext(NOW);
+  assert.equal(await main(['status', '--source', 'nope', '--storage', storage.root], c.ctx), 1);
+  assert.match(c.stdout(), /UNHEALTHY: no backups of source nope found in file:\/\//);
+  assert.equal(c.events().at(-1)!.event, 'status.unhealthy');
+});
+
+test('bad flags are usage errors (exit 2) that name the flag and the value', async () => {
+  for (const [args, re] of [
+    [['--max-age', 'soon'], /--max-age expected a duration like 26h, 90m, 1h30m or 2d, got "soon"/],
+    [['--min-size', '12 parsecs'], /--min-size expected a size in bytes/],
+    [['--min-ratio', '1.5'], /--min-ratio expected a fraction greater than 0 and at most 1 \(e\.g\. 0\.5\), got "1\.5"/],
+    [['--min-ratio', '0.5', '--min-size', '10'], /--min-size and --min-ratio exclude each other/],
+  ] as const) {
+    const c = capturedContext(NOW);
+    assert.equal(await main(['status', ...args, '--storage', storage.root], c.ctx), 2);
+    assert.match(c.stderr(), re);
+    assert.equal(c.events().at(-1)!.event, 'status.unhealthy');
+  }
+});
+
+test('durations and sizes parse', () => {
+  assert.equal(parseDuration('--max-age', '26h'), 93600);
+  assert.equal(parseDuration('--max-age', '1h30m'), 5400);
+  assert.equal(parseDuration('--max-age', '2d'), 172800);
+  assert.equal(parseDuration('--max-age', '600'), 600);
+  assert.equal(parseBytes('--min-size', '2GiB'), 2 * 1024 ** 3);
+  assert.equal(parseBytes('--min-size', '500MB'), 500e6);
+  assert.throws(() => parseDuration('--max-age', '1h30'), /--max-age/);
+});
