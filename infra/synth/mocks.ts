@@ -1,0 +1,101 @@
+/**
+ * Pulumi mocks for the offline synth and the infra tests: every resource "creates" with its inputs as state plus
+ * the few computed outputs the program reads (service account emails, connection names, secret ids). Provider
+ * functions the program calls are answered here; an unknown one fails loudly, naming its token, so a new data
+ * source cannot silently return nothing.
+ */
+import type * as pulumi from '@pulumi/pulumi';
+
+/** What a mocked Secret Manager read returns; tests assert it never appears outside a secret. */
+export const MOCK_SECRET_DATA = 'mock-secret-data-3d7c1f';
+export const MOCK_PROJECT_NUMBER = '123456789012';
+
+export interface MockOptions {
+  /** Project used when a resource sets none (the `gcp:project` config). */
+  gcpProject?: string;
+  gcpRegion?: string;
+  awsRegion?: string;
+  awsAccountId?: string;
+}
+
+type State = Record<string, unknown>;
+
+function gcpComputed(type: string, name: string, inputs: State, o: MockOptions): State {
+  const project = (inputs.project as string | undefined) ?? o.gcpProject ?? 'mock-project';
+  const region = (inputs.region as string | undefined) ?? (inputs.location as string | undefined) ?? o.gcpRegion ?? 'mock-region';
+  switch (type) {
+    case 'gcp:serviceaccount/account:Account': {
+      const email = `${inputs.accountId as string}@${project}.iam.gserviceaccount.com`;
+      return { email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}`, uniqueId: '1000' };
+    }
+    case 'gcp:storage/bucket:Bucket':
+      return { url: `gs://${inputs.name as string}`, selfLink: `https://www.googleapis.com/storage/v1/b/${inputs.name as string}` };
+    case 'gcp:sql/databaseInstance:DatabaseInstance':
+      return { connectionName: `${project}:${region}:${inputs.name as string}`, name: inputs.name ?? name };
+    case 'gcp:secretmanager/secret:Secret':
+      return { name: `projects/${MOCK_PROJECT_NUMBER}/secrets/${inputs.secretId as string}` };
+    case 'gcp:secretmanager/secretVersion:SecretVersion':
+      return { name: `projects/${MOCK_PROJECT_NUMBER}/secrets/mock/versions/1`, version: '1' };
+    case 'gcp:cloudrunv2/job:Job':
+      return { uid: `${name}-uid` };
+    case 'gcp:monitoring/notificationChannel:NotificationChannel':
+      return { name: `projects/${project}/notificationChannels/${name}` };
+    case 'gcp:projects/iAMCustomRole:IAMCustomRole':
+      return { name: `projects/${project}/roles/${inputs.roleId as string}` };
+    case 'gcp:kms/cryptoKey:CryptoKey':
+      return {};
+    default:
+      return {};
+  }
+}
+
+function idOf(type: string, name: string, inputs: State, o: MockOptions): string {
+  const project = (inputs.project as string | undefined) ?? o.gcpProject ?? 'mock-project';
+  switch (type) {
+    case 'gcp:secretmanager/secret:Secret':
+      return `projects/${project}/secrets/${inputs.secretId as string}`;
+    case 'gcp:cloudrunv2/job:Job':
+      return `projects/${project}/locations/${inputs.location as string}/jobs/${inputs.name as string}`;
+    case 'gcp:storage/bucket:Bucket':
+      return inputs.name as string;
+    default:
+      return `${name}-id`;
+  }
+}
+
+/** Mocks for setMocks: deterministic, no network, no autonaming (names are what the program set). */
+export function createMocks(o: MockOptions = {}): pulumi.runtime.Mocks {
+  return {
+    newResource(args: pulumi.runtime.MockResourceArgs) {
+      if (!args.custom) return { id: undefined, state: {} };
+      const inputs = args.inputs as State;
+      const computed = args.type.startsWith('gcp:') ? gcpComputed(args.type, args.name, inputs, o) : {};
+      return { id: args.id || idOf(args.type, args.name, inputs, o), state: { ...inputs, ...computed } };
+    },
+    call(args: pulumi.runtime.MockCallArgs) {
+      const inputs = args.inputs as State;
+      switch (args.token) {
+        case 'gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess':
+        case 'gcp:secretmanager/getSecretVersion:getSecretVersion':
+          return { ...inputs, secretData: MOCK_SECRET_DATA, version: '1' };
+        case 'gcp:organizations/getProject:getProject':
+          return { projectId: inputs.projectId ?? o.gcpProject, number: MOCK_PROJECT_NUMBER, name: o.gcpProject };
+        case 'gcp:storage/getProjectServiceAccount:getProjectServiceAccount':
+          return { emailAddress: `service-${MOCK_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com` };
+        case 'gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount':
+          return {
+            email: `project-${MOCK_PROJECT_NUMBER}@storage-transfer-service.iam.gserviceaccount.com`,
+            member: `serviceAccount:project-${MOCK_PROJECT_NUMBER}@storage-transfer-service.iam.gserviceaccount.com`,
+          };
+        case 'aws:index/getCallerIdentity:getCallerIdentity':
+          return { accountId: o.awsAccountId ?? '111122223333', arn: 'arn:aws:iam::111122223333:user/mock', userId: 'mock' };
+        case 'aws:index/getRegion:getRegion':
+          return { name: o.awsRegion ?? 'eu-west-1', region: o.awsRegion ?? 'eu-west-1' };
+        case 'aws:index/getPartition:getPartition':
+          return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
+        default:
+          throw new Error(`the offline mocks do not answer provider function ${args.token}: add it to infra/synth/mocks.ts`);
+      }
+    },
+  };
+}
