@@ -18,6 +18,8 @@ export interface RecordedResource {
   /** Names of inputs the program marked secret. */
   secretInputs?: string[];
   protect?: boolean;
+  /** Id of an existing cloud resource the program adopts (`import` resource option), e.g. an adopted Cloud SQL instance. */
+  importId?: string;
 }
 
 export interface PolicyViolation {
