@@ -18,6 +18,12 @@ export interface RecordedResource {
   /** Names of inputs the program marked secret. */
   secretInputs?: string[];
   protect?: boolean;
+  /**
+   * Provider reference (`<provider urn>::<id>`) when the resource was given an explicit provider, e.g. the DR
+   * region's provider; the policy pack reads that provider's inputs (its `region`). Values unknown at preview time
+   * are recorded as Pulumi's unknown sentinel (`04da6b54-80e4-46f7-96ec-b56ff0331ba9`) and never reported.
+   */
+  provider?: string;
   /** Id of an existing cloud resource the program adopts (`import` resource option), e.g. an adopted Cloud SQL instance. */
   importId?: string;
 }
