@@ -1,0 +1,76 @@
+/** `lifeboat backup`: flags → runBackup (runner/commands/backup.ts). */
+import { Option, type Command } from 'commander';
+import { EVENTS, EVENT_FIELDS } from '../contract/events';
+import { BACKUP_CLASSES, type BackupClass } from '../contract/layout';
+import type { RunContext } from '../context';
+import { usageError } from '../errors';
+import { runBackup } from '../commands/backup';
+import { runAction } from './action';
+import { addDatabaseUrlOption, addJsonOption, addSourceOption, addStorageOptions, collect, databaseFrom, envList, openStorageFrom, sourceFrom } from './options';
+
+interface BackupFlags {
+  storage?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  databaseUrl?: string;
+  source?: string;
+  kind: string;
+  table?: string[];
+  class?: string;
+  encryptTo?: string[];
+  json?: boolean;
+}
+
+export function registerBackup(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
+  const cmd = program.command('backup').description('dump a PostgreSQL database into storage (manifest written last)');
+  addStorageOptions(cmd);
+  addDatabaseUrlOption(cmd);
+  addSourceOption(cmd, 'source name in the storage layout (default: the database name)');
+  cmd
+    .option('--kind <kind>', 'full, schema or data', 'full')
+    .option('--table <name>', 'only this table (NAME or SCHEMA.NAME); repeatable', collect)
+    .option('--class <class>', `force a class (${BACKUP_CLASSES.join(', ')}); default: chosen from the calendar`)
+    .addOption(new Option('--encrypt-to <recipient>', 'age recipient (public key); repeatable').argParser(collect));
+  addJsonOption(cmd);
+  cmd.action(async (flags: BackupFlags) => {
+    const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
+    const code = await runAction(ctx, { succeeded: EVENTS.backupSucceeded, failed: EVENTS.backupFailed }, fields, async () => {
+      if (!['full', 'schema', 'data'].includes(flags.kind)) {
+        throw usageError('kind_invalid', `--kind expected full, schema or data, got ${JSON.stringify(flags.kind)}`);
+      }
+      if (flags.class !== undefined && !(BACKUP_CLASSES as readonly string[]).includes(flags.class)) {
+        throw usageError('class_invalid', `--class expected one of ${BACKUP_CLASSES.join(', ')}, got ${JSON.stringify(flags.class)}`);
+      }
+      const conn = databaseFrom(flags, ctx);
+      fields[EVENT_FIELDS.source] = sourceFrom(flags, ctx) ?? conn.database;
+      const storage = await openStorageFrom(flags, ctx);
+      const encryptTo = flags.encryptTo?.length ? flags.encryptTo : envList(ctx.env.LIFEBOAT_AGE_RECIPIENTS);
+      const r = await runBackup(
+        {
+          conn,
+          storage,
+          source: sourceFrom(flags, ctx),
+          kind: flags.kind as 'full' | 'schema' | 'data',
+          tables: flags.table,
+          requestedClass: flags.class as BackupClass | undefined,
+          encryptTo,
+        },
+        { ctx },
+      );
+      const m = r.manifest;
+      ctx.stdout.write(flags.json ? JSON.stringify(m, null, 2) + '\n' : `${m.id}\n`);
+      return {
+        message: `backup ${m.id} of ${m.source} stored in ${storage.url}/${r.payloadKey}`,
+        fields: {
+          [EVENT_FIELDS.source]: m.source,
+          [EVENT_FIELDS.backupClass]: m.class,
+          [EVENT_FIELDS.backupId]: m.id,
+          [EVENT_FIELDS.bytes]: m.payload.storedBytes,
+          [EVENT_FIELDS.rawBytes]: m.payload.rawBytes,
+          [EVENT_FIELDS.durationSeconds]: m.durationSeconds,
+        },
+      };
+    });
+    setExit(code);
+  });
+}

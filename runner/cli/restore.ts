@@ -1,0 +1,101 @@
+/** `lifeboat restore <id|latest>`: flags → restoreBackup (runner/commands/restore.ts). */
+import { Option, type Command } from 'commander';
+import { EVENTS, EVENT_FIELDS } from '../contract/events';
+import type { RunContext } from '../context';
+import { usageError } from '../errors';
+import { loadIdentity } from '../commands/fetch';
+import { restoreBackup, validateRestoreFlags } from '../commands/restore';
+import { formatComparison } from '../pg/tables';
+import { parseDatabaseUrl } from '../pg/connection';
+import { runAction } from './action';
+import { addJsonOption, addSourceOption, addStorageOptions, collect, openStorageFrom, sourceFrom } from './options';
+
+interface RestoreFlags {
+  storage?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  source?: string;
+  targetUrl?: string;
+  create?: boolean;
+  clean?: boolean;
+  yes?: boolean;
+  table?: string[];
+  schemaOnly?: boolean;
+  dataOnly?: boolean;
+  jobs?: string;
+  noOwner?: boolean;
+  owner?: boolean;
+  identityFile?: string;
+  json?: boolean;
+}
+
+/** "4" → 4; anything else is a usage error naming the flag. */
+export function parseJobs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+export function registerRestore(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
+  const cmd = program
+    .command('restore')
+    .description('restore a backup into a database, then compare row counts with the manifest')
+    .argument('<backup>', 'backup id or "latest"');
+  addStorageOptions(cmd);
+  addSourceOption(cmd, 'source of "latest" when the storage holds several');
+  cmd
+    .addOption(new Option('--target-url <url>', 'database to restore into (postgres:// URL)').env('LIFEBOAT_TARGET_URL'))
+    .option('--create', 'create the target database (it must not exist)')
+    .option('--clean', 'drop the objects of the backup in the target first (needs --yes)')
+    .option('--yes', 'confirm --clean')
+    .option('--table <name>', 'only this table (NAME or SCHEMA.NAME); repeatable', collect)
+    .option('--schema-only', 'restore definitions only')
+    .option('--data-only', 'restore data only (into existing, empty tables)')
+    .option('--jobs <n>', 'parallel pg_restore jobs', '1')
+    .option('--no-owner', 'do not restore object ownership (target lacks the original roles)')
+    .addOption(new Option('--identity-file <file>', 'age identity for encrypted backups').env('LIFEBOAT_AGE_IDENTITY_FILE'));
+  addJsonOption(cmd);
+  cmd.action(async (ref: string, flags: RestoreFlags) => {
+    const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
+    const code = await runAction(ctx, { succeeded: EVENTS.restoreSucceeded, failed: EVENTS.restoreFailed }, fields, async () => {
+      const jobs = parseJobs(flags.jobs);
+      validateRestoreFlags({ jobs, schemaOnly: flags.schemaOnly, dataOnly: flags.dataOnly, clean: flags.clean, yes: flags.yes, create: flags.create });
+      const target = parseDatabaseUrl(flags.targetUrl ?? ctx.env.LIFEBOAT_TARGET_URL, '--target-url');
+      const storage = await openStorageFrom(flags, ctx);
+      const identityText = await loadIdentity(flags.identityFile ?? (ctx.env.LIFEBOAT_AGE_IDENTITY_FILE || undefined));
+      const r = await restoreBackup(
+        {
+          storage,
+          ref,
+          source: sourceFrom(flags, ctx),
+          target,
+          create: flags.create,
+          clean: flags.clean,
+          yes: flags.yes,
+          tables: flags.table,
+          schemaOnly: flags.schemaOnly,
+          dataOnly: flags.dataOnly,
+          jobs,
+          noOwner: flags.owner === false,
+          identityText,
+        },
+        { ctx },
+      );
+      const m = r.backup.manifest;
+      Object.assign(fields, { [EVENT_FIELDS.source]: m.source, [EVENT_FIELDS.backupClass]: m.class, [EVENT_FIELDS.backupId]: m.id });
+      if (flags.json) ctx.stdout.write(JSON.stringify({ backupId: m.id, database: target.database, ok: r.ok, tables: r.comparison }, null, 2) + '\n');
+      else if (r.comparison) ctx.stdout.write(formatComparison(r.comparison));
+      const bad = r.comparison?.filter((c) => !c.ok) ?? [];
+      return {
+        exitCode: r.ok ? 0 : 1,
+        message: r.ok
+          ? `backup ${m.id} restored into database "${target.database}"${r.comparison ? `; row counts of ${r.comparison.length} tables match` : ''}`
+          : `backup ${m.id} restored into database "${target.database}" but row counts differ for ${bad.map((b) => `${b.schema}.${b.name}`).join(', ')}`,
+        fields: { [EVENT_FIELDS.bytes]: m.payload.storedBytes, [EVENT_FIELDS.rawBytes]: m.payload.rawBytes },
+      };
+    });
+    setExit(code);
+  });
+}

@@ -1,0 +1,289 @@
+/**
+ * `lifeboat backup`: one PostgreSQL logical backup into storage.
+ *
+ *   pg_dump -Fc -Z0 --snapshot S ─(count raw bytes)─▶ zstd -3 -T0 ─▶ [age] ─▶ sha256 ─▶ storage.put(payload)
+ *   the snapshot's transaction: exact count(*) per table, concurrently, open until pg_dump has exited
+ *   then: manifest.json (storage.putBytes), last
+ *
+ * Reusable: runBackup(opts, deps) → { manifest, manifestKey, payloadKey }. Drills, clone and --prefer-replica
+ * build on it; collaborators (storage, logger, clock, spawner, abort signal) are injected.
+ *
+ * Success is decided by pg_dump's exit code and stderr (any "pg_dump: error" line fails), by zstd's exit code
+ * and by the row counts; until all three are known the upload's last bytes are held back (HashingStream gate),
+ * so a failed dump aborts the upload and nothing is stored under the payload's name. The manifest is written
+ * only after the payload is stored whole.
+ */
+import { pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { Client } from 'pg';
+import type { RunContext } from '../context';
+import {
+  ENGINES,
+  SOURCE_NAME_PATTERN,
+  manifestKey as manifestKeyOf,
+  newBackupId,
+  payloadKey as payloadKeyOf,
+  payloadName,
+  type BackupClass,
+} from '../contract/layout';
+import { serializeManifest, type BackupKind, type Manifest, type ManifestInput, type TableRowCount } from '../contract/manifest';
+import { createEncryptor } from '../crypto/age';
+import { listBackups } from '../catalog/catalog';
+import { chooseClass } from '../retention/classify';
+import { LifeboatError, runtimeError, usageError } from '../errors';
+import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
+import { countRows, listBackupTables, qualified, quoteTable, resolveTables, type TableRef } from '../pg/tables';
+import { findTool, serverMajor } from '../pg/tools';
+import { HashingStream } from '../pipeline/hash';
+import { createProgress } from '../pipeline/progress';
+import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
+import type { Storage } from '../storage/types';
+import { findZstd } from './tools';
+
+export interface BackupOptions {
+  conn: ConnInfo;
+  storage: Storage;
+  /** Source name in the layout; default: the database name. */
+  source?: string;
+  /** full (default), schema or data. With `tables` a full backup is recorded as kind `tables`. */
+  kind?: 'full' | 'schema' | 'data';
+  /** `--table` arguments: NAME or SCHEMA.NAME, validated against the database. */
+  tables?: string[];
+  /** Forces a class (`manual` for backups by hand); default: chosen from the calendar (DESIGN.md). */
+  requestedClass?: BackupClass;
+  /** age recipients (public keys); empty: no encryption. */
+  encryptTo?: string[];
+  /** For --prefer-replica (issue 4): what the connection points at. */
+  sourceRole?: 'primary' | 'replica';
+  replicaLagSeconds?: number | null;
+}
+
+export interface BackupDeps {
+  ctx: Pick<RunContext, 'env' | 'logger' | 'now' | 'signal' | 'stderr'>;
+  spawner?: Spawner;
+}
+
+export interface BackupResult {
+  manifest: Manifest;
+  manifestKey: string;
+  payloadKey: string;
+}
+
+export function sourceNameFor(conn: ConnInfo, source: string | undefined): string {
+  const name = source ?? conn.database;
+  if (!SOURCE_NAME_PATTERN.test(name)) {
+    throw usageError(
+      'source_invalid',
+      `${source ? '--source' : 'the database name (the default source name)'} must match ${SOURCE_NAME_PATTERN}, got ${JSON.stringify(name)}`,
+      source ? undefined : 'Pass --source NAME',
+    );
+  }
+  return name;
+}
+
+interface Snapshot {
+  id: string;
+  at: Date;
+  serverVersion: string;
+  serverVersionNum: number;
+  databaseSize: number;
+}
+
+async function openSnapshot(client: Client): Promise<Snapshot> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  const r = await client.query<{ snap: string; at: Date; v: string; vn: string; size: string }>(
+    `SELECT pg_export_snapshot() AS snap, now() AS at, current_setting('server_version') AS v,
+            current_setting('server_version_num') AS vn, pg_database_size(current_database()) AS size`,
+  );
+  const row = r.rows[0]!;
+  return {
+    id: row.snap,
+    at: row.at,
+    serverVersion: row.v.split(' ')[0]!,
+    serverVersionNum: Number(row.vn),
+    databaseSize: Number(row.size),
+  };
+}
+
+function dumpArgs(snapshot: string, kind: 'full' | 'schema' | 'data', tables: TableRef[]): string[] {
+  const args = ['--format=custom', '--compress=0', '--no-password', `--snapshot=${snapshot}`];
+  if (kind === 'schema') args.push('--schema-only');
+  if (kind === 'data') args.push('--data-only');
+  // Quoted patterns match exactly: wildcard characters inside double quotes are literal.
+  for (const t of tables) args.push(`--table=${quoteTable(t)}`);
+  return args;
+}
+
+export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<BackupResult> {
+  const { ctx } = deps;
+  const spawner = deps.spawner ?? defaultSpawner;
+  const kind = opts.kind ?? 'full';
+  const source = sourceNameFor(opts.conn, opts.source);
+  const encryptTo = opts.encryptTo ?? [];
+  const startedAt = ctx.now();
+  ctx.signal.throwIfAborted();
+
+  const zstd = await findZstd();
+  const client = await connectPg(opts.conn);
+  // Aborted on any failure or on ctx.signal: stops the children and the upload.
+  const abort = new AbortController();
+  const onCtxAbort = (): void => abort.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onCtxAbort, { once: true });
+  try {
+    const snap = await openSnapshot(client);
+    const pgDump = await findTool('pg_dump', serverMajor(snap.serverVersionNum), `the server runs PostgreSQL ${snap.serverVersion}`, ctx.env);
+
+    const allTables = await listBackupTables(client);
+    const selected = opts.tables?.length ? resolveTables(opts.tables, allTables, `database ${opts.conn.database}`) : [];
+    const countedTables = selected.length ? selected : allTables;
+    const manifestKind: BackupKind = selected.length && kind === 'full' ? 'tables' : kind;
+
+    const existing = await listBackups(opts.storage, { engine: 'postgres', source });
+    const cls = chooseClass(
+      snap.at,
+      existing.map((b) => ({ cls: b.cls, at: new Date(b.manifest.snapshotAt) })),
+      opts.requestedClass,
+    );
+    const id = newBackupId(startedAt);
+    const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
+    const object = payloadName('postgres', encryptor !== null);
+    const payloadKey = payloadKeyOf(cls, 'postgres', source, id, object);
+    const manifestKey = manifestKeyOf(cls, 'postgres', source, id);
+    ctx.logger.info({ source, class: cls, backupId: id, tables: countedTables.length }, `backup of ${describeConn(opts.conn)} started`);
+
+    // The dump and its compressor.
+    const env = pgToolEnv(opts.conn, ctx.env);
+    const dump = watchChild('pg_dump', spawner(pgDump.path, dumpArgs(snap.id, kind, selected), { env, stdio: ['ignore', 'pipe', 'pipe'] }), (line) => {
+      if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_dump' }, line);
+    });
+    const comp = watchChild('zstd', spawner(zstd.path, ['-q', '-3', '-T0', '-c'], { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
+    const killAll = (): void => {
+      dump.kill();
+      comp.kill();
+    };
+    abort.signal.addEventListener('abort', killAll, { once: true });
+
+    let rawBytes = 0;
+    const progress = createProgress(ctx.stderr, 'backup', snap.databaseSize);
+    const dumpOut = dump.child.stdout!;
+    const compIn = comp.child.stdin!;
+    compIn.on('error', () => undefined); // EPIPE when zstd dies: its exit status reports it.
+    dumpOut.on('data', (chunk: Buffer) => {
+      rawBytes += chunk.length;
+      progress.update(rawBytes);
+    });
+    dumpOut.pipe(compIn);
+
+    // Row counts in the dump's snapshot, while it runs.
+    const counts: Promise<TableRowCount[]> =
+      kind === 'schema'
+        ? Promise.resolve(countedTables.map((t) => ({ schema: t.schema, name: t.name, rows: null })))
+        : countRows(client, countedTables);
+    counts.catch(() => abort.abort(new Error('row counts failed')));
+
+    // The verdict on everything but the upload; the upload's end waits for it.
+    const verdict = (async (): Promise<TableRowCount[]> => {
+      const [d, c] = await Promise.all([dump.done, comp.done]);
+      if (ctx.signal.aborted) throw interrupted(ctx.signal);
+      if (!childSucceeded(d)) throw runtimeError('dump_failed', describeChildFailure(d));
+      if (!childSucceeded(c)) throw runtimeError('compress_failed', describeChildFailure(c));
+      try {
+        return await counts;
+      } catch (e) {
+        throw runtimeError('row_count_failed', `counting rows in the dump's snapshot failed: ${(e as Error).message}`);
+      }
+    })();
+    let verdictFailed = false;
+    verdict.catch(() => {
+      verdictFailed = true;
+      abort.abort(new Error('backup failed'));
+    });
+
+    const hasher = new HashingStream(async () => void (await verdict));
+    const stages: NodeJS.ReadWriteStream[] = encryptor ? [encryptor.stream, hasher] : [hasher];
+    // Errors of any stage destroy the others; storage.put then rejects and publishes nothing.
+    pipeline([comp.child.stdout!, ...stages] as unknown as [Readable, ...NodeJS.ReadWriteStream[]], () => undefined);
+
+    // A storage failure that came first is the cause; the dump's failure then is only its consequence.
+    let storageFailure: unknown;
+    try {
+      await opts.storage.put(payloadKey, hasher, { signal: abort.signal, contentType: 'application/octet-stream' });
+    } catch (e) {
+      if (!verdictFailed && !ctx.signal.aborted) storageFailure = e;
+      abort.abort(e);
+    }
+    progress.done();
+    // Always wait for the children and the counts, whatever failed, so nothing is left running.
+    const outcome = await verdict.then(
+      (tables) => ({ ok: true as const, tables }),
+      (e: unknown) => ({ ok: false as const, error: e }),
+    );
+    if (ctx.signal.aborted) throw interrupted(ctx.signal);
+    if (storageFailure) throw storageError(storageFailure, opts.storage.url);
+    if (!outcome.ok) throw outcome.error;
+    await client.query('COMMIT');
+
+    const finishedAt = ctx.now();
+    const manifest: ManifestInput = {
+      formatVersion: 1,
+      id,
+      class: cls,
+      engine: ENGINES[0],
+      source,
+      kind: manifestKind,
+      selectedTables: selected.map(qualified),
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      snapshotAt: snap.at.toISOString(),
+      durationSeconds: Math.round((finishedAt.getTime() - startedAt.getTime())) / 1000,
+      server: { version: snap.serverVersion, versionNum: snap.serverVersionNum },
+      tools: { pg_dump: pgDump.version, zstd: zstd.version, ...(encryptor ? { age: 'age-encryption' } : {}) },
+      sourceInfo: {
+        host: opts.conn.host,
+        port: opts.conn.port,
+        database: opts.conn.database,
+        role: opts.sourceRole ?? 'primary',
+        replicaLagSeconds: opts.replicaLagSeconds ?? null,
+      },
+      payload: {
+        object,
+        rawBytes,
+        storedBytes: hasher.bytes,
+        sha256: hasher.sha256,
+        compression: 'zstd',
+        encryption: encryptor ? { scheme: 'age', recipients: encryptor.fingerprints } : null,
+      },
+      tables: outcome.tables,
+    };
+    const text = serializeManifest(manifest);
+    try {
+      await opts.storage.putBytes(manifestKey, text, { contentType: 'application/json' });
+    } catch (e) {
+      throw storageError(e, opts.storage.url);
+    }
+    return { manifest: JSON.parse(text) as Manifest, manifestKey, payloadKey };
+  } finally {
+    ctx.signal.removeEventListener('abort', onCtxAbort);
+    // Ends the snapshot's transaction (rolled back if still open).
+    await client.end().catch(() => undefined);
+  }
+}
+
+function interrupted(signal: AbortSignal): LifeboatError {
+  const why = signal.reason instanceof Error ? signal.reason.message : 'interrupted';
+  return runtimeError('interrupted', `backup ${why}: nothing was published`);
+}
+
+/** Storage failures as exit-1 errors that name the storage (the backends already wrap the common ones). */
+function storageError(e: unknown, url: string): unknown {
+  if (e instanceof LifeboatError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code && /^E[A-Z]+$/.test(code)) {
+    return runtimeError(
+      'storage_not_writable',
+      `storage ${url} is not writable (${code}: ${(e as Error).message})`,
+      'Check the path exists and that this user may write to it, or choose another --storage',
+    );
+  }
+  return e;
+}

@@ -1,0 +1,146 @@
+/**
+ * Getting a backup's archive back out of storage, proven intact:
+ *
+ *   storage.get ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d ─▶ a local temp file (pg_restore -j needs a seekable file)
+ *
+ * fetchArchive(backup, storage, opts, deps) → { file, dir, cleanup }: resolves only when the sha256 of the
+ * stored bytes equals the manifest's and the decompressor exited cleanly. A mismatch is reported first (it
+ * explains any decompression error) and names the object and both checksums. The temp folder (LIFEBOAT_TMPDIR
+ * or the OS temp dir) is removed on failure; on success the caller calls cleanup(), in a finally.
+ *
+ * loadIdentity(path): reads an age identity file for encrypted payloads.
+ */
+import { createWriteStream, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Writable, type Readable } from 'node:stream';
+import type { CompleteBackup } from '../catalog/catalog';
+import type { RunContext } from '../context';
+import { createDecryptor } from '../crypto/age';
+import { runtimeError, usageError } from '../errors';
+import { HashingStream } from '../pipeline/hash';
+import { createProgress } from '../pipeline/progress';
+import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
+import type { Storage } from '../storage/types';
+import { findZstd } from './tools';
+
+export interface FetchOptions {
+  /** Text of an age identity file; required when the payload is encrypted. */
+  identityText?: string;
+  /** Label of the progress line (restore, verify). */
+  label?: string;
+}
+
+export interface FetchDeps {
+  ctx: Pick<RunContext, 'env' | 'signal' | 'stderr'>;
+  spawner?: Spawner;
+}
+
+export interface FetchedArchive {
+  file: string;
+  cleanup(): Promise<void>;
+}
+
+export async function loadIdentity(file: string | undefined): Promise<string | undefined> {
+  if (!file) return undefined;
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw usageError('identity_unreadable', `--identity-file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** Throws the usage error for an encrypted payload without an identity. */
+export function requireIdentityFor(backup: CompleteBackup, identityText: string | undefined): void {
+  if (backup.manifest.payload.encryption && !identityText) {
+    throw usageError(
+      'identity_missing',
+      `backup ${backup.id} is encrypted with age; --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE) is needed to read it`,
+    );
+  }
+}
+
+export async function fetchArchive(backup: CompleteBackup, storage: Storage, opts: FetchOptions, deps: FetchDeps): Promise<FetchedArchive> {
+  const { ctx } = deps;
+  const spawner = deps.spawner ?? defaultSpawner;
+  requireIdentityFor(backup, opts.identityText);
+  const zstd = await findZstd();
+  const base = ctx.env.LIFEBOAT_TMPDIR || os.tmpdir();
+  let dir: string;
+  try {
+    dir = await fs.mkdtemp(path.join(base, 'lifeboat-restore-'));
+  } catch (e) {
+    throw runtimeError('tmpdir_unwritable', `cannot create a temp folder in ${base} (${(e as NodeJS.ErrnoException).code})`, 'Set LIFEBOAT_TMPDIR to a writable folder with room for the archive');
+  }
+  const cleanup = (): Promise<void> => fs.rm(dir, { recursive: true, force: true });
+  const file = path.join(dir, 'archive.pgc');
+  const objectUrl = `${storage.url}/${backup.payloadKey}`;
+  try {
+    const decryptor = backup.manifest.payload.encryption ? await createDecryptor(opts.identityText!) : null;
+    const stored = await storage.get(backup.payloadKey);
+    const hasher = new HashingStream();
+    const progress = createProgress(ctx.stderr, opts.label ?? 'download', backup.manifest.payload.storedBytes);
+    hasher.on('data', () => progress.update(hasher.bytes));
+    const dec = watchChild('zstd', spawner(zstd.path, ['-d', '-q', '-c'], { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
+    const onAbort = (): void => dec.kill();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher];
+      if (decryptor) stages.push(decryptor);
+      stages.push(dec.child.stdin!);
+      const feed = pipeline(stages as unknown as [Readable, Writable], { signal: ctx.signal }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      const write = pipeline(dec.child.stdout!, createWriteStream(file, { flags: 'wx' })).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      const [feedError, writeError, result] = await Promise.all([feed, write, dec.done]);
+      progress.done();
+      if (ctx.signal.aborted) throw runtimeError('interrupted', 'interrupted while reading the backup');
+      // The checksum first: a corrupted payload explains every later error.
+      let actual: string;
+      let storedBytes = hasher.bytes;
+      try {
+        actual = hasher.sha256;
+      } catch {
+        // The pipeline stopped early (the decompressor gave up on bad input): hash the whole object on its own.
+        ({ sha256: actual, bytes: storedBytes } = await hashObject(storage, backup.payloadKey));
+      }
+      const expected = backup.manifest.payload.sha256;
+      if (actual !== expected) {
+        throw runtimeError(
+          'checksum_mismatch',
+          `checksum mismatch for ${objectUrl}: manifest says sha256 ${expected}, stored bytes hash to ${actual}`,
+          'The stored payload is corrupt: restore another backup (lifeboat list)',
+        );
+      }
+      if (decryptor && feedError) {
+        throw runtimeError('decrypt_failed', `cannot decrypt ${objectUrl}: ${(feedError as Error).message}`, 'Check --identity-file matches one of the recipients');
+      }
+      if (!childSucceeded(result)) throw runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(result)}`);
+      if (feedError) throw runtimeError('read_failed', `reading ${objectUrl} failed: ${(feedError as Error).message}`);
+      if (writeError) {
+        throw runtimeError('tmpdir_unwritable', `writing the archive to ${dir} failed: ${(writeError as Error).message}`, 'Set LIFEBOAT_TMPDIR to a folder with room');
+      }
+      if (storedBytes !== backup.manifest.payload.storedBytes) {
+        throw runtimeError('checksum_mismatch', `${objectUrl} has ${storedBytes} bytes, the manifest says ${backup.manifest.payload.storedBytes}`);
+      }
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+    return { file, cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+/** sha256 and size of a stored object, read whole. */
+export async function hashObject(storage: Storage, key: string): Promise<{ sha256: string; bytes: number }> {
+  const hasher = new HashingStream();
+  await pipeline(await storage.get(key), hasher, new Writable({ write: (_chunk, _enc, cb) => cb() }));
+  return { sha256: hasher.sha256, bytes: hasher.bytes };
+}

@@ -1,0 +1,292 @@
+/**
+ * `lifeboat restore <id|latest> --target-url URL`: a backup back into a database, proven by row counts.
+ *
+ *   resolve ─▶ check the target (refuse one with user tables unless --clean --yes) ─▶ fetchArchive (sha256,
+ *   decrypt, zstd -d into a temp file) ─▶ [CREATE DATABASE] ─▶ pg_restore --exit-on-error -j N ─▶ count rows
+ *   of the restored tables and compare with the manifest
+ *
+ * Reusable pieces (drills and clone build on them):
+ * - restoreBackup(opts, deps) → RestoreResult: the whole command above; never prints.
+ * - restoreArchive(file, backup, target, plan, deps): pg_restore of a fetched archive into a database that is
+ *   ready, then the row-count comparison.
+ * - validateRestoreFlags(opts): flag combinations, before anything is touched.
+ * - planTables(backup, tableArgs): which tables a restore loads and the pg_restore selection for them.
+ */
+import type { CompleteBackup } from '../catalog/catalog';
+import { resolveBackup } from '../catalog/catalog';
+import type { RunContext } from '../context';
+import type { TableRowCount } from '../contract/manifest';
+import { runtimeError, usageError } from '../errors';
+import { connectPg, pgToolEnv, quoteIdent, type ConnInfo } from '../pg/connection';
+import { createDatabase, databaseExists } from '../pg/databases';
+import {
+  compareRowCounts,
+  qualified,
+  quoteTable,
+  resolveTables,
+  userTableCount,
+  type RowCountComparison,
+  type TableRef,
+} from '../pg/tables';
+import { findTool, parseToolVersion } from '../pg/tools';
+import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
+import type { Storage } from '../storage/types';
+import { fetchArchive } from './fetch';
+
+export interface RestoreOptions {
+  storage: Storage;
+  /** A backup id or `latest`. */
+  ref: string;
+  source?: string;
+  target: ConnInfo;
+  /** The flag the target came from, for messages (`--target-url`, `--restore-into`). */
+  targetFlag?: string;
+  /** Create the target database first (it must not exist). */
+  create?: boolean;
+  /** Drop and recreate the archive's objects in a non-empty target; needs `yes`. */
+  clean?: boolean;
+  yes?: boolean;
+  /** `--table` arguments, validated against the manifest. */
+  tables?: string[];
+  schemaOnly?: boolean;
+  dataOnly?: boolean;
+  /** pg_restore -j; default 1. */
+  jobs?: number;
+  noOwner?: boolean;
+  /** age identity text for encrypted payloads. */
+  identityText?: string;
+}
+
+export interface RestoreDeps {
+  ctx: Pick<RunContext, 'env' | 'logger' | 'signal' | 'stderr'>;
+  spawner?: Spawner;
+}
+
+export interface RestoreResult {
+  backup: CompleteBackup;
+  /** null when no data was restored (schema-only). */
+  comparison: RowCountComparison[] | null;
+  ok: boolean;
+}
+
+export interface RestorePlan {
+  /** Tables whose rows the restore loads and checks. */
+  tables: TableRef[];
+  /** True when only `tables` are restored (pg_restore -n/-t). */
+  selective: boolean;
+  schemaOnly: boolean;
+  dataOnly: boolean;
+  clean: boolean;
+  jobs: number;
+  noOwner: boolean;
+}
+
+export function validateRestoreFlags(opts: Pick<RestoreOptions, 'jobs' | 'schemaOnly' | 'dataOnly' | 'clean' | 'yes' | 'create'>): void {
+  if (opts.jobs !== undefined && (!Number.isInteger(opts.jobs) || opts.jobs < 1)) {
+    throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${String(opts.jobs)}`);
+  }
+  if (opts.schemaOnly && opts.dataOnly) throw usageError('flags_conflict', '--schema-only and --data-only exclude each other');
+  if (opts.clean && !opts.yes) {
+    throw usageError('clean_unconfirmed', '--clean drops the objects of the backup in the target before restoring them', 'Add --yes to confirm');
+  }
+  if (opts.clean && opts.dataOnly) throw usageError('flags_conflict', '--clean and --data-only exclude each other (pg_restore cannot drop data only)');
+  if (opts.clean && opts.create) throw usageError('flags_conflict', '--clean and --create exclude each other (a new database has nothing to drop)');
+}
+
+export function planTables(backup: CompleteBackup, tableArgs: readonly string[] | undefined): { tables: TableRef[]; selective: boolean } {
+  const known = backup.manifest.tables.map((t) => ({ schema: t.schema, name: t.name }));
+  if (!tableArgs?.length) return { tables: known, selective: false };
+  const tables = resolveTables(tableArgs, known, `backup ${backup.id}`);
+  // pg_restore selects by -n (schemas) × -t (names); refuse when that cross product would take more.
+  const schemas = new Set(tables.map((t) => t.schema));
+  const names = new Set(tables.map((t) => t.name));
+  const extra = known.filter((t) => schemas.has(t.schema) && names.has(t.name) && !tables.some((x) => x.schema === t.schema && x.name === t.name));
+  if (extra.length) {
+    throw usageError(
+      'table_selection',
+      `--table selection would also restore ${extra.map(qualified).join(', ')} (pg_restore matches every schema × name)`,
+      'Restore those tables in separate runs',
+    );
+  }
+  return { tables, selective: true };
+}
+
+/** A conninfo for pg_restore -d that carries only the database name; everything else comes from PG* env. */
+function dbnameConninfo(database: string): string {
+  return `dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function restoreArgs(file: string, database: string, plan: RestorePlan): string[] {
+  const args = ['--exit-on-error', '--no-password', `--jobs=${plan.jobs}`, `--dbname=${dbnameConninfo(database)}`];
+  if (plan.clean) args.push('--clean', '--if-exists');
+  if (plan.noOwner) args.push('--no-owner');
+  if (plan.schemaOnly) args.push('--schema-only');
+  if (plan.dataOnly) args.push('--data-only');
+  if (plan.selective) {
+    for (const s of new Set(plan.tables.map((t) => t.schema))) args.push(`--schema=${s}`);
+    for (const n of new Set(plan.tables.map((t) => t.name))) args.push(`--table=${n}`);
+  }
+  args.push(file);
+  return args;
+}
+
+/** Row counts in the target; a table that is not there counts as null (reported as missing). */
+async function countTargetRows(target: ConnInfo, tables: readonly TableRef[], what: string): Promise<TableRowCount[]> {
+  const c = await connectPg(target, what);
+  try {
+    const out: TableRowCount[] = [];
+    for (const t of tables) {
+      try {
+        const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteTable(t)}`);
+        out.push({ schema: t.schema, name: t.name, rows: Number(r.rows[0]!.n) });
+      } catch (e) {
+        if ((e as { code?: string }).code !== '42P01' && (e as { code?: string }).code !== '3F000') throw e;
+        out.push({ schema: t.schema, name: t.name, rows: null });
+      }
+    }
+    return out;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Checks that restoring `plan` into the existing `target` destroys nothing it should not: a whole restore
+ * needs a database without user tables, a selective one needs its tables absent, a data-only one needs its
+ * tables empty. `--clean --yes` lifts the first two.
+ */
+async function checkTarget(target: ConnInfo, plan: RestorePlan, flag: string): Promise<void> {
+  const c = await connectPg(target, flag);
+  try {
+    const name = `target database "${target.database}"`;
+    if (plan.dataOnly) {
+      for (const t of plan.tables) {
+        const r = await c.query<{ has: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS has`, [quoteTable(t)]);
+        if (!r.rows[0]!.has) continue;
+        const rows = await c.query(`SELECT 1 FROM ONLY ${quoteTable(t)} LIMIT 1`);
+        if ((rows.rowCount ?? 0) > 0) {
+          throw usageError('target_not_empty', `${name}: table ${qualified(t)} already has rows; a data-only restore would add to them`, 'Empty it first, or restore into a new database with --create');
+        }
+      }
+      return;
+    }
+    if (plan.clean) return;
+    if (plan.selective) {
+      const present: string[] = [];
+      for (const t of plan.tables) {
+        const r = await c.query<{ has: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS has`, [quoteTable(t)]);
+        if (r.rows[0]!.has) present.push(qualified(t));
+      }
+      if (present.length) {
+        throw usageError('target_not_empty', `${name} already has ${present.join(', ')}; nothing was changed`, 'Pass --clean --yes to replace them, or restore into a new database with --create');
+      }
+      return;
+    }
+    const n = await userTableCount(c);
+    if (n > 0) {
+      throw usageError(
+        'target_not_empty',
+        `${name} already has ${n} user table${n === 1 ? '' : 's'}; nothing was changed`,
+        'Restore into a new database with --create, or pass --clean --yes to drop and replace the objects in the backup',
+      );
+    }
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** pg_restore of a fetched archive into a ready database, then the row-count comparison. */
+export async function restoreArchive(
+  file: string,
+  backup: CompleteBackup,
+  target: ConnInfo,
+  plan: RestorePlan,
+  deps: RestoreDeps,
+  flag = '--target-url',
+): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }> {
+  const { ctx } = deps;
+  const spawner = deps.spawner ?? defaultSpawner;
+  const dumpVersion = parseToolVersion(`(PostgreSQL) ${backup.manifest.tools.pg_dump ?? backup.manifest.server.version}`);
+  const minMajor = dumpVersion?.major ?? 0;
+  const tool = await findTool('pg_restore', minMajor, `backup ${backup.id} was written by pg_dump ${backup.manifest.tools.pg_dump ?? '?'}`, ctx.env);
+
+  if (plan.selective && !plan.dataOnly) {
+    // pg_restore -t does not restore the table's schema: create the schemas so the tables have a home.
+    const c = await connectPg(target, flag);
+    try {
+      for (const s of new Set(plan.tables.map((t) => t.schema))) await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)}`);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  const proc = watchChild('pg_restore', spawner(tool.path, restoreArgs(file, target.database, plan), { env: pgToolEnv(target, ctx.env), stdio: ['ignore', 'ignore', 'pipe'] }), (line) => {
+    if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_restore' }, line);
+  });
+  const onAbort = (): void => proc.kill();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  let result;
+  try {
+    result = await proc.done;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+  if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
+  if (!childSucceeded(result)) {
+    throw runtimeError('restore_failed', `restoring backup ${backup.id} into database "${target.database}" failed: ${describeChildFailure(result)}`);
+  }
+
+  const hasData = !plan.schemaOnly && backup.manifest.kind !== 'schema';
+  if (!hasData) return { comparison: null, ok: true };
+  const wanted = new Set(plan.tables.map(qualified));
+  const expected = backup.manifest.tables.filter((t) => t.rows !== null && wanted.has(qualified(t)));
+  const actual = await countTargetRows(target, expected, flag);
+  const comparison = compareRowCounts(expected, actual);
+  return { comparison, ok: comparison.every((r) => r.ok) };
+}
+
+export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Promise<RestoreResult> {
+  const { ctx } = deps;
+  const flag = opts.targetFlag ?? '--target-url';
+  validateRestoreFlags(opts);
+  const backup = await resolveBackup(opts.storage, opts.ref, { engine: 'postgres', source: opts.source });
+  if (backup.manifest.payload.encryption && !opts.identityText) {
+    throw usageError('identity_missing', `backup ${backup.id} is encrypted with age; --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE) is needed to restore it`);
+  }
+  const { tables, selective } = planTables(backup, opts.tables);
+  const plan: RestorePlan = {
+    tables,
+    selective,
+    schemaOnly: Boolean(opts.schemaOnly),
+    dataOnly: Boolean(opts.dataOnly),
+    clean: Boolean(opts.clean && opts.yes),
+    jobs: opts.jobs ?? 1,
+    noOwner: Boolean(opts.noOwner),
+  };
+
+  // Check the target before downloading anything: refusals are fast and change nothing.
+  if (opts.create) {
+    if (await databaseExists(opts.target, flag)) {
+      throw usageError('target_exists', `database "${opts.target.database}" already exists on ${opts.target.host}:${opts.target.port}; nothing was changed`, 'Drop --create to restore into it, or choose a new name');
+    }
+  } else {
+    try {
+      await checkTarget(opts.target, plan, flag);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'database_missing') {
+        throw usageError('database_missing', `target database "${opts.target.database}" does not exist on ${opts.target.host}:${opts.target.port}`, 'Add --create to create it');
+      }
+      throw e;
+    }
+  }
+
+  const archive = await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'restore' }, deps);
+  try {
+    if (opts.create) await createDatabase(opts.target, flag);
+    ctx.logger.info({ backupId: backup.id, database: opts.target.database, jobs: plan.jobs }, 'checksum verified; pg_restore started');
+    const { comparison, ok } = await restoreArchive(archive.file, backup, opts.target, plan, deps, flag);
+    return { backup, comparison, ok };
+  } finally {
+    await archive.cleanup();
+  }
+}

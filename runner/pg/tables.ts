@@ -1,0 +1,159 @@
+/**
+ * Tables and their exact row counts: what a backup promises and what a restore is checked against.
+ *
+ * - listBackupTables(client, selected?): the tables whose rows a dump carries: ordinary tables and partitions
+ *   (leaf tables), not partitioned parents (they hold no rows themselves), not tables owned by an extension,
+ *   not system schemas. With `selected` (["schema.name"]), exactly those tables.
+ * - countRows(client, tables): exact count(*) of each table, in the client's current transaction.
+ * - compareRowCounts(expected, actual): one row per expected table with ok = counts equal.
+ * - parseTableName(text): "name" or "schema.name" (double quotes allowed) → {schema?, name}.
+ * - userTableCount(client): how many user tables a database holds (restore refuses non-empty targets).
+ */
+import type { Client } from 'pg';
+import type { TableRowCount } from '../contract/manifest';
+import { usageError } from '../errors';
+import { quoteIdent } from './connection';
+
+export interface TableRef {
+  schema: string;
+  name: string;
+}
+
+export interface RowCountComparison {
+  schema: string;
+  name: string;
+  expected: number | null;
+  actual: number | null;
+  ok: boolean;
+}
+
+const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
+
+/** Leaf user tables, sorted by schema then name. */
+export async function listBackupTables(client: Pick<Client, 'query'>): Promise<TableRef[]> {
+  const r = await client.query<TableRef>(`
+    SELECT n.nspname AS schema, c.relname AS name
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'r' AND ${SYSTEM_SCHEMA_FILTER}
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+     ORDER BY 1, 2`);
+  return r.rows;
+}
+
+/** How many user tables (ordinary, partitioned, foreign) a database has. */
+export async function userTableCount(client: Pick<Client, 'query'>): Promise<number> {
+  const r = await client.query<{ n: string }>(`
+    SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'f') AND ${SYSTEM_SCHEMA_FILTER}
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`);
+  return Number(r.rows[0]!.n);
+}
+
+export function qualified(t: TableRef): string {
+  return `${t.schema}.${t.name}`;
+}
+
+export function quoteTable(t: TableRef): string {
+  return `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
+}
+
+/**
+ * `name`, `schema.name`, or either part in double quotes (`"Odd.Name"`, `"My Schema".orders`). Unquoted parts
+ * are taken as written (no case folding): table names here are matched against the catalog exactly.
+ */
+export function parseTableName(text: string): { schema?: string; name: string } {
+  const parts: string[] = [];
+  let i = 0;
+  const bad = (): never => {
+    throw usageError('table_invalid', `--table expected NAME or SCHEMA.NAME, got ${JSON.stringify(text)}`);
+  };
+  while (i <= text.length) {
+    let part = '';
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= text.length) bad();
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        part += text[i++];
+      }
+    } else {
+      while (i < text.length && text[i] !== '.') part += text[i++];
+    }
+    if (!part) bad();
+    parts.push(part);
+    if (i === text.length) break;
+    if (text[i] !== '.') bad();
+    i++;
+  }
+  if (parts.length === 1) return { name: parts[0]! };
+  if (parts.length === 2) return { schema: parts[0]!, name: parts[1]! };
+  return bad();
+}
+
+/**
+ * Resolves `--table` arguments against a list of known tables (a manifest's, or the database's). A bare name
+ * must be unique across schemas. Throws a usage error naming the argument when a table is not there.
+ */
+export function resolveTables(args: readonly string[], known: readonly TableRef[], where: string): TableRef[] {
+  const out: TableRef[] = [];
+  for (const arg of args) {
+    const want = parseTableName(arg);
+    const hits = known.filter((t) => t.name === want.name && (want.schema === undefined || t.schema === want.schema));
+    if (hits.length === 0) {
+      throw usageError('table_unknown', `--table ${arg}: no such table in ${where}`, `Tables there: ${summarize(known)}`);
+    }
+    if (hits.length > 1) {
+      throw usageError('table_ambiguous', `--table ${arg} matches ${hits.map(qualified).join(', ')} in ${where}`, 'Write it as SCHEMA.NAME');
+    }
+    if (!out.some((t) => t.schema === hits[0]!.schema && t.name === hits[0]!.name)) out.push(hits[0]!);
+  }
+  return out;
+}
+
+function summarize(tables: readonly TableRef[]): string {
+  if (tables.length === 0) return 'none';
+  const names = tables.slice(0, 10).map(qualified).join(', ');
+  return tables.length > 10 ? `${names}, ... (${tables.length} in all)` : names;
+}
+
+/** Exact row counts, one query per table (each a full scan), in the client's current transaction. */
+export async function countRows(client: Pick<Client, 'query'>, tables: readonly TableRef[]): Promise<TableRowCount[]> {
+  const out: TableRowCount[] = [];
+  for (const t of tables) {
+    const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteTable(t)}`);
+    out.push({ schema: t.schema, name: t.name, rows: Number(r.rows[0]!.n) });
+  }
+  return out;
+}
+
+export function compareRowCounts(expected: readonly TableRowCount[], actual: readonly TableRowCount[]): RowCountComparison[] {
+  return expected.map((e) => {
+    const a = actual.find((x) => x.schema === e.schema && x.name === e.name);
+    const got = a ? a.rows : null;
+    return { schema: e.schema, name: e.name, expected: e.rows, actual: got, ok: got !== null && got === e.rows };
+  });
+}
+
+/** A small fixed-width table for people: table, expected, actual, ok. */
+export function formatComparison(rows: readonly RowCountComparison[]): string {
+  const header = ['table', 'expected', 'actual', 'ok'];
+  const body = rows.map((r) => [
+    qualified(r),
+    r.expected === null ? '-' : String(r.expected),
+    r.actual === null ? 'missing' : String(r.actual),
+    r.ok ? 'ok' : 'MISMATCH',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), ...body.map(line)].join('\n') + '\n';
+}

@@ -1,0 +1,128 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startPostgres, type PgCluster } from '../harness/postgres';
+import { ManifestSchema, type Manifest } from '../../runner/contract/manifest';
+import { finalEvent, runCli } from './cli-harness';
+import { RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
+
+let pg: PgCluster;
+let storage: string;
+let manifest: Manifest;
+
+before(async () => {
+  pg = await startPostgres();
+  await pg.createDatabase('shop');
+  await pg.query(RICH_SCHEMA_SQL + RICH_DATA_SQL, 'shop');
+  storage = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-rt-'));
+});
+after(async () => {
+  await pg?.stop();
+  if (storage) rmSync(storage, { recursive: true, force: true });
+});
+
+test('backup stores a payload and a manifest with exact row counts of the leaf tables', async () => {
+  const r = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--class', 'manual', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  manifest = ManifestSchema.parse(JSON.parse(r.stdout));
+  assert.equal(manifest.kind, 'full');
+  assert.equal(manifest.class, 'manual');
+  assert.equal(manifest.source, 'shop');
+  assert.equal(manifest.payload.object, 'dump.pgc.zst');
+  assert.equal(manifest.payload.compression, 'zstd');
+  assert.ok(manifest.payload.rawBytes > manifest.payload.storedBytes, 'zstd made the payload smaller');
+  assert.match(manifest.tools.pg_dump!, /^\d+\.\d+/);
+  assert.match(manifest.tools.zstd!, /^\d+\.\d+\.\d+$/);
+  const counts = Object.fromEntries(manifest.tables.map((t) => [`${t.schema}.${t.name}`, t.rows]));
+  assert.deepEqual(counts, {
+    'Audit Log.Weird "Table".Name': 3,
+    'public.empty_table': 0,
+    'public.events_2025': 1711,
+    'public.events_2026': 2289,
+    'sales.customers': 300,
+    'sales.orders': 2000,
+  });
+  const ev = finalEvent(r.stderr)!;
+  assert.equal(ev.event, 'backup.succeeded');
+  assert.equal(ev.backupId, manifest.id);
+  assert.equal(ev.bytes, manifest.payload.storedBytes);
+  assert.doesNotMatch(r.stdout + r.stderr, new RegExp(pg.password));
+});
+
+test('list shows the backup', async () => {
+  const r = await runCli(['list', '--storage', storage]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^id\s+source\s+class\s+kind\s+size\s+created\s+age$/);
+  assert.match(lines[1]!, new RegExp(`^${manifest.id}\\s+shop\\s+manual\\s+full\\s+[\\d.]+ KiB`));
+  const j = await runCli(['list', '--storage', storage, '--json']);
+  assert.deepEqual((JSON.parse(j.stdout) as { id: string }[]).map((x) => x.id), [manifest.id]);
+});
+
+test('restore --create gives back the same schema and the same data, table by table', async () => {
+  const r = await runCli(['restore', manifest.id, '--storage', storage, '--target-url', pg.url('shop_restored'), '--create', '--jobs', '2']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /sales\.orders\s+2000\s+2000\s+ok/);
+  assert.doesNotMatch(r.stdout, /MISMATCH|missing/);
+  assert.equal(schemaDump(pg, 'shop_restored'), schemaDump(pg, 'shop'));
+  assert.deepEqual(await tableChecksums(pg, 'shop_restored'), await tableChecksums(pg, 'shop'));
+  const seq = await pg.query<{ v: string }>('SELECT last_value AS v FROM sales.invoice_no', 'shop_restored');
+  assert.equal(seq[0]!.v, '99999');
+  assert.equal(finalEvent(r.stderr)!.event, 'restore.succeeded');
+});
+
+test('restore --table restores only that table (quoted names, bare or qualified)', async () => {
+  await pg.createDatabase('one_table');
+  const r = await runCli([
+    'restore', 'latest', '--storage', storage, '--target-url', pg.url('one_table'),
+    '--table', '"Audit Log"."Weird ""Table"".Name"', '--table', 'customers',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const tables = await pg.query<{ t: string }>(
+    `SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+    'one_table',
+  );
+  assert.deepEqual(tables.map((t) => t.t), ['Audit Log.Weird "Table".Name', 'sales.customers']);
+  assert.match(r.stdout, /sales\.customers\s+300\s+300\s+ok/);
+});
+
+test('restore --clean --yes replaces the objects of a non-empty target and the counts match', async () => {
+  await pg.query('DELETE FROM sales.orders WHERE id > 10', 'shop_restored');
+  const r = await runCli(['restore', manifest.id, '--storage', storage, '--target-url', pg.url('shop_restored'), '--clean', '--yes']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await tableChecksums(pg, 'shop_restored'), await tableChecksums(pg, 'shop'));
+});
+
+test('a row-count mismatch after restore exits 1 and says which table', async () => {
+  // A data-only restore into tables where a trigger drops rows: the restore succeeds, the counts do not match.
+  await pg.createDatabase('lossy');
+  await pg.query(RICH_SCHEMA_SQL, 'lossy');
+  await pg.query(
+    `CREATE FUNCTION public.drop_some() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN IF NEW.id % 10 = 0 THEN RETURN NULL; END IF; RETURN NEW; END $$;
+     CREATE TRIGGER drop_some BEFORE INSERT ON public.events_2025 FOR EACH ROW EXECUTE FUNCTION public.drop_some();`,
+    'lossy',
+  );
+  const r = await runCli([
+    'restore', manifest.id, '--storage', storage, '--target-url', pg.url('lossy'), '--data-only', '--table', 'events_2025',
+  ]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /public\.events_2025\s+1711\s+\d+\s+MISMATCH/);
+  const ev = finalEvent(r.stderr)!;
+  assert.equal(ev.event, 'restore.failed');
+  assert.match(String(ev.message), /events_2025/);
+});
+
+test('a schema-only backup restores the definitions and carries no row counts', async () => {
+  const r = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--kind', 'schema', '--source', 'shop-schema', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const m = ManifestSchema.parse(JSON.parse(r.stdout));
+  assert.equal(m.kind, 'schema');
+  assert.ok(m.tables.every((t) => t.rows === null));
+  const rr = await runCli(['restore', 'latest', '--source', 'shop-schema', '--storage', storage, '--target-url', pg.url('shop_schema'), '--create']);
+  assert.equal(rr.code, 0, rr.stderr);
+  assert.equal(schemaDump(pg, 'shop_schema'), schemaDump(pg, 'shop'));
+});
