@@ -21,6 +21,26 @@ import cloudrunJobTimeout from './rules/gcp/cloudrun-job-timeout';
 import cloudrunJobNoPlaintextSecrets from './rules/gcp/cloudrun-job-no-plaintext-secrets';
 import cloudschedulerTimeZone from './rules/gcp/cloudscheduler-time-zone';
 
+import s3PublicAccessBlock from './rules/aws/s3-public-access-block';
+import s3Encryption from './rules/aws/s3-encryption';
+import s3Versioning from './rules/aws/s3-versioning';
+import s3Lifecycle from './rules/aws/s3-lifecycle';
+import s3ObjectLock from './rules/aws/s3-object-lock';
+import rdsBackupRetention from './rules/aws/rds-backup-retention';
+import rdsDeletionProtection from './rules/aws/rds-deletion-protection';
+import awsRunnerNoBroadPolicies from './rules/aws/aws-runner-no-broad-policies';
+import awsBackupIdentityNoDelete from './rules/aws/aws-backup-identity-no-delete';
+import ecsTaskNonRoot from './rules/aws/ecs-task-non-root';
+import ecsTaskNoPlaintextSecrets from './rules/aws/ecs-task-no-plaintext-secrets';
+import eventbridgeScheduleTimeZone from './rules/aws/eventbridge-schedule-time-zone';
+import k8sCronjobDeadline from './rules/k8s/cronjob-deadline';
+import k8sCronjobNonRoot from './rules/k8s/cronjob-non-root';
+import k8sCronjobNoPlaintextSecrets from './rules/k8s/cronjob-no-plaintext-secrets';
+import k8sCronjobTimeZone from './rules/k8s/cronjob-time-zone';
+import stackProtectedDatabaseCoverage from './rules/stack/protected-database-coverage';
+import stackDrRegion from './rules/stack/dr-region';
+import stackNonEphemeralHardening from './rules/stack/non-ephemeral-hardening';
+
 export const policies: LifeboatPolicy[] = [
   gcsPublicAccessPrevention,
   gcsUniformAccess,
@@ -38,4 +58,23 @@ export const policies: LifeboatPolicy[] = [
   cloudrunJobTimeout,
   cloudrunJobNoPlaintextSecrets,
   cloudschedulerTimeZone,
+  s3PublicAccessBlock,
+  s3Encryption,
+  s3Versioning,
+  s3Lifecycle,
+  s3ObjectLock,
+  rdsBackupRetention,
+  rdsDeletionProtection,
+  awsRunnerNoBroadPolicies,
+  awsBackupIdentityNoDelete,
+  ecsTaskNonRoot,
+  ecsTaskNoPlaintextSecrets,
+  eventbridgeScheduleTimeZone,
+  k8sCronjobDeadline,
+  k8sCronjobNonRoot,
+  k8sCronjobNoPlaintextSecrets,
+  k8sCronjobTimeZone,
+  stackProtectedDatabaseCoverage,
+  stackDrRegion,
+  stackNonEphemeralHardening,
 ];

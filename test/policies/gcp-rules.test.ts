@@ -54,6 +54,17 @@ const cases: RuleCase[] = [
   { rule: 'cloudrun-job-no-plaintext-secrets', title: 'secret value unknown at preview', target: 'jobs-orders-backup', change: set(['template', 'template', 'containers', 0, 'envs', 1], { name: 'PGPASSWORD', value: UNKNOWN_VALUE }), passes: true },
   { rule: 'cloudscheduler-time-zone', title: 'undefined', target: 'schedules-orders-backup', change: set(['timeZone'], undefined) },
   { rule: 'cloudscheduler-time-zone', title: 'empty', target: 'schedules-orders-drill', change: set(['timeZone'], '') },
+  { rule: 'stack-protected-database-coverage', title: 'drill schedule removed', target: 'schedules-orders-drill', change: (_i, all) => { all.splice(all.findIndex((r) => r.name === 'schedules-orders-drill'), 1); }, reportedOn: 'orders-instance', message: /a schedule for its drill job/ },
+  { rule: 'stack-protected-database-coverage', title: 'drill job removed', target: 'jobs-orders-drill', change: (_i, all) => { for (const n of ['jobs-orders-drill', 'schedules-orders-drill']) all.splice(all.findIndex((r) => r.name === n), 1); }, reportedOn: 'orders-instance', message: /a drill job/ },
+  { rule: 'stack-protected-database-coverage', title: 'staleness alert label undefined', target: 'alerts-backup-stale', change: set(['userLabels'], undefined), reportedOn: 'orders-instance', message: /backup-stale alert/ },
+  { rule: 'stack-protected-database-coverage', title: 'failure alert scoped to another source', target: 'alerts-backup-failed', change: set(['userLabels', 'lifeboat-source'], 'billing'), reportedOn: 'orders-instance', message: /backup-failed alert/ },
+  { rule: 'stack-dr-region', title: 'DR copy inside the primary dual-region', target: 'dr-bucket', change: set(['location'], 'europe-west4') },
+  { rule: 'stack-dr-region', title: 'DR copy in the same multi-region', target: 'dr-bucket', change: (i, all) => { i.location = 'EU'; all.find((r) => r.name === 'vault-bucket')!.inputs.location = 'europe-west1'; } },
+  { rule: 'stack-dr-region', title: 'no DR copy', target: 'dr-bucket', change: (_i, all) => { all.splice(all.findIndex((r) => r.name === 'dr-bucket'), 1); }, reportedOn: 'vault-bucket', message: /no DR copy/ },
+  { rule: 'stack-dr-region', title: 'DR location unknown at preview', target: 'dr-bucket', change: set(['location'], UNKNOWN_VALUE), passes: true },
+  { rule: 'stack-non-ephemeral-hardening', title: 'forceDestroy on the backup bucket', target: 'vault-bucket', change: set(['forceDestroy'], true) },
+  { rule: 'stack-non-ephemeral-hardening', title: 'retainBackupsOnDelete undefined', target: 'orders-instance', change: set(['settings', 'retainBackupsOnDelete'], undefined) },
+  { rule: 'stack-non-ephemeral-hardening', title: 'forceDestroy in an ephemeral stack', target: 'vault-bucket', change: (i) => { i.forceDestroy = true; setPath(i, ['labels', 'lifeboat-ephemeral'], 'true'); }, passes: true },
 ];
 
 defineRuleCases('gcp', gcpStack, cases);
