@@ -4,12 +4,13 @@ import type { RunContext } from '../context';
 import { registerBackup } from './backup';
 import { registerList } from './list';
 import { registerRestore } from './restore';
+import { registerVerify } from './verify';
 import { registerPrune } from './prune';
 import { registerStatus } from './status';
 
 export type RegisterCommand = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerBackup, registerList, registerRestore];
+export const COMMANDS: RegisterCommand[] = [registerBackup, registerList, registerRestore, registerVerify];
 
 // Operations (issue 4): retention, health, Redis.
 COMMANDS.push(registerPrune, registerStatus);

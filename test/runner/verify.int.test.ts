@@ -1,0 +1,93 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, openSync, readSync, rmSync, writeSync, closeSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startPostgres, type PgCluster } from '../harness/postgres';
+import { finalEvent, runCli } from './cli-harness';
+import { RICH_DATA_SQL, RICH_SCHEMA_SQL, tableChecksums } from './pg-fixtures';
+
+let pg: PgCluster;
+let storage: string;
+let id: string;
+
+before(async () => {
+  pg = await startPostgres();
+  await pg.createDatabase('shop');
+  await pg.query(RICH_SCHEMA_SQL + RICH_DATA_SQL, 'shop');
+  storage = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-verify-'));
+  const r = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop')]);
+  assert.equal(r.code, 0, r.stderr);
+  id = r.stdout.trim();
+});
+after(async () => {
+  await pg?.stop();
+  if (storage) rmSync(storage, { recursive: true, force: true });
+});
+
+async function databases(): Promise<string[]> {
+  return (await pg.query<{ d: string }>('SELECT datname AS d FROM pg_database ORDER BY 1')).map((r) => r.d);
+}
+
+test('verify latest checks the checksum and reads the whole archive', async () => {
+  const r = await runCli(['verify', 'latest', '--storage', storage]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^${id}: sha256 ok, archive readable`));
+  assert.equal(finalEvent(r.stderr)!.event, 'verify.succeeded');
+});
+
+test('verify --restore-into a missing database creates it, compares row counts and drops it', async () => {
+  const before = await databases();
+  const r = await runCli(['verify', id, '--storage', storage, '--restore-into', pg.url('scratch_verify')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /scratch restore into "scratch_verify" ok/);
+  assert.match(r.stdout, /sales\.orders\s+2000\s+2000\s+ok/);
+  assert.deepEqual(await databases(), before, 'the scratch database is gone');
+});
+
+test('verify --restore-into an empty database leaves it empty again', async () => {
+  await pg.createDatabase('empty_scratch');
+  const r = await runCli(['verify', id, '--storage', storage, '--restore-into', pg.url('empty_scratch')]);
+  assert.equal(r.code, 0, r.stderr);
+  const left = await pg.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
+    'empty_scratch',
+  );
+  assert.equal(left[0]!.n, '0');
+  const schemas = await pg.query<{ s: string }>(`SELECT nspname AS s FROM pg_namespace WHERE nspname IN ('sales', 'Audit Log')`, 'empty_scratch');
+  assert.deepEqual(schemas, []);
+});
+
+test('a flipped byte in the payload: verify and restore fail naming the object and both checksums, nothing restored', async () => {
+  const payload = path.join(storage, 'yearly', 'postgres', 'shop', id, 'dump.pgc.zst');
+  const size = statSync(payload).size;
+  const fd = openSync(payload, 'r+');
+  const b = Buffer.alloc(1);
+  readSync(fd, b, 0, 1, Math.floor(size / 2));
+  b[0] = b[0]! ^ 0x01;
+  writeSync(fd, b, 0, 1, Math.floor(size / 2));
+  closeSync(fd);
+  const manifest = JSON.parse((await import('node:fs')).readFileSync(path.join(path.dirname(payload), 'manifest.json'), 'utf8')) as {
+    payload: { sha256: string };
+  };
+
+  const v = await runCli(['verify', id, '--storage', storage]);
+  assert.equal(v.code, 1, v.stderr);
+  const line = v.stderr.split('\n').find((l) => l.startsWith('lifeboat: '))!;
+  assert.match(line, /checksum mismatch/);
+  assert.ok(line.includes(`${id}/dump.pgc.zst`), line);
+  assert.ok(line.includes(manifest.payload.sha256), line);
+  assert.match(line, /hash to [0-9a-f]{64}/);
+  assert.equal(finalEvent(v.stderr)!.errorCode, 'checksum_mismatch');
+
+  const before = await databases();
+  const r = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('from_corrupt'), '--create']);
+  assert.equal(r.code, 1, r.stderr);
+  const rline = r.stderr.split('\n').find((l) => l.startsWith('lifeboat: '))!;
+  assert.match(rline, /checksum mismatch/);
+  assert.ok(rline.includes(`${id}/dump.pgc.zst`) && rline.includes(manifest.payload.sha256), rline);
+  assert.deepEqual(await databases(), before, 'no database was created from a corrupt payload');
+  // The source is untouched, of course.
+  assert.ok(Object.keys(await tableChecksums(pg, 'shop')).length > 0);
+});
