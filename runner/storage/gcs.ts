@@ -1,6 +1,177 @@
-// Placeholder until the GCS backend lands (issue 3).
-import { usageError } from '../errors';
-import type { StorageFactory } from './open';
-export const createGcsStorage: StorageFactory = (url) => {
-  throw usageError('storage_unsupported', `gs:// storage is not available yet (${url.protocol})`);
-};
+/**
+ * Google Cloud Storage as storage: `gs://bucket/prefix`.
+ *
+ * Credentials: only Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud ADC, the metadata
+ * server on Cloud Run / GCE, GKE Workload Identity). No keys in flags or URLs.
+ *
+ * Uploads are resumable sessions: the object only appears when the session is finalized after the last byte, so
+ * a failed or aborted upload publishes nothing (an unfinalized session expires by itself after a week and is
+ * never listed). Against real GCS the session sends CHUNK_SIZE chunks, each kept in memory until acknowledged
+ * so a failed chunk is retried on its own (memory: one chunk, 16 MiB; no size limit beyond GCS's 5 TiB). When
+ * STORAGE_EMULATOR_HOST is set the whole stream goes in one request instead, because the emulators we test with
+ * finalize a session on its first chunk (ENVIRONMENT.md): the chunked path is the SDK's standard one, the
+ * single-request path is what the tests exercise.
+ *
+ * Retries: the SDK's retry with exponential backoff (x2, up to 32 s between attempts, 6 attempts, 10 minutes in
+ * all) on 408/429/5xx and network errors, for every operation (RetryAlways: every write here is a whole object or
+ * a session chunk, so repeating one is harmless). Downloads that break halfway are resumed with ranged reads
+ * pinned to the object's generation (resumable-read.ts).
+ */
+import { IdempotencyStrategy, Storage as GcsClient, type Bucket } from '@google-cloud/storage';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../errors';
+import { bucketLocation, objectName, relativeKey, type BucketLocation } from './keys';
+import type { StorageFactory, StorageOptions } from './open';
+import { resumableRead } from './resumable-read';
+import { OBJECT_NOT_FOUND, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
+import { uploadBody } from './upload-body';
+
+export const CHUNK_SIZE = 16 * 1024 * 1024;
+
+export const createGcsStorage: StorageFactory = (url, opts) => new GcsStorage(url, opts);
+
+export class GcsStorage implements Storage {
+  readonly url: string;
+  private readonly loc: BucketLocation;
+  private readonly bucket: Bucket;
+  private readonly chunked: boolean;
+
+  constructor(url: URL, opts: StorageOptions = {}) {
+    this.loc = bucketLocation(url);
+    this.url = this.loc.url;
+    const emulator = (opts.env ?? process.env).STORAGE_EMULATOR_HOST;
+    this.chunked = !emulator;
+    const client = new GcsClient({
+      ...(emulator ? { apiEndpoint: emulator, projectId: (opts.env ?? process.env).GOOGLE_CLOUD_PROJECT ?? 'emulator' } : {}),
+      retryOptions: {
+        autoRetry: true,
+        maxRetries: 5,
+        retryDelayMultiplier: 2,
+        maxRetryDelay: 32,
+        totalTimeout: 600,
+        idempotencyStrategy: IdempotencyStrategy.RetryAlways,
+      },
+    });
+    this.bucket = client.bucket(this.loc.bucket);
+  }
+
+  async put(key: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
+    const name = objectName(this.loc, key);
+    const counted = uploadBody(body, opts);
+    const out = this.bucket.file(name).createWriteStream({
+      resumable: true,
+      ...(this.chunked ? { chunkSize: CHUNK_SIZE } : {}),
+      contentType: opts.contentType ?? 'application/octet-stream',
+      metadata: { contentType: opts.contentType ?? 'application/octet-stream' },
+    });
+    try {
+      await pipeline(counted.stream, out);
+    } catch (e) {
+      const failure = counted.failure();
+      if (failure) throw failure;
+      throw this.wrap(e, 'upload', key);
+    } finally {
+      counted.dispose();
+    }
+    const failure = counted.failure();
+    if (failure) throw failure;
+    return { bytes: counted.bytes() };
+  }
+
+  async putBytes(key: string, data: Buffer | string, opts: { contentType?: string } = {}): Promise<void> {
+    try {
+      // A single multipart request: the object appears whole or not at all.
+      await this.bucket.file(objectName(this.loc, key)).save(typeof data === 'string' ? Buffer.from(data) : data, {
+        resumable: false,
+        contentType: opts.contentType ?? 'application/octet-stream',
+      });
+    } catch (e) {
+      throw this.wrap(e, 'write', key);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const name = objectName(this.loc, key);
+    let generation: string | number | undefined;
+    try {
+      // Fails fast (object_not_found) before a stream is promised, and pins the version for resumed reads.
+      const [meta] = await this.bucket.file(name).getMetadata();
+      generation = meta.generation;
+    } catch (e) {
+      throw this.wrap(e, 'read', key);
+    }
+    const file = this.bucket.file(name, generation !== undefined ? { generation } : {});
+    // The SDK's own CRC32C/MD5 check is off: the manifest's sha256 of the stored bytes is verified by the
+    // reader, and a ranged (resumed) read could not be validated by the SDK anyway.
+    const open = async (offset: number): Promise<Readable> => file.createReadStream({ start: offset, validation: false });
+    return resumableRead(await open(0), { open });
+  }
+
+  async getBytes(key: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of await this.get(key)) chunks.push(c as Buffer);
+    } catch (e) {
+      throw this.wrap(e, 'read', key);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    let pageToken: string | undefined;
+    do {
+      let files, next;
+      try {
+        [files, next] = await this.bucket.getFiles({
+          prefix: this.loc.root + prefix,
+          autoPaginate: false,
+          maxResults: 1000,
+          ...(pageToken ? { pageToken } : {}),
+        });
+      } catch (e) {
+        throw this.wrap(e, 'list', prefix);
+      }
+      for (const f of files) {
+        const m = f.metadata;
+        yield {
+          key: relativeKey(this.loc, f.name),
+          size: Number(m.size ?? 0),
+          modified: new Date(m.updated ?? m.timeCreated ?? 0),
+        };
+      }
+      pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
+    } while (pageToken);
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.bucket.file(objectName(this.loc, key)).delete({ ignoreNotFound: true });
+    } catch (e) {
+      throw this.wrap(e, 'delete', key);
+    }
+  }
+
+  /** A LifeboatError naming the location, the key and what failed; never credentials. */
+  private wrap(e: unknown, op: string, key: string): LifeboatError {
+    if (isLifeboatError(e)) return e;
+    const code = (e as { code?: unknown })?.code;
+    const msg = (e as Error)?.message ?? String(e);
+    const where = `${this.url}/${key}`;
+    if (code === 404 && /bucket/i.test(msg) && !/object|No such object/i.test(msg)) {
+      return usageError('storage_bucket_missing', `GCS bucket "${this.loc.bucket}" does not exist (${op} ${where})`,
+        'Check --storage');
+    }
+    if (code === 404) return new LifeboatError(OBJECT_NOT_FOUND, `object ${key} not found in ${this.url}`, { exitCode: 1 });
+    if (code === 401 || code === 403) {
+      return runtimeError('storage_access_denied', `GCS denied ${op} of ${where} (HTTP ${code})`,
+        'Check the IAM roles of the service account the runner uses on this bucket', e);
+    }
+    if (/Could not load the default credentials|Unable to detect a Project Id/i.test(msg)) {
+      return runtimeError('storage_credentials', `no Google Cloud credentials found for ${op} of ${where}`,
+        'The runner uses Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, the metadata server ' +
+          '(Cloud Run, GCE) or GKE Workload Identity', e);
+    }
+    return runtimeError('storage_error', `GCS ${op} of ${where} failed: ${msg}`, undefined, e);
+  }
+}

@@ -1,6 +1,268 @@
-// Placeholder until the S3 backend lands (issue 3).
-import { usageError } from '../errors';
-import type { StorageFactory } from './open';
-export const createS3Storage: StorageFactory = (url) => {
-  throw usageError('storage_unsupported', `s3:// storage is not available yet (${url.protocol})`);
-};
+/**
+ * Amazon S3 and S3-compatible stores (MinIO, R2, Ceph, emulators) as storage: `s3://bucket/prefix`.
+ *
+ * Credentials: only the AWS SDK's default chain (environment, shared config/profile, IRSA web identity, ECS task
+ * role, EC2 instance profile). No keys in flags or URLs.
+ *
+ * Uploads stream through @aws-sdk/lib-storage's multipart Upload in PART_SIZE parts with QUEUE_SIZE parts in
+ * flight. Memory: lib-storage holds up to QUEUE_SIZE parts being sent plus the part being filled (which it may
+ * briefly concatenate into a second copy), so peak upload buffers are about (QUEUE_SIZE + 2) x PART_SIZE =
+ * 64 MiB with the defaults, whatever the object size. The largest object is 10,000 parts x PART_SIZE = 156 GiB
+ * (a 50 GB dump fits three times over); LIFEBOAT_S3_PART_SIZE_MIB raises the part size for bigger ones at the
+ * cost of memory. On any failure (source stream error, abort signal, a part that fails after the SDK's retries)
+ * lib-storage aborts the multipart upload before `put` rejects, so no object and no billed parts remain. (A
+ * crash of the whole process can still leave an incomplete upload behind: the bucket's lifecycle rule
+ * AbortIncompleteMultipartUpload, set by the infra, cleans those up.)
+ *
+ * Retries: the SDK's 'standard' retry mode with 6 attempts per request (exponential backoff with full jitter,
+ * capped at 20 s) on throttling, 5xx and network errors; parts are buffered, so each part is retried on its
+ * own. Downloads that break halfway are resumed with ranged reads pinned to the object's ETag
+ * (resumable-read.ts).
+ *
+ * S3-compatible stores: `--s3-endpoint` implies path-style addressing, and request checksums are only sent when
+ * an operation requires them (`requestChecksumCalculation: 'WHEN_REQUIRED'`): the SDK's default since 2025 adds
+ * CRC32 trailers that MinIO (older releases), R2 and most emulators reject. Integrity does not depend on them:
+ * the manifest's sha256 of the stored bytes is checked before any restore.
+ */
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../errors';
+import { bucketLocation, objectName, relativeKey, type BucketLocation } from './keys';
+import type { StorageFactory, StorageOptions } from './open';
+import { resumableRead } from './resumable-read';
+import { OBJECT_NOT_FOUND, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
+import { uploadBody } from './upload-body';
+
+const MiB = 1024 * 1024;
+export const DEFAULT_PART_SIZE = 16 * MiB;
+export const QUEUE_SIZE = 2;
+export const MAX_PARTS = 10_000;
+const MAX_ATTEMPTS = 6;
+
+// The SDK warns on every run under Node 20 that releases after January 2027 will need Node 22. The runner pins
+// its SDK and Node versions, and its stderr is a structured log stream: keep that notice out of it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export const createS3Storage: StorageFactory = (url, opts) => new S3Storage(url, opts);
+
+/** The S3 client settings for a storage location; exported so tests can check them without a network. */
+export function s3ClientConfig(opts: StorageOptions): S3ClientConfig {
+  const env = opts.env ?? process.env;
+  const endpoint = opts.s3Endpoint;
+  if (endpoint !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(endpoint);
+    } catch {
+      throw usageError('s3_endpoint', `--s3-endpoint expected an http(s) URL such as https://minio.example:9000, got "${redactUrl(endpoint)}"`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      throw usageError('s3_endpoint', `--s3-endpoint expected an http(s) URL, got scheme "${u.protocol}"`);
+    }
+    if (u.username || u.password) {
+      throw usageError('s3_endpoint', '--s3-endpoint must not carry credentials: use the AWS default credential chain');
+    }
+  }
+  return {
+    region: opts.s3Region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    // A bucket in another region than the configured one is followed instead of failing with a redirect.
+    followRegionRedirects: true,
+    maxAttempts: MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 300_000 },
+    ...(endpoint !== undefined
+      ? {
+          endpoint,
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }
+      : {}),
+  };
+}
+
+/** Part size in bytes: LIFEBOAT_S3_PART_SIZE_MIB (5..5120) or 16 MiB. */
+export function partSize(env: NodeJS.ProcessEnv): number {
+  const raw = env.LIFEBOAT_S3_PART_SIZE_MIB;
+  if (raw === undefined || raw === '') return DEFAULT_PART_SIZE;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 5 || n > 5120) {
+    throw usageError('s3_part_size', `LIFEBOAT_S3_PART_SIZE_MIB expected a whole number of MiB from 5 to 5120, got "${raw}"`);
+  }
+  return n * MiB;
+}
+
+export class S3Storage implements Storage {
+  readonly url: string;
+  private readonly loc: BucketLocation;
+  private readonly client: S3Client;
+  private readonly partSize: number;
+
+  constructor(url: URL, opts: StorageOptions = {}) {
+    this.loc = bucketLocation(url);
+    this.url = this.loc.url;
+    this.client = new S3Client(s3ClientConfig(opts));
+    this.partSize = partSize(opts.env ?? process.env);
+  }
+
+  async put(key: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
+    const Key = objectName(this.loc, key);
+    const counted = uploadBody(body, opts);
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.loc.bucket, Key, Body: counted.stream, ContentType: opts.contentType ?? 'application/octet-stream' },
+      partSize: this.partSize,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
+    try {
+      await upload.done();
+    } catch (e) {
+      // lib-storage has aborted the multipart upload by now; make sure even if its own abort call failed.
+      await this.abortLeftover(upload, Key);
+      const cause = counted.failure() ?? e;
+      throw isLifeboatError(cause) || counted.failure() ? cause : this.wrap(e, 'upload', key);
+    } finally {
+      counted.dispose();
+    }
+    const failure = counted.failure();
+    if (failure) throw failure; // cannot normally happen: a failed body never completes an upload
+    return { bytes: counted.bytes() };
+  }
+
+  async putBytes(key: string, data: Buffer | string, opts: { contentType?: string } = {}): Promise<void> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.loc.bucket,
+          Key: objectName(this.loc, key),
+          Body: typeof data === 'string' ? Buffer.from(data) : data,
+          ContentType: opts.contentType ?? 'application/octet-stream',
+        }),
+      );
+    } catch (e) {
+      throw this.wrap(e, 'write', key);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const Key = objectName(this.loc, key);
+    const first = await this.getFrom(key, Key, 0);
+    return resumableRead(first.body, {
+      // Pin the resumed reads to the version we started with: a changed object must not be spliced in.
+      open: async (offset) => (await this.getFrom(key, Key, offset, first.etag)).body,
+    });
+  }
+
+  private async getFrom(key: string, Key: string, offset: number, etag?: string): Promise<{ body: Readable; etag?: string }> {
+    try {
+      const r = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.loc.bucket,
+          Key,
+          ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}),
+          ...(etag ? { IfMatch: etag } : {}),
+        }),
+      );
+      return { body: r.Body as Readable, etag: r.ETag };
+    } catch (e) {
+      throw this.wrap(e, 'read', key);
+    }
+  }
+
+  async getBytes(key: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of await this.get(key)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.loc.bucket,
+            Prefix: this.loc.root + prefix,
+            ContinuationToken: token,
+            MaxKeys: 1000,
+          }),
+        );
+      } catch (e) {
+        throw this.wrap(e, 'list', prefix);
+      }
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        yield { key: relativeKey(this.loc, o.Key), size: o.Size ?? 0, modified: o.LastModified ?? new Date(0) };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (page.IsTruncated && !token) {
+        throw runtimeError('storage_list', `listing ${this.url}/${prefix} returned a truncated page without a continuation token`);
+      }
+    } while (token);
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: objectName(this.loc, key) }));
+    } catch (e) {
+      const err = this.wrap(e, 'delete', key);
+      if (err.code === OBJECT_NOT_FOUND) return;
+      throw err;
+    }
+  }
+
+  private async abortLeftover(upload: Upload, Key: string): Promise<void> {
+    const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
+    if (!uploadId) return;
+    await this.client
+      .send(new AbortMultipartUploadCommand({ Bucket: this.loc.bucket, Key, UploadId: uploadId }))
+      .catch(() => {
+        /* already aborted by lib-storage (NoSuchUpload), or the store is unreachable: lifecycle rules clean up */
+      });
+  }
+
+  /** A LifeboatError naming the location, the key and what failed; never credentials. */
+  private wrap(e: unknown, op: string, key: string): LifeboatError {
+    if (isLifeboatError(e)) return e;
+    const name = (e as { name?: string })?.name ?? '';
+    const status = e instanceof S3ServiceException ? e.$metadata?.httpStatusCode : undefined;
+    const where = `${this.url}/${key}`;
+    if (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket')) {
+      return new LifeboatError(OBJECT_NOT_FOUND, `object ${key} not found in ${this.url}`, { exitCode: 1 });
+    }
+    if (name === 'NoSuchBucket') {
+      return usageError('storage_bucket_missing', `S3 bucket "${this.loc.bucket}" does not exist (${op} ${where})`,
+        'Check --storage, --s3-region and --s3-endpoint');
+    }
+    if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
+      return runtimeError('storage_access_denied', `S3 denied ${op} of ${where} (${name || status})`,
+        'Check the IAM policy of the identity the runner uses for this bucket and prefix', e);
+    }
+    if (name === 'CredentialsProviderError' || /Could not load credentials/i.test((e as Error)?.message ?? '')) {
+      return runtimeError('storage_credentials', `no AWS credentials found for ${op} of ${where}`,
+        'The runner uses the AWS default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, IRSA ' +
+          '(AWS_WEB_IDENTITY_TOKEN_FILE), the ECS task role or the EC2 instance profile', e);
+    }
+    if (name === 'PreconditionFailed' || status === 412) {
+      return runtimeError('storage_changed', `S3 object ${where} changed while it was being read`, undefined, e);
+    }
+    const msg = (e as Error)?.message ?? String(e);
+    return runtimeError('storage_error', `S3 ${op} of ${where} failed: ${name ? `${name}: ` : ''}${msg}`, undefined, e);
+  }
+}
+
+function redactUrl(s: string): string {
+  return s.replace(/\/\/[^/@]*@/, '//***@');
+}

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { isTransientStreamError, resumableRead } from '../../runner/storage/resumable-read';
+
+/** A stream of data[from..], which breaks with `error` after `breakAfter` bytes (if given). */
+function serve(data: Buffer, from: number, breakAfter?: number, error: Error = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })): Readable {
+  let pos = from;
+  return new Readable({
+    read() {
+      if (breakAfter !== undefined && pos - from >= breakAfter) return void this.destroy(error);
+      if (pos >= data.length) return void this.push(null);
+      const end = Math.min(data.length, pos + 1000, breakAfter !== undefined ? from + breakAfter : Infinity);
+      this.push(data.subarray(pos, end));
+      pos = end;
+    },
+  });
+}
+
+async function readAll(s: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+test('a stream that breaks is reopened where it broke, and the bytes are exactly the object', async () => {
+  const data = randomBytes(10_000);
+  const offsets: number[] = [];
+  const s = resumableRead(serve(data, 0, 3500), {
+    baseDelayMs: 1,
+    open: async (offset) => {
+      offsets.push(offset);
+      return serve(data, offset, offsets.length === 1 ? 2000 : undefined);
+    },
+  });
+  assert.deepEqual(await readAll(s), data);
+  // Reopened twice, each time further on (a destroyed stream drops what it had buffered, so the offsets are
+  // what was actually delivered, not where the fake server broke).
+  assert.equal(offsets.length, 2);
+  assert.ok(offsets[0]! > 0 && offsets[1]! > offsets[0]!, `offsets ${offsets.join(', ')}`);
+});
+
+test('a non-transient error is not retried', async () => {
+  const data = randomBytes(5000);
+  let opens = 0;
+  const s = resumableRead(serve(data, 0, 1000, new Error('checksum mismatch')), {
+    baseDelayMs: 1,
+    open: async (o) => {
+      opens++;
+      return serve(data, o);
+    },
+  });
+  await assert.rejects(readAll(s), /checksum mismatch/);
+  assert.equal(opens, 0);
+});
+
+test('gives up after maxRetries breaks without progress', async () => {
+  const data = randomBytes(5000);
+  let opens = 0;
+  const s = resumableRead(serve(data, 0, 1000), {
+    baseDelayMs: 1,
+    maxRetries: 3,
+    open: async (o) => {
+      opens++;
+      return serve(data, o, 0);
+    },
+  });
+  await assert.rejects(readAll(s), /ECONNRESET/);
+  assert.equal(opens, 3);
+});
+
+test('transient errors are recognised by code or message', () => {
+  assert.ok(isTransientStreamError(Object.assign(new Error('x'), { code: 'ECONNRESET' })));
+  assert.ok(isTransientStreamError(new Error('socket hang up')));
+  assert.ok(isTransientStreamError(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+  assert.ok(!isTransientStreamError(new Error('object_not_found')));
+  assert.ok(!isTransientStreamError(undefined));
+});
