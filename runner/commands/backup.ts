@@ -138,7 +138,9 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     const countedTables = selected.length ? selected : allTables;
     const manifestKind: BackupKind = selected.length && kind === 'full' ? 'tables' : kind;
 
-    const existing = await listBackups(opts.storage, { engine: 'postgres', source });
+    const existing = await listBackups(opts.storage, { engine: 'postgres', source }).catch((e: unknown) => {
+      throw storageError(e, opts.storage.url, 'read');
+    });
     const cls = chooseClass(
       snap.at,
       existing.map((b) => ({ cls: b.cls, at: new Date(b.manifest.snapshotAt) })),
@@ -275,13 +277,13 @@ function interrupted(signal: AbortSignal): LifeboatError {
 }
 
 /** Storage failures as exit-1 errors that name the storage (the backends already wrap the common ones). */
-function storageError(e: unknown, url: string): unknown {
+function storageError(e: unknown, url: string, op: 'read' | 'write' = 'write'): unknown {
   if (e instanceof LifeboatError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code && /^E[A-Z]+$/.test(code)) {
     return runtimeError(
-      'storage_not_writable',
-      `storage ${url} is not writable (${code}: ${(e as Error).message})`,
+      op === 'write' ? 'storage_not_writable' : 'storage_unreadable',
+      `storage ${url} ${op === 'write' ? 'is not writable' : 'cannot be read'} (${code}: ${(e as Error).message})`,
       'Check the path exists and that this user may write to it, or choose another --storage',
     );
   }

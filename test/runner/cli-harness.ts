@@ -51,9 +51,12 @@ export function runCliProcess(
   argv: string[],
   env: NodeJS.ProcessEnv = {},
   onStart?: (child: import('node:child_process').ChildProcess) => void,
+  /** A command prefix, e.g. ['runuser', '-u', 'nobody', '--'] to run as another user. */
+  prefix: string[] = [],
 ): Promise<CliResult & { signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'runner', 'cli.ts'), ...argv], {
+    const cmd = [...prefix, process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'runner', 'cli.ts'), ...argv];
+    const child = spawn(cmd[0]!, cmd.slice(1), {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
