@@ -7,10 +7,11 @@ import { registerRestore } from './restore';
 import { registerVerify } from './verify';
 import { registerPrune } from './prune';
 import { registerStatus } from './status';
+import { registerRedis } from './redis';
 
 export type RegisterCommand = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
 export const COMMANDS: RegisterCommand[] = [registerBackup, registerList, registerRestore, registerVerify];
 
 // Operations (issue 4): retention, health, Redis.
-COMMANDS.push(registerPrune, registerStatus);
+COMMANDS.push(registerPrune, registerStatus, registerRedis);

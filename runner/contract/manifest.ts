@@ -78,6 +78,8 @@ export const ManifestSchema = z.object({
   tables: z.array(TableRowCountSchema).default([]),
   /** Redis: key count per logical database, e.g. {"0": 120, "3": 4}. */
   redisKeys: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** Redis: of those, keys with an expiry per logical database (they may be gone by the time of a verify). */
+  redisExpiringKeys: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;

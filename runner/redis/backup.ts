@@ -1,0 +1,216 @@
+/**
+ * `lifeboat redis backup`: one Redis snapshot into storage, manifest last.
+ *
+ * Method `rdb` (default): `redis-cli --rdb FILE` fetches a point-in-time RDB over the replication protocol
+ * (the server forks and streams its snapshot as it would to a new replica). We spawn redis-cli rather than
+ * speak SYNC/PSYNC ourselves: it is the reference implementation of that handshake (capability negotiation,
+ * diskless `$EOF:<mark>` framing, TLS, ACL users) and ships in the runner image as redis-tools; its exit status
+ * is authoritative. The password goes through REDISCLI_AUTH, never argv. The file is then loaded once into a
+ * scratch redis-server: that proves Redis accepts it (the RDB's CRC64 is checked on load) and yields the exact
+ * key counts per database for the manifest. Then: file ─▶ zstd ─▶ [age] ─▶ sha256 ─▶ storage.
+ *
+ * Method `dump`, for managed Redis that refuses SYNC (ElastiCache, Memorystore, Azure): SCAN + DUMP + PTTL of
+ * every key of every database into the framed format of runner/redis/format.ts, streamed the same way. It is
+ * not point-in-time (keys are read over the duration of the scan); `snapshotAt` is the scan's start, the
+ * conservative instant for RPO.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { RunContext } from '../context';
+import { SOURCE_NAME_PATTERN, manifestKey as manifestKeyOf, newBackupId, payloadKey as payloadKeyOf, type BackupClass } from '../contract/layout';
+import { serializeManifest, type Manifest, type ManifestInput } from '../contract/manifest';
+import { createEncryptor } from '../crypto/age';
+import { listBackups } from '../catalog/catalog';
+import { chooseClass } from '../retention/classify';
+import { runtimeError, usageError } from '../errors';
+import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
+import type { Storage } from '../storage/types';
+import { findZstd } from '../commands/tools';
+import { connectRedis, describeRedis, keyspace, serverVersion, type RedisConnInfo } from './connection';
+import { encodeRecords } from './format';
+import { readKeys, type ReadStats } from './keys';
+import { findRedisCli, findRedisServer, startScratchRedis } from './scratch';
+import { storeCompressed } from './store';
+import { redisPayloadName, type RedisMethod } from './payload';
+
+export interface RedisBackupOptions {
+  conn: RedisConnInfo;
+  storage: Storage;
+  /** Source name in the layout; default: the host (and port when not 6379). */
+  source?: string;
+  method?: RedisMethod;
+  requestedClass?: BackupClass;
+  encryptTo?: string[];
+}
+
+export interface RedisBackupDeps {
+  ctx: Pick<RunContext, 'env' | 'logger' | 'now' | 'signal' | 'stderr'>;
+  spawner?: Spawner;
+}
+
+export interface RedisBackupResult {
+  manifest: Manifest;
+  manifestKey: string;
+  payloadKey: string;
+}
+
+export function redisSourceName(conn: RedisConnInfo, source: string | undefined): string {
+  const name = source ?? (conn.port === 6379 ? conn.host : `${conn.host}-${conn.port}`);
+  if (!SOURCE_NAME_PATTERN.test(name)) {
+    throw usageError(
+      'source_invalid',
+      `${source ? '--source' : 'the host name (the default source name)'} must match ${SOURCE_NAME_PATTERN}, got ${JSON.stringify(name)}`,
+      source ? undefined : 'Pass --source NAME',
+    );
+  }
+  return name;
+}
+
+async function tempDir(env: NodeJS.ProcessEnv): Promise<string> {
+  const base = env.LIFEBOAT_TMPDIR || os.tmpdir();
+  try {
+    return await fs.mkdtemp(path.join(base, 'lifeboat-redis-'));
+  } catch (e) {
+    throw runtimeError('tmpdir_unwritable', `cannot create a temp folder in ${base} (${(e as NodeJS.ErrnoException).code})`, 'Set LIFEBOAT_TMPDIR to a writable folder with room for the snapshot');
+  }
+}
+
+interface Snapshot {
+  raw: Readable;
+  expectedRawBytes?: number;
+  /** Known once `raw` has been read whole. */
+  counts: () => { keys: Record<string, number>; expiring: Record<string, number> };
+  tools: Record<string, string>;
+}
+
+/** Fetches the RDB into `dir`, loads it into a scratch server to count keys, and offers it as a stream. */
+async function rdbSnapshot(conn: RedisConnInfo, dir: string, deps: RedisBackupDeps): Promise<Snapshot> {
+  const { ctx } = deps;
+  const cli = await findRedisCli();
+  await findRedisServer();
+  const file = path.join(dir, 'snapshot.rdb');
+  const args = ['-h', conn.host, '-p', String(conn.port), '--no-auth-warning'];
+  if (conn.username) args.push('--user', conn.username);
+  if (conn.tls) args.push('--tls');
+  args.push('--rdb', file);
+  const env = { ...ctx.env, ...(conn.password ? { REDISCLI_AUTH: conn.password } : {}) };
+  const child = watchChild('redis-cli --rdb', (deps.spawner ?? defaultSpawner)(cli.path, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  child.child.stdout?.resume();
+  const onAbort = (): void => child.kill();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const result = await child.done.finally(() => ctx.signal.removeEventListener('abort', onAbort));
+  ctx.signal.throwIfAborted();
+  // redis-cli reports refusals (SYNC disabled, NOAUTH) on stderr and may still exit 0 in old versions: both count.
+  if (!childSucceeded(result) || /error|refused|NOAUTH|WRONGPASS|unknown command/i.test(result.stderr)) {
+    throw runtimeError(
+      'redis_snapshot_failed',
+      `taking an RDB snapshot of ${describeRedis(conn)} failed: ${describeChildFailure(result)}`,
+      'Managed Redis services often refuse replication commands: use --method dump',
+    );
+  }
+  const scratch = await startScratchRedis({ dir, rdbFile: file, signal: ctx.signal });
+  let counts: Record<string, { keys: number; expires: number }>;
+  try {
+    counts = await keyspace(await scratch.client());
+  } finally {
+    await scratch.stop();
+  }
+  const size = (await fs.stat(file)).size;
+  return {
+    raw: createReadStream(file),
+    expectedRawBytes: size,
+    counts: () => ({
+      keys: Object.fromEntries(Object.entries(counts).map(([db, c]) => [db, c.keys])),
+      expiring: Object.fromEntries(Object.entries(counts).map(([db, c]) => [db, c.expires])),
+    }),
+    tools: { 'redis-cli': cli.version, method: 'rdb' },
+  };
+}
+
+async function dumpSnapshot(conn: RedisConnInfo, deps: RedisBackupDeps): Promise<Snapshot & { close: () => void }> {
+  const { ctx } = deps;
+  const client = await connectRedis(conn);
+  const dbs = Object.keys(await keyspace(client)).map(Number).sort((a, b) => a - b);
+  const stats: ReadStats = { keys: {}, expiring: {} };
+  const records = readKeys(client, dbs, () => ctx.now().getTime(), stats, ctx.signal);
+  return {
+    raw: Readable.from(encodeRecords(records), { objectMode: false }),
+    counts: () => stats,
+    tools: { method: 'dump', format: 'LBRKEYS1' },
+    close: () => client.disconnect(),
+  };
+}
+
+export async function runRedisBackup(opts: RedisBackupOptions, deps: RedisBackupDeps): Promise<RedisBackupResult> {
+  const { ctx } = deps;
+  const method = opts.method ?? 'rdb';
+  const source = redisSourceName(opts.conn, opts.source);
+  const startedAt = ctx.now();
+  ctx.signal.throwIfAborted();
+  const zstd = await findZstd();
+
+  const probe = await connectRedis(opts.conn);
+  let version: string;
+  try {
+    version = await serverVersion(probe);
+  } finally {
+    probe.disconnect();
+  }
+  const existing = await listBackups(opts.storage, { engine: 'redis', source });
+  const cls = chooseClass(startedAt, existing.map((b) => ({ cls: b.cls, at: new Date(b.manifest.snapshotAt) })), opts.requestedClass);
+  const id = newBackupId(startedAt);
+  const encryptTo = opts.encryptTo ?? [];
+  const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
+  const object = redisPayloadName(method, encryptor !== null);
+  const payloadKey = payloadKeyOf(cls, 'redis', source, id, object);
+  const manifestKey = manifestKeyOf(cls, 'redis', source, id);
+  ctx.logger.info({ source, class: cls, backupId: id, method }, `redis backup of ${describeRedis(opts.conn)} started`);
+
+  const dir = await tempDir(ctx.env);
+  let close = (): void => undefined;
+  try {
+    const snap = method === 'rdb' ? await rdbSnapshot(opts.conn, dir, deps) : await dumpSnapshot(opts.conn, deps);
+    if ('close' in snap) close = snap.close as () => void;
+    const stored = await storeCompressed(
+      snap.raw,
+      { storage: opts.storage, key: payloadKey, encryptor, label: 'redis backup', expectedRawBytes: snap.expectedRawBytes },
+      ctx,
+      deps.spawner,
+    );
+    const counts = snap.counts();
+    const finishedAt = ctx.now();
+    const manifest: ManifestInput = {
+      formatVersion: 1,
+      id,
+      class: cls,
+      engine: 'redis',
+      source,
+      kind: 'full',
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      snapshotAt: startedAt.toISOString(),
+      durationSeconds: Math.round(finishedAt.getTime() - startedAt.getTime()) / 1000,
+      server: { version },
+      tools: { ...snap.tools, zstd: zstd.version, ...(encryptor ? { age: 'age-encryption' } : {}) },
+      sourceInfo: { host: opts.conn.host, port: opts.conn.port },
+      payload: {
+        object,
+        rawBytes: stored.rawBytes,
+        storedBytes: stored.storedBytes,
+        sha256: stored.sha256,
+        compression: 'zstd',
+        encryption: encryptor ? { scheme: 'age', recipients: encryptor.fingerprints } : null,
+      },
+      redisKeys: counts.keys,
+      redisExpiringKeys: counts.expiring,
+    };
+    const text = serializeManifest(manifest);
+    await opts.storage.putBytes(manifestKey, text, { contentType: 'application/json' });
+    return { manifest: JSON.parse(text) as Manifest, manifestKey, payloadKey };
+  } finally {
+    close();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
