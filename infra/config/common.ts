@@ -148,6 +148,8 @@ export const commonKeys = {
   deletionProtection: z.boolean().optional(),
   /** age recipients (public keys) backups are encrypted to: LIFEBOAT_AGE_RECIPIENTS. */
   ageRecipients: z.array(z.string().regex(/^age1[0-9a-z]{58}$/, { error: 'expected an age public key (age1...)' })).default([]),
+  /** Secret holding the age identity (private key) that drills and restores decrypt with; required with ageRecipients. */
+  ageIdentitySecret: secretName.optional(),
   alerts: alertsSchema.default(() => alertsSchema.parse({})),
   recovery: recoverySchema.optional(),
   labels: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/), z.string().regex(/^[a-z0-9_-]{0,63}$/)).default({}),

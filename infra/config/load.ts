@@ -46,6 +46,7 @@ export interface LifeboatConfig {
   /** Effective: config value, else on unless ephemeral. */
   deletionProtection: boolean;
   ageRecipients: string[];
+  ageIdentitySecret?: string;
   alerts: AlertsConfig;
   recovery?: RecoveryConfig;
   labels: Record<string, string>;
@@ -168,6 +169,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
     retentionLocked: get<boolean>('retentionLocked') && !ephemeral,
     deletionProtection: get<boolean | undefined>('deletionProtection') ?? !ephemeral,
     ageRecipients: get<string[]>('ageRecipients'),
+    ageIdentitySecret: get<string | undefined>('ageIdentitySecret'),
     alerts: get<AlertsConfig>('alerts'),
     recovery: get<RecoveryConfig | undefined>('recovery'),
     labels: get<Record<string, string>>('labels'),
@@ -186,8 +188,10 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
     });
   }
   if (platform === 'aws') {
+    const awsSection = v['lifeboat:aws'] as Omit<AwsConfig, 'region'> | undefined;
     if (!region) problems.push('aws:region: expected the AWS region, e.g. "eu-west-1" (platform is aws), got nothing');
-    else cfg.aws = { ...((v['lifeboat:aws'] as object | undefined) ?? {}), region };
+    if (!awsSection) problems.push('lifeboat:aws: expected the AWS section with at least accountId and network (platform is aws), got nothing');
+    if (region && awsSection) cfg.aws = { ...awsSection, region };
   }
   if (platform === 'kubernetes') cfg.kubernetes = (v['lifeboat:kubernetes'] as KubernetesConfig | undefined) ?? {};
 
@@ -216,6 +220,9 @@ function checkCrossField(cfg: LifeboatConfig, region: string | undefined, proble
     const first = seen.get(name);
     if (first) problems.push(`${key}: expected a name not used by another source (${first}), got ${JSON.stringify(name)}`);
     else seen.set(name, key);
+  }
+  if (cfg.ageRecipients.length && !cfg.ageIdentitySecret) {
+    problems.push('lifeboat:ageIdentitySecret: expected the secret holding the age identity (drills and restores decrypt with it) because ageRecipients is set, got nothing');
   }
   const a = cfg.alerts;
   const channels = a.emails.length + a.pagerduty.length + a.slack.length + a.existingChannels.length;

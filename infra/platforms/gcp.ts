@@ -1,7 +1,200 @@
-/** Platform adapter for GCP: builds the components from the config (filled in component by component). */
+/**
+ * Platform adapter for GCP: turns the validated config into the components. `primary` stacks protect running
+ * databases; `dr` stacks build the recovery environment in the DR region.
+ */
+import * as pulumi from '@pulumi/pulumi';
 import type { LifeboatConfig } from '../config/load';
+import type { GcpConfig } from '../config/gcp';
+import { durationSeconds } from '../config/values';
+import { Alerts } from '../gcp/alerts';
+import { BackupVault } from '../gcp/backupVault';
+import { CloudSqlProtection } from '../gcp/cloudSqlProtection';
+import { DisasterRecovery } from '../gcp/disasterRecovery';
+import { RecoveryEnvironment } from '../gcp/recoveryEnvironment';
+import { RunnerIdentity } from '../gcp/runnerIdentity';
+import { RunnerJobs } from '../gcp/runnerJobs';
+import { RunnerSecrets } from '../gcp/runnerSecrets';
+import { Schedules, type ScheduledJob } from '../gcp/schedules';
+import { STATUS_SCHEDULE, databaseTasks, redisTasks, storageUrl, type TaskSpec } from '../gcp/rules/runner';
+import type { LifecycleInput } from '../gcp/rules/lifecycle';
 import type { StackOutputs } from './types';
 
+/** Bucket names: `<project>-<prefix>-backups` (project ids are unique, so the name is too). */
+export function bucketNames(cfg: LifeboatConfig, gcp: GcpConfig): { vault: string; dr: string } {
+  const base = `${gcp.project}-${cfg.namePrefix}`.slice(0, 52);
+  return { vault: `${base}-backups`, dr: `${base}-dr-backups` };
+}
+
+function baseLabels(cfg: LifeboatConfig): Record<string, string> {
+  return { ...cfg.labels, 'lifeboat-environment': cfg.environment, 'managed-by': 'pulumi' };
+}
+
 export function build(cfg: LifeboatConfig): StackOutputs {
-  return { platform: cfg.platform, environment: cfg.environment };
+  const gcp = cfg.gcp;
+  if (!gcp) throw new Error('platform gcp without a gcp section: the config loader should have refused this');
+  return cfg.role === 'dr' ? buildRecovery(cfg, gcp) : buildPrimary(cfg, gcp);
+}
+
+function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
+  const labels = baseLabels(cfg);
+  const names = bucketNames(cfg, gcp);
+  const lifecycle: LifecycleInput = { retentionDays: cfg.retentionDays, drillReportRetentionDays: cfg.drillReportRetentionDays, root: cfg.storageRoot };
+  const vault = new BackupVault('vault', {
+    project: gcp.project,
+    bucketName: names.vault,
+    location: gcp.bucketLocation,
+    dualRegions: gcp.dualRegions,
+    turboReplication: gcp.turboReplication,
+    lifecycle,
+    minimumRetentionDays: cfg.minimumRetentionDays,
+    retentionLocked: cfg.retentionLocked,
+    ephemeral: cfg.ephemeral,
+    kmsKeyName: gcp.kmsKeyName,
+    labels,
+  });
+  const storage = storageUrl(names.vault, cfg.storageRoot);
+
+  const backupSecrets = [...cfg.databases.map((d) => d.secrets.databaseUrl), ...cfg.redis.map((r) => r.urlSecret)];
+  const restoreSecrets = [...cfg.databases.map((d) => d.secrets.scratchUrl), ...(cfg.ageIdentitySecret ? [cfg.ageIdentitySecret] : [])];
+  const secrets = new RunnerSecrets('secrets', {
+    project: gcp.project,
+    // The age identity secret is created by whoever holds the private key, not by this stack.
+    secretIds: [...backupSecrets, ...cfg.databases.map((d) => d.secrets.scratchUrl)],
+    replicaRegions: [gcp.region, ...(cfg.drRegion ? [cfg.drRegion] : [])],
+    ephemeral: cfg.ephemeral,
+    labels,
+  });
+
+  const protections: Record<string, CloudSqlProtection> = {};
+  for (const db of cfg.databases) {
+    protections[db.name] = new CloudSqlProtection(`db-${db.name}`, {
+      project: gcp.project,
+      region: gcp.region,
+      instance: db.instance!,
+      backup: db.managedBackup,
+      deletionProtection: cfg.deletionProtection,
+      ephemeral: cfg.ephemeral,
+      labels: { ...labels, 'lifeboat-source': db.name },
+    });
+  }
+
+  const identity = new RunnerIdentity('identity', {
+    project: gcp.project,
+    prefix: cfg.namePrefix,
+    backupBucket: names.vault,
+    storageRoot: cfg.storageRoot,
+    backupSecrets,
+    restoreSecrets,
+    instances: cfg.databases.map((d) => d.instance!.name),
+    secretsCreatedBy: [secrets],
+  }, { dependsOn: [vault] });
+
+  const tasks: TaskSpec[] = [
+    ...cfg.databases.flatMap((d) => databaseTasks(d, storage, cfg.ageRecipients)),
+    ...cfg.redis.flatMap((r) => redisTasks(r, storage, cfg.ageRecipients)),
+  ];
+  const jobs = new RunnerJobs('jobs', {
+    project: gcp.project,
+    region: gcp.region,
+    prefix: cfg.namePrefix,
+    image: cfg.runnerImage,
+    tasks,
+    identities: { backup: identity.backup!.email, restore: identity.restore.email },
+    connectionNames: Object.fromEntries(Object.entries(protections).map(([k, p]) => [k, p.connectionName])),
+    sizing: gcp.job,
+    ageIdentitySecret: cfg.ageIdentitySecret,
+    deletionProtection: cfg.deletionProtection,
+    ephemeral: cfg.ephemeral,
+    labels,
+    after: [identity],
+  });
+
+  const scheduleOf = (t: TaskSpec): string => {
+    if (t.task === 'status') return STATUS_SCHEDULE;
+    const db = cfg.databases.find((d) => d.name === t.source);
+    if (db) return t.task === 'drill' ? db.drillSchedule : db.schedule;
+    return cfg.redis.find((r) => r.name === t.source)!.schedule;
+  };
+  const scheduled: ScheduledJob[] = tasks.map((t) => ({ key: `${t.source}-${t.task}`, job: jobs.jobs[`${t.source}-${t.task}`]!, schedule: scheduleOf(t) }));
+  new Schedules('schedules', {
+    project: gcp.project,
+    region: gcp.region,
+    timeZone: cfg.timeZone,
+    schedulerEmail: identity.scheduler!.email,
+    jobs: scheduled,
+    retries: gcp.schedulerRetries,
+  });
+
+  if (tasks.length) {
+    new Alerts('alerts', {
+      project: gcp.project,
+      region: gcp.region,
+      prefix: cfg.namePrefix,
+      storage,
+      channels: cfg.alerts,
+      labels,
+      sources: [
+        ...cfg.databases.map((d) => ({ source: d.name, engine: 'postgres' as const, sizeFloorBytes: d.sizeFloorBytes, slowAfterSeconds: durationSeconds(d.slowAfter), drills: true })),
+        ...cfg.redis.map((r) => ({ source: r.name, engine: 'redis' as const, sizeFloorBytes: r.sizeFloorBytes, slowAfterSeconds: durationSeconds(r.slowAfter), drills: false })),
+      ],
+    });
+  }
+
+  let dr: DisasterRecovery | undefined;
+  if (cfg.drRegion) {
+    dr = new DisasterRecovery('dr', {
+      project: gcp.project,
+      sourceBucket: names.vault,
+      drBucketName: names.dr,
+      drLocation: gcp.drBucketLocation ?? cfg.drRegion,
+      lifecycle,
+      minimumRetentionDays: cfg.minimumRetentionDays,
+      retentionLocked: cfg.retentionLocked,
+      ephemeral: cfg.ephemeral,
+      kmsKeyName: gcp.drKmsKeyName,
+      labels,
+    }, { dependsOn: [vault] });
+  }
+
+  return {
+    platform: 'gcp',
+    environment: cfg.environment,
+    bucket: vault.bucketName,
+    storageUrl: storage,
+    drBucket: dr?.drBucketName,
+    drRegion: cfg.drRegion,
+    serviceAccounts: { backup: identity.backup!.email, restore: identity.restore.email, scheduler: identity.scheduler!.email },
+    jobs: Object.fromEntries(Object.entries(jobs.jobs).map(([k, j]) => [k, j.name])),
+    cloudSqlConnections: Object.fromEntries(Object.entries(protections).map(([k, p]) => [k, p.connectionName])),
+    secretsToFill: pulumi.output([...new Set([...backupSecrets, ...cfg.databases.map((d) => d.secrets.scratchUrl)])]),
+  };
+}
+
+function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
+  const recovery = cfg.recovery!;
+  const wanted = recovery.databases ? cfg.databases.filter((d) => recovery.databases!.includes(d.name)) : cfg.databases;
+  const env = new RecoveryEnvironment('recovery', {
+    project: gcp.project,
+    region: gcp.region,
+    prefix: cfg.namePrefix,
+    image: cfg.runnerImage,
+    backupBucket: recovery.backupBucket,
+    storageRoot: cfg.storageRoot,
+    databases: wanted,
+    sizing: gcp.job,
+    ageIdentitySecret: cfg.ageIdentitySecret,
+    labels: baseLabels(cfg),
+  });
+  const restoreCommands = Object.fromEntries(Object.entries(env.commands).map(([k, c]) => [k, c.restore]));
+  return {
+    platform: 'gcp',
+    role: 'dr',
+    region: gcp.region,
+    backupBucket: recovery.backupBucket,
+    restoreCommands,
+    // The one command: restores every database (one job per database, run in turn, each waits for its result).
+    restoreCommand: Object.values(restoreCommands).join(' && '),
+    repointApplicationCommands: Object.fromEntries(Object.entries(env.commands).filter(([, c]) => c.repointApplication).map(([k, c]) => [k, c.repointApplication])),
+    recoveryConnections: Object.fromEntries(Object.entries(env.commands).map(([k, c]) => [k, c.connectionName])),
+  };
 }

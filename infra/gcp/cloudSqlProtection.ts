@@ -1,0 +1,87 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as gcp from '@pulumi/gcp';
+import type { InstanceConfig, ManagedBackupConfig } from '../config/common';
+
+export interface CloudSqlProtectionArgs {
+  project: string;
+  region: string;
+  instance: InstanceConfig;
+  backup: ManagedBackupConfig;
+  /** Deletion protection (Pulumi and Cloud SQL API). Default: true. */
+  deletionProtection?: boolean;
+  /** Days the final backup taken on deletion is kept. Default: 30. */
+  finalBackupRetentionDays?: number;
+  /** Default: false. */
+  ephemeral?: boolean;
+  /** Default: {}. */
+  labels?: Record<string, string>;
+}
+
+/** Cloud SQL tier used when the config names none. */
+export const DEFAULT_TIER = 'db-custom-1-3840';
+
+/** The backup settings of an instance, as the provider's `settings.backupConfiguration` takes them. */
+export function backupConfiguration(b: ManagedBackupConfig): gcp.types.input.sql.DatabaseInstanceSettingsBackupConfiguration {
+  return {
+    enabled: true,
+    startTime: b.startTime,
+    pointInTimeRecoveryEnabled: b.pointInTimeRecovery,
+    // Cloud SQL for PostgreSQL keeps 1-7 days of transaction logs.
+    transactionLogRetentionDays: Math.min(b.transactionLogRetentionDays, 7),
+    backupRetentionSettings: { retainedBackups: b.retainedBackups, retentionUnit: 'COUNT' },
+    ...(b.location ? { location: b.location } : {}),
+  };
+}
+
+/**
+ * One database's managed protection: the Cloud SQL instance, created or adopted (imported by name), with
+ * automated backups, point-in-time recovery, deletion protection, and backups kept (plus a final backup) when the
+ * instance is deleted. For an adopted instance only backup and protection settings are managed; sizing and
+ * networking stay as their owners set them (ignoreChanges). Pulumi refuses an import whose declared settings differ
+ * from the instance's and prints the difference, changing nothing.
+ */
+export class CloudSqlProtection extends pulumi.ComponentResource {
+  readonly instance: gcp.sql.DatabaseInstance;
+  readonly connectionName: pulumi.Output<string>;
+
+  constructor(name: string, args: CloudSqlProtectionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('lifeboat:gcp:CloudSqlProtection', name, {}, opts);
+    if (!args.instance?.name) throw new pulumi.ResourceError(`CloudSqlProtection ${name}: instance.name is required`, this);
+    if (!args.region) throw new pulumi.ResourceError(`CloudSqlProtection ${name}: region is required`, this);
+    const ephemeral = args.ephemeral ?? false;
+    const protect = args.deletionProtection ?? true;
+    const adopt = args.instance.mode === 'adopt';
+    this.instance = new gcp.sql.DatabaseInstance(`${name}-instance`, {
+      project: args.project,
+      name: args.instance.name,
+      region: args.region,
+      databaseVersion: `POSTGRES_${args.instance.postgresVersion}`,
+      deletionProtection: protect,
+      settings: {
+        tier: args.instance.tier ?? DEFAULT_TIER,
+        edition: 'ENTERPRISE',
+        availabilityType: (args.instance.highAvailability ?? !ephemeral) ? 'REGIONAL' : 'ZONAL',
+        diskSize: args.instance.diskSizeGb,
+        diskAutoresize: true,
+        backupConfiguration: backupConfiguration(args.backup),
+        deletionProtectionEnabled: protect,
+        retainBackupsOnDelete: !ephemeral,
+        finalBackupConfig: { enabled: !ephemeral, retentionDays: args.finalBackupRetentionDays ?? 30 },
+        // Reached only through the Cloud SQL connector (Cloud Run's /cloudsql socket): no authorized networks.
+        ipConfiguration: { ipv4Enabled: true, sslMode: 'ENCRYPTED_ONLY', authorizedNetworks: [] },
+        userLabels: { ...(args.labels ?? {}), 'lifeboat-ephemeral': ephemeral ? 'true' : 'false' },
+      },
+    }, {
+      parent: this,
+      protect: protect && !ephemeral,
+      ...(adopt
+        ? {
+            import: `projects/${args.project}/instances/${args.instance.name}`,
+            ignoreChanges: ['databaseVersion', 'settings.tier', 'settings.edition', 'settings.availabilityType', 'settings.diskSize', 'settings.ipConfiguration', 'settings.userLabels'],
+          }
+        : {}),
+    });
+    this.connectionName = this.instance.connectionName;
+    this.registerOutputs({ connectionName: this.connectionName });
+  }
+}

@@ -1,0 +1,116 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as gcp from '@pulumi/gcp';
+import * as random from '@pulumi/random';
+import type { DatabaseConfig } from '../config/common';
+import { CloudSqlProtection } from './cloudSqlProtection';
+import { RunnerIdentity } from './runnerIdentity';
+import { RunnerJobs, jobName, type JobSizing } from './runnerJobs';
+import { restoreTask, storageUrl } from './rules/runner';
+import { lifeboatLabels } from './labels';
+
+export interface RecoveryEnvironmentArgs {
+  project: string;
+  /** The DR region: where everything here is created. */
+  region: string;
+  prefix: string;
+  image: string;
+  /** The bucket with the DR copies. */
+  backupBucket: string;
+  storageRoot: string;
+  databases: DatabaseConfig[];
+  sizing: JobSizing;
+  ageIdentitySecret?: string;
+  /** Default: {}. */
+  labels?: Record<string, string>;
+}
+
+/** Name of the user the restore connects as on a recovery instance. */
+export const RESTORE_USER = 'lifeboat_restore';
+
+/**
+ * The `dr` stack: per database, a recovery Cloud SQL instance in the DR region, a generated password (kept as a
+ * Pulumi secret; written to Cloud SQL and Secret Manager through write-only fields, so neither resource stores
+ * it), a secret with the recovery connection URL, and a restore job pointed at the newest backup in the DR bucket.
+ */
+export class RecoveryEnvironment extends pulumi.ComponentResource {
+  /** Per database: the command that runs the restore, and the one that repoints the application's secret. */
+  readonly commands: Record<string, { restore: string; repointApplication?: string; connectionName: pulumi.Output<string> }> = {};
+
+  constructor(name: string, args: RecoveryEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('lifeboat:gcp:RecoveryEnvironment', name, {}, opts);
+    if (args.databases.length === 0) throw new pulumi.ResourceError(`RecoveryEnvironment ${name}: no databases to recover`, this);
+    const storage = storageUrl(args.backupBucket, args.storageRoot);
+    const urlSecrets: Record<string, gcp.secretmanager.Secret> = {};
+    const connections: Record<string, pulumi.Output<string>> = {};
+    const versions: pulumi.Resource[] = [];
+    for (const db of args.databases) {
+      if (!db.instance) throw new pulumi.ResourceError(`RecoveryEnvironment ${name}: database ${db.name} has no instance settings`, this);
+      const sql = new CloudSqlProtection(`${name}-${db.name}`, {
+        project: args.project,
+        region: args.region,
+        instance: { ...db.instance, mode: 'create', name: `${db.instance.name}-dr` },
+        backup: db.managedBackup,
+        deletionProtection: true,
+        // A restore target, not (yet) a protected database: the policy pack tells them apart by this role.
+        labels: lifeboatLabels(args.labels ?? {}, false, { 'lifeboat-source': db.name, 'lifeboat-role': 'recovery-instance' }),
+      }, { parent: this });
+      connections[db.name] = sql.connectionName;
+      const password = new random.RandomPassword(`${name}-${db.name}-password`, { length: 32, special: false }, { parent: this });
+      new gcp.sql.User(`${name}-${db.name}-user`, {
+        project: args.project,
+        instance: sql.instance.name,
+        name: RESTORE_USER,
+        passwordWo: password.result,
+        passwordWoVersion: 1,
+      }, { parent: this });
+      const secret = new gcp.secretmanager.Secret(`${name}-${db.name}-url`, {
+        project: args.project,
+        secretId: `${args.prefix}-${db.name}-recovery-url`,
+        replication: { userManaged: { replicas: [{ location: args.region }] } },
+        labels: lifeboatLabels(args.labels ?? {}, false, { 'lifeboat-source': db.name }),
+      }, { parent: this });
+      urlSecrets[db.name] = secret;
+      versions.push(new gcp.secretmanager.SecretVersion(`${name}-${db.name}-url-v1`, {
+        secret: secret.id,
+        secretDataWo: pulumi.secret(pulumi.interpolate`postgresql://${RESTORE_USER}:${password.result}@/${db.database}?host=/cloudsql/${sql.connectionName}`),
+        secretDataWoVersion: 1,
+      }, { parent: this }));
+    }
+    const secretIds = Object.values(args.databases).map((d) => `${args.prefix}-${d.name}-recovery-url`);
+    const identity = new RunnerIdentity(`${name}-identity`, {
+      project: args.project,
+      prefix: args.prefix,
+      backup: false,
+      scheduler: false,
+      readBuckets: [args.backupBucket],
+      storageRoot: args.storageRoot,
+      restoreSecrets: [...secretIds, ...(args.ageIdentitySecret ? [args.ageIdentitySecret] : [])],
+      instances: args.databases.map((d) => `${d.instance!.name}-dr`),
+      secretsCreatedBy: Object.values(urlSecrets),
+    }, { parent: this });
+    new RunnerJobs(`${name}-jobs`, {
+      project: args.project,
+      region: args.region,
+      prefix: args.prefix,
+      image: args.image,
+      tasks: args.databases.map((d) => restoreTask(d, storage, `${args.prefix}-${d.name}-recovery-url`)),
+      identities: { restore: identity.restore.email },
+      connectionNames: connections,
+      sizing: args.sizing,
+      ageIdentitySecret: args.ageIdentitySecret,
+      labels: args.labels ?? {},
+      after: [identity, ...versions],
+    }, { parent: this });
+    for (const d of args.databases) {
+      const job = jobName(args.prefix, d.name, 'restore');
+      this.commands[d.name] = {
+        restore: `gcloud run jobs execute ${job} --project ${args.project} --region ${args.region} --wait`,
+        ...(d.secrets.application
+          ? { repointApplication: `gcloud secrets versions access latest --secret ${args.prefix}-${d.name}-recovery-url --project ${args.project} | gcloud secrets versions add ${d.secrets.application} --project ${args.project} --data-file=-` }
+          : {}),
+        connectionName: connections[d.name]!,
+      };
+    }
+    this.registerOutputs({ commands: this.commands });
+  }
+}

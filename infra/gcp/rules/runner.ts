@@ -1,0 +1,97 @@
+/**
+ * The runner command lines and environments the jobs run (the CLI contract of issues 2 and 4). Non-secret options
+ * go on the command line, where an operator reading the job sees them; secrets only as env references to secrets.
+ * Flags are also read from `LIFEBOAT_<FLAG>` variables (DESIGN.md): `--scratch-url` from LIFEBOAT_SCRATCH_URL etc.
+ */
+import type { DatabaseConfig, RedisConfig } from '../../config/common';
+
+export type TaskKind = 'backup' | 'drill' | 'redis-backup' | 'status' | 'restore';
+
+export interface TaskSpec {
+  /** Short role used in names: `<prefix>-<source>-<task>`. */
+  task: TaskKind;
+  source: string;
+  args: string[];
+  /** Plain env values (never secrets). */
+  env: Record<string, string>;
+  /** Env names → secret ids whose latest version the platform injects. */
+  secretEnv: Record<string, string>;
+  /** Which identity runs it. */
+  identity: 'backup' | 'restore';
+  /** Whether the task needs the Cloud SQL socket. */
+  cloudSql: boolean;
+}
+
+export function storageUrl(bucket: string, root: string): string {
+  return root ? `gs://${bucket}/${root}` : `gs://${bucket}`;
+}
+
+function commonEnv(storage: string, source: string, ageRecipients: readonly string[]): Record<string, string> {
+  return {
+    LIFEBOAT_STORAGE: storage,
+    LIFEBOAT_SOURCE: source,
+    ...(ageRecipients.length ? { LIFEBOAT_AGE_RECIPIENTS: ageRecipients.join(',') } : {}),
+  };
+}
+
+export function databaseTasks(db: DatabaseConfig, storage: string, ageRecipients: readonly string[]): TaskSpec[] {
+  return [
+    {
+      task: 'backup',
+      source: db.name,
+      args: ['backup'],
+      env: commonEnv(storage, db.name, ageRecipients),
+      secretEnv: { DATABASE_URL: db.secrets.databaseUrl },
+      identity: 'backup',
+      cloudSql: true,
+    },
+    {
+      task: 'drill',
+      source: db.name,
+      args: ['drill', '--backup', 'latest', '--rpo', db.rpo, '--rto', db.rto, ...(db.amcheck ? ['--amcheck'] : [])],
+      env: commonEnv(storage, db.name, []),
+      secretEnv: { LIFEBOAT_SCRATCH_URL: db.secrets.scratchUrl },
+      identity: 'restore',
+      cloudSql: true,
+    },
+    {
+      task: 'status',
+      source: db.name,
+      args: ['status', '--max-age', db.maxAge, '--min-size', String(db.sizeFloorBytes)],
+      env: commonEnv(storage, db.name, []),
+      secretEnv: {},
+      identity: 'restore',
+      cloudSql: false,
+    },
+  ];
+}
+
+export function redisTasks(r: RedisConfig, storage: string, ageRecipients: readonly string[]): TaskSpec[] {
+  return [
+    {
+      task: 'redis-backup',
+      source: r.name,
+      args: ['redis', 'backup', '--method', r.method],
+      env: commonEnv(storage, r.name, ageRecipients),
+      secretEnv: { LIFEBOAT_REDIS_URL: r.urlSecret },
+      identity: 'backup',
+      cloudSql: false,
+    },
+  ];
+}
+
+/** The DR restore: newest backup in the DR bucket into the recovery instance (a fresh database is created). */
+export function restoreTask(db: DatabaseConfig, storage: string, targetUrlSecret: string): TaskSpec {
+  return {
+    task: 'restore',
+    source: db.name,
+    args: ['restore', 'latest', '--create'],
+    env: commonEnv(storage, db.name, []),
+    secretEnv: { LIFEBOAT_TARGET_URL: targetUrlSecret },
+    identity: 'restore',
+    cloudSql: true,
+  };
+}
+
+/** Status runs hourly: it is what notices a backup that silently never ran. */
+export const STATUS_SCHEDULE = '17 * * * *';
