@@ -19,6 +19,8 @@ export const ROLES = {
   restoreIdentity: 'restore-identity',
   drillIdentity: 'drill-identity',
   schedulerIdentity: 'scheduler-identity',
+  /** The DR stack's restore target: becomes protected once a primary stack adopts it after failover. */
+  recoveryInstance: 'recovery-instance',
 } as const;
 
 /** Pulumi type tokens of the resources the rules read, verified against node_modules/@pulumi/{gcp,aws,kubernetes}. */

@@ -3,7 +3,7 @@
  * Links follow the conventions in RULES.md: `lifeboat-task` / `lifeboat-source` / `lifeboat-alert` labels (tags on
  * AWS), dependencies (a scheduler job depends on the job it runs), and names as a last resort.
  */
-import { LABEL, T } from './conventions';
+import { LABEL, ROLES, T } from './conventions';
 import { ofType, type StackView, type Subject } from './rule';
 import { at, isRecord, list, UNKNOWN } from './values';
 
@@ -31,10 +31,13 @@ function isPrimaryDb(r: Subject): boolean {
   return replicaOf === undefined || replicaOf === null || replicaOf === '';
 }
 
-/** Protected databases: Cloud SQL / RDS primaries in the stack, plus sources that only appear on backup jobs (Kubernetes). */
+/**
+ * Protected databases: Cloud SQL / RDS primaries in the stack (not the DR stack's recovery instances), plus sources
+ * that only appear on backup jobs (Kubernetes, where the database lives outside the stack).
+ */
 export function protectedDatabases(stack: StackView): Database[] {
   const dbs: Database[] = ofType(stack, T.sqlInstance, T.rdsInstance)
-    .filter(isPrimaryDb)
+    .filter((r) => isPrimaryDb(r) && r.labels[LABEL.role] !== ROLES.recoveryInstance)
     .map((s) => ({ subject: s, source: s.labels[LABEL.source] ?? s.name }));
   const known = new Set(dbs.map((d) => d.source));
   for (const job of ofType(stack, JOB_TYPES)) {

@@ -5,6 +5,7 @@
 const DUAL_REGIONS: Record<string, string[]> = {
   ASIA1: ['asia-northeast1', 'asia-northeast2'],
   EUR4: ['europe-north1', 'europe-west4'],
+  EUR5: ['europe-west1', 'europe-west2'],
   NAM4: ['us-central1', 'us-east1'],
 };
 const MULTI_REGIONS: Record<string, string> = { US: 'us-', EU: 'europe-', ASIA: 'asia-' };
