@@ -188,3 +188,11 @@ export function schedulerPolicy(a: SchedulerAccess): PolicyDocument {
     ],
   };
 }
+
+/**
+ * The ARN pattern of a Secrets Manager secret known by name: AWS appends `-` and six random characters to the name,
+ * so `??????` matches exactly that suffix and no other secret whose name merely starts the same.
+ */
+export function secretArnPattern(region: string, accountId: string, secretName: string): string {
+  return `arn:aws:secretsmanager:${region}:${accountId}:secret:${secretName}-??????`;
+}

@@ -25,6 +25,9 @@ export const RUNNER_ENV = {
 /** The scratch directory the runner spools restores into (a writable volume on a read-only root filesystem). */
 export const RUNNER_TMP_DIR = '/tmp';
 
+/** The runner image's fixed non-root user (runner/Dockerfile). */
+export const RUNNER_UID = 10001;
+
 export interface RunnerTask {
   /** Unique per stack, safe in resource names: `<source>-backup`, `<source>-drill`, `<source>-redis-backup`. */
   id: string;

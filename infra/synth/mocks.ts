@@ -49,6 +49,40 @@ function gcpComputed(type: string, name: string, inputs: State, o: MockOptions):
   }
 }
 
+/**
+ * AWS computed outputs the program reads: ARNs in their real shapes (IAM policies and schedules are built from
+ * them), role and cluster names. Account and region come from the inputs, else the mock options.
+ */
+function awsComputed(type: string, name: string, inputs: State, o: MockOptions): State {
+  const region = (inputs.region as string | undefined) ?? o.awsRegion ?? 'eu-west-1';
+  const account = o.awsAccountId ?? '123456789012';
+  const own = (inputs.name as string | undefined) ?? name;
+  switch (type) {
+    case 'aws:s3/bucket:Bucket': {
+      const bucket = (inputs.bucket as string | undefined) ?? name;
+      return { bucket, arn: `arn:aws:s3:::${bucket}`, region };
+    }
+    case 'aws:kms/key:Key':
+      return { arn: `arn:aws:kms:${region}:${account}:key/${name}`, keyId: name };
+    case 'aws:iam/role:Role':
+      return { name: own, arn: `arn:aws:iam::${account}:role/${own}` };
+    case 'aws:ecs/cluster:Cluster':
+      return { name: own, arn: `arn:aws:ecs:${region}:${account}:cluster/${own}` };
+    case 'aws:ecs/taskDefinition:TaskDefinition':
+      return { arn: `arn:aws:ecs:${region}:${account}:task-definition/${inputs.family as string}:1`, revision: 1 };
+    case 'aws:cloudwatch/logGroup:LogGroup':
+      return { name: own, arn: `arn:aws:logs:${region}:${account}:log-group:${own}` };
+    case 'aws:sns/topic:Topic':
+      return { name: own, arn: `arn:aws:sns:${region}:${account}:${own}` };
+    case 'aws:rds/instance:Instance':
+      return { arn: `arn:aws:rds:${region}:${account}:db:${inputs.identifier as string}` };
+    case 'aws:scheduler/scheduleGroup:ScheduleGroup':
+      return { name: own, arn: `arn:aws:scheduler:${region}:${account}:schedule-group/${own}` };
+    default:
+      return { arn: `arn:aws:mock:${region}:${account}:${name}` };
+  }
+}
+
 function idOf(type: string, name: string, inputs: State, o: MockOptions): string {
   const project = (inputs.project as string | undefined) ?? o.gcpProject ?? 'mock-project';
   switch (type) {
@@ -69,7 +103,11 @@ export function createMocks(o: MockOptions = {}): pulumi.runtime.Mocks {
     newResource(args: pulumi.runtime.MockResourceArgs) {
       if (!args.custom) return { id: undefined, state: {} };
       const inputs = args.inputs as State;
-      const computed = args.type.startsWith('gcp:') ? gcpComputed(args.type, args.name, inputs, o) : {};
+      const computed = args.type.startsWith('gcp:')
+        ? gcpComputed(args.type, args.name, inputs, o)
+        : args.type.startsWith('aws:')
+          ? awsComputed(args.type, args.name, inputs, o)
+          : {};
       return { id: args.id || idOf(args.type, args.name, inputs, o), state: { ...inputs, ...computed } };
     },
     call(args: pulumi.runtime.MockCallArgs) {
@@ -91,6 +129,8 @@ export function createMocks(o: MockOptions = {}): pulumi.runtime.Mocks {
           return { accountId: o.awsAccountId ?? '111122223333', arn: 'arn:aws:iam::111122223333:user/mock', userId: 'mock' };
         case 'aws:index/getRegion:getRegion':
           return { name: o.awsRegion ?? 'eu-west-1', region: o.awsRegion ?? 'eu-west-1' };
+        case 'aws:secretsmanager/getSecretVersion:getSecretVersion':
+          return { ...inputs, secretString: MOCK_SECRET_DATA, versionId: 'mock-version' };
         case 'aws:index/getPartition:getPartition':
           return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
         default:

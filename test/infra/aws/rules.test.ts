@@ -16,7 +16,7 @@ import {
 } from '../../../infra/aws/iamDocuments';
 import { toEventBridgeCron } from '../../../infra/aws/cron';
 import { alarmSpecs, eventPattern, metricFilterSpecs, stalenessWindow } from '../../../infra/aws/alertRules';
-import { runnerTasks } from '../../../infra/aws/runnerTasks';
+import { runnerTasks } from '../../../infra/aws/taskPlan';
 
 /** The S3 prefix-match the lifecycle filter does. */
 function ruleFor(rules: ReturnType<typeof s3LifecycleRules>, key: string) {
