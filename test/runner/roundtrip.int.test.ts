@@ -126,3 +126,26 @@ test('a schema-only backup restores the definitions and carries no row counts', 
   assert.equal(rr.code, 0, rr.stderr);
   assert.equal(schemaDump(pg, 'shop_schema'), schemaDump(pg, 'shop'));
 });
+
+test('credentials reach pg_dump and pg_restore by environment only, never argv', async () => {
+  const { runBackup } = await import('../../runner/commands/backup');
+  const { restoreBackup } = await import('../../runner/commands/restore');
+  const { defaultSpawner } = await import('../../runner/pipeline/spawn');
+  const { parseDatabaseUrl } = await import('../../runner/pg/connection');
+  const { LocalStorage } = await import('../../runner/storage/local');
+  const { silentLogger } = await import('../../runner/log');
+  const calls: { file: string; args: readonly string[]; env: NodeJS.ProcessEnv }[] = [];
+  const spawner: typeof defaultSpawner = (file, args, opts) => {
+    calls.push({ file, args, env: opts.env ?? {} });
+    return defaultSpawner(file, args, opts);
+  };
+  const ctx = { env: process.env, logger: silentLogger(), now: () => new Date(), signal: new AbortController().signal, stderr: { write: () => true } };
+  const storage2 = new LocalStorage(path.join(storage, 'spawn-check'));
+  const b = await runBackup({ conn: parseDatabaseUrl(pg.url('shop')), storage: storage2, requestedClass: 'manual' }, { ctx, spawner });
+  const r = await restoreBackup({ storage: storage2, ref: b.manifest.id, target: parseDatabaseUrl(pg.url('spawn_check')), create: true }, { ctx, spawner });
+  assert.equal(r.ok, true);
+  const tools = calls.filter((c) => /pg_(dump|restore)$/.test(c.file));
+  assert.deepEqual(tools.map((c) => path.basename(c.file)), ['pg_dump', 'pg_restore']);
+  for (const c of calls) assert.ok(!c.args.join(' ').includes(pg.password), `${c.file} argv carries the password`);
+  for (const c of tools) assert.equal(c.env.PGPASSWORD, pg.password);
+});
