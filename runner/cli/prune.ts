@@ -4,10 +4,10 @@ import { EVENTS } from '../contract/events';
 import { ENGINES, SOURCE_NAME_PATTERN, type Engine } from '../contract/layout';
 import type { RunContext } from '../context';
 import { usageError } from '../errors';
-import { openStorage } from '../storage/open';
 import { prune } from '../commands/prune';
 import { DEFAULT_POLICY, type RetentionPolicy } from '../retention/plan';
 import { runAction } from './action';
+import { addStorageOptions, openStorageFrom, type StorageFlags } from './options';
 
 /** A whole number >= 0 for `flag`, or a usage error naming the flag and what was given. */
 export function parseCount(flag: string, value: string): number {
@@ -26,8 +26,7 @@ export function parseFilter(o: { engine?: string; source?: string }): { engine?:
   return { engine: o.engine as Engine | undefined, source: o.source };
 }
 
-interface PruneFlags {
-  storage?: string;
+interface PruneFlags extends StorageFlags {
   keepDaily: string;
   keepWeekly: string;
   keepMonthly: string;
@@ -40,10 +39,10 @@ interface PruneFlags {
 }
 
 export function registerPrune(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
-  program
-    .command('prune')
+  const cmd = program.command('prune');
+  addStorageOptions(cmd);
+  cmd
     .description('delete backups beyond the retention rule (for storage without lifecycle rules); dry run unless --yes')
-    .option('--storage <url>', 'folder, file://, gs:// or s3:// URL (env LIFEBOAT_STORAGE)')
     .option('--keep-daily <n>', 'daily backups to keep per source', String(DEFAULT_POLICY.keepDaily))
     .option('--keep-weekly <n>', 'weekly backups to keep per source', String(DEFAULT_POLICY.keepWeekly))
     .option('--keep-monthly <n>', 'monthly backups to keep per source', String(DEFAULT_POLICY.keepMonthly))
@@ -63,7 +62,7 @@ export function registerPrune(program: Command, ctx: RunContext, setExit: (code:
           keepManualDays: parseCount('--keep-manual-days', flags.keepManualDays),
         };
         const filter = parseFilter(flags);
-        const storage = await openStorage(flags.storage ?? ctx.env.LIFEBOAT_STORAGE, { env: ctx.env });
+        const storage = await openStorageFrom(flags, ctx);
         const r = await prune(ctx, { storage, policy, yes: Boolean(flags.yes), filter, json: flags.json });
         return {
           message: r.dryRun

@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { EVENTS } from '../contract/events';
 import type { RunContext } from '../context';
 import { usageError } from '../errors';
-import { openStorage } from '../storage/open';
 import { DEFAULT_HEALTH_RULE, status, type HealthRule } from '../commands/status';
 import { runAction } from './action';
+import { addStorageOptions, openStorageFrom, type StorageFlags } from './options';
 import { parseCount, parseFilter } from './prune';
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -39,8 +39,7 @@ export function parseRatio(flag: string, value: string): number {
   return n;
 }
 
-interface StatusFlags {
-  storage?: string;
+interface StatusFlags extends StorageFlags {
   maxAge: string;
   minSize?: string;
   minRatio?: string;
@@ -51,10 +50,10 @@ interface StatusFlags {
 }
 
 export function registerStatus(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
-  program
-    .command('status')
+  const cmd = program.command('status');
+  addStorageOptions(cmd);
+  cmd
     .description('health of the newest backup of every source (age and size); exits 1 when any is unhealthy')
-    .option('--storage <url>', 'folder, file://, gs:// or s3:// URL (env LIFEBOAT_STORAGE)')
     .option('--max-age <duration>', 'newest backup older than this is unhealthy', '26h')
     .option('--min-size <bytes>', 'newest backup smaller than this is unhealthy (instead of --min-ratio)')
     .option('--min-ratio <fraction>', 'newest backup smaller than this fraction of the recent median is unhealthy (default 0.5)')
@@ -75,7 +74,7 @@ export function registerStatus(program: Command, ctx: RunContext, setExit: (code
             : { minRatio: flags.minRatio !== undefined ? parseRatio('--min-ratio', flags.minRatio) : DEFAULT_HEALTH_RULE.minRatio }),
         };
         const filter = parseFilter(flags);
-        const storage = await openStorage(flags.storage ?? ctx.env.LIFEBOAT_STORAGE, { env: ctx.env });
+        const storage = await openStorageFrom(flags, ctx);
         const report = await status(ctx, { storage, rule, filter, json: flags.json });
         const unhealthy = report.sources.filter((s) => !s.healthy);
         const single = report.sources.length === 1 ? report.sources[0]! : undefined;

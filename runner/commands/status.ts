@@ -2,7 +2,7 @@
  * `lifeboat status`: a health signal per source (engine + source name). A source is healthy when its newest
  * complete backup is younger than `maxAgeSeconds` (measured from its snapshot: the data a restore gets back)
  * and not suspiciously small: at least `minBytes` stored, or at least `minRatio` of the median stored size of
- * the source's recent backups of the same kind (a dump that shrank to a third usually lost data, not fat).
+ * the source's recent backups of the same kind and format (a dump that shrank to a third usually lost data, not fat).
  *
  * `assessHealth` is pure (scan result + clock in, verdicts out); `status` reads the storage and prints.
  */
@@ -82,7 +82,10 @@ function assessSource(key: string, scan: ScanResult, rule: HealthRule, now: Date
     problems.push(`newest backup is ${formatDuration(ageSeconds)} old (max ${formatDuration(rule.maxAgeSeconds)})`);
   }
   const bytes = newest.manifest.payload.storedBytes;
-  const earlier = complete.slice(1).filter((b) => b.manifest.kind === newest.manifest.kind).slice(0, rule.recent);
+  // Sizes are only comparable between backups of the same kind and format (a Redis RDB and a key stream of
+  // the same data differ in size; so do a schema-only and a full dump).
+  const format = (b: CompleteBackup): string => `${b.manifest.kind}/${b.manifest.payload.object.replace(/\.age$/, '')}`;
+  const earlier = complete.slice(1).filter((b) => format(b) === format(newest)).slice(0, rule.recent);
   const medianBytes = earlier.length ? median(earlier.map((b) => b.manifest.payload.storedBytes)) : null;
   if (rule.minBytes !== undefined && bytes < rule.minBytes) {
     problems.push(`newest backup is ${bytes} bytes (min ${rule.minBytes})`);
