@@ -182,7 +182,7 @@ export class Alerts extends pulumi.ComponentResource {
         documentation: runbook([
           `A backup of ${s.source} took longer than ${s.slowAfterSeconds}s: it will soon hit the job's timeout.`,
           '',
-          `1. See the trend: metric logging.googleapis.com/user/${args.prefix}-backup-seconds (source ${s.source}).`,
+          `1. See recent durations: \`gcloud logging read '${eventFilter(scope, published)} AND ${payloadField(EVENT_FIELDS.source)}="${s.source}"' --project ${project} --limit 10 --format 'value(jsonPayload.durationSeconds)'\` (metric logging.googleapis.com/user/${args.prefix}-backup-seconds).`,
           '2. Raise `lifeboat:gcp.job.timeout` / CPU, or move the schedule away from load peaks.',
         ]),
       }, { parent: this, dependsOn: [duration] });

@@ -11,7 +11,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, PROJECT } from '../config/load';
+import { ConfigError, PROJECT, decodeConfigValues, parseConfig } from '../config/load';
 import { createMocks } from './mocks';
 import type { RecordedResource } from './recorded';
 
@@ -195,6 +195,9 @@ async function synthOnce(stack: string, opts: SynthOptions): Promise<SynthResult
   const registeredOutputs = new Map<string, unknown>();
   recordRegistrations(resources, registeredOutputs);
 
+  // Bad config is refused before the program runs, as the program itself would (infra/config/load.ts): a
+  // program that throws inside the root stack resource leaves a second, unawaited rejection behind.
+  parseConfig(decodeConfigValues(config), stack);
   const program = require.resolve(path.resolve(dir, main));
   // The program builds its resources when its module loads: load it afresh for every stack.
   delete require.cache[program];
