@@ -1,0 +1,76 @@
+/**
+ * A fault-injecting HTTP proxy in front of a storage emulator: once armed, it cuts the connection of matching
+ * requests (payload uploads) after a number of body bytes, and of every matching request after that, while
+ * everything else (listing, aborting the multipart upload, manifests) passes. It stands in for a network or
+ * storage outage in the middle of an upload. Location headers are rewritten so resumable upload sessions
+ * (GCS) keep going through the proxy.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FaultProxy {
+  endpoint: string;
+  /** Cuts matching requests once `afterBytes` bytes of their bodies have gone through, in total. */
+  arm(afterBytes: number, match: (req: IncomingMessage) => boolean): void;
+  disarm(): void;
+  /** Connections cut so far. */
+  cuts(): number;
+  stop(): Promise<void>;
+}
+
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const t = new URL(target);
+  let armed: { afterBytes: number; match: (req: IncomingMessage) => boolean } | null = null;
+  let seen = 0;
+  let tripped = false;
+  let cuts = 0;
+  let self = '';
+  const server = http.createServer((req, res) => {
+    const matched = armed !== null && armed.match(req);
+    if (matched && tripped) {
+      cuts++;
+      req.socket.destroy();
+      return;
+    }
+    const up = http.request(
+      { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers },
+      (ur) => {
+        const headers = { ...ur.headers };
+        if (typeof headers.location === 'string') headers.location = headers.location.replace(t.origin, self);
+        res.writeHead(ur.statusCode ?? 502, headers);
+        ur.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.on('data', (c: Buffer) => {
+      if (!matched || !armed) return;
+      seen += c.length;
+      if (seen > armed.afterBytes && !tripped) {
+        tripped = true;
+        cuts++;
+        up.destroy();
+        req.socket.destroy();
+      }
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  self = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    endpoint: self,
+    arm(afterBytes, match) {
+      armed = { afterBytes, match };
+      seen = 0;
+      tripped = false;
+    },
+    disarm() {
+      armed = null;
+    },
+    cuts: () => cuts,
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
