@@ -120,3 +120,14 @@ test('durations convert to seconds', () => {
   assert.throws(() => durationSeconds('1w'));
   assert.throws(() => durationSeconds('0h'));
 });
+
+test('Pulumi.yaml declares defaults equal to the schema defaults, and only known keys', async () => {
+  const { parse } = await import('yaml');
+  const { readFileSync } = await import('node:fs');
+  const project = parse(readFileSync(`${__dirname}/../../Pulumi.yaml`, 'utf8')) as { config: Record<string, { default?: unknown }> };
+  const cfg = parseConfig(gcpRaw(), 'prod') as unknown as Record<string, unknown>;
+  for (const [key, decl] of Object.entries(project.config)) {
+    assert.ok(key in cfg, `Pulumi.yaml declares ${key}, which the config model does not know`);
+    if ('default' in decl) assert.deepEqual(decl.default, cfg[key], `default of ${key}`);
+  }
+});
