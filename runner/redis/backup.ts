@@ -103,7 +103,9 @@ async function rdbSnapshot(conn: RedisConnInfo, dir: string, deps: RedisBackupDe
   const result = await child.done.finally(() => ctx.signal.removeEventListener('abort', onAbort));
   ctx.signal.throwIfAborted();
   // redis-cli reports refusals (SYNC disabled, NOAUTH) on stderr and may still exit 0 in old versions: both count.
-  if (!childSucceeded(result) || /error|refused|NOAUTH|WRONGPASS|unknown command/i.test(result.stderr)) {
+  // The progress lines name the temp file, which must not be mistaken for an error message.
+  const complaints = result.stderr.split('\n').filter((l) => !l.includes(file)).join('\n');
+  if (!childSucceeded(result) || /error|refused|NOAUTH|WRONGPASS|unknown command/i.test(complaints)) {
     throw runtimeError(
       'redis_snapshot_failed',
       `taking an RDB snapshot of ${describeRedis(conn)} failed: ${describeChildFailure(result)}`,

@@ -62,6 +62,17 @@ export interface ScratchOptions {
 }
 
 export async function startScratchRedis(opts: ScratchOptions): Promise<ScratchRedis> {
+  // A port found free can be taken by someone else before the server binds it: try another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/i.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function startOnce(opts: ScratchOptions): Promise<ScratchRedis> {
   const server = await findRedisServer();
   const port = await freePort();
   const password = randomBytes(18).toString('hex');

@@ -25,8 +25,8 @@ export interface RedisServer {
 
 export interface RedisStartOptions {
   password?: string;
-  /** Extra `--name value` settings. */
-  settings?: Record<string, string>;
+  /** Extra `--name value` settings; an array for a directive with several arguments (`rename-command`). */
+  settings?: Record<string, string | string[]>;
 }
 
 const running = new Set<ChildProcess>();
@@ -37,7 +37,7 @@ export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisSer
   const port = await freePort();
   const password = opts.password ?? 'Rd-test-pw-' + Math.random().toString(36).slice(2, 10);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-redis-'));
-  const settings: Record<string, string> = {
+  const settings: Record<string, string | string[]> = {
     port: String(port),
     bind: '127.0.0.1',
     requirepass: password,
@@ -48,7 +48,7 @@ export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisSer
     daemonize: 'no',
     ...opts.settings,
   };
-  const args = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, v]);
+  const args = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, ...(Array.isArray(v) ? v : [v])]);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));

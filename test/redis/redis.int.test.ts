@@ -211,3 +211,46 @@ test('a wrong password is a usage error (exit 2) that does not echo it', async (
   assert.match(r.err, /refused the credentials/);
   assert.doesNotMatch(r.err + JSON.stringify(r.event), /not-the-password/);
 });
+
+test('an encrypted backup (--encrypt-to) verifies and restores only with the identity file', async () => {
+  const age = await import('age-encryption');
+  const identity = await age.generateX25519Identity();
+  const recipient = await age.identityToRecipient(identity);
+  const idFile = path.join(storage.root, '..', `identity-${process.pid}.txt`);
+  await fs.writeFile(idFile, identity + '\n', { mode: 0o600 });
+  try {
+    const b = await run(['redis', 'backup', '--method', 'dump', '--encrypt-to', recipient, '--redis-url', source.url, '--source', 'cache-enc', '--storage', storage.root]);
+    assert.equal(b.code, 0, b.err);
+    const [backup] = await listBackups(storage, { engine: 'redis', source: 'cache-enc' });
+    assert.equal(backup!.manifest.payload.object, 'keys.lbrk.zst.age');
+    assert.equal(backup!.manifest.payload.encryption?.recipients.length, 1);
+    const stored = await fs.readFile(path.join(storage.root, backup!.payloadKey));
+    assert.match(stored.subarray(0, 40).toString('latin1'), /^age-encryption\.org\/v1/);
+
+    const noId = await run(['redis', 'verify', 'latest', '--source', 'cache-enc', '--storage', storage.root]);
+    assert.equal(noId.code, 2);
+    assert.match(noId.err, /encrypted with age; --identity-file/);
+    const v = await run(['redis', 'verify', 'latest', '--source', 'cache-enc', '--identity-file', idFile, '--storage', storage.root]);
+    assert.equal(v.code, 0, v.err + v.out);
+    const r = await run(['redis', 'restore', 'latest', '--source', 'cache-enc', '--identity-file', idFile, '--flush', '--yes', '--redis-url', target.url, '--storage', storage.root]);
+    assert.equal(r.code, 0, r.err + r.out);
+    await assertSameData(await source.client(0), await target.client(0));
+  } finally {
+    await fs.rm(idFile, { force: true });
+  }
+});
+
+test('a Redis that refuses replication (as managed services do) fails the rdb backup loudly, pointing at --method dump', async () => {
+  const managed = await startRedis({ settings: { 'rename-command': ['SYNC', '""'] } });
+  try {
+    const r = await run(['redis', 'backup', '--redis-url', managed.url, '--source', 'managed', '--storage', storage.root]);
+    assert.equal(r.code, 1, r.err);
+    assert.equal(r.event.event, 'redis.backup.failed');
+    assert.match(r.err, /taking an RDB snapshot of redis:\/\/127\.0\.0\.1:\d+ failed: .*use --method dump/);
+    assert.deepEqual(await listBackups(storage, { source: 'managed' }), []);
+    const d = await run(['redis', 'backup', '--method', 'dump', '--redis-url', managed.url, '--source', 'managed', '--storage', storage.root]);
+    assert.equal(d.code, 0, d.err);
+  } finally {
+    await managed.stop();
+  }
+});
