@@ -11,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { ManifestSchema, type Manifest } from '../../runner/contract/manifest';
 import { recipientFingerprint } from '../../runner/crypto/age';
-import { openStorage } from '../../runner/storage/open';
 import type { Storage } from '../../runner/storage/types';
 import { startPostgres, type PgCluster } from '../harness/postgres';
 import { finalEvent, runCliProcess } from '../runner/cli-harness';
