@@ -60,6 +60,8 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
   cmd.action(async (ref: string, flags: RestoreFlags) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
     const code = await runAction(ctx, { succeeded: EVENTS.restoreSucceeded, failed: EVENTS.restoreFailed }, fields, async () => {
+      const requestedSource = sourceFrom(flags, ctx);
+      if (requestedSource) fields[EVENT_FIELDS.source] = requestedSource;
       const jobs = parseJobs(flags.jobs);
       validateRestoreFlags({ jobs, schemaOnly: flags.schemaOnly, dataOnly: flags.dataOnly, clean: flags.clean, yes: flags.yes, create: flags.create });
       const target = parseDatabaseUrl(flags.targetUrl ?? ctx.env.LIFEBOAT_TARGET_URL, '--target-url');
@@ -69,7 +71,7 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
         {
           storage,
           ref,
-          source: sourceFrom(flags, ctx),
+          source: requestedSource,
           target,
           create: flags.create,
           clean: flags.clean,

@@ -38,12 +38,14 @@ export function registerVerify(program: Command, ctx: RunContext, setExit: (code
   cmd.action(async (ref: string, flags: VerifyFlags) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
     const code = await runAction(ctx, { succeeded: EVENTS.verifySucceeded, failed: EVENTS.verifyFailed }, fields, async () => {
+      const requestedSource = sourceFrom(flags, ctx);
+      if (requestedSource) fields[EVENT_FIELDS.source] = requestedSource;
       const jobs = parseJobs(flags.jobs);
       const restoreInto = flags.restoreInto !== undefined ? parseDatabaseUrl(flags.restoreInto, '--restore-into') : undefined;
       const storage = await openStorageFrom(flags, ctx);
       const identityText = await loadIdentity(flags.identityFile ?? (ctx.env.LIFEBOAT_AGE_IDENTITY_FILE || undefined));
       const r = await verifyBackup(
-        { storage, ref, source: sourceFrom(flags, ctx), restoreInto, jobs, noOwner: flags.owner === false, identityText },
+        { storage, ref, source: requestedSource, restoreInto, jobs, noOwner: flags.owner === false, identityText },
         { ctx },
       );
       const m = r.backup.manifest;
