@@ -73,7 +73,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    // Not process.exit(): it would cut a large --json output written to a pipe short.
+    (code) => {
+      process.exitCode = code;
+    },
     (e) => {
       process.stderr.write(`synth: ${describeError(e)}\n`);
       process.exit(1);
