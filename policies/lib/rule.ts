@@ -93,7 +93,7 @@ const EPHEMERAL_SCHEMA: PolicyConfigJSONSchema = {
 
 function configSchema(doc: RuleDoc): PolicyConfigSchema {
   const properties: Record<string, PolicyConfigJSONSchema> = { waivers: WAIVERS_SCHEMA, ...(doc.config ?? {}) };
-  if (doc.productionOnly || doc.platform === 'stack') properties.ephemeral = EPHEMERAL_SCHEMA;
+  if (doc.productionOnly) properties.ephemeral = EPHEMERAL_SCHEMA;
   return { properties };
 }
 
@@ -201,7 +201,7 @@ export function stackPolicy(rule: StackRule): LifeboatPolicy {
       const view: StackView = {
         resources,
         byUrn: new Map(resources.map((r) => [r.urn, r])),
-        ephemeral: cfg.ephemeral || ephemeralFromTags(args.stackTags) || resources.some((r) => labelledEphemeral(r.labels)),
+        ephemeral: cfg.ephemeral === true || ephemeralFromTags(args.stackTags) || resources.some((r) => labelledEphemeral(r.labels)),
       };
       if (doc.productionOnly && view.ephemeral) return;
       check(view, cfg, (message, subject) => {

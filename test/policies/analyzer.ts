@@ -72,7 +72,7 @@ export class PolicyPackProcess {
     await exited;
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   private call<T>(method: string, req: unknown): Promise<T> {
     return new Promise((resolve, reject) => this.client[method](req, (err: Error | null, resp: T) => (err ? reject(err) : resolve(resp))));
   }
