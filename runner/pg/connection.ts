@@ -37,11 +37,15 @@ const PARAM_ENV: Record<string, string> = {
   channel_binding: 'PGCHANNELBINDING',
 };
 
+/** Environment variables that stand in for URL flags, for messages. */
+const URL_FLAG_ENV: Record<string, string> = { '--database-url': 'DATABASE_URL', '--target-url': 'LIFEBOAT_TARGET_URL' };
+
 export function parseDatabaseUrl(url: string | undefined, flag = '--database-url'): ConnInfo {
   if (!url) {
+    const env = URL_FLAG_ENV[flag];
     throw usageError(
       'database_url_missing',
-      `no database given: ${flag} (or DATABASE_URL) expected a postgres:// URL`,
+      `no database given: ${flag}${env ? ` (or ${env})` : ''} expected a postgres:// URL`,
       'Example: --database-url postgres://backup@db.internal:5432/shop',
     );
   }
