@@ -193,7 +193,11 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
     if (!awsSection) problems.push('lifeboat:aws: expected the AWS section with at least accountId and network (platform is aws), got nothing');
     if (region && awsSection) cfg.aws = { ...awsSection, region };
   }
-  if (platform === 'kubernetes') cfg.kubernetes = (v['lifeboat:kubernetes'] as KubernetesConfig | undefined) ?? {};
+  if (platform === 'kubernetes') {
+    const k8sSection = v['lifeboat:kubernetes'] as KubernetesConfig | undefined;
+    if (!k8sSection) problems.push('lifeboat:kubernetes: expected the Kubernetes section with at least storage.url (platform is kubernetes), got nothing');
+    else cfg.kubernetes = k8sSection;
+  }
 
   if (get<boolean>('retentionLocked') && ephemeral) {
     problems.push('lifeboat:retentionLocked: expected false in an ephemeral stack (a locked bucket cannot be destroyed), got true');
@@ -205,7 +209,8 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
 
 /** Rules that span several keys. */
 function checkCrossField(cfg: LifeboatConfig, region: string | undefined, problems: string[]): void {
-  if (!cfg.ephemeral && !cfg.drRegion) {
+  // On Kubernetes the bucket is given by URL (kubernetes.storage.url): its DR copy is configured where the bucket is.
+  if (!cfg.ephemeral && !cfg.drRegion && cfg.platform !== 'kubernetes') {
     problems.push('lifeboat:drRegion: expected a region for the DR copy (required unless ephemeral), got nothing');
   }
   if (cfg.drRegion && region && cfg.drRegion === region) {

@@ -42,10 +42,13 @@ export function cronJobManifest(task: RunnerTask, o: CronJobOptions) {
   if (name.length > CRONJOB_NAME_MAX) {
     throw new Error(`CronJob name "${name}" is ${name.length} characters; Kubernetes allows ${CRONJOB_NAME_MAX}`);
   }
+  // `lifeboat-task` / `lifeboat-source` are the conventions the policy pack links jobs to databases by.
   const labels = {
     ...COMMON_LABELS,
     'app.kubernetes.io/component': task.kind,
     'app.kubernetes.io/instance': task.source,
+    'lifeboat-task': task.kind,
+    'lifeboat-source': task.source,
   };
   const env = [
     ...Object.entries(task.env).map(([envName, value]) => ({ name: envName, value })),

@@ -57,7 +57,12 @@ export function prometheusAlertRules(input: AlertRuleInput): PrometheusAlertRule
       alert: alertName(task, 'Failed'),
       expr: jobFailedExpr(input.namespace, cj),
       for: '0m',
-      labels: { severity: 'critical', source: task.source, task: task.kind },
+      labels: {
+        severity: 'critical',
+        'lifeboat-alert': task.kind === 'drill' ? 'drill-failed' : 'backup-failed',
+        'lifeboat-source': task.source,
+        'lifeboat-task': task.kind,
+      },
       annotations: {
         summary: `Lifeboat ${task.kind} of ${task.source} failed`,
         description:
@@ -71,7 +76,7 @@ export function prometheusAlertRules(input: AlertRuleInput): PrometheusAlertRule
         alert: alertName(task, 'Stale'),
         expr: backupStaleExpr(input.namespace, cj, maxAge),
         for: '10m',
-        labels: { severity: 'critical', source: task.source, task: task.kind },
+        labels: { severity: 'critical', 'lifeboat-alert': 'backup-stale', 'lifeboat-source': task.source, 'lifeboat-task': task.kind },
         annotations: {
           summary: `No successful Lifeboat ${task.kind} of ${task.source} within ${maxAge} seconds`,
           description:
