@@ -76,8 +76,8 @@ Without labels the pack falls back on structure:
 - The DR bucket's region is the GCS \`location\`, the S3 \`region\` input, or the region of its explicit provider.
 
 Not checked, and why: Cloud Run has no user setting (a job runs as its image's \`USER\`; the runner image uses UID
-10001), so non-root is checked for ECS and Kubernetes only; ECS tasks have no run-time limit to set, so timeouts are
-checked for Cloud Run and CronJobs only (a hung ECS task is caught by the backup-stale alert). Predefined GCS
+10001), so non-root is checked for ECS and Kubernetes only. ECS tasks have no run-time limit of their own, so
+\`ecs-task-timeout\` wants the container's entry point wrapped in coreutils \`timeout\`. Predefined GCS
 dual-regions known to the overlap check: ASIA1, EUR4, EUR5, NAM4; for others only identical locations are refused.
 `;
 

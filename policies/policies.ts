@@ -30,6 +30,7 @@ import rdsBackupRetention from './rules/aws/rds-backup-retention';
 import rdsDeletionProtection from './rules/aws/rds-deletion-protection';
 import awsRunnerNoBroadPolicies from './rules/aws/aws-runner-no-broad-policies';
 import awsBackupIdentityNoDelete from './rules/aws/aws-backup-identity-no-delete';
+import ecsTaskTimeout from './rules/aws/ecs-task-timeout';
 import ecsTaskNonRoot from './rules/aws/ecs-task-non-root';
 import ecsTaskNoPlaintextSecrets from './rules/aws/ecs-task-no-plaintext-secrets';
 import eventbridgeScheduleTimeZone from './rules/aws/eventbridge-schedule-time-zone';
@@ -67,6 +68,7 @@ export const policies: LifeboatPolicy[] = [
   rdsDeletionProtection,
   awsRunnerNoBroadPolicies,
   awsBackupIdentityNoDelete,
+  ecsTaskTimeout,
   ecsTaskNonRoot,
   ecsTaskNoPlaintextSecrets,
   eventbridgeScheduleTimeZone,
