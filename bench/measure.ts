@@ -1,0 +1,108 @@
+/**
+ * Measuring one command: wall time, CPU (user + system, the command and every child it waited for, from GNU
+ * time), peak RSS of the whole process tree (the sum of VmRSS over all descendants, sampled every 50 ms from
+ * /proc, so pg_dump + zstd + node count together), and the largest single process's peak (GNU time's %M).
+ * The PostgreSQL server's own backends are not part of the tree and are not counted, for any method.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Figures {
+  label: string;
+  exitCode: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  /** Peak of the summed RSS of the process tree, MiB (sampled). */
+  peakTreeRssMiB: number;
+  /** Peak RSS of the largest single process, MiB (GNU time %M). */
+  maxProcessRssMiB: number;
+  archiveBytes?: number;
+  stderrTail?: string;
+}
+
+export const TIME_BIN = '/usr/bin/time';
+
+export function haveGnuTime(): boolean {
+  return existsSync(TIME_BIN);
+}
+
+function childrenOf(): Map<number, number[]> {
+  const kids = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = kids.get(ppid) ?? [];
+      list.push(Number(d));
+      kids.set(ppid, list);
+    } catch {
+      /* the process ended meanwhile */
+    }
+  }
+  return kids;
+}
+
+function rssKiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Summed RSS of every descendant of `root` (not root itself: that is GNU time, a few hundred KiB). */
+function treeRssKiB(root: number): number {
+  const kids = childrenOf();
+  let sum = 0;
+  const stack = [...(kids.get(root) ?? [])];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    sum += rssKiB(pid);
+    stack.push(...(kids.get(pid) ?? []));
+  }
+  return sum;
+}
+
+export async function measure(
+  label: string,
+  argv: string[],
+  opts: { env?: NodeJS.ProcessEnv; stdoutFile?: string; cwd?: string } = {},
+): Promise<Figures> {
+  const timeOut = path.join(os.tmpdir(), `lifeboat-bench-time-${process.pid}-${Date.now()}`);
+  const out = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : 'ignore';
+  const started = process.hrtime.bigint();
+  const child = spawn(TIME_BIN, ['-f', '%e %U %S %M', '-o', timeOut, '--', ...argv], {
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    stdio: ['ignore', out, 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-3000)));
+  let peak = 0;
+  const sampler = setInterval(() => {
+    if (child.pid) peak = Math.max(peak, treeRssKiB(child.pid));
+  }, 50);
+  const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+  clearInterval(sampler);
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  if (typeof out === 'number') closeSync(out);
+  const [, user, sys, maxKiB] = readFileSync(timeOut, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) as number[];
+  rmSync(timeOut, { force: true });
+  return {
+    label,
+    exitCode: code,
+    wallSeconds: round(wall),
+    cpuSeconds: round(user! + sys!),
+    peakTreeRssMiB: round(peak / 1024),
+    maxProcessRssMiB: round(maxKiB! / 1024),
+    ...(code !== 0 ? { stderrTail: stderr } : {}),
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,171 @@
+/**
+ * `npm run bench`: lifeboat against pg_dump/pg_restore themselves, on a cached >= 1 GB mixed dataset (see
+ * dataset.ts). Prints figures side by side and writes them to bench/results-<time>.json. Figures, not
+ * assertions: the targets are printed next to the measured ratios.
+ *
+ *   (a) pg_dump -Fc > file               (b) pg_dump -Fc -Z0 > /dev/null (the raw dump limit)
+ *   (c) lifeboat backup, local storage   (d) the same to the S3 emulator (s3rver)   (e) encrypted (age), local
+ *   (f) pg_restore -j2 from (a)'s file vs lifeboat restore --jobs 2 of (c)
+ *   peak RSS of lifeboat backup and restore at 1x and 4x the dataset
+ *
+ * The runner runs as in its container image: compiled with tsc (runner/tsconfig.build.json) and started with
+ * plain node, not through tsx.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startS3rver } from '../test/harness/s3';
+import { CACHE, datasetCluster } from './dataset';
+import { TIME_BIN, haveGnuTime, measure, type Figures } from './measure';
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(CACHE, 'dist');
+const WORK = path.join(CACHE, 'work');
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+function buildRunner(): string {
+  log('build: tsc -p runner/tsconfig.build.json (as in the image) ...');
+  // Type errors elsewhere in a work-in-progress tree do not stop tsc from emitting; the entrypoint must exist.
+  spawnSync('npx', ['tsc', '-p', 'runner/tsconfig.build.json', '--outDir', DIST], { cwd: ROOT, stdio: 'ignore' });
+  const cli = path.join(DIST, 'runner', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`tsc did not produce ${cli}`);
+  return cli;
+}
+
+function ratio(a: number, b: number): number {
+  return Math.round((a / b) * 100) / 100;
+}
+
+async function main(): Promise<void> {
+  if (!haveGnuTime()) throw new Error(`${TIME_BIN} not found: install it with "apt-get install -y time" (Debian package time)`);
+  const cli = buildRunner();
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  const pg = await datasetCluster(log);
+  const s3 = await startS3rver();
+  await s3.createBucket('bench');
+  const age = await import('age-encryption');
+  const identity = await age.generateX25519Identity();
+  const recipient = await age.identityToRecipient(identity);
+
+  const pgEnv = (db: string): NodeJS.ProcessEnv => ({
+    PATH: process.env.PATH,
+    PGHOST: pg.host,
+    PGPORT: String(pg.port),
+    PGUSER: pg.user,
+    PGPASSWORD: pg.password,
+    PGDATABASE: db,
+  });
+  const lbEnv = (db: string): NodeJS.ProcessEnv => ({
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: pg.url(db),
+    LIFEBOAT_TMPDIR: WORK,
+    ...s3.env,
+    LIFEBOAT_S3_ENDPOINT: s3.endpoint,
+  });
+  const bin = (name: string): string => path.join(pg.binDir, name);
+  const lifeboat = (...args: string[]): string[] => [process.execPath, cli, ...args];
+  const results: Record<string, Figures> = {};
+  const sizes: Record<string, string> = {};
+
+  const backup = async (key: string, label: string, db: string, storage: string, extra: string[] = []): Promise<string> => {
+    const out = path.join(WORK, `${key}.json`);
+    const f = await measure(label, lifeboat('backup', '--storage', storage, '--class', 'manual', '--json', ...extra), { env: lbEnv(db), stdoutFile: out });
+    if (f.exitCode !== 0) throw new Error(`${label} failed: ${f.stderrTail}`);
+    const m = JSON.parse(readFileSync(out, 'utf8')) as { id: string; payload: { storedBytes: number } };
+    results[key] = { ...f, archiveBytes: m.payload.storedBytes };
+    log(`  ${label}: ${f.wallSeconds} s`);
+    return m.id;
+  };
+  const restore = async (key: string, label: string, db: string, id: string, storage: string): Promise<void> => {
+    const target = `${db}_lifeboat_restore`;
+    const f = await measure(label, lifeboat('restore', id, '--storage', storage, '--target-url', pg.url(target), '--create', '--jobs', '2'), { env: lbEnv(db) });
+    if (f.exitCode !== 0) throw new Error(`${label} failed: ${f.stderrTail}`);
+    results[key] = f;
+    log(`  ${label}: ${f.wallSeconds} s`);
+    await pg.query(`DROP DATABASE "${target}"`);
+  };
+
+  try {
+    for (const db of ['bench1x', 'bench4x']) {
+      const [s] = await pg.query<{ size: string }>(`SELECT pg_database_size('${db}')::text AS size`);
+      sizes[db] = `${(Number(s!.size) / 1024 ** 3).toFixed(2)} GiB`;
+    }
+    log(`dataset: bench1x ${sizes.bench1x}, bench4x ${sizes.bench4x}`);
+
+    // 1x: every method side by side.
+    const dumpFile = path.join(WORK, 'bench1x.pgc');
+    log('1x:');
+    let f = await measure('(a) pg_dump -Fc > file', [bin('pg_dump'), '-Fc', '--no-password'], { env: pgEnv('bench1x'), stdoutFile: dumpFile });
+    results.a = { ...f, archiveBytes: statSync(dumpFile).size };
+    log(`  (a): ${f.wallSeconds} s`);
+    f = await measure('(b) pg_dump -Fc -Z0 > /dev/null', [bin('pg_dump'), '-Fc', '-Z0', '--no-password'], { env: pgEnv('bench1x'), stdoutFile: '/dev/null' });
+    results.b = f;
+    log(`  (b): ${f.wallSeconds} s`);
+    const local = path.join(WORK, 'storage');
+    const id1 = await backup('c', '(c) lifeboat backup, local', 'bench1x', local);
+    await backup('d', '(d) lifeboat backup, S3 (s3rver)', 'bench1x', 's3://bench/run');
+    await backup('e', '(e) lifeboat backup, encrypted, local', 'bench1x', path.join(WORK, 'storage-enc'), ['--encrypt-to', recipient]);
+    rmSync(path.join(WORK, 'storage-enc'), { recursive: true, force: true });
+
+    await pg.query('CREATE DATABASE bench1x_pg_restore');
+    f = await measure('(f) pg_restore -j2 from file', [bin('pg_restore'), '-j', '2', '--no-password', '-d', 'bench1x_pg_restore', dumpFile], { env: pgEnv('bench1x') });
+    if (f.exitCode !== 0) throw new Error(`pg_restore failed: ${f.stderrTail}`);
+    results.f_pg_restore = f;
+    log(`  (f) pg_restore: ${f.wallSeconds} s`);
+    await pg.query('DROP DATABASE bench1x_pg_restore');
+    rmSync(dumpFile, { force: true });
+    await restore('f_lifeboat', '(f) lifeboat restore --jobs 2', 'bench1x', id1, local);
+    rmSync(local, { recursive: true, force: true });
+
+    // 4x: memory must stay flat.
+    log('4x:');
+    const local4 = path.join(WORK, 'storage4x');
+    const id4 = await backup('backup_4x', 'lifeboat backup, local, 4x', 'bench4x', local4);
+    await restore('restore_4x', 'lifeboat restore --jobs 2, 4x', 'bench4x', id4, local4);
+    rmSync(local4, { recursive: true, force: true });
+  } finally {
+    await s3.stop();
+    await pg.query('CHECKPOINT').catch(() => undefined);
+    await pg.stop();
+  }
+
+  const r = results;
+  const ratios = {
+    backupWallVsPgDump: ratio(r.c!.wallSeconds, r.a!.wallSeconds),
+    archiveSizeVsPgDump: ratio(r.c!.archiveBytes!, r.a!.archiveBytes!),
+    restoreWallVsPgRestore: ratio(r.f_lifeboat!.wallSeconds, r.f_pg_restore!.wallSeconds),
+    s3WallVsLocal: ratio(r.d!.wallSeconds, r.c!.wallSeconds),
+    encryptedWallVsLocal: ratio(r.e!.wallSeconds, r.c!.wallSeconds),
+    backupPeakRss4xVs1x: ratio(r.backup_4x!.peakTreeRssMiB, r.c!.peakTreeRssMiB),
+    restorePeakRss4xVs1x: ratio(r.restore_4x!.peakTreeRssMiB, r.f_lifeboat!.peakTreeRssMiB),
+  };
+  const targets = {
+    backupWallVsPgDump: '<= 1.0 (aim 0.7)',
+    archiveSizeVsPgDump: '<= 1.1',
+    restoreWallVsPgRestore: '<= 1.1',
+    s3WallVsLocal: '<= 1.3',
+    peakRssMiB: '<= 150, flat from 1x to 4x',
+  };
+
+  const rows = Object.values(results);
+  const w = Math.max(...rows.map((x) => x.label.length));
+  const line = (cols: string[]): string => cols.map((c, i) => (i === 0 ? c.padEnd(w) : c.padStart(12))).join('  ');
+  console.log(`\nmachine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; dataset 1x ${sizes.bench1x}, 4x ${sizes.bench4x}`);
+  console.log(line(['', 'wall s', 'cpu s', 'tree RSS MiB', 'max proc MiB', 'archive MiB']));
+  for (const x of rows) {
+    console.log(line([x.label, x.wallSeconds.toFixed(2), x.cpuSeconds.toFixed(2), x.peakTreeRssMiB.toFixed(1), x.maxProcessRssMiB.toFixed(1), x.archiveBytes ? (x.archiveBytes / 1024 ** 2).toFixed(1) : '']));
+  }
+  console.log('\nratios (target):');
+  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(24)} ${String(v).padStart(6)}   ${targets[k as keyof typeof targets] ?? ''}`);
+  const file = path.join(__dirname, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, loadavg: os.loadavg() }, dataset: sizes, results, ratios, targets }, null, 2) + '\n');
+  console.log(`\nwritten to ${path.relative(ROOT, file)}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench failed: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});
