@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { validate, ValidationSeverity, type ValidatorSettings } from 'dockerfile-utils';
 import {
@@ -205,4 +205,22 @@ test('.dockerignore is an allow-list that lets through exactly what the Dockerfi
 
 test('the Dockerfile path the pipelines build is the one tested here', () => {
   assert.equal(path.relative(REPO_ROOT, DOCKERFILE_PATH), path.join('runner', 'Dockerfile'));
+});
+
+test('the infra runs the image as the image expects: same UID, same /tmp, same entry file', async () => {
+  // The AWS and Kubernetes adapters set runAsUser, the scratch volume and (on ECS) the entry point themselves.
+  const { RUNNER_UID, RUNNER_TMP_DIR } = await import('../../infra/aws/taskPlan');
+  const users = instructionsOf(runtime, 'USER');
+  assert.equal(users[users.length - 1]?.text, `${RUNNER_UID}:${RUNNER_UID}`);
+  assert.ok(instructionsOf(runtime, 'VOLUME').flatMap((v) => v.args).includes(RUNNER_TMP_DIR));
+  const entryFile = entrypoint(model)[3]!;
+  const infraFiles = (readdirSync(path.join(REPO_ROOT, 'infra'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+  let mentions = 0;
+  for (const f of infraFiles) {
+    for (const m of readFileSync(path.join(REPO_ROOT, 'infra', f), 'utf8').matchAll(/\/app\/[\w./-]+\.js/g)) {
+      mentions++;
+      assert.equal(m[0], entryFile, `infra/${f} starts ${m[0]}, the image's entry file is ${entryFile}`);
+    }
+  }
+  assert.ok(mentions > 0, 'the ECS task definitions name the entry file');
 });
