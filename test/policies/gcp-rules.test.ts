@@ -26,6 +26,7 @@ const cases: RuleCase[] = [
   { rule: 'gcs-retention-locked', title: 'waiver without a reason', target: 'vault-bucket', change: () => {}, opts: { config: { 'gcs-retention-locked': { waivers: [{ pattern: 'vault-*' }] } } }, message: /gives no reason/ },
   { rule: 'gcs-no-public-members', title: 'allUsers member', target: 'identity-restore-viewer', change: set(['member'], 'allUsers') },
   { rule: 'gcs-no-public-members', title: 'allAuthenticatedUsers member', target: 'identity-backup-viewer', change: set(['member'], 'allAuthenticatedUsers') },
+  { rule: 'gcs-no-public-members', title: 'member undefined', target: 'identity-restore-viewer', change: set(['member'], undefined), passes: true },
   { rule: 'cloudsql-backups-enabled', title: 'disabled', target: 'orders-instance', change: set(['settings', 'backupConfiguration', 'enabled'], false) },
   { rule: 'cloudsql-backups-enabled', title: 'undefined', target: 'orders-instance', change: set(['settings', 'backupConfiguration'], undefined) },
   { rule: 'cloudsql-backups-enabled', title: 'read replica', target: 'orders-instance', change: (i) => { setPath(i, ['settings', 'backupConfiguration', 'enabled'], false); i.masterInstanceName = 'orders-primary'; }, passes: true },
@@ -46,12 +47,20 @@ const cases: RuleCase[] = [
   { rule: 'gcp-backup-identity-no-delete', title: 'legacyBucketWriter on the bucket', target: 'identity-backup-viewer', change: set(['role'], 'roles/storage.legacyBucketWriter') },
   { rule: 'gcp-backup-identity-no-delete', title: 'objectAdmin for the restore identity', target: 'identity-restore-viewer', change: set(['role'], 'roles/storage.objectAdmin'), passes: true },
   { rule: 'gcp-backup-identity-no-delete', title: 'role unknown at preview', target: 'identity-backup-creator', change: set(['role'], UNKNOWN_VALUE), passes: true },
+  { rule: 'gcp-runner-no-broad-roles', title: 'role undefined', target: 'identity-backup-sqlclient', change: set(['role'], undefined), passes: true },
+  { rule: 'gcp-backup-identity-no-delete', title: 'custom role with storage.objects.delete', target: 'identity-backup-creator', change: (i, all) => {
+    const role = { ...all[0], urn: 'urn:pulumi:prod::lifeboat::gcp:projects/iAMCustomRole:IAMCustomRole::pruner', type: 'gcp:projects/iAMCustomRole:IAMCustomRole', name: 'pruner', parent: undefined, inputs: { roleId: 'lifeboatPruner', title: 'pruner', permissions: ['storage.objects.list', 'storage.objects.delete'] }, dependencies: [] };
+    all.push(role);
+    i.role = 'projects/p/roles/lifeboatPruner';
+  }, message: /custom role pruner/ },
+  { rule: 'gcp-backup-identity-no-delete', title: 'role undefined', target: 'identity-backup-creator', change: set(['role'], undefined), passes: true },
   { rule: 'cloudrun-job-timeout', title: 'undefined', target: 'jobs-orders-backup', change: set(['template', 'template', 'timeout'], undefined) },
   { rule: 'cloudrun-job-timeout', title: 'too long', target: 'jobs-orders-drill', change: set(['template', 'template', 'timeout'], '172800s') },
   { rule: 'cloudrun-job-timeout', title: 'not a duration', target: 'jobs-orders-backup', change: set(['template', 'template', 'timeout'], '2h') },
   { rule: 'cloudrun-job-no-plaintext-secrets', title: 'DATABASE_URL as a literal', target: 'jobs-orders-backup', change: set(['template', 'template', 'containers', 0, 'envs', 1], { name: 'DATABASE_URL', value: 'postgres://app:hunter2@10.0.0.3/orders' }) },
   { rule: 'cloudrun-job-no-plaintext-secrets', title: 'password in an innocent name', target: 'jobs-orders-backup', change: set(['template', 'template', 'containers', 0, 'envs', 0, 'value'], 'postgres://app:hunter2@10.0.0.3/orders') },
   { rule: 'cloudrun-job-no-plaintext-secrets', title: 'secret value unknown at preview', target: 'jobs-orders-backup', change: set(['template', 'template', 'containers', 0, 'envs', 1], { name: 'PGPASSWORD', value: UNKNOWN_VALUE }), passes: true },
+  { rule: 'cloudrun-job-no-plaintext-secrets', title: 'envs undefined', target: 'jobs-orders-backup', change: set(['template', 'template', 'containers', 0, 'envs'], undefined), passes: true },
   { rule: 'cloudscheduler-time-zone', title: 'undefined', target: 'schedules-orders-backup', change: set(['timeZone'], undefined) },
   { rule: 'cloudscheduler-time-zone', title: 'empty', target: 'schedules-orders-drill', change: set(['timeZone'], '') },
   { rule: 'stack-protected-database-coverage', title: 'drill schedule removed', target: 'schedules-orders-drill', change: (_i, all) => { all.splice(all.findIndex((r) => r.name === 'schedules-orders-drill'), 1); }, reportedOn: 'orders-instance', message: /a schedule for its drill job/ },

@@ -16,6 +16,8 @@ const cases: RuleCase[] = [
   { rule: 'k8s-cronjob-non-root', title: 'pod security context unknown at preview', target: 'jobs-orders-backup', change: set([...POD, 'securityContext'], UNKNOWN_VALUE), passes: true },
   { rule: 'k8s-cronjob-no-plaintext-secrets', title: 'REDIS_URL literal with a password', target: 'jobs-orders-backup', change: set([...POD, 'containers', 0, 'env', 1], { name: 'REDIS_URL', value: 'redis://:s3cret@redis:6379/0' }) },
   { rule: 'k8s-cronjob-no-plaintext-secrets', title: 'age identity literal', target: 'jobs-orders-drill', change: set([...POD, 'containers', 0, 'env', 1], { name: 'LIFEBOAT_AGE_IDENTITY', value: 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQ' }) },
+  { rule: 'k8s-cronjob-no-plaintext-secrets', title: 'env undefined', target: 'jobs-orders-backup', change: set([...POD, 'containers', 0, 'env'], undefined), passes: true },
+  { rule: 'k8s-cronjob-time-zone', title: 'empty', target: 'jobs-orders-drill', change: set(['spec', 'timeZone'], '') },
   { rule: 'k8s-cronjob-time-zone', title: 'undefined', target: 'jobs-orders-backup', change: set(['spec', 'timeZone'], undefined) },
   { rule: 'stack-protected-database-coverage', title: 'no drill CronJob', target: 'jobs-orders-drill', change: (_i, all) => { all.splice(all.findIndex((r) => r.name === 'jobs-orders-drill'), 1); }, reportedOn: 'jobs-orders-backup', message: /a drill job/ },
   { rule: 'stack-protected-database-coverage', title: 'staleness rule label undefined', target: 'alerts', change: set(['spec', 'groups', 0, 'rules', 1, 'labels'], undefined), reportedOn: 'jobs-orders-backup', message: /backup-stale alert/ },
