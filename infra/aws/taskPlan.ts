@@ -19,6 +19,7 @@ export const RUNNER_ENV = {
   databaseUrl: 'DATABASE_URL',
   scratchUrl: 'LIFEBOAT_SCRATCH_URL',
   redisUrl: 'LIFEBOAT_REDIS_URL',
+  ageIdentity: 'LIFEBOAT_AGE_IDENTITY',
   tmpDir: 'LIFEBOAT_TMPDIR',
 } as const;
 
@@ -68,6 +69,8 @@ export interface RunnerTasksInput {
   /** The runner's storage URL (`s3://bucket/root`, `gs://...`). */
   storageUrl: string;
   ageRecipients: string[];
+  /** Secret holding the age identity drills decrypt encrypted backups with (needed when ageRecipients is set). */
+  ageIdentitySecret?: string;
   databases: DatabaseTaskInput[];
   redis: RedisTaskInput[];
   /** Limit of a backup or Redis backup run. */
@@ -104,7 +107,10 @@ export function runnerTasks(input: RunnerTasksInput): RunnerTask[] {
       args: ['drill', '--backup', 'latest', '--rpo', db.rpo, '--rto', db.rto, ...(db.amcheck ? ['--amcheck'] : [])],
       env,
       // The drill reads backups from storage and restores into a scratch server; it never connects to the source.
-      secretEnv: { [RUNNER_ENV.scratchUrl]: db.secrets.scratchUrl },
+      secretEnv: {
+        [RUNNER_ENV.scratchUrl]: db.secrets.scratchUrl,
+        ...(input.ageIdentitySecret ? { [RUNNER_ENV.ageIdentity]: input.ageIdentitySecret } : {}),
+      },
       timeoutSeconds: input.drillTimeoutSeconds,
     });
   }

@@ -124,4 +124,4 @@ export function cronJobManifest(task: RunnerTask, o: CronJobOptions) {
 export type CronJobManifest = ReturnType<typeof cronJobManifest>;
 
 /** Env names that must come from secrets, never as plain values (a guard the tests and the component share). */
-export const SECRET_ENV_NAMES: readonly string[] = [RUNNER_ENV.databaseUrl, RUNNER_ENV.scratchUrl, RUNNER_ENV.redisUrl];
+export const SECRET_ENV_NAMES: readonly string[] = [RUNNER_ENV.databaseUrl, RUNNER_ENV.scratchUrl, RUNNER_ENV.redisUrl, RUNNER_ENV.ageIdentity];

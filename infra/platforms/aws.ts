@@ -64,6 +64,7 @@ export function planTasks(cfg: LifeboatConfig, storageUrl: string, timeouts: { b
   return runnerTasks({
     storageUrl,
     ageRecipients: cfg.ageRecipients,
+    ageIdentitySecret: cfg.ageIdentitySecret,
     databases: cfg.databases,
     redis: cfg.redis,
     backupTimeoutSeconds: timeouts.backup,

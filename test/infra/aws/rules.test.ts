@@ -215,4 +215,13 @@ describe('runnerTasks', () => {
     assert.equal(tasks[0]!.env.LIFEBOAT_AGE_RECIPIENTS, 'age1xyz');
     assert.equal(tasks[0]!.env.LIFEBOAT_STORAGE, 's3://b/prod');
   });
+  it('gives drills the age identity secret when backups are encrypted', () => {
+    const [, drill] = runnerTasks({
+      ...base,
+      ageIdentitySecret: 'age-id',
+      databases: [{ name: 'm', schedule: '0 1 * * *', drillSchedule: '0 2 * * 1', rpo: '1d', rto: '1h', amcheck: false, secrets: { databaseUrl: 'u', scratchUrl: 's' } }],
+      redis: [],
+    });
+    assert.deepEqual(drill!.secretEnv, { LIFEBOAT_SCRATCH_URL: 's', LIFEBOAT_AGE_IDENTITY: 'age-id' });
+  });
 });

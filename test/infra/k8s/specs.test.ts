@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { runnerTasks } from '../../../infra/aws/taskPlan';
-import { cronJobManifest, type CronJobOptions } from '../../../infra/k8s/cronJobSpec';
+import { cronJobManifest, SECRET_ENV_NAMES, type CronJobOptions } from '../../../infra/k8s/cronJobSpec';
 import { backupStaleExpr, jobFailedExpr, prometheusAlertRules } from '../../../infra/k8s/prometheusRules';
 
 const tasks = runnerTasks({
@@ -72,6 +72,12 @@ describe('cronJobManifest', () => {
     const m = cronJobManifest(tasks[0]!, options);
     assert.throws(() => new CronJob({ ...m, spec: { ...m.spec, concurrencyPolicy: 'Sometimes' } } as never).validate());
     assert.throws(() => new CronJob(cronJobManifest(tasks[0]!, { ...options, scratchSize: 'twenty gigs' }) as never).validate());
+  });
+  it('never carries a secret variable as a plain value', () => {
+    for (const task of tasks) {
+      const env = cronJobManifest(task, options).spec.jobTemplate.spec.template.spec.containers[0]!.env;
+      for (const e of env) if (SECRET_ENV_NAMES.includes(e.name)) assert.ok('valueFrom' in e && !('value' in e), `${task.id}: ${e.name}`);
+    }
   });
   it('refuses a name longer than Kubernetes allows', () => {
     const long = { ...tasks[0]!, id: 'x'.repeat(50) };
