@@ -2,10 +2,11 @@
  * Runs the policy pack the way the Pulumi CLI does and talks to it over its Analyzer gRPC service.
  *
  * The CLI starts the `pulumi-analyzer-policy` plugin with the policy pack folder as working directory and the
- * arguments `<engine address> .`; that plugin runs `node ./node_modules/@pulumi/pulumi/cmd/run-policy-pack` with
- * them, which registers ts-node (type-checking) and requires the folder (package.json `main`: index.ts). The pack
- * then prints the port of its gRPC server on stdout. Here the same module is resolved from the repository's
- * node_modules (a published pack would have its own, installed from policies/package.json). The pack never
+ * arguments `<engine address> .` (plus `-key=value` for runtime options in PulumiPolicy.yaml: none here). That
+ * plugin is a shell script (sdk/nodejs/dist/pulumi-analyzer-policy in pulumi/pulumi) that does
+ * `node -e "require.resolve('@pulumi/pulumi/cmd/run-policy-pack')"` in that folder and runs the result with node and
+ * the same arguments; run-policy-pack registers ts-node (type-checking), requires the folder (package.json `main`:
+ * index.ts), and the pack prints the port of its gRPC server on stdout. This does exactly that. The pack never
  * dials the engine address, so a placeholder is passed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
