@@ -8,6 +8,7 @@ import { registerVerify } from './verify';
 import { registerPrune } from './prune';
 import { registerStatus } from './status';
 import { registerRedis } from './redis';
+import { registerDrill } from './drill';
 
 export type RegisterCommand = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
@@ -15,3 +16,6 @@ export const COMMANDS: RegisterCommand[] = [registerBackup, registerList, regist
 
 // Operations (issue 4): retention, health, Redis.
 COMMANDS.push(registerPrune, registerStatus, registerRedis);
+
+// Drills (issue 4).
+COMMANDS.push(registerDrill);
