@@ -47,7 +47,7 @@ CREATE INDEX items_price ON items (price);
 CREATE UNIQUE INDEX items_sku ON items (sku);
 CREATE TABLE events (id bigint PRIMARY KEY, item_id bigint NOT NULL, kind text NOT NULL, payload jsonb, at timestamptz NOT NULL);
 INSERT INTO events
-SELECT g, 1 + (g * 7919) % ${items}, (ARRAY['view','cart','buy','return'])[1 + g % 4],
+SELECT g, 1 + (g::bigint * 7919) % ${items}, (ARRAY['view','cart','buy','return'])[1 + g % 4],
        jsonb_build_object('session', md5((g * 31)::text), 'ip', '10.' || g % 256 || '.' || (g / 256) % 256 || '.1', 'ms', g % 1000),
        timestamptz '2024-01-01' + g * interval '7 seconds'
   FROM generate_series(1, ${events}) g;

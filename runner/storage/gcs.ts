@@ -65,14 +65,16 @@ export class GcsStorage implements Storage {
       contentType: opts.contentType ?? 'application/octet-stream',
       metadata: { contentType: opts.contentType ?? 'application/octet-stream' },
     });
+    let failed = true;
     try {
       await pipeline(counted.stream, out);
+      failed = false;
     } catch (e) {
       const failure = counted.failure();
       if (failure) throw failure;
       throw this.wrap(e, 'upload', key);
     } finally {
-      counted.dispose();
+      counted.dispose(failed);
     }
     const failure = counted.failure();
     if (failure) throw failure;

@@ -125,15 +125,17 @@ export class S3Storage implements Storage {
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
     });
+    let failed = true;
     try {
       await upload.done();
+      failed = false;
     } catch (e) {
       // lib-storage has aborted the multipart upload by now; make sure even if its own abort call failed.
       await this.abortLeftover(upload, Key);
-      const cause = counted.failure() ?? e;
-      throw isLifeboatError(cause) || counted.failure() ? cause : this.wrap(e, 'upload', key);
+      const failure = counted.failure();
+      throw failure ?? this.wrap(e, 'upload', key);
     } finally {
-      counted.dispose();
+      counted.dispose(failed);
     }
     const failure = counted.failure();
     if (failure) throw failure; // cannot normally happen: a failed body never completes an upload

@@ -5,7 +5,6 @@
  * finalize the resumable session) and completes before `put` rejects.
  */
 import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { PutOptions } from './types';
 
 export interface UploadBody {
@@ -13,8 +12,8 @@ export interface UploadBody {
   bytes(): number;
   /** The error that ended the body, if the source (or an abort) ended it; rethrown by `put` as is. */
   failure(): unknown;
-  /** Stops listening to the signal. */
-  dispose(): void;
+  /** Stops listening to the signal; after a failed upload, also stops the source (its producer sees EPIPE). */
+  dispose(failed: boolean): void;
 }
 
 export function uploadBody(source: Readable, opts: PutOptions): UploadBody {
@@ -27,9 +26,13 @@ export function uploadBody(source: Readable, opts: PutOptions): UploadBody {
       cb(null, chunk);
     },
   });
-  pipeline(source, counter).catch((e: unknown) => {
+  // Only the source's own errors (and aborts) count as the body's failure: when the upload side fails first and
+  // tears the counter down, that upload error is the one to report, not a consequential "premature close".
+  source.on('error', (e: unknown) => {
     failure ??= e;
+    counter.destroy(e instanceof Error ? e : new Error(String(e)));
   });
+  source.pipe(counter);
   const onAbort = (): void => {
     const reason = opts.signal?.reason ?? Object.assign(new Error('upload aborted'), { name: 'AbortError' });
     failure ??= reason;
@@ -42,6 +45,9 @@ export function uploadBody(source: Readable, opts: PutOptions): UploadBody {
     stream: counter,
     bytes: () => bytes,
     failure: () => failure,
-    dispose: () => opts.signal?.removeEventListener('abort', onAbort),
+    dispose: (failed) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (failed && !source.destroyed) source.destroy();
+    },
   };
 }
