@@ -8,6 +8,8 @@ import { BackupBucket } from '../../../infra/aws/BackupBucket';
 import { RunnerRoles } from '../../../infra/aws/RunnerRoles';
 import { RdsProtection, backupWindow } from '../../../infra/aws/RdsProtection';
 import { RunnerNamespace } from '../../../infra/k8s/RunnerNamespace';
+import { Alerts } from '../../../infra/aws/Alerts';
+import { MOCK_SECRET_DATA } from '../../../infra/synth/mocks';
 import { synthStack } from '../../../infra/synth/synth';
 import { runPolicies } from '../../../policies/run';
 
@@ -141,6 +143,38 @@ describe('lifeboat:aws:RdsProtection', () => {
     assert.throws(() => new RdsProtection('r36', { ...base, backupRetentionDays: 36 }), /backupRetentionDays: expected 1 to 35.*got 36/);
     assert.throws(() => new RdsProtection('rsame', { ...base, backupRetentionDays: 7, drRegion: 'eu-west-1' }), /drRegion: expected a region other than eu-west-1/);
     assert.throws(() => backupWindow('25:00'), /expected "HH:MM", got "25:00"/);
+  });
+});
+
+describe('lifeboat:aws:Alerts', () => {
+  it('PagerDuty endpoint is built from Secrets Manager and kept secret; filters and alarms per source', async () => {
+    const alerts = new Alerts('al', {
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      logGroupName: '/lifeboat/x/runner',
+      logGroupDisplayName: '/lifeboat/x/runner',
+      namespace: 'Lifeboat/x',
+      sources: [{ source: 'main', engine: 'postgres', maxAgeHours: 26, drills: true }],
+      emails: ['oncall@example.com'],
+      pagerdutyKeySecrets: ['pd-key'],
+    });
+    await settle();
+    const pd = ofType('aws:sns/topicSubscription:TopicSubscription').find((x) => x.name === 'al-pagerduty-0')!;
+    assert.equal(pd.inputs.protocol, 'https');
+    // The endpoint reaches the engine wrapped as a secret (encrypted in state), never as plain text.
+    const rpc = require('@pulumi/pulumi/runtime/rpc') as { specialSigKey: string; specialSecretSig: string };
+    const endpoint = pd.inputs.endpoint as Record<string, unknown>;
+    assert.equal(endpoint[rpc.specialSigKey], rpc.specialSecretSig);
+    assert.equal(endpoint.value, `https://events.pagerduty.com/integration/${MOCK_SECRET_DATA}/enqueue`);
+    assert.ok(alerts.topic);
+    assert.equal(ofType('aws:cloudwatch/logMetricFilter:LogMetricFilter').length, 5);
+    assert.deepEqual(ofType('aws:cloudwatch/metricAlarm:MetricAlarm').map((a) => a.name).sort(), [
+      'al-main-backup-failed',
+      'al-main-backup-stale',
+      'al-main-drill-failed',
+    ]);
+    const key = JSON.parse(ofType('aws:kms/key:Key')[0]!.inputs.policy as string);
+    assert.equal(key.Statement[1].Principal.Service, 'cloudwatch.amazonaws.com');
   });
 });
 
