@@ -11,16 +11,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { Struct } from 'google-protobuf/google/protobuf/struct_pb';
 import type { RecordedResource } from '../../infra/synth/recorded';
+
+// The gRPC and protobuf runtimes are @pulumi/pulumi's own dependencies (not ours): load the very copies its
+// generated analyzer stubs use, or the client and the messages would not match.
+const PULUMI_DIR = path.dirname(require.resolve('@pulumi/pulumi/package.json'));
+const fromPulumi = (id: string) => require(require.resolve(id, { paths: [PULUMI_DIR] }));
+const grpc = fromPulumi('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+const { Struct } = fromPulumi('google-protobuf/google/protobuf/struct_pb') as typeof import('google-protobuf/google/protobuf/struct_pb');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const analyzerPb: any = require('@pulumi/pulumi/proto/analyzer_pb');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const analyzerGrpc: any = require('@pulumi/pulumi/proto/analyzer_grpc_pb');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const emptyPb: any = require('google-protobuf/google/protobuf/empty_pb');
+const emptyPb: any = fromPulumi('google-protobuf/google/protobuf/empty_pb');
 
 export const PACK_DIR = path.resolve(__dirname, '..', '..', 'policies');
 
