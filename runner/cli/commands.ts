@@ -9,6 +9,7 @@ import { registerPrune } from './prune';
 import { registerStatus } from './status';
 import { registerRedis } from './redis';
 import { registerDrill } from './drill';
+import { registerClone } from './clone';
 
 export type RegisterCommand = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
@@ -17,5 +18,5 @@ export const COMMANDS: RegisterCommand[] = [registerBackup, registerList, regist
 // Operations (issue 4): retention, health, Redis.
 COMMANDS.push(registerPrune, registerStatus, registerRedis);
 
-// Drills (issue 4).
-COMMANDS.push(registerDrill);
+// Drills and clone (issue 4).
+COMMANDS.push(registerDrill, registerClone);

@@ -81,7 +81,8 @@ export function sourceNameFor(conn: ConnInfo, source: string | undefined): strin
   return name;
 }
 
-interface Snapshot {
+/** An exported snapshot in an open REPEATABLE READ transaction (clone reuses it). */
+export interface Snapshot {
   id: string;
   at: Date;
   serverVersion: string;
@@ -89,7 +90,7 @@ interface Snapshot {
   databaseSize: number;
 }
 
-async function openSnapshot(client: Client): Promise<Snapshot> {
+export async function openSnapshot(client: Client): Promise<Snapshot> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   const r = await client.query<{ snap: string; at: Date; v: string; vn: string; size: string }>(
     `SELECT pg_export_snapshot() AS snap, now() AS at, current_setting('server_version') AS v,
