@@ -148,6 +148,8 @@ export function cloudEndToEnd(name: string, setup: () => Promise<CloudTarget>, t
         );
         assert.equal(r.code, 1, r.stderr);
         assert.equal(finalEvent(r.stderr)?.event, 'backup.failed');
+        // The storage failure itself is reported (not a consequence such as a closed pipe).
+        assert.match(r.stderr, /(S3|GCS) upload of \S+dump\.pgc\.zst failed/);
         assert.ok(target.proxy.cuts() > 0, 'the proxy really cut an upload');
       } finally {
         target.proxy.disarm();
