@@ -24,6 +24,11 @@ export interface RunnerIdentityArgs {
   backup?: boolean;
   /** Resources the secret bindings wait for (the secrets themselves). Default: []. */
   secretsCreatedBy?: pulumi.Resource[];
+  /**
+   * Whether to grant the project-level roles (Cloud SQL client, log and metric writer). Default: true. False for
+   * runners outside Cloud Run (GKE ships container logs itself and the database is reached by URL).
+   */
+  projectGrants?: boolean;
 }
 
 /**
@@ -92,8 +97,10 @@ export class RunnerIdentity extends pulumi.ComponentResource {
           ...(g.condition ? { condition: g.condition } : {}),
         }, { parent: this }),
       );
-    if (this.backup) projectMembers('backup', this.backup);
-    projectMembers('restore', this.restore);
+    if (args.projectGrants ?? true) {
+      if (this.backup) projectMembers('backup', this.backup);
+      projectMembers('restore', this.restore);
+    }
 
     this.registerOutputs({
       backupEmail: this.backup?.email,

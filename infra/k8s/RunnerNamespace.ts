@@ -10,6 +10,9 @@ import { COMMON_LABELS } from './cronJobSpec';
 
 export const IDENTITIES: readonly RunnerIdentity[] = ['backup', 'drill'];
 
+/** One ServiceAccount per identity, so each job reaches the bucket with only its own rights. */
+export const DEFAULT_SERVICE_ACCOUNT_NAMES: Readonly<Record<RunnerIdentity, string>> = { backup: 'lifeboat-backup', drill: 'lifeboat-drill' };
+
 /** The annotation each platform's workload identity reads from a ServiceAccount. */
 export const IDENTITY_ANNOTATIONS = {
   gcp: 'iam.gke.io/gcp-service-account',
@@ -46,7 +49,7 @@ export class RunnerNamespace extends pulumi.ComponentResource {
     }
     const labels = { ...COMMON_LABELS, ...(args.labels ?? {}) };
     const identity = args.identity ?? { kind: 'none' };
-    this.serviceAccountNames = args.serviceAccountNames ?? { backup: 'lifeboat-backup', drill: 'lifeboat-drill' };
+    this.serviceAccountNames = args.serviceAccountNames ?? { ...DEFAULT_SERVICE_ACCOUNT_NAMES };
     if (this.serviceAccountNames.backup === this.serviceAccountNames.drill) {
       throw new pulumi.ResourceError(`${name}: serviceAccountNames: expected two different names, got "${this.serviceAccountNames.backup}" twice`, this);
     }

@@ -1,13 +1,19 @@
 /**
- * Platform adapter for Kubernetes: the runner as CronJobs on any cluster, with the cloud identity and bucket given
- * in config, and PrometheusRule alerts when the cluster runs the Prometheus operator.
+ * Platform adapter for Kubernetes: the runner as CronJobs on any cluster, PrometheusRule alerts when the cluster runs
+ * the Prometheus operator, and storage either given (a bucket URL, with the cloud identity or credentials in config)
+ * or provisioned by the stack on the cluster's cloud: on GCP for GKE (Workload Identity), on AWS for EKS (IRSA).
  */
+import * as aws from '@pulumi/aws';
 import { ConfigError, type LifeboatConfig } from '../config/load';
 import { durationSeconds } from '../config/values';
-import type { KubernetesConfig } from '../config/kubernetes';
+import type { AwsStorage, GcpStorage, KubernetesConfig } from '../config/kubernetes';
+import type { RunnerIdentity } from '../aws/taskPlan';
 import type { StackOutputs } from './types';
-import { planTasks } from './aws';
-import { RunnerNamespace, type CloudIdentity } from '../k8s/RunnerNamespace';
+import { awsBucketName, planTasks, s3StorageUrl, stackTags } from './aws';
+import { DEFAULT_SERVICE_ACCOUNT_NAMES, RunnerNamespace, type CloudIdentity } from '../k8s/RunnerNamespace';
+import { GkeBackupStorage } from '../k8s/GkeBackupStorage';
+import { EksBackupStorage } from '../k8s/EksBackupStorage';
+import { oidcProviderAccount } from '../k8s/workloadIdentity';
 import { RunnerCronJobs } from '../k8s/RunnerCronJobs';
 import { PrometheusAlerts } from '../k8s/PrometheusAlerts';
 import { cronJobName } from '../k8s/cronJobSpec';
@@ -42,6 +48,8 @@ export function checkKubernetes(cfg: LifeboatConfig): KubernetesConfig {
   if (cfg.alerts.existingChannels.length > 1) {
     problems.push(`lifeboat:alerts.existingChannels: expected one Alertmanager receiver name on kubernetes, got ${cfg.alerts.existingChannels.length}`);
   }
+  const storage = cfg.kubernetes?.storage;
+  if (storage && ('gcp' in storage || 'aws' in storage)) problems.push(...provisionProblems(cfg, storage));
   if (!cfg.ephemeral && cfg.kubernetes && !cfg.kubernetes.prometheusOperator) {
     problems.push('lifeboat:kubernetes.prometheusOperator: expected true in a non-ephemeral stack (failure and staleness alerts are PrometheusRules), got false');
   }
@@ -49,19 +57,120 @@ export function checkKubernetes(cfg: LifeboatConfig): KubernetesConfig {
   return cfg.kubernetes!;
 }
 
-export function build(cfg: LifeboatConfig): StackOutputs {
-  const k = checkKubernetes(cfg);
-  const prefix = cfg.namePrefix;
-  const namespace = k.namespace ?? prefix;
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const GCP_REGION = /^[a-z]+-[a-z]+\d+$/;
+
+/** A bucket this stack creates keeps a DR copy elsewhere, like the GCP and AWS stacks' buckets. */
+function provisionProblems(cfg: LifeboatConfig, storage: { gcp: GcpStorage } | { aws: AwsStorage }): string[] {
+  const problems: string[] = [];
+  const cloud = 'gcp' in storage ? 'gcp' : 'aws';
+  if (!cfg.ephemeral && !cfg.drRegion) {
+    problems.push(`lifeboat:drRegion: expected a region for the DR copy of the bucket this stack creates (storage.${cloud}; required unless ephemeral), got nothing`);
+  }
+  if (!cfg.drRegion) return problems;
+  if ('aws' in storage) {
+    if (!AWS_REGION.test(cfg.drRegion)) problems.push(`lifeboat:drRegion: expected an AWS region like "eu-central-1" (storage.aws), got ${JSON.stringify(cfg.drRegion)}`);
+    else if (cfg.drRegion === storage.aws.region) {
+      problems.push(`lifeboat:drRegion: expected a region other than the bucket's (lifeboat:kubernetes.storage.aws.region ${JSON.stringify(storage.aws.region)}), got ${JSON.stringify(cfg.drRegion)}`);
+    }
+  } else if (!storage.gcp.drBucketLocation && !GCP_REGION.test(cfg.drRegion)) {
+    problems.push(`lifeboat:drRegion: expected a GCP region like "europe-north1" (storage.gcp, or set storage.gcp.drBucketLocation), got ${JSON.stringify(cfg.drRegion)}`);
+  }
+  return problems;
+}
+
+/** Where the runner's storage is and which cloud identity each ServiceAccount carries to reach it. */
+interface ResolvedStorage {
+  url: string;
+  identity: CloudIdentity;
+  envFromSecret?: string;
+  outputs: StackOutputs;
+}
+
+function resolveStorage(cfg: LifeboatConfig, k: KubernetesConfig, namespace: string, serviceAccounts: Record<RunnerIdentity, string>): ResolvedStorage {
+  const s = k.storage;
+  if ('gcp' in s) return provisionOnGcp(cfg, s.gcp, namespace, serviceAccounts);
+  if ('aws' in s) return provisionOnAws(cfg, s.aws, namespace, serviceAccounts);
   const identity: CloudIdentity = k.identity.gcpServiceAccounts
     ? { kind: 'gcp', serviceAccounts: k.identity.gcpServiceAccounts }
     : k.identity.awsRoleArns
       ? { kind: 'aws', roleArns: k.identity.awsRoleArns }
       : { kind: 'none' };
-  const labels = { 'lifeboat-environment': cfg.environment, ...(cfg.ephemeral ? { 'lifeboat-ephemeral': 'true' } : {}) };
-  const ns = new RunnerNamespace(`${prefix}-namespace`, { namespace, create: k.createNamespace, identity, labels });
+  return { url: s.url, identity, envFromSecret: s.credentialsSecret, outputs: {} };
+}
 
-  const tasks = planTasks(cfg, k.storage.url, {
+/** GKE: the GCP stack's vault, DR copy and service accounts, bound to the KSAs through Workload Identity. */
+function provisionOnGcp(cfg: LifeboatConfig, g: GcpStorage, namespace: string, serviceAccounts: Record<RunnerIdentity, string>): ResolvedStorage {
+  // The GCP stack's bucket names (platforms/gcp.ts bucketNames): project ids are unique, so the names are too.
+  const base = `${g.project}-${cfg.namePrefix}`.slice(0, 52);
+  const drLocation = g.drBucketLocation ?? cfg.drRegion;
+  const storage = new GkeBackupStorage(`${cfg.namePrefix}-storage`, {
+    project: g.project,
+    clusterProject: g.clusterProject,
+    prefix: cfg.namePrefix,
+    vault: { bucketName: `${base}-backups`, location: g.bucketLocation, dualRegions: g.dualRegions, turboReplication: g.turboReplication, kmsKeyName: g.kmsKeyName },
+    ...(drLocation ? { dr: { bucketName: `${base}-dr-backups`, location: drLocation, kmsKeyName: g.drKmsKeyName } } : {}),
+    lifecycle: { retentionDays: cfg.retentionDays, drillReportRetentionDays: cfg.drillReportRetentionDays, root: cfg.storageRoot },
+    minimumRetentionDays: cfg.minimumRetentionDays,
+    retentionLocked: cfg.retentionLocked,
+    ephemeral: cfg.ephemeral,
+    namespace,
+    serviceAccounts,
+    labels: { ...cfg.labels, 'lifeboat-environment': cfg.environment, 'managed-by': 'pulumi' },
+  });
+  return {
+    url: storage.storageUrl,
+    identity: { kind: 'gcp', serviceAccounts: storage.serviceAccountEmails },
+    outputs: { bucket: storage.bucketName, drBucket: storage.drBucketName, gcpServiceAccounts: storage.serviceAccountEmails },
+  };
+}
+
+/** EKS: the AWS stack's bucket, replica and runner roles, assumed by the KSAs through IRSA. */
+function provisionOnAws(cfg: LifeboatConfig, a: AwsStorage, namespace: string, serviceAccounts: Record<RunnerIdentity, string>): ResolvedStorage {
+  const accountId = oidcProviderAccount(a.oidcProviderArn);
+  // The region comes from this section, not `aws:region`: an explicit provider so the stack needs no AWS default
+  // provider config, and refuses to run with another account's credentials.
+  const provider = new aws.Provider(`${cfg.namePrefix}-aws`, { region: a.region as aws.Region, allowedAccountIds: [accountId] });
+  // As on the AWS stack: locked → the configured mode; kept but unlocked → GOVERNANCE; ephemeral → none.
+  const lockRetention = cfg.ephemeral
+    ? undefined
+    : { mode: cfg.retentionLocked ? a.objectLockMode : ('GOVERNANCE' as const), days: cfg.minimumRetentionDays };
+  const bucketName = awsBucketName(cfg.namePrefix, accountId, a.region);
+  const storage = new EksBackupStorage(
+    `${cfg.namePrefix}-storage`,
+    {
+      region: a.region,
+      bucketName,
+      ...(cfg.drRegion ? { dr: { region: cfg.drRegion, bucketName: awsBucketName(cfg.namePrefix, accountId, cfg.drRegion) } } : {}),
+      retentionDays: cfg.retentionDays,
+      drillReportDays: cfg.drillReportRetentionDays,
+      rootPrefix: cfg.storageRoot,
+      lockRetention,
+      ephemeral: cfg.ephemeral,
+      oidcProviderArn: a.oidcProviderArn,
+      namespace,
+      serviceAccounts,
+      tags: stackTags(cfg),
+    },
+    { providers: { aws: provider } },
+  );
+  return {
+    url: s3StorageUrl(bucketName, cfg.storageRoot),
+    identity: { kind: 'aws', roleArns: storage.roleArns },
+    outputs: { bucket: storage.bucketName, drBucket: storage.drBucketName, roleArns: storage.roleArns },
+  };
+}
+
+export function build(cfg: LifeboatConfig): StackOutputs {
+  const k = checkKubernetes(cfg);
+  const prefix = cfg.namePrefix;
+  const namespace = k.namespace ?? prefix;
+  const serviceAccountNames = { ...DEFAULT_SERVICE_ACCOUNT_NAMES };
+  const storage = resolveStorage(cfg, k, namespace, serviceAccountNames);
+  const labels = { 'lifeboat-environment': cfg.environment, ...(cfg.ephemeral ? { 'lifeboat-ephemeral': 'true' } : {}) };
+  const ns = new RunnerNamespace(`${prefix}-namespace`, { namespace, create: k.createNamespace, identity: storage.identity, serviceAccountNames, labels });
+
+  const tasks = planTasks(cfg, storage.url, {
     backup: durationSeconds(k.job.timeout),
     drill: durationSeconds(k.job.restoreTimeout),
   });
@@ -72,7 +181,7 @@ export function build(cfg: LifeboatConfig): StackOutputs {
     timeZone: cfg.timeZone,
     serviceAccounts: ns.serviceAccountNames,
     secretKey: k.secretKey,
-    envFromSecret: k.storage.credentialsSecret,
+    envFromSecret: storage.envFromSecret,
     resources: {
       cpuRequest: k.resources.cpuRequest,
       memoryRequest: k.resources.memoryRequest,
@@ -101,7 +210,8 @@ export function build(cfg: LifeboatConfig): StackOutputs {
     platform: cfg.platform,
     environment: cfg.environment,
     namespace: ns.namespaceName,
-    storageUrl: k.storage.url,
+    storageUrl: storage.url,
+    ...storage.outputs,
     /** One command per task that runs it now, e.g. a backup before a risky deploy. */
     runNow: Object.fromEntries(
       tasks.map((t) => [t.id, `kubectl -n ${namespace} create job --from=cronjob/${cronJobName(t)} ${cronJobName(t)}-manual-$(date +%s)`]),
