@@ -4,8 +4,7 @@
  */
 import { z } from 'zod';
 import { duration, nonNegativeInt } from './values';
-import { gcpKeys, gcpSectionSchema } from './gcp';
-import { awsKeys } from './aws';
+import { gcpSectionSchema } from './gcp';
 
 /** A DNS-1123 label: namespace, Secret and ServiceAccount names. */
 const dnsLabel = z
@@ -17,6 +16,13 @@ const gcpServiceAccount = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][
 });
 const iamRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { error: 'expected an IAM role ARN' });
 
+const gcpProjectId = z
+  .string({ error: 'expected a GCP project id' })
+  .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: 'expected a GCP project id' });
+const awsRegion = z
+  .string({ error: 'expected an AWS region like "eu-west-1"' })
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region like "eu-west-1"' });
+
 const bucketUrl = z.string().regex(/^(s3|gs):\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, { error: 'expected an s3:// or gs:// bucket URL' });
 
 /**
@@ -27,9 +33,9 @@ export const gcpStorageSchema = gcpSectionSchema
   .pick({ bucketLocation: true, dualRegions: true, turboReplication: true, drBucketLocation: true, kmsKeyName: true, drKmsKeyName: true })
   .extend({
     /** Project of the bucket and the runner's service accounts. */
-    project: gcpKeys['gcp:project'].unwrap(),
+    project: gcpProjectId,
     /** Project of the GKE cluster, whose pool `<clusterProject>.svc.id.goog` the pods' identities come from. Default: `project`. */
-    clusterProject: gcpKeys['gcp:project'].unwrap().optional(),
+    clusterProject: gcpProjectId.optional(),
   });
 
 /**
@@ -38,12 +44,12 @@ export const gcpStorageSchema = gcpSectionSchema
  */
 export const awsStorageSchema = z.strictObject({
   /** Region of the bucket (the cluster's, usually). */
-  region: awsKeys['aws:region'].unwrap(),
+  region: awsRegion,
   /**
    * The cluster's IAM OIDC provider, `arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>`:
    * the roles trust it; its account is the account of the bucket and roles; its path is the issuer URL.
    */
-  oidcProviderArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/[a-z0-9.-]+(\/[\w.-]+)*$/, {
+  oidcProviderArn: z.string({ error: 'expected the IAM OIDC provider ARN of the cluster' }).regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/[a-z0-9.-]+(\/[\w.-]+)*$/, {
     error: 'expected an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>)',
   }),
   /** Object Lock mode when `lifeboat:retentionLocked`; unlocked, non-ephemeral stacks get GOVERNANCE. */
