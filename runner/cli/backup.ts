@@ -5,7 +5,10 @@ import { BACKUP_CLASSES, type BackupClass } from '../contract/layout';
 import type { RunContext } from '../context';
 import { usageError } from '../errors';
 import { runBackup } from '../commands/backup';
+import { chooseSource } from '../pg/replica';
+import { parseDatabaseUrl } from '../pg/connection';
 import { runAction } from './action';
+import { parseDuration } from './status';
 import { addDatabaseUrlOption, addJsonOption, addSourceOption, addStorageOptions, collect, databaseFrom, envList, openStorageFrom, sourceFrom } from './options';
 
 interface BackupFlags {
@@ -18,6 +21,8 @@ interface BackupFlags {
   table?: string[];
   class?: string;
   encryptTo?: string[];
+  preferReplica?: string;
+  maxLag?: string;
   json?: boolean;
 }
 
@@ -30,7 +35,9 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
     .option('--kind <kind>', 'full, schema or data', 'full')
     .option('--table <name>', 'only this table (NAME or SCHEMA.NAME); repeatable', collect)
     .option('--class <class>', `force a class (${BACKUP_CLASSES.join(', ')}); default: chosen from the calendar`)
-    .addOption(new Option('--encrypt-to <recipient>', 'age recipient (public key); repeatable').argParser(collect));
+    .addOption(new Option('--encrypt-to <recipient>', 'age recipient (public key); repeatable').argParser(collect))
+    .addOption(new Option('--prefer-replica <url>', 'dump from this streaming replica when its replay lag is within --max-lag').env('LIFEBOAT_PREFER_REPLICA'))
+    .addOption(new Option('--max-lag <duration>', 'largest replay lag of --prefer-replica (e.g. 60s, 5m)').default('60s').env('LIFEBOAT_MAX_LAG'));
   addJsonOption(cmd);
   cmd.action(async (flags: BackupFlags) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
@@ -45,11 +52,25 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
       fields[EVENT_FIELDS.source] = sourceFrom(flags, ctx) ?? conn.database;
       const storage = await openStorageFrom(flags, ctx);
       const encryptTo = flags.encryptTo?.length ? flags.encryptTo : envList(ctx.env.LIFEBOAT_AGE_RECIPIENTS);
+      // --prefer-replica: the replica when it is close enough, else the primary (runner/pg/replica.ts).
+      const replicaUrl = flags.preferReplica ?? (ctx.env.LIFEBOAT_PREFER_REPLICA || undefined);
+      const from =
+        replicaUrl === undefined
+          ? undefined
+          : await chooseSource(
+              conn,
+              parseDatabaseUrl(replicaUrl, '--prefer-replica'),
+              parseDuration('--max-lag', flags.maxLag ?? ctx.env.LIFEBOAT_MAX_LAG ?? '60s'),
+              ctx.logger,
+            );
       const r = await runBackup(
         {
-          conn,
+          conn: from?.conn ?? conn,
+          sourceRole: from?.role,
+          replicaLagSeconds: from?.lagSeconds,
           storage,
-          source: sourceFrom(flags, ctx),
+          // The source is named after the primary's database, whichever server is dumped.
+          source: sourceFrom(flags, ctx) ?? (from ? conn.database : undefined),
           kind: flags.kind as 'full' | 'schema' | 'data',
           tables: flags.table,
           requestedClass: flags.class as BackupClass | undefined,

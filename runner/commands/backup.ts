@@ -237,7 +237,8 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
       selectedTables: selected.map(qualified),
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
-      snapshotAt: snap.at.toISOString(),
+      // A replica's data is as old as its replay lag: RPO is measured from here, so do not claim fresher.
+      snapshotAt: new Date(snap.at.getTime() - (opts.replicaLagSeconds ?? 0) * 1000).toISOString(),
       durationSeconds: Math.round((finishedAt.getTime() - startedAt.getTime())) / 1000,
       server: { version: snap.serverVersion, versionNum: snap.serverVersionNum },
       tools: { pg_dump: pgDump.version, zstd: zstd.version, ...(encryptor ? { age: 'age-encryption' } : {}) },
