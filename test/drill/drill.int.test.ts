@@ -11,6 +11,8 @@ import { parseDatabaseUrl } from '../../runner/pg/connection';
 import { openStorage } from '../../runner/storage/open';
 import { silentLogger } from '../../runner/log';
 import type { DrillReport } from '../../runner/drill/report';
+import { spawn } from 'node:child_process';
+import type { LifeboatError } from '../../runner/errors';
 
 let pg: PgCluster;
 const dirs: string[] = [];
@@ -207,4 +209,48 @@ test('bad flags are usage errors that touch nothing', async () => {
   assert.equal(finalEvent(missing.stderr)!.event, 'drill.failed');
   assert.deepEqual(await databases(), before);
   assert.doesNotMatch(rpo.stderr + prefix.stderr + missing.stderr, new RegExp(pg.password));
+});
+
+test('an encrypted backup: no identity is a usage error before anything is created; with it the drill passes', async () => {
+  const age = await import('age-encryption');
+  const identity = await age.generateX25519Identity();
+  const recipient = await age.identityToRecipient(identity);
+  const encrypted = tempDir('lifeboat-drill-age-');
+  const keyFile = path.join(encrypted, 'key.txt');
+  writeFileSync(keyFile, identity + '\n', { mode: 0o600 });
+  const b = await runCli(['backup', '--storage', path.join(encrypted, 'store'), '--database-url', pg.url('shop'), '--encrypt-to', recipient]);
+  assert.equal(b.code, 0, b.stderr);
+
+  const before = await databases();
+  const without = await runCli(['drill', '--storage', path.join(encrypted, 'store'), '--scratch-url', pg.url('postgres')]);
+  assert.equal(without.code, 2, without.stderr);
+  assert.match(without.stderr, /encrypted with age; --identity-file/);
+  const withKey = await runCli(['drill', '--storage', path.join(encrypted, 'store'), '--scratch-url', pg.url('postgres'), '--identity-file', keyFile]);
+  assert.equal(withKey.code, 0, withKey.stderr);
+  assert.equal((JSON.parse(withKey.stdout) as DrillReport).passed, true);
+  assert.deepEqual(await databases(), before);
+  assert.doesNotMatch(without.stderr + withKey.stdout + withKey.stderr, new RegExp(identity));
+});
+
+test('an interrupted drill (SIGTERM while pg_restore runs) still drops its scratch database', async () => {
+  const before = await databases();
+  const controller = new AbortController();
+  const run = runDrill(
+    { storage: await openStorage(storage), ref: 'latest', scratch: parseDatabaseUrl(pg.url('postgres'), '--scratch-url') },
+    {
+      ctx: { env: { PATH: process.env.PATH }, logger: silentLogger(), now: () => new Date(), signal: controller.signal, stderr: { write: () => true } },
+      // The signal arrives as pg_restore starts: the scratch database exists by then.
+      spawner: (file, args, opts) => {
+        const child = spawn(file, args, opts);
+        if (path.basename(file) === 'pg_restore') controller.abort(new Error('interrupted by SIGTERM'));
+        return child;
+      },
+    },
+  );
+  await assert.rejects(run, (e: LifeboatError) => {
+    assert.equal(e.code, 'interrupted');
+    assert.match(e.message, /the scratch database was dropped/);
+    return true;
+  });
+  assert.deepEqual(await databases(), before);
 });
