@@ -140,6 +140,13 @@ describe('Pulumi.k8s-gke.yaml (storage.gcp: bucket, DR copy and Workload Identit
     assert.equal(r.resources.filter((x) => x.type === 'gcp:serviceaccount/account:Account' && /sched/.test(x.name)).length, 0);
   });
 
+  it('the pack refuses a DR copy inside the primary dual-region', async () => {
+    const overlapping = await synthStack('k8s-gke', { config: { 'lifeboat:drRegion': 'europe-west1' } });
+    const violations = await runPolicies(overlapping.resources);
+    assert.deepEqual(violations.map((v) => v.policyName), ['stack-dr-region']);
+    assert.match(violations[0]!.message, /europe-west1, which overlaps the primary bucket .* in EUR5/);
+  });
+
   it('the pack refuses the same stack with an unlocked retention policy', async () => {
     const unlocked = await synthStack('k8s-gke', { config: { 'lifeboat:retentionLocked': false } });
     const violations = await runPolicies(unlocked.resources);
