@@ -51,7 +51,8 @@ export function registerClone(program: Command, ctx: RunContext, setExit: (code:
         message: r.ok
           ? `database "${from.database}" cloned into "${to.database}"; row counts of ${r.comparison.length} tables match`
           : `database "${from.database}" cloned into "${to.database}" but row counts differ for ${bad.map(qualified).join(', ')}`,
-        fields: { [EVENT_FIELDS.rawBytes]: r.dumpBytes },
+        // Streaming: the bytes pg_dump produced; directory mode: the (compressed) size of the temp dump.
+        fields: { [r.mode === 'stream' ? EVENT_FIELDS.rawBytes : EVENT_FIELDS.bytes]: r.dumpBytes },
       };
     });
     setExit(code);

@@ -4,7 +4,7 @@ import { EVENTS, EVENT_FIELDS } from '../contract/events';
 import type { RunContext } from '../context';
 import { loadIdentity } from '../commands/fetch';
 import { runDrill } from '../commands/drill';
-import { formatDrillReport } from '../drill/report';
+import { formatDrillReport, formatSeconds } from '../drill/report';
 import { parseDatabaseUrl } from '../pg/connection';
 import { runAction } from './action';
 import { addJsonOption, addSourceOption, addStorageOptions, openStorageFrom, sourceFrom, type StorageFlags } from './options';
@@ -67,7 +67,7 @@ export function registerDrill(program: Command, ctx: RunContext, setExit: (code:
       return {
         exitCode: passed ? 0 : 1,
         message: passed
-          ? `drill of ${r.source} passed: backup ${r.backup.id} restored in ${r.rto.seconds}s, RPO ${r.rpo.seconds}s`
+          ? `drill of ${r.source} passed: backup ${r.backup.id} restored in ${formatSeconds(r.rto.seconds)}, RPO ${formatSeconds(r.rpo.seconds)}`
           : `drill of ${r.source} failed: ${failed.join(' | ')}`,
         fields: {
           [EVENT_FIELDS.source]: r.source,
