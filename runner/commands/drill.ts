@@ -112,7 +112,7 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
   requireIdentityFor(backup, opts.identityText);
   const newest = newestFullBackup(await listBackups(opts.storage, { engine: 'postgres', source: backup.source }));
 
-  const scratch = withDatabase(opts.scratch, scratchDatabaseName(scratchPrefix(opts.scratch.database, FLAG), startedAt, deps.random));
+  const scratch = withDatabase(opts.scratch, scratchDatabaseName(scratchPrefix(opts.scratch.database), startedAt, deps.random));
   // Preflight: the server answers, and the name is free (CREATE DATABASE would refuse it anyway).
   if (await databaseExists(scratch, FLAG)) {
     throw usageError('scratch_exists', `scratch database "${scratch.database}" already exists on ${scratch.host}:${scratch.port}; nothing was changed`);

@@ -5,31 +5,30 @@
  *
  *   postgres://drill@db:5432/postgres      → lifeboat_drill_20261121t020000z_3f9a  (maintenance db: default prefix)
  *   postgres://drill@db:5432/orders_drill  → orders_drill_20261121t020000z_3f9a
+ *   postgres://drill@db:5432/Orders-Prod   → orders_prod_20261121t020000z_3f9a
  *
  * The drill creates that database (CREATE DATABASE refuses an existing one, so nobody else's database is ever
  * touched), restores into it and always drops it.
  */
 import { randomBytes } from 'node:crypto';
 import { compactTimestamp } from '../contract/layout';
-import { usageError } from '../errors';
 
 export const DEFAULT_SCRATCH_PREFIX = 'lifeboat_drill';
 /** Databases every server has: naming one means "just the server", not a prefix. */
 const MAINTENANCE_DATABASES = new Set(['postgres', 'template1', 'defaultdb', 'rdsadmin']);
-const PREFIX_PATTERN = /^[a-z_][a-z0-9_]*$/;
 /** PostgreSQL truncates identifiers at 63 bytes; `_<16 chars>_<4 hex>` follows the prefix. */
 const MAX_PREFIX = 63 - 1 - 16 - 1 - 4;
 
-export function scratchPrefix(urlDatabase: string, flag = '--scratch-url'): string {
+/**
+ * The prefix for scratch names from the URL's database. Any database name works (a DR recovery URL names the
+ * recovered database, e.g. "Orders-Prod"): it is folded into a plain lower-case identifier rather than refused.
+ */
+export function scratchPrefix(urlDatabase: string): string {
   if (MAINTENANCE_DATABASES.has(urlDatabase)) return DEFAULT_SCRATCH_PREFIX;
-  if (!PREFIX_PATTERN.test(urlDatabase) || urlDatabase.length > MAX_PREFIX) {
-    throw usageError(
-      'scratch_prefix_invalid',
-      `${flag} names database ${JSON.stringify(urlDatabase)}: as the scratch database prefix it must be lower-case letters, digits and _ (at most ${MAX_PREFIX} characters)`,
-      'Name the maintenance database (postgres) to use the default prefix lifeboat_drill',
-    );
-  }
-  return urlDatabase;
+  let p = urlDatabase.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  if (!p) return DEFAULT_SCRATCH_PREFIX;
+  if (!/^[a-z_]/.test(p)) p = `d_${p}`;
+  return p.slice(0, MAX_PREFIX).replace(/_+$/, '');
 }
 
 /** `<prefix>_<utc timestamp, lower case>_<4 hex>`: a valid unquoted identifier that sorts by time. */
