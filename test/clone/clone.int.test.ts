@@ -91,6 +91,18 @@ test('across servers: a role the target lacks fails the clone and the created da
   assert.match(line, /the database "shop_dr" it created was dropped/);
   assert.deepEqual(await databases(other), before);
 
+  // Into an existing empty database: what the failed clone added is removed again.
+  await other.createDatabase('shop_empty');
+  const intoEmpty = await runCli(['clone', '--from', pg.url('shop'), '--to', other.url('shop_empty')]);
+  assert.equal(intoEmpty.code, 1, intoEmpty.stderr);
+  assert.match(intoEmpty.stderr, /what it had added to "shop_empty" was removed/);
+  const left = await other.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
+    'shop_empty',
+  );
+  assert.equal(left[0]!.n, '0');
+
   const ok = await runCli(['clone', '--from', pg.url('shop'), '--to', other.url('shop_dr'), '--create', '--no-owner']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(await tableChecksums(other, 'shop_dr'), source);
