@@ -6,22 +6,14 @@
  * platform (ECS `secrets`, Kubernetes `secretKeyRef`): never on a command line, where they would show in process
  * listings, task descriptions and Pulumi state.
  */
+import { ENV } from '../../runner/contract/env';
 
 export type RunnerTaskKind = 'backup' | 'drill' | 'redis-backup';
 /** Which identity runs a task: the writer (no delete), or the reader that also writes drill reports. */
 export type RunnerIdentity = 'backup' | 'drill';
 
-/** Environment variable names the runner reads (DESIGN.md: flags also come from LIFEBOAT_* variables). */
-export const RUNNER_ENV = {
-  storage: 'LIFEBOAT_STORAGE',
-  source: 'LIFEBOAT_SOURCE',
-  ageRecipients: 'LIFEBOAT_AGE_RECIPIENTS',
-  databaseUrl: 'DATABASE_URL',
-  scratchUrl: 'LIFEBOAT_SCRATCH_URL',
-  redisUrl: 'LIFEBOAT_REDIS_URL',
-  ageIdentity: 'LIFEBOAT_AGE_IDENTITY',
-  tmpDir: 'LIFEBOAT_TMPDIR',
-} as const;
+/** Environment variable names the runner reads: the runner's own contract module, so the two cannot drift. */
+export const RUNNER_ENV = ENV;
 
 /** The scratch directory the runner spools restores into (a writable volume on a read-only root filesystem). */
 export const RUNNER_TMP_DIR = '/tmp';

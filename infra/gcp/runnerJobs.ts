@@ -1,3 +1,4 @@
+import { ENV } from '../../runner/contract/env';
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
 import type { TaskSpec } from './rules/runner';
@@ -64,7 +65,7 @@ export class RunnerJobs extends pulumi.ComponentResource {
       const connection = t.cloudSql ? args.connectionNames?.[t.source] : undefined;
       if (t.cloudSql && !connection) throw new pulumi.ResourceError(`RunnerJobs ${name}: task ${key} needs a Cloud SQL connection name for ${t.source}`, this);
       const secretEnv = { ...t.secretEnv };
-      if (args.ageIdentitySecret && t.identity === 'restore' && t.task !== 'status') secretEnv.LIFEBOAT_AGE_IDENTITY = args.ageIdentitySecret;
+      if (args.ageIdentitySecret && t.identity === 'restore' && t.task !== 'status') secretEnv[ENV.ageIdentity] = args.ageIdentitySecret;
       const envs = [
         ...Object.entries(t.env).map(([n, value]) => ({ name: n, value })),
         ...Object.entries(secretEnv).map(([n, secret]) => ({ name: n, valueSource: { secretKeyRef: { secret, version: 'latest' } } })),

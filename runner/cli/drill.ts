@@ -2,12 +2,11 @@
 import { Option, type Command } from 'commander';
 import { EVENTS, EVENT_FIELDS } from '../contract/events';
 import type { RunContext } from '../context';
-import { loadIdentity } from '../commands/fetch';
 import { runDrill } from '../commands/drill';
 import { formatDrillReport, formatSeconds } from '../drill/report';
 import { parseDatabaseUrl } from '../pg/connection';
 import { runAction } from './action';
-import { addJsonOption, addSourceOption, addStorageOptions, openStorageFrom, sourceFrom, type StorageFlags } from './options';
+import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, openStorageFrom, sourceFrom, type StorageFlags } from './options';
 import { parseJobs } from './restore';
 import { parseDuration } from './status';
 
@@ -28,6 +27,7 @@ export function registerDrill(program: Command, ctx: RunContext, setExit: (code:
     .command('drill')
     .description('restore a backup into a fresh scratch database, check it, drop it; measure RPO and RTO; store a report');
   addStorageOptions(cmd);
+  addIdentityOption(cmd);
   addSourceOption(cmd, 'source of "latest" when the storage holds several');
   cmd
     .addOption(
@@ -40,7 +40,7 @@ export function registerDrill(program: Command, ctx: RunContext, setExit: (code:
     .addOption(new Option('--rto <duration>', 'fail when the restore takes longer than this (e.g. 30m)').env('LIFEBOAT_RTO'))
     .option('--amcheck', 'also check every B-tree index with amcheck')
     .option('--jobs <n>', 'parallel pg_restore jobs', '1')
-    .addOption(new Option('--identity-file <file>', 'age identity for encrypted backups').env('LIFEBOAT_AGE_IDENTITY_FILE'));
+    ;
   addJsonOption(cmd);
   cmd.action(async (flags: DrillFlags) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres', [EVENT_FIELDS.passed]: false };
@@ -55,7 +55,7 @@ export function registerDrill(program: Command, ctx: RunContext, setExit: (code:
       const jobs = parseJobs(flags.jobs);
       const scratch = parseDatabaseUrl(flags.scratchUrl ?? ctx.env.LIFEBOAT_SCRATCH_URL, '--scratch-url');
       const storage = await openStorageFrom(flags, ctx);
-      const identityText = await loadIdentity(flags.identityFile ?? (ctx.env.LIFEBOAT_AGE_IDENTITY_FILE || undefined));
+      const identityText = await identityFrom(flags, ctx);
       const { report: r, storeError } = await runDrill(
         { storage, ref: flags.backup, source: requestedSource, scratch, rpoTargetSeconds, rtoTargetSeconds, amcheck: flags.amcheck, jobs, identityText },
         { ctx },

@@ -4,13 +4,24 @@ import { EVENTS, EVENT_FIELDS } from '../contract/events';
 import { BACKUP_CLASSES, type BackupClass } from '../contract/layout';
 import type { RunContext } from '../context';
 import { usageError } from '../errors';
-import { loadIdentity } from '../commands/fetch';
 import { parseRedisUrl } from '../redis/connection';
 import { redisSourceName, runRedisBackup } from '../redis/backup';
 import { REDIS_METHODS, type RedisMethod } from '../redis/payload';
 import { compareKeyCounts, runRedisRestore, runRedisVerify } from '../redis/restore';
 import { runAction } from './action';
-import { addJsonOption, addSourceOption, addStorageOptions, collect, envList, openStorageFrom, sourceFrom, type StorageFlags } from './options';
+import {
+  addIdentityOption,
+  addJsonOption,
+  addSourceOption,
+  addStorageOptions,
+  collect,
+  envList,
+  identityFrom,
+  openStorageFrom,
+  sourceFrom,
+  type StorageFlags,
+} from './options';
+import { ENV } from '../contract/env';
 
 interface CommonFlags extends StorageFlags {
   source?: string;
@@ -18,11 +29,12 @@ interface CommonFlags extends StorageFlags {
 }
 
 function addRedisUrlOption(cmd: Command): Command {
-  return cmd.addOption(new Option('--redis-url <url>', 'redis://[USER:PASSWORD@]HOST[:PORT] or rediss:// for TLS').env('REDIS_URL'));
+  return cmd.addOption(new Option('--redis-url <url>', 'redis://[USER:PASSWORD@]HOST[:PORT] or rediss:// for TLS').env(ENV.redisUrl));
 }
 
 function redisUrlFrom(flags: { redisUrl?: string }, ctx: RunContext): string | undefined {
-  return flags.redisUrl ?? ctx.env.REDIS_URL;
+  // REDIS_URL is the common convention outside Lifeboat; accepted as a fallback.
+  return flags.redisUrl ?? (ctx.env[ENV.redisUrl] || ctx.env.REDIS_URL || undefined);
 }
 
 function totalKeys(counts: Record<string, number> | undefined): number {
@@ -83,15 +95,15 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
   addSourceOption(restore, 'source name (needed for "latest" when the storage holds several)');
   restore
     .option('--flush', 'delete every key of the target first (FLUSHALL); needs --yes')
-    .option('--yes', 'confirm --flush')
-    .addOption(new Option('--identity-file <file>', 'age identity for encrypted backups').env('LIFEBOAT_AGE_IDENTITY_FILE'));
+    .option('--yes', 'confirm --flush');
+  addIdentityOption(restore);
   addJsonOption(restore);
   restore.action(async (ref: string, flags: CommonFlags & { redisUrl?: string; flush?: boolean; yes?: boolean; identityFile?: string }) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'redis', [EVENT_FIELDS.source]: sourceFrom(flags, ctx) };
     const code = await runAction(ctx, { succeeded: EVENTS.redisRestoreSucceeded, failed: EVENTS.redisRestoreFailed }, fields, async () => {
       const conn = parseRedisUrl(redisUrlFrom(flags, ctx));
       const storage = await openStorageFrom(flags, ctx);
-      const identityText = await loadIdentity(flags.identityFile ?? (ctx.env.LIFEBOAT_AGE_IDENTITY_FILE || undefined));
+      const identityText = await identityFrom(flags, ctx);
       const r = await runRedisRestore({ conn, storage, ref, source: sourceFrom(flags, ctx), flush: flags.flush, yes: flags.yes, identityText }, { ctx });
       const m = r.backup.manifest;
       const restoredAndExpired = Object.fromEntries(
@@ -128,13 +140,13 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
   const verify = redis.command('verify').description('load a Redis backup into a scratch redis-server and compare key counts with the manifest').argument('<backup>', 'backup id or "latest"');
   addStorageOptions(verify);
   addSourceOption(verify, 'source name (needed for "latest" when the storage holds several)');
-  verify.addOption(new Option('--identity-file <file>', 'age identity for encrypted backups').env('LIFEBOAT_AGE_IDENTITY_FILE'));
+  addIdentityOption(verify);
   addJsonOption(verify);
   verify.action(async (ref: string, flags: CommonFlags & { identityFile?: string }) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'redis', [EVENT_FIELDS.source]: sourceFrom(flags, ctx) };
     const code = await runAction(ctx, { succeeded: EVENTS.redisVerifySucceeded, failed: EVENTS.redisVerifyFailed }, fields, async () => {
       const storage = await openStorageFrom(flags, ctx);
-      const identityText = await loadIdentity(flags.identityFile ?? (ctx.env.LIFEBOAT_AGE_IDENTITY_FILE || undefined));
+      const identityText = await identityFrom(flags, ctx);
       const r = await runRedisVerify({ storage, ref, source: sourceFrom(flags, ctx), identityText }, { ctx });
       const m = r.backup.manifest;
       ctx.stdout.write(

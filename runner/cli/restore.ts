@@ -3,12 +3,11 @@ import { Option, type Command } from 'commander';
 import { EVENTS, EVENT_FIELDS } from '../contract/events';
 import type { RunContext } from '../context';
 import { usageError } from '../errors';
-import { loadIdentity } from '../commands/fetch';
 import { restoreBackup, validateRestoreFlags } from '../commands/restore';
 import { formatComparison } from '../pg/tables';
 import { parseDatabaseUrl } from '../pg/connection';
 import { runAction } from './action';
-import { addJsonOption, addSourceOption, addStorageOptions, collect, openStorageFrom, sourceFrom } from './options';
+import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, collect, openStorageFrom, sourceFrom } from './options';
 
 interface RestoreFlags {
   storage?: string;
@@ -44,6 +43,7 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
     .description('restore a backup into a database, then compare row counts with the manifest')
     .argument('<backup>', 'backup id or "latest"');
   addStorageOptions(cmd);
+  addIdentityOption(cmd);
   addSourceOption(cmd, 'source of "latest" when the storage holds several');
   cmd
     .addOption(new Option('--target-url <url>', 'database to restore into (postgres:// URL)').env('LIFEBOAT_TARGET_URL'))
@@ -55,7 +55,7 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
     .option('--data-only', 'restore data only (into existing, empty tables)')
     .option('--jobs <n>', 'parallel pg_restore jobs', '1')
     .option('--no-owner', 'do not restore object ownership (target lacks the original roles)')
-    .addOption(new Option('--identity-file <file>', 'age identity for encrypted backups').env('LIFEBOAT_AGE_IDENTITY_FILE'));
+    ;
   addJsonOption(cmd);
   cmd.action(async (ref: string, flags: RestoreFlags) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
@@ -66,7 +66,7 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
       validateRestoreFlags({ jobs, schemaOnly: flags.schemaOnly, dataOnly: flags.dataOnly, clean: flags.clean, yes: flags.yes, create: flags.create });
       const target = parseDatabaseUrl(flags.targetUrl ?? ctx.env.LIFEBOAT_TARGET_URL, '--target-url');
       const storage = await openStorageFrom(flags, ctx);
-      const identityText = await loadIdentity(flags.identityFile ?? (ctx.env.LIFEBOAT_AGE_IDENTITY_FILE || undefined));
+      const identityText = await identityFrom(flags, ctx);
       const r = await restoreBackup(
         {
           storage,

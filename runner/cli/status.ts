@@ -1,5 +1,6 @@
 /** `lifeboat status`: flags → runner/commands/status.ts; exit 1 when any source is unhealthy. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { ENV } from '../contract/env';
 import { EVENTS } from '../contract/events';
 import type { RunContext } from '../context';
 import { usageError } from '../errors';
@@ -59,7 +60,7 @@ export function registerStatus(program: Command, ctx: RunContext, setExit: (code
     .option('--min-ratio <fraction>', 'newest backup smaller than this fraction of the recent median is unhealthy (default 0.5)')
     .option('--recent <n>', 'how many earlier backups the median is taken over', String(DEFAULT_HEALTH_RULE.recent))
     .option('--engine <engine>', 'only this engine (postgres or redis)')
-    .option('--source <name>', 'only this source')
+    .addOption(new Option('--source <name>', 'only this source').env(ENV.source))
     .option('--json', 'print the report as JSON')
     .action(async (flags: StatusFlags) => {
       const code = await runAction(ctx, { succeeded: EVENTS.statusHealthy, failed: EVENTS.statusUnhealthy }, { source: flags.source }, async () => {

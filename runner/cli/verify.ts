@@ -1,13 +1,12 @@
 /** `lifeboat verify <id|latest>`: flags → verifyBackup (runner/commands/verify.ts). */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { EVENTS, EVENT_FIELDS } from '../contract/events';
 import type { RunContext } from '../context';
-import { loadIdentity } from '../commands/fetch';
 import { verifyBackup } from '../commands/verify';
 import { parseDatabaseUrl } from '../pg/connection';
 import { formatComparison } from '../pg/tables';
 import { runAction } from './action';
-import { addJsonOption, addSourceOption, addStorageOptions, openStorageFrom, sourceFrom } from './options';
+import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, openStorageFrom, sourceFrom } from './options';
 import { parseJobs } from './restore';
 
 interface VerifyFlags {
@@ -28,12 +27,13 @@ export function registerVerify(program: Command, ctx: RunContext, setExit: (code
     .description('check a backup: checksum, a full read with pg_restore, optionally a scratch restore with row counts')
     .argument('<backup>', 'backup id or "latest"');
   addStorageOptions(cmd);
+  addIdentityOption(cmd);
   addSourceOption(cmd, 'source of "latest" when the storage holds several');
   cmd
     .option('--restore-into <url>', 'also restore into this database (missing: created and dropped; else it must be empty)')
     .option('--jobs <n>', 'parallel pg_restore jobs for --restore-into', '1')
     .option('--no-owner', 'do not restore object ownership')
-    .addOption(new Option('--identity-file <file>', 'age identity for encrypted backups').env('LIFEBOAT_AGE_IDENTITY_FILE'));
+    ;
   addJsonOption(cmd);
   cmd.action(async (ref: string, flags: VerifyFlags) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
@@ -43,7 +43,7 @@ export function registerVerify(program: Command, ctx: RunContext, setExit: (code
       const jobs = parseJobs(flags.jobs);
       const restoreInto = flags.restoreInto !== undefined ? parseDatabaseUrl(flags.restoreInto, '--restore-into') : undefined;
       const storage = await openStorageFrom(flags, ctx);
-      const identityText = await loadIdentity(flags.identityFile ?? (ctx.env.LIFEBOAT_AGE_IDENTITY_FILE || undefined));
+      const identityText = await identityFrom(flags, ctx);
       const r = await verifyBackup(
         { storage, ref, source: requestedSource, restoreInto, jobs, noOwner: flags.owner === false, identityText },
         { ctx },

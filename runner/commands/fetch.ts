@@ -56,7 +56,7 @@ export function requireIdentityFor(backup: CompleteBackup, identityText: string 
   if (backup.manifest.payload.encryption && !identityText) {
     throw usageError(
       'identity_missing',
-      `backup ${backup.id} is encrypted with age; --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE) is needed to read it`,
+      `backup ${backup.id} is encrypted with age; --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE, or the identity itself in LIFEBOAT_AGE_IDENTITY) is needed to read it`,
     );
   }
 }

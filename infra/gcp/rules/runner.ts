@@ -3,6 +3,7 @@
  * go on the command line, where an operator reading the job sees them; secrets only as env references to secrets.
  * Flags are also read from `LIFEBOAT_<FLAG>` variables (DESIGN.md): `--scratch-url` from LIFEBOAT_SCRATCH_URL etc.
  */
+import { ENV } from '../../../runner/contract/env';
 import type { DatabaseConfig, RedisConfig } from '../../config/common';
 
 export type TaskKind = 'backup' | 'drill' | 'redis-backup' | 'status' | 'restore';
@@ -28,9 +29,9 @@ export function storageUrl(bucket: string, root: string): string {
 
 function commonEnv(storage: string, source: string, ageRecipients: readonly string[]): Record<string, string> {
   return {
-    LIFEBOAT_STORAGE: storage,
-    LIFEBOAT_SOURCE: source,
-    ...(ageRecipients.length ? { LIFEBOAT_AGE_RECIPIENTS: ageRecipients.join(',') } : {}),
+    [ENV.storage]: storage,
+    [ENV.source]: source,
+    ...(ageRecipients.length ? { [ENV.ageRecipients]: ageRecipients.join(',') } : {}),
   };
 }
 
@@ -41,7 +42,7 @@ export function databaseTasks(db: DatabaseConfig, storage: string, ageRecipients
       source: db.name,
       args: ['backup'],
       env: commonEnv(storage, db.name, ageRecipients),
-      secretEnv: { DATABASE_URL: db.secrets.databaseUrl },
+      secretEnv: { [ENV.databaseUrl]: db.secrets.databaseUrl },
       identity: 'backup',
       cloudSql: true,
     },
@@ -50,7 +51,7 @@ export function databaseTasks(db: DatabaseConfig, storage: string, ageRecipients
       source: db.name,
       args: ['drill', '--backup', 'latest', '--rpo', db.rpo, '--rto', db.rto, ...(db.amcheck ? ['--amcheck'] : [])],
       env: commonEnv(storage, db.name, []),
-      secretEnv: { LIFEBOAT_SCRATCH_URL: db.secrets.scratchUrl },
+      secretEnv: { [ENV.scratchUrl]: db.secrets.scratchUrl },
       identity: 'restore',
       cloudSql: true,
     },
@@ -73,7 +74,7 @@ export function redisTasks(r: RedisConfig, storage: string, ageRecipients: reado
       source: r.name,
       args: ['redis', 'backup', '--method', r.method],
       env: commonEnv(storage, r.name, ageRecipients),
-      secretEnv: { LIFEBOAT_REDIS_URL: r.urlSecret },
+      secretEnv: { [ENV.redisUrl]: r.urlSecret },
       identity: 'backup',
       cloudSql: false,
     },
@@ -87,7 +88,7 @@ export function restoreTask(db: DatabaseConfig, storage: string, targetUrlSecret
     source: db.name,
     args: ['restore', 'latest', '--create'],
     env: commonEnv(storage, db.name, []),
-    secretEnv: { LIFEBOAT_TARGET_URL: targetUrlSecret },
+    secretEnv: { [ENV.targetUrl]: targetUrlSecret },
     identity: 'restore',
     cloudSql: true,
   };

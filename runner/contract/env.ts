@@ -1,0 +1,37 @@
+/**
+ * Environment variables the runner reads: the contract between the runner and every platform that runs it
+ * (Cloud Run jobs, ECS tasks, Kubernetes CronJobs). The infra imports these names, and test/contract checks that
+ * every variable a stack sets on a job is one the job's command actually reads, so the two cannot drift.
+ *
+ * Flags win over variables; secrets (URLs with passwords, age identities) should only ever come from variables
+ * filled by the platform's secret store, never from flags that show up in process listings and job definitions.
+ */
+export const ENV = {
+  storage: 'LIFEBOAT_STORAGE',
+  s3Endpoint: 'LIFEBOAT_S3_ENDPOINT',
+  source: 'LIFEBOAT_SOURCE',
+  /** PostgreSQL connection URL of the database to back up (secret). */
+  databaseUrl: 'DATABASE_URL',
+  /** `restore` target (secret). */
+  targetUrl: 'LIFEBOAT_TARGET_URL',
+  /** `drill` scratch server (secret). */
+  scratchUrl: 'LIFEBOAT_SCRATCH_URL',
+  /** `redis backup|restore` server (secret). */
+  redisUrl: 'LIFEBOAT_REDIS_URL',
+  /** age recipients (public keys), comma- or whitespace-separated. */
+  ageRecipients: 'LIFEBOAT_AGE_RECIPIENTS',
+  /** Path of an age identity file. */
+  ageIdentityFile: 'LIFEBOAT_AGE_IDENTITY_FILE',
+  /** The age identity itself (secret), for platforms that inject secrets as variables rather than files. */
+  ageIdentity: 'LIFEBOAT_AGE_IDENTITY',
+  /** Where restores spool archives: a writable volume when the root filesystem is read-only. */
+  tmpDir: 'LIFEBOAT_TMPDIR',
+  logLevel: 'LIFEBOAT_LOG_LEVEL',
+  preferReplica: 'LIFEBOAT_PREFER_REPLICA',
+  maxLag: 'LIFEBOAT_MAX_LAG',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** Variables every command reads whatever its flags (besides the cloud SDKs' own, e.g. AWS_REGION). */
+export const GLOBAL_ENV: readonly EnvName[] = [ENV.tmpDir, ENV.logLevel];
