@@ -43,10 +43,10 @@ export function registerPrune(program: Command, ctx: RunContext, setExit: (code:
   addStorageOptions(cmd);
   cmd
     .description('delete backups beyond the retention rule (for storage without lifecycle rules); dry run unless --yes')
-    .option('--keep-daily <n>', 'daily backups to keep per source', String(DEFAULT_POLICY.keepDaily))
-    .option('--keep-weekly <n>', 'weekly backups to keep per source', String(DEFAULT_POLICY.keepWeekly))
-    .option('--keep-monthly <n>', 'monthly backups to keep per source', String(DEFAULT_POLICY.keepMonthly))
-    .option('--keep-yearly <n>', 'yearly backups to keep per source', String(DEFAULT_POLICY.keepYearly))
+    .option('--keep-daily <n>', 'keep the daily backups of the newest N days that have one, per source', String(DEFAULT_POLICY.keepDaily))
+    .option('--keep-weekly <n>', 'keep the weekly backups of the newest N ISO weeks that have one, per source', String(DEFAULT_POLICY.keepWeekly))
+    .option('--keep-monthly <n>', 'keep the monthly backups of the newest N months that have one, per source', String(DEFAULT_POLICY.keepMonthly))
+    .option('--keep-yearly <n>', 'keep the yearly backups of the newest N years that have one, per source', String(DEFAULT_POLICY.keepYearly))
     .option('--keep-manual-days <days>', 'keep manual backups this many days', String(DEFAULT_POLICY.keepManualDays))
     .option('--engine <engine>', 'only backups of this engine (postgres or redis)')
     .option('--source <name>', 'only backups of this source')

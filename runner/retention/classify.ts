@@ -25,16 +25,16 @@ export function isoWeek(d: Date): { year: number; week: number } {
   return { year: t.getUTCFullYear(), week };
 }
 
-/** A string naming the period of `cls` that contains `d`; equal strings mean the same period. */
+/** A string naming the period of `cls` that contains `d` (2026, 2026-03, 2026-W09, 2026-03-01); equal strings mean the same period. */
 export function periodKey(cls: ScheduledClass, d: Date): string {
   switch (cls) {
     case 'yearly':
       return `${d.getUTCFullYear()}`;
     case 'monthly':
-      return `${d.getUTCFullYear()}-${d.getUTCMonth() + 1}`;
+      return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
     case 'weekly': {
       const w = isoWeek(d);
-      return `${w.year}-W${w.week}`;
+      return `${w.year}-W${String(w.week).padStart(2, '0')}`;
     }
     case 'daily':
       return d.toISOString().slice(0, 10);

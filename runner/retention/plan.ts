@@ -4,15 +4,16 @@
  * rule is tested on simulated calendars without any storage.
  *
  * How the counts map onto the cloud's lifecycle rules. In a bucket, each class prefix has an age rule
- * (DEFAULT_RETENTION_DAYS: daily 7, weekly 35, monthly 400, yearly 2557 days, manual 90). With one scheduled
- * run a day, those ages hold about one period's worth of backups per class: 7 daily, 5 weekly (35 days = 5
- * ISO weeks), 13 monthly (400 days), 7 yearly (2557 days = 7 years). Prune expresses the same
- * grandfather-father-son shape as counts per class (`--keep-daily 7 --keep-weekly 4 --keep-monthly 12
- * --keep-yearly 7`, the classic GFS defaults; the lifecycle ages carry one period of slack on top because they
- * delete by age, blind to whether a newer backup arrived). Counting backups instead of days is the safer
- * reading where a process, not a bucket, deletes: when the schedule stops (a broken job, a paused project), an
- * age rule would eventually delete every backup, while a count keeps the newest N of each class forever.
- * Manual backups have no period, so they keep the age rule (`--keep-manual-days 90`).
+ * (DEFAULT_RETENTION_DAYS: daily 7, weekly 35, monthly 400, yearly 2557 days, manual 90). Prune expresses the same
+ * grandfather-father-son shape as a number of periods per class: `--keep-daily 7` keeps the daily backups of the
+ * newest 7 days that have one (every daily backup of those days, however many runs a day the schedule makes),
+ * `--keep-weekly 4` those of the newest 4 ISO weeks, `--keep-monthly 12` of 12 months, `--keep-yearly 7` of 7
+ * years (the classic GFS defaults; the lifecycle ages carry one period of slack on top because they delete by age,
+ * blind to whether a newer backup arrived). With one run a day this is one backup per period, like the buckets.
+ * Counting periods that hold a backup instead of calendar days is the safer reading where a process, not a bucket,
+ * deletes: when the schedule stops (a broken job, a paused project), an age rule would eventually delete every
+ * backup, while this keeps the newest N periods' backups of each class forever. Manual backups have no period, so
+ * they keep the age rule (`--keep-manual-days 90`).
  *
  * On top of the class rule, for every source (engine + source name):
  * - the newest complete backup is never deleted, whatever its class or age;
@@ -22,6 +23,7 @@
  */
 import { BACKUP_CLASSES, type BackupClass, type Engine } from '../contract/layout';
 import { usageError } from '../errors';
+import { periodKey } from './classify';
 
 export interface RetentionPolicy {
   keepDaily: number;
@@ -86,6 +88,9 @@ const COUNT_OF: Record<Exclude<BackupClass, 'manual'>, keyof RetentionPolicy> = 
   yearly: 'keepYearly',
 };
 
+/** The period a count of each scheduled class counts. */
+const PERIOD_UNIT: Record<Exclude<BackupClass, 'manual'>, string> = { daily: 'day', weekly: 'week', monthly: 'month', yearly: 'year' };
+
 const DAY_MS = 24 * 3600 * 1000;
 
 /**
@@ -100,14 +105,21 @@ export function planPrune(items: readonly PruneItem[], policy: RetentionPolicy, 
 
   const decisions: PruneDecision[] = [];
   const newestOfSource = new Set<string>();
-  const rankInClass = new Map<string, number>();
+  // Per source and class: the periods seen so far, newest first, each with its rank (1 = the newest period).
+  const periodRanks = new Map<string, Map<string, number>>();
   for (const b of complete) {
     const source = `${b.engine}/${b.source}`;
     const isNewest = !newestOfSource.has(source);
     newestOfSource.add(source);
-    const classKey = `${source}/${b.cls}`;
-    const rank = (rankInClass.get(classKey) ?? 0) + 1;
-    rankInClass.set(classKey, rank);
+    let rank = 0;
+    if (b.cls !== 'manual') {
+      const classKey = `${source}/${b.cls}`;
+      const ranks = periodRanks.get(classKey) ?? new Map<string, number>();
+      periodRanks.set(classKey, ranks);
+      const period = periodKey(b.cls, b.at);
+      rank = ranks.get(period) ?? ranks.size + 1;
+      ranks.set(period, rank);
+    }
 
     const byClass = classRule(b, rank, policy, now);
     if (isNewest && byClass.action === 'delete') {
@@ -135,9 +147,11 @@ function classRule(
       : { action: 'delete', reason: `manual, ${shown} days old (older than ${policy.keepManualDays} days)` };
   }
   const keep = policy[COUNT_OF[b.cls]];
+  const unit = PERIOD_UNIT[b.cls];
+  const what = `${b.cls} of ${periodKey(b.cls, b.at)}, ${unit} #${rank} newest`;
   return rank <= keep
-    ? { action: 'keep', reason: `${b.cls} #${rank} newest (keep ${keep})` }
-    : { action: 'delete', reason: `${b.cls} #${rank} newest (beyond the newest ${keep})` };
+    ? { action: 'keep', reason: `${what} (keep ${keep} ${unit}s)` }
+    : { action: 'delete', reason: `${what} (beyond the newest ${keep} ${unit}s)` };
 }
 
 function leftoverRule(what: string, lastModified: Date, now: Date): { action: 'keep' | 'delete'; reason: string } {

@@ -22,6 +22,10 @@ interface Calendar {
   manual?: string[];
   /** Prune with this policy after every run, as a scheduled prune job would. */
   pruneDaily?: RetentionPolicy;
+  /** Times of day (UTC, HH:MM) of the scheduled runs; default one run at 02:00. */
+  times?: string[];
+  /** Run days instead of every day from `from` to `to`. */
+  days?: string[];
 }
 
 function daysBetween(from: string, to: string): string[] {
@@ -35,8 +39,9 @@ function daysBetween(from: string, to: string): string[] {
 function simulate(cal: Calendar, source = 'shop'): PruneItem[] {
   let items: PruneItem[] = [];
   const manual = [...(cal.manual ?? [])].sort();
-  for (const day of daysBetween(cal.from, cal.to)) {
-    const now = new Date(`${day}T02:00:00Z`);
+  const runs = (cal.days ?? daysBetween(cal.from, cal.to)).flatMap((day) => (cal.times ?? ['02:00']).map((t) => [day, t] as const));
+  for (const [day, time] of runs) {
+    const now = new Date(`${day}T${time}:00Z`);
     while (manual.length && manual[0]! < now.toISOString()) {
       const at = new Date(manual.shift()!);
       items.push({ kind: 'complete', cls: 'manual', engine: 'postgres', source, id: newBackupId(at, () => 'ffff'), at });
@@ -65,14 +70,15 @@ function simulate(cal: Calendar, source = 'shop'): PruneItem[] {
 }
 
 /** Survivors as "class day" strings, sorted, for readable diffs. */
-function survivors(items: PruneItem[], policy: RetentionPolicy, now: string): string[] {
+function survivors(items: PruneItem[], policy: RetentionPolicy, now: string, withTimes = false): string[] {
   return planPrune(items, policy, new Date(now))
     .filter((d) => d.action === 'keep')
     .map((d) => {
       const i = d.item;
       if (i.kind === 'partial') return `partial ${i.file}`;
       const day = `${i.id.slice(0, 4)}-${i.id.slice(4, 6)}-${i.id.slice(6, 8)}`;
-      return `${i.kind === 'incomplete' ? 'incomplete ' : ''}${i.cls} ${day}`;
+      const time = withTimes ? ` ${i.id.slice(9, 11)}:${i.id.slice(11, 13)}` : '';
+      return `${i.kind === 'incomplete' ? 'incomplete ' : ''}${i.cls} ${day}${time}`;
     })
     .sort();
 }
@@ -189,4 +195,53 @@ test('sources are pruned independently: each keeps its own newest seven dailies'
 test('a negative or fractional count is refused with the key named', () => {
   assert.throws(() => planPrune([], { ...DEFAULT_POLICY, keepDaily: -1 }, new Date()), /keepDaily expected a whole number >= 0, got -1/);
   assert.throws(() => planPrune([], { ...DEFAULT_POLICY, keepManualDays: 1.5 }, new Date()), /keepManualDays/);
+});
+
+test('four runs a day: --keep-daily 7 keeps every daily backup of the newest 7 days, not the newest 7 backups', () => {
+  const items = simulate({ from: '2026-03-01', to: '2026-03-20', times: ['02:00', '08:00', '14:00', '20:00'] });
+  // 1 March (a Sunday, the first run ever) 02:00 is yearly; the Mondays' 02:00 runs (2, 9, 16 March) are weekly;
+  // every other run is daily. The newest seven days with daily backups are 14 to 20 March; 16 March has three.
+  const daily: string[] = [];
+  for (const day of [14, 15, 16, 17, 18, 19, 20]) {
+    for (const t of day === 16 ? ['08:00', '14:00', '20:00'] : ['02:00', '08:00', '14:00', '20:00']) daily.push(`daily 2026-03-${day} ${t}`);
+  }
+  const want = ['yearly 2026-03-01 02:00', 'weekly 2026-03-02 02:00', 'weekly 2026-03-09 02:00', 'weekly 2026-03-16 02:00', ...daily].sort();
+  assert.deepEqual(survivors(items, DEFAULT_POLICY, '2026-03-21T00:00:00Z', true), want);
+});
+
+test('ten years of runs on the 1st and 15th: the newest 7 years, 12 months and 4 weeks survive, not one more or less', () => {
+  const days: string[] = [];
+  for (let y = 2017; y <= 2026; y++) for (let m = 1; m <= 12; m++) for (const d of ['01', '15']) days.push(`${y}-${String(m).padStart(2, '0')}-${d}`);
+  // Each year: 1 January yearly, the 1st of every other month monthly, every 15th weekly (a new ISO week, the month
+  // already covered); no dailies.
+  const want = [
+    ...[2020, 2021, 2022, 2023, 2024, 2025, 2026].map((y) => `yearly ${y}-01-01`),
+    'monthly 2025-12-01',
+    ...['02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'].map((m) => `monthly 2026-${m}-01`),
+    'weekly 2026-09-15', 'weekly 2026-10-15', 'weekly 2026-11-15', 'weekly 2026-12-15',
+  ].sort();
+  const items = simulate({ from: '', to: '', days });
+  assert.equal(items.length, 240);
+  assert.deepEqual(survivors(items, DEFAULT_POLICY, '2027-01-01T00:00:00Z'), want);
+  // One more of each kept with counts one higher; one fewer with counts one lower.
+  const more = survivors(items, { ...DEFAULT_POLICY, keepYearly: 8, keepMonthly: 13, keepWeekly: 5 }, '2027-01-01T00:00:00Z');
+  assert.deepEqual(more, [...want, 'yearly 2019-01-01', 'monthly 2025-11-01', 'weekly 2026-08-15'].sort());
+  const fewer = survivors(items, { ...DEFAULT_POLICY, keepYearly: 6, keepMonthly: 11, keepWeekly: 3 }, '2027-01-01T00:00:00Z');
+  assert.deepEqual(fewer, want.filter((w) => !['yearly 2020-01-01', 'monthly 2025-12-01', 'weekly 2026-09-15'].includes(w)));
+});
+
+test('an incomplete backup is left alone until it is a whole day old, then deleted', () => {
+  const lastModified = new Date('2026-05-01T02:00:00Z');
+  const item: IncompleteItem = { kind: 'incomplete', cls: 'daily', engine: 'postgres', source: 'shop', id: '20260501T020000Z-0001', lastModified, why: 'no manifest' };
+  const at = (iso: string): string => planPrune([item], DEFAULT_POLICY, new Date(iso))[0]!.action;
+  assert.equal(at('2026-05-02T01:59:59Z'), 'keep');
+  assert.equal(at('2026-05-02T02:00:00Z'), 'delete');
+});
+
+test('a manual backup is kept for exactly --keep-manual-days days', () => {
+  const older: CompleteItem = { kind: 'complete', cls: 'manual', engine: 'postgres', source: 'shop', id: '20260101T000000Z-0001', at: new Date('2026-01-01T00:00:00Z') };
+  const newest: CompleteItem = { ...older, cls: 'daily', id: '20260601T000000Z-0002', at: new Date('2026-06-01T00:00:00Z') };
+  const at = (iso: string): string => planPrune([older, newest], DEFAULT_POLICY, new Date(iso)).find((d) => d.item === older)!.action;
+  assert.equal(at('2026-04-01T00:00:00Z'), 'keep'); // 90 days
+  assert.equal(at('2026-04-01T00:00:01Z'), 'delete');
 });

@@ -43,8 +43,8 @@ test('prune without --yes prints every backup with its decision and deletes noth
   assert.equal(code, 0, c.stderr());
   const out = c.stdout();
   for (const id of ['0001', '0002', '0003', '0004', '0005', '0006', '0007', '0008', '0009']) assert.match(out, new RegExp(`-${id} `));
-  assert.match(out, /delete\s+daily\s+postgres\/shop\s+20261118T020000Z-0003\s+daily #3 newest \(beyond the newest 2\)/);
-  assert.match(out, /keep\s+daily\s+postgres\/shop\s+20261120T020000Z-0005\s+daily #1 newest/);
+  assert.match(out, /delete\s+daily\s+postgres\/shop\s+20261118T020000Z-0003\s+daily of 2026-11-18, day #3 newest \(beyond the newest 2 days\)/);
+  assert.match(out, /keep\s+daily\s+postgres\/shop\s+20261120T020000Z-0005\s+daily of 2026-11-20, day #1 newest \(keep 2 days\)/);
   assert.match(out, /delete\s+manual\s+postgres\/shop\s+20260701T100000Z-0006\s+manual, 143\.1 days old/);
   assert.match(out, /keep\s+manual\s+redis\/cache\s+20250101T000000Z-0009\s+newest complete backup of redis\/cache/);
   assert.match(out, /keep\s+daily\s+postgres\/shop\s+20261121T020000Z-0008\s+incomplete \(no manifest\), last written 1\.0h ago: may still be running/);
