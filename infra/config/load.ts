@@ -3,6 +3,7 @@
  * `lifeboat:databases`, `gcp:project`, ...) so it is tested on its own; `readStackConfig` is the thin reader of the
  * Pulumi runtime's config. Errors name the key, what was expected and what was given.
  */
+import { createHash } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { LifeboatError } from '../../runner/errors';
@@ -114,6 +115,26 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   return `${key}: ${expected}, got ${describeGiven(valueAt(raw, issue.path))}`;
 }
 
+/** The longest name prefix: `<prefix>-<source>-<task>` must stay within Cloud Run's 63-character job names. */
+export const NAME_PREFIX_MAX = 21;
+
+/** The environment label derived from a stack name: a valid label value (lowercase, digits, hyphens, <= 63). */
+export function environmentOf(stack: string): string {
+  return stack.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
+}
+
+/**
+ * `lifeboat-<environment>`, or, when that is too long, its head and a hash of the whole environment. Cutting alone
+ * is not enough: every Pulumi Review Stack (`pr-<org>-<project>-<n>`) would get the same prefix, and with it the
+ * same bucket, secrets, service accounts and jobs as every other open pull request.
+ */
+export function derivedNamePrefix(environment: string): string {
+  const full = `lifeboat-${environment}`;
+  if (full.length <= NAME_PREFIX_MAX) return full;
+  const hash = createHash('sha256').update(environment).digest('hex').slice(0, 6);
+  return `${full.slice(0, NAME_PREFIX_MAX - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+}
+
 /** Pure: validates a plain object of config keys (values already decoded from JSON) into the typed config. */
 export function parseConfig(raw: Record<string, unknown>, stack: string): LifeboatConfig {
   const problems: string[] = [];
@@ -130,8 +151,8 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
 
   const platform = get<Platform>('platform');
   const ephemeral = get<boolean>('ephemeral');
-  const environment = get<string | undefined>('environment') ?? stack.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-  const namePrefix = get<string | undefined>('namePrefix') ?? `lifeboat-${environment}`.slice(0, 21).replace(/-$/, '');
+  const environment = get<string | undefined>('environment') ?? environmentOf(stack);
+  const namePrefix = get<string | undefined>('namePrefix') ?? derivedNamePrefix(environment);
   const retentionDays = get<RetentionDays>('retentionDays');
   const shortestClass = Math.min(...BACKUP_CLASSES.map((c) => retentionDays[c]));
   const minimumRetentionDays = get<number | undefined>('minimumRetentionDays') ?? shortestClass;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, decodeConfigValues, keyPath, parseConfig } from '../../infra/config/load';
+import { ConfigError, NAME_PREFIX_MAX, decodeConfigValues, derivedNamePrefix, keyPath, parseConfig } from '../../infra/config/load';
 import { durationSeconds, isCron } from '../../infra/config/values';
 import { DEFAULT_RETENTION_DAYS } from '../../runner/contract/layout';
 import { gcpRaw } from './helpers';
@@ -130,4 +130,26 @@ test('Pulumi.yaml declares defaults equal to the schema defaults, and only known
     assert.ok(key in cfg, `Pulumi.yaml declares ${key}, which the config model does not know`);
     if ('default' in decl) assert.deepEqual(decl.default, cfg[key], `default of ${key}`);
   }
+});
+
+test('a long stack name gets a name prefix that fits and stays unique (review stacks share their first characters)', () => {
+  const raw = gcpRaw({ 'lifeboat:ephemeral': true });
+  delete raw['lifeboat:drRegion'];
+  const names = ['pr-pulumi-acme-lifeboat-42', 'pr-pulumi-acme-lifeboat-43', 'pr-pulumi-acme-lifeboat-142'];
+  const prefixes = names.map((stack) => parseConfig(raw, stack).namePrefix);
+  assert.equal(new Set(prefixes).size, names.length, prefixes.join(', '));
+  for (const p of prefixes) {
+    assert.ok(p.length <= NAME_PREFIX_MAX, p);
+    assert.match(p, /^lifeboat-pr-pu-[0-9a-f]{6}$/);
+  }
+  // Short ones are kept as they read; the same stack always gets the same prefix.
+  assert.equal(derivedNamePrefix('prod'), 'lifeboat-prod');
+  assert.equal(derivedNamePrefix('pr-pulumi-acme-lifeboat-42'), prefixes[0]);
+  // Every derived secret name follows the prefix, so review stacks do not share secrets either.
+  assert.notEqual(parseConfig(raw, names[0]!).databases[0]!.secrets.databaseUrl, parseConfig(raw, names[1]!).databases[0]!.secrets.databaseUrl);
+});
+
+test('the environment derived from a stack name is a valid label value', () => {
+  const cfg = parseConfig(gcpRaw(), `Team.Review_${'x'.repeat(80)}`);
+  assert.match(cfg.environment, /^[a-z0-9-]{1,63}$/);
 });

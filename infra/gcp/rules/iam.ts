@@ -11,6 +11,7 @@
  * - scheduler: `roles/run.invoker` on each of these jobs and nothing else (it holds `run.jobs.run`).
  * - both runner identities: `roles/cloudsql.client` conditioned on the protected instances, log and metric writer.
  */
+import { createHash } from 'node:crypto';
 import { DRILLS_PREFIX } from '../../../runner/contract/layout';
 import { rooted } from './lifecycle';
 
@@ -86,11 +87,15 @@ export function runnerProjectGrants(project: string, instanceNames: string[]): B
   ];
 }
 
-/** Service account ids are 6-30 characters: `<prefix>-<role>`, the prefix shortened when needed. */
+/**
+ * Service account ids are 6-30 characters: `<prefix>-<role>`. A prefix too long for that is shortened and given a
+ * hash of the whole prefix, so two stacks whose prefixes share their first characters still get distinct accounts.
+ */
 export function serviceAccountId(prefix: string, role: string): string {
-  const room = 30 - role.length - 1;
-  const head = prefix.slice(0, room).replace(/-+$/, '');
-  const id = `${head}-${role}`;
-  if (id.length < 6) return `${id}-sa`.slice(0, 30);
-  return id;
+  const id = `${prefix}-${role}`;
+  if (id.length < 6) return `${id}-sa`;
+  if (id.length <= 30) return id;
+  const hash = createHash('sha256').update(prefix).digest('hex').slice(0, 4);
+  const head = prefix.slice(0, 30 - role.length - hash.length - 2).replace(/-+$/, '');
+  return `${head}-${hash}-${role}`;
 }

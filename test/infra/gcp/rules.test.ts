@@ -62,8 +62,10 @@ test('Cloud SQL client is limited to the protected instances', () => {
 
 const ids: Array<[string, string, string]> = [
   ['lifeboat-prod', 'backup', 'lifeboat-prod-backup'],
-  ['lifeboat-production-eu1', 'scheduler', 'lifeboat-production-scheduler'],
-  ['lifeboat-a-very-long-prefix', 'restore', 'lifeboat-a-very-long-p-restore'],
+  ['lifeboat-production-eu1', 'scheduler', 'lifeboat-produc-f9d7-scheduler'],
+  ['lifeboat-a-very-long-prefix', 'restore', 'lifeboat-a-very-l-0fce-restore'],
+  ['lifeboat-staging-eu1x', 'scheduler', 'lifeboat-stagin-3f29-scheduler'],
+  ['lifeboat-staging-eu1y', 'scheduler', 'lifeboat-stagin-635a-scheduler'],
 ];
 for (const [prefix, role, want] of ids) {
   test(`service account id ${prefix} + ${role} = ${want} (6-30 chars)`, () => {
@@ -72,6 +74,12 @@ for (const [prefix, role, want] of ids) {
     assert.ok(id.length >= 6 && id.length <= 30 && !id.includes('--'));
   });
 }
+
+test('prefixes that differ only past the room left by the role still get distinct service accounts', () => {
+  const a = serviceAccountId('lifeboat-staging-eu1x', 'scheduler');
+  const b = serviceAccountId('lifeboat-staging-eu1y', 'scheduler');
+  assert.notEqual(a, b);
+});
 
 test('alert filters use the contract event names and fields', () => {
   const scope = runnerLogScope('lifeboat-prod');
