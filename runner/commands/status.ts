@@ -1,6 +1,6 @@
 /**
  * `lifeboat status`: a health signal per source (engine + source name). A source is healthy when its newest
- * complete backup is younger than `maxAgeSeconds` (measured from its snapshot: the data a restore gets back)
+ * complete full backup (its newest of any kind when it has no full one) is younger than `maxAgeSeconds` (measured from its snapshot: the data a restore gets back)
  * and not suspiciously small: at least `minBytes` stored, or at least `minRatio` of the median stored size of
  * the source's recent backups of the same kind and format (a dump that shrank to a third usually lost data, not fat).
  *
@@ -71,7 +71,10 @@ function assessSource(key: string, scan: ScanResult, rule: HealthRule, now: Date
   const complete = scan.complete.filter(mine).sort((a, b) => snapshotMs(b) - snapshotMs(a));
   const incompleteBackups = scan.incomplete.filter(mine).length;
   const problems: string[] = [];
-  const newest = complete[0];
+  // What a restore of the whole source gets back: the newest full backup. A newer schema-only or --table backup
+  // (say, a manual one before a deploy) must not hide that the nightly full backups stopped. A source that only
+  // ever has other kinds is judged on its newest backup of any kind.
+  const newest = complete.find((b) => b.manifest.kind === 'full') ?? complete[0];
   if (!newest) {
     problems.push(`no complete backup (${incompleteBackups} incomplete)`);
     return { engine, source, healthy: false, problems, newest: null, medianBytes: null, completeBackups: 0, incompleteBackups };
@@ -85,7 +88,7 @@ function assessSource(key: string, scan: ScanResult, rule: HealthRule, now: Date
   // Sizes are only comparable between backups of the same kind and format (a Redis RDB and a key stream of
   // the same data differ in size; so do a schema-only and a full dump).
   const format = (b: CompleteBackup): string => `${b.manifest.kind}/${b.manifest.payload.object.replace(/\.age$/, '')}`;
-  const earlier = complete.slice(1).filter((b) => format(b) === format(newest)).slice(0, rule.recent);
+  const earlier = complete.slice(complete.indexOf(newest) + 1).filter((b) => format(b) === format(newest)).slice(0, rule.recent);
   const medianBytes = earlier.length ? median(earlier.map((b) => b.manifest.payload.storedBytes)) : null;
   if (rule.minBytes !== undefined && bytes < rule.minBytes) {
     problems.push(`newest backup is ${bytes} bytes (min ${rule.minBytes})`);

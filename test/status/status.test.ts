@@ -17,8 +17,13 @@ before(async () => {
   for (const [day, bytes] of [[14, 1000], [15, 1010], [16, 990], [17, 1005], [18, 995], [19, 1000], [20, 1020], [21, 980]] as const) {
     await writeFakeBackup(storage, { cls: 'daily', source: 'shop', id: `202611${day}T020000Z-00${day}`, bytes });
   }
-  // A fresh schema-only manual backup of shop is tiny, but compared only with its own kind (none before).
+  // A fresh schema-only manual backup of shop is tiny, but status judges the newest full backup.
   await writeFakeBackup(storage, { cls: 'manual', source: 'shop', id: '20261121T110000Z-0a0a', bytes: 50, kind: 'schema' });
+  // orders: the full backups stopped three days ago; a fresh schema-only backup must not hide it.
+  for (const day of [16, 17, 18]) await writeFakeBackup(storage, { cls: 'daily', source: 'orders', id: `202611${day}T020000Z-02${day}`, bytes: 800 });
+  await writeFakeBackup(storage, { cls: 'manual', source: 'orders', id: '20261121T100000Z-0b0b', bytes: 40, kind: 'schema' });
+  // audit: only ever backed up with --table: judged on its newest backup of that kind.
+  await writeFakeBackup(storage, { cls: 'daily', source: 'audit', id: '20261121T030000Z-0e0e', bytes: 70, kind: 'tables' });
   // billing: fresh, but the newest shrank to 300 of a median 1000: unhealthy by ratio.
   for (const [day, bytes] of [[18, 1000], [19, 1000], [20, 1000], [21, 300]] as const) {
     await writeFakeBackup(storage, { cls: 'daily', source: 'billing', id: `202611${day}T020000Z-01${day}`, bytes });
@@ -37,13 +42,23 @@ test('status --json judges every source and exits 1 when one is unhealthy', asyn
   assert.equal(code, 1, c.stderr());
   const report = JSON.parse(c.stdout()) as HealthReport;
   const by = new Map(report.sources.map((s) => [`${s.engine}/${s.source}`, s]));
-  assert.deepEqual([...by.keys()], ['postgres/billing', 'postgres/ghost', 'postgres/shop', 'redis/cache']);
+  assert.deepEqual([...by.keys()], ['postgres/audit', 'postgres/billing', 'postgres/ghost', 'postgres/orders', 'postgres/shop', 'redis/cache']);
 
   const shop = by.get('postgres/shop')!;
   assert.equal(shop.healthy, true, shop.problems.join());
-  assert.equal(shop.newest!.id, '20261121T110000Z-0a0a');
-  assert.equal(shop.newest!.ageSeconds, 3600);
-  assert.equal(shop.medianBytes, null);
+  assert.equal(shop.newest!.id, '20261121T020000Z-0021');
+  assert.equal(shop.newest!.kind, 'full');
+  assert.equal(shop.newest!.ageSeconds, 10 * 3600);
+  assert.equal(shop.medianBytes, 1000);
+
+  const orders = by.get('postgres/orders')!;
+  assert.equal(orders.healthy, false);
+  assert.equal(orders.newest!.id, '20261118T020000Z-0218');
+  assert.match(orders.problems[0]!, /3\.4d old \(max 26h00m\)/);
+
+  const audit = by.get('postgres/audit')!;
+  assert.equal(audit.healthy, true, audit.problems.join());
+  assert.equal(audit.newest!.kind, 'tables');
 
   const billing = by.get('postgres/billing')!;
   assert.equal(billing.healthy, false);
@@ -61,7 +76,7 @@ test('status --json judges every source and exits 1 when one is unhealthy', asyn
   const event = c.events().at(-1)!;
   assert.equal(event.event, 'status.unhealthy');
   assert.equal(event.severity, 'ERROR');
-  assert.deepEqual(event.unhealthySources, ['postgres/billing', 'postgres/ghost', 'redis/cache']);
+  assert.deepEqual(event.unhealthySources, ['postgres/billing', 'postgres/ghost', 'postgres/orders', 'redis/cache']);
   assert.equal(event.exitCode, 1);
 });
 
@@ -70,12 +85,13 @@ test('one healthy source: exit 0, a table on stdout, status.healthy with its fig
   const code = await main(['status', '--source', 'shop', '--engine', 'postgres', '--storage', storage.root], c.ctx);
   assert.equal(code, 0, c.stderr());
   assert.match(c.stdout(), /^SOURCE\s+STATUS\s+NEWEST/);
-  assert.match(c.stdout(), /postgres\/shop\s+ok\s+20261121T110000Z-0a0a\s+manual\s+1h00m\s+50/);
+  assert.match(c.stdout(), /postgres\/shop\s+ok\s+20261121T020000Z-0021\s+daily\s+10h00m\s+980\s+1000/);
   const event = c.events().at(-1)!;
   assert.equal(event.event, 'status.healthy');
   assert.equal(event.source, 'shop');
-  assert.equal(event.backupId, '20261121T110000Z-0a0a');
-  assert.equal(event.bytes, 50);
+  assert.equal(event.backupId, '20261121T020000Z-0021');
+  assert.equal(event.class, 'daily');
+  assert.equal(event.bytes, 980);
 });
 
 test('the age limit and an absolute size floor are flags', async () => {
