@@ -78,6 +78,16 @@ export function redisTasks(r: RedisConfig, storage: string, ageRecipients: reado
       identity: 'backup',
       cloudSql: false,
     },
+    {
+      // Staleness of Redis backups: without it a Redis backup that silently stops running is never noticed.
+      task: 'status',
+      source: r.name,
+      args: ['status', '--engine', 'redis', '--max-age', r.maxAge, '--min-size', String(r.sizeFloorBytes)],
+      env: commonEnv(storage, r.name, []),
+      secretEnv: {},
+      identity: 'restore',
+      cloudSql: false,
+    },
   ];
 }
 

@@ -102,7 +102,13 @@ test('runner tasks: secrets only by reference, non-secret options on the command
   assert.deepEqual(drill!.args, ['drill', '--backup', 'latest', '--rpo', '12h', '--rto', '1h', '--amcheck']);
   assert.equal(drill!.identity, 'restore');
   assert.deepEqual(status!.args, ['status', '--max-age', '26h', '--min-size', '1024']);
-  const [redis] = redisTasks(cfg.redis[0]!, storage, []);
+  const [redis, redisStatus] = redisTasks(cfg.redis[0]!, storage, []);
   assert.deepEqual(redis!.args, ['redis', 'backup', '--method', 'dump']);
   assert.deepEqual(redis!.secretEnv, { LIFEBOAT_REDIS_URL: 'lifeboat-prod-cache-redis-url' });
+  // Redis staleness is watched like PostgreSQL's: an hourly status of that source, read-only identity, no secret.
+  assert.equal(redisStatus!.task, 'status');
+  assert.deepEqual(redisStatus!.args, ['status', '--engine', 'redis', '--max-age', '26h', '--min-size', '0']);
+  assert.deepEqual(redisStatus!.secretEnv, {});
+  assert.equal(redisStatus!.identity, 'restore');
+  assert.equal(redisStatus!.env.LIFEBOAT_SOURCE, 'cache');
 });

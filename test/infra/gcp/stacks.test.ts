@@ -141,6 +141,13 @@ test('prod: schedules call the Run Admin API with the scheduler token and an exp
   assert.equal(get(s.inputs, 'httpTarget', 'httpMethod'), 'POST');
   assert.deepEqual(get(s.inputs, 'httpTarget', 'oauthToken'), { serviceAccountEmail: 'lifeboat-prod-scheduler@acme-prod.iam.gserviceaccount.com', scope: 'https://www.googleapis.com/auth/cloud-platform' });
   assert.equal(one(r, 'gcp:cloudscheduler/job:Job', 'schedules-sessions-redis-backup').inputs.schedule, '15 * * * *');
+  // Every source, PostgreSQL and Redis, has its hourly staleness check scheduled.
+  for (const source of ['orders', 'billing', 'sessions']) {
+    const status = one(r, 'gcp:cloudscheduler/job:Job', `schedules-${source}-status`);
+    assert.equal(get(status.inputs, 'httpTarget', 'uri'), `https://run.googleapis.com/v2/projects/acme-prod/locations/europe-west1/jobs/lifeboat-prod-${source}-status:run`);
+  }
+  const redisStatus = one(r, 'gcp:cloudrunv2/job:Job', 'jobs-sessions-status');
+  assert.deepEqual((get(redisStatus.inputs, 'template', 'template', 'containers') as Array<{ args: string[] }>)[0]!.args, ['status', '--engine', 'redis', '--max-age', '2h', '--min-size', '0']);
 });
 
 test('prod: log metrics on contract events and the five alert kinds, each with a runbook and channels', async () => {
