@@ -277,6 +277,12 @@ class StreamDecrypter extends Transform {
       cb(tampered(this.offset, true));
       return;
     }
+    // The spec allows an empty final chunk only when the whole payload is empty: a full last chunk must carry
+    // the flag itself. Accepting the other encoding would make two ciphertexts valid for one plaintext.
+    if (plain.length === 0 && this.counter > 0) {
+      cb(runtimeError('decrypt_failed', `the encrypted payload ends with an empty final chunk after ${this.counter} full ones, which age forbids: it is corrupt or was tampered with`));
+      return;
+    }
     this.push(plain);
     cb();
   }

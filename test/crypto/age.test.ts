@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -68,7 +68,7 @@ test('round trip at chunk-boundary sizes', async () => {
 test('what we encrypt, the age library decrypts, and the reverse (the format is real age)', async () => {
   const age = await import('age-encryption');
   const { identity, recipient } = await keypair();
-  for (const n of [0, 65536, 131072 + 5]) {
+  for (const n of [0, 1, 65535, 65536, 65537, 131072, 131072 + 5]) {
     const data = randomBytes(n);
     const ours = await encrypt(data, [recipient]);
     const d = new age.Decrypter();
@@ -152,6 +152,67 @@ test('a flipped bit anywhere fails authentication', async () => {
     bad[pos] ^= 0x01;
     await rejects(decrypt(bad, identity), code);
   }
+});
+
+/**
+ * An age file built by hand from a file key the test knows, so the payload layer can be given shapes a correct
+ * encrypter never produces (the header still comes from the library).
+ */
+async function handmade(recipient: string, chunks: { plain: Buffer; last: boolean; counter?: number }[]): Promise<Buffer> {
+  const age = await import('age-encryption');
+  const e = new age.Encrypter();
+  let fileKey: Uint8Array | undefined;
+  e.addRecipient({ wrapFileKey: (k: Uint8Array) => ((fileKey = k), []) });
+  e.addRecipient(recipient);
+  const empty = Buffer.from(await e.encrypt(new Uint8Array(0)));
+  const prefix = empty.subarray(0, empty.length - 16);
+  const key = Buffer.from(hkdfSync('sha256', fileKey!, prefix.subarray(prefix.length - 16), 'payload', 32));
+  const sealed = chunks.map(({ plain, last, counter }, i) => {
+    const nonce = Buffer.alloc(12);
+    nonce.writeUInt32BE(counter ?? i, 7);
+    nonce[11] = last ? 1 : 0;
+    const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+    return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
+  });
+  return Buffer.concat([prefix, ...sealed]);
+}
+
+test('the hand-built reference file decrypts (so the cases below fail for the reason they name)', async () => {
+  const { identity, recipient } = await keypair();
+  const a = randomBytes(65536);
+  const b = randomBytes(10);
+  const good = await handmade(recipient, [{ plain: a, last: false }, { plain: b, last: true }]);
+  assert.deepEqual(await decrypt(good, identity), Buffer.concat([a, b]));
+});
+
+test('reordered, replayed or appended chunks and a non-canonical empty final chunk fail authentication', async () => {
+  const age = await import('age-encryption');
+  const { identity, recipient } = await keypair();
+  const [a, b, c] = [randomBytes(65536), randomBytes(65536), randomBytes(99)];
+  const cases: Record<string, { plain: Buffer; last: boolean; counter?: number }[]> = {
+    // Chunks swapped: each one's counter no longer matches its position.
+    reordered: [{ plain: b, last: false, counter: 1 }, { plain: a, last: false, counter: 0 }, { plain: c, last: true }],
+    // A chunk repeated in place of another.
+    replayed: [{ plain: a, last: false }, { plain: a, last: false, counter: 0 }, { plain: c, last: true }],
+    // The last-chunk flag set on a chunk that is not last (something follows it).
+    'flagged chunk in the middle': [{ plain: a, last: true }, { plain: c, last: true, counter: 1 }],
+    // A full final chunk must carry the flag itself: an extra empty final chunk is forbidden by the spec.
+    'empty final chunk after a full one': [{ plain: a, last: false }, { plain: Buffer.alloc(0), last: true }],
+    // No chunk carries the flag: the stream was cut exactly at a chunk boundary.
+    'no final chunk': [{ plain: a, last: false }, { plain: b, last: false }],
+  };
+  for (const [label, chunks] of Object.entries(cases)) {
+    const file = await handmade(recipient, chunks);
+    const err = await rejects(decrypt(file, identity), 'decrypt_failed');
+    assert.equal(err.exitCode, 1, label);
+    // The age library agrees that each of these is not a valid age file.
+    const d = new age.Decrypter();
+    d.addIdentity(identity);
+    await assert.rejects(d.decrypt(file), `the library also refuses: ${label}`);
+  }
+  const good = await encrypt(Buffer.concat([a, c]), [recipient]);
+  const appended = Buffer.concat([good, randomBytes(40)]);
+  await rejects(decrypt(appended, identity), 'decrypt_failed');
 });
 
 test('not an age file', async () => {
