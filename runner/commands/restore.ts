@@ -10,14 +10,17 @@
  * - restoreArchive(file, backup, target, plan, deps): pg_restore of a fetched archive into a database that is
  *   ready, then the row-count comparison.
  * - validateRestoreFlags(opts): flag combinations, before anything is touched.
- * - planTables(backup, tableArgs): which tables a restore loads and the pg_restore selection for them.
+ * - planTables(backup, tableArgs): which tables a restore loads (a selective restore then restores them through
+ *   a TOC list with their indexes, constraints, triggers and sequences: runner/pg/toc.ts).
  */
 import type { CompleteBackup } from '../catalog/catalog';
 import { resolveBackup } from '../catalog/catalog';
 import type { RunContext } from '../context';
 import type { TableRowCount } from '../contract/manifest';
 import { runtimeError, usageError } from '../errors';
-import { connectPg, pgToolEnv, quoteIdent, type ConnInfo } from '../pg/connection';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { connectPg, pgToolEnv, type ConnInfo } from '../pg/connection';
 import { createDatabase, databaseExists } from '../pg/databases';
 import {
   compareRowCounts,
@@ -28,6 +31,7 @@ import {
   type RowCountComparison,
   type TableRef,
 } from '../pg/tables';
+import { describeEntry, readToc, selectTocEntries, targetExistsCheck, useListText } from '../pg/toc';
 import { findTool, parseToolVersion } from '../pg/tools';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
@@ -97,17 +101,6 @@ export function planTables(backup: CompleteBackup, tableArgs: readonly string[] 
   const known = backup.manifest.tables.map((t) => ({ schema: t.schema, name: t.name }));
   if (!tableArgs?.length) return { tables: known, selective: false };
   const tables = resolveTables(tableArgs, known, `backup ${backup.id}`);
-  // pg_restore selects by -n (schemas) × -t (names); refuse when that cross product would take more.
-  const schemas = new Set(tables.map((t) => t.schema));
-  const names = new Set(tables.map((t) => t.name));
-  const extra = known.filter((t) => schemas.has(t.schema) && names.has(t.name) && !tables.some((x) => x.schema === t.schema && x.name === t.name));
-  if (extra.length) {
-    throw usageError(
-      'table_selection',
-      `--table selection would also restore ${extra.map(qualified).join(', ')} (pg_restore matches every schema × name)`,
-      'Restore those tables in separate runs',
-    );
-  }
   return { tables, selective: true };
 }
 
@@ -116,18 +109,48 @@ function dbnameConninfo(database: string): string {
   return `dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-function restoreArgs(file: string, database: string, plan: RestorePlan): string[] {
+/** `useList`: a selective restore's TOC list (runner/pg/toc.ts); pg_restore restores exactly those entries. */
+function restoreArgs(file: string, database: string, plan: RestorePlan, useList?: string): string[] {
   const args = ['--exit-on-error', '--no-password', `--jobs=${plan.jobs}`, `--dbname=${dbnameConninfo(database)}`];
   if (plan.clean) args.push('--clean', '--if-exists');
   if (plan.noOwner) args.push('--no-owner');
   if (plan.schemaOnly) args.push('--schema-only');
   if (plan.dataOnly) args.push('--data-only');
-  if (plan.selective) {
-    for (const s of new Set(plan.tables.map((t) => t.schema))) args.push(`--schema=${s}`);
-    for (const n of new Set(plan.tables.map((t) => t.name))) args.push(`--table=${n}`);
-  }
+  if (useList) args.push(`--use-list=${useList}`);
   args.push(file);
   return args;
+}
+
+/**
+ * The TOC list of a selective restore: the tables with their indexes, constraints, triggers, defaults and
+ * sequences, plus what the target lacks for them (runner/pg/toc.ts). Written next to the archive (its temp
+ * folder is removed with it). Entries left out (a foreign key to a table outside the selection) are logged.
+ */
+async function writeSelectionList(
+  pgRestore: string,
+  file: string,
+  target: ConnInfo,
+  plan: RestorePlan,
+  ctx: RestoreDeps['ctx'],
+  flag: string,
+): Promise<string> {
+  const entries = await readToc(pgRestore, file, ctx.env);
+  const c = await connectPg(target, flag);
+  let selection;
+  try {
+    selection = await selectTocEntries(entries, plan.tables, targetExistsCheck(c));
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+  if (selection.skipped.length) {
+    ctx.logger.warn(
+      { skipped: selection.skipped.map(describeEntry) },
+      `not restored with the selected tables (they need objects outside the selection): ${selection.skipped.map(describeEntry).join(', ')}`,
+    );
+  }
+  const listFile = path.join(path.dirname(file), 'selection.list');
+  await fs.writeFile(listFile, useListText(selection.ids));
+  return listFile;
 }
 
 /** Row counts in the target; a table that is not there counts as null (reported as missing). */
@@ -210,17 +233,9 @@ export async function restoreArchive(
   const minMajor = dumpVersion?.major ?? 0;
   const tool = await findTool('pg_restore', minMajor, `backup ${backup.id} was written by pg_dump ${backup.manifest.tools.pg_dump ?? '?'}`, ctx.env);
 
-  if (plan.selective && !plan.dataOnly) {
-    // pg_restore -t does not restore the table's schema: create the schemas so the tables have a home.
-    const c = await connectPg(target, flag);
-    try {
-      for (const s of new Set(plan.tables.map((t) => t.schema))) await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)}`);
-    } finally {
-      await c.end().catch(() => undefined);
-    }
-  }
+  const useList = plan.selective ? await writeSelectionList(tool.path, file, target, plan, ctx, flag) : undefined;
 
-  const proc = watchChild('pg_restore', spawner(tool.path, restoreArgs(file, target.database, plan), { env: pgToolEnv(target, ctx.env), stdio: ['ignore', 'ignore', 'pipe'] }), (line) => {
+  const proc = watchChild('pg_restore', spawner(tool.path, restoreArgs(file, target.database, plan, useList), { env: pgToolEnv(target, ctx.env), stdio: ['ignore', 'ignore', 'pipe'] }), (line) => {
     if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_restore' }, line);
   });
   const onAbort = (): void => proc.kill();

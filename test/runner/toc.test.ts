@@ -1,0 +1,95 @@
+/**
+ * Selective restores through the TOC: which entries come with a table. The fixtures are pg_restore 15's
+ * `--list --verbose` and `--schema-only --verbose` headers of the rich round-trip database (pg-fixtures.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describeEntry, mergeToc, parseTocList, parseTocScript, selectTocEntries, useListText, type TocEntry } from '../../runner/pg/toc';
+
+const dir = path.join(__dirname, 'fixtures');
+const entries = mergeToc(parseTocList(readFileSync(path.join(dir, 'rich-toc.list'), 'utf8')), parseTocScript(readFileSync(path.join(dir, 'rich-toc.headers'), 'utf8')));
+
+/** An empty target: only `public` exists. */
+const emptyTarget = async (e: TocEntry): Promise<boolean> => e.type === 'SCHEMA' && e.name === 'public';
+
+function names(ids: number[]): string[] {
+  return ids.map((id) => describeEntry(entries.find((e) => e.id === id)!));
+}
+
+test('parse: types with spaces, names with spaces and quotes, dependencies', () => {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const weird = entries.find((e) => e.type === 'TABLE' && e.schema === 'Audit Log')!;
+  assert.equal(weird.name, 'Weird "Table".Name');
+  assert.deepEqual(weird.deps, [entries.find((e) => e.type === 'SCHEMA' && e.name === 'Audit Log')!.id]);
+  const fk = entries.find((e) => e.type === 'FK CONSTRAINT')!;
+  assert.equal(fk.name, 'orders orders_customer_id_fkey');
+  assert.equal(fk.deps.length, 3);
+  assert.ok(entries.some((e) => e.type === 'TABLE DATA' && e.deps.every((d) => byId.get(d)?.type === 'TABLE')));
+  assert.ok(entries.some((e) => e.type === 'SEQUENCE OWNED BY'));
+  assert.ok(entries.some((e) => e.type === 'TABLE ATTACH'));
+  assert.equal(useListText([3, 17]), '3;\n17;\n');
+});
+
+test('one table into an empty database: its sequences, defaults, keys, indexes, trigger and what they need; not its foreign key to a table left out', async () => {
+  const s = await selectTocEntries(entries, [{ schema: 'sales', name: 'orders' }], emptyTarget);
+  assert.deepEqual(names(s.ids), [
+    'SCHEMA sales',
+    'FUNCTION sales.touch()',
+    'SEQUENCE sales.invoice_no',
+    'TABLE sales.orders',
+    'SEQUENCE sales.orders_id_seq',
+    'SEQUENCE OWNED BY sales.orders_id_seq',
+    'DEFAULT sales.orders id',
+    'TABLE DATA sales.orders',
+    'SEQUENCE SET sales.invoice_no',
+    'SEQUENCE SET sales.orders_id_seq',
+    'CONSTRAINT sales.orders orders_pkey',
+    'INDEX sales.orders_placed_idx',
+    'TRIGGER sales.orders orders_touch',
+  ]);
+  assert.deepEqual(s.skipped.map(describeEntry), ['FK CONSTRAINT sales.orders orders_customer_id_fkey']);
+  assert.deepEqual(s.added.map(describeEntry).sort(), ['FUNCTION sales.touch()', 'SCHEMA sales', 'SEQUENCE sales.invoice_no']);
+});
+
+test('objects the target already has are used, not restored again (nor their values reset)', async () => {
+  const has = new Set(['SCHEMA sales', 'FUNCTION sales.touch()', 'SEQUENCE sales.invoice_no']);
+  const s = await selectTocEntries(entries, [{ schema: 'sales', name: 'orders' }], async (e) => has.has(describeEntry(e)));
+  const got = names(s.ids);
+  for (const n of has) assert.ok(!got.includes(n), n);
+  assert.ok(!got.includes('SEQUENCE SET sales.invoice_no'));
+  assert.ok(got.includes('SEQUENCE SET sales.orders_id_seq'), 'the table\'s own sequence comes with it');
+  assert.ok(got.includes('TRIGGER sales.orders orders_touch'));
+  assert.deepEqual(s.added, []);
+});
+
+test('two related tables: the foreign key between them comes along; no view, no other table', async () => {
+  const s = await selectTocEntries(entries, [{ schema: 'sales', name: 'orders' }, { schema: 'sales', name: 'customers' }], emptyTarget);
+  const got = names(s.ids);
+  assert.ok(got.includes('FK CONSTRAINT sales.orders orders_customer_id_fkey'));
+  assert.ok(got.includes('CONSTRAINT sales.customers customers_email_key'));
+  assert.ok(got.includes('SEQUENCE SET sales.customers_id_seq'));
+  assert.ok(!got.some((n) => n.startsWith('VIEW ') || n.includes('events') || n.includes('Audit')), got.join('\n'));
+  assert.deepEqual(s.skipped, []);
+});
+
+test('a partition alone: its data, not the ATTACH to a parent that is not restored (reported)', async () => {
+  const s = await selectTocEntries(entries, [{ schema: 'public', name: 'events_2025' }], emptyTarget);
+  assert.deepEqual(names(s.ids), ['TABLE public.events_2025', 'TABLE DATA public.events_2025']);
+  assert.deepEqual(s.skipped.map(describeEntry), ['TABLE ATTACH public.events_2025']);
+});
+
+test('a quoted name in a schema with a space', async () => {
+  const s = await selectTocEntries(entries, [{ schema: 'Audit Log', name: 'Weird "Table".Name' }], emptyTarget);
+  assert.deepEqual(names(s.ids), [
+    'SCHEMA Audit Log',
+    'TABLE Audit Log.Weird "Table".Name',
+    'TABLE DATA Audit Log.Weird "Table".Name',
+    'CONSTRAINT Audit Log.Weird "Table".Name Weird "Table".Name_pkey',
+  ]);
+});
+
+test('a table the archive does not have is an error naming it', async () => {
+  await assert.rejects(selectTocEntries(entries, [{ schema: 'sales', name: 'nope' }], emptyTarget), /0 TABLE entries for sales\.nope/);
+});
