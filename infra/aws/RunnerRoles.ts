@@ -35,8 +35,8 @@ export interface RunnerRolesArgs {
   rootPrefix?: string;
   accountId: string;
   trust: RunnerTrust;
-  /** ECS only: ARNs (or ARN patterns) of the secrets each identity's tasks read. Default: none. */
-  secretArns?: Partial<Record<RunnerIdentity, string[]>>;
+  /** ECS only: full ARNs of the secrets each identity's tasks read (RunnerSecrets). Default: none. */
+  secretArns?: Partial<Record<RunnerIdentity, pulumi.Input<string>[]>>;
   tags?: Record<string, string>;
 }
 
@@ -110,9 +110,13 @@ export class RunnerRoles extends pulumi.ComponentResource {
           { role: exec[id].name, policyArn: ECS_TASK_EXECUTION_POLICY_ARN },
           { parent: this },
         );
-        const secrets = secretsReadPolicy(args.secretArns?.[id] ?? []);
-        if (secrets) {
-          new aws.iam.RolePolicy(`${name}-${id}-exec-secrets`, { role: exec[id].id, policy: JSON.stringify(secrets) }, { parent: this });
+        const secretArns = args.secretArns?.[id] ?? [];
+        if (secretArns.length) {
+          new aws.iam.RolePolicy(
+            `${name}-${id}-exec-secrets`,
+            { role: exec[id].id, policy: pulumi.all(secretArns).apply((arns) => JSON.stringify(secretsReadPolicy([...new Set(arns)]))) },
+            { parent: this },
+          );
         }
       }
       this.executionRoles = exec;

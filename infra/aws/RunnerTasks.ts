@@ -26,6 +26,8 @@ export interface RunnerTasksArgs {
   /** Log retention, days. Default: 365. */
   logRetentionDays?: number;
   taskRoleArns: Record<RunnerIdentity, pulumi.Input<string>>;
+  /** Full Secrets Manager ARN of every secret the tasks read, by secret name (RunnerSecrets). */
+  secretArns: Record<string, pulumi.Input<string>>;
   executionRoleArns: Record<RunnerIdentity, pulumi.Input<string>>;
   tags?: Record<string, string>;
 }
@@ -52,6 +54,11 @@ export class RunnerTasks extends pulumi.ComponentResource {
       if (ids.has(t.id)) throw new pulumi.ResourceError(`${name}: tasks: expected unique ids, got "${t.id}" twice`, this);
       ids.add(t.id);
       if (!(t.timeoutSeconds > 0)) throw new pulumi.ResourceError(`${name}: task ${t.id}: expected a positive timeout, got ${t.timeoutSeconds}`, this);
+      for (const secret of Object.values(t.secretEnv)) {
+        if (args.secretArns[secret] === undefined) {
+          throw new pulumi.ResourceError(`${name}: secretArns: expected the ARN of secret ${JSON.stringify(secret)} (task ${t.id}), got nothing`, this);
+        }
+      }
     }
     const tags = args.tags ?? {};
     const region = args.region;
@@ -70,6 +77,8 @@ export class RunnerTasks extends pulumi.ComponentResource {
     );
     this.taskDefinitions = {};
     for (const task of args.tasks) {
+      const names = [...new Set(Object.values(task.secretEnv))];
+      const arns = pulumi.all(names.map((n) => args.secretArns[n]!));
       this.taskDefinitions[task.id] = new aws.ecs.TaskDefinition(
         `${name}-${task.id}`,
         {
@@ -84,9 +93,18 @@ export class RunnerTasks extends pulumi.ComponentResource {
           taskRoleArn: args.taskRoleArns[task.identity],
           executionRoleArn: args.executionRoleArns[task.identity],
           volumes: [{ name: SCRATCH_VOLUME }],
-          containerDefinitions: JSON.stringify([
-            containerDefinition({ task, image: args.image, entryPoint, logGroupName: this.logGroupName, region }),
-          ]),
+          containerDefinitions: arns.apply((resolved) =>
+            JSON.stringify([
+              containerDefinition({
+                task,
+                image: args.image,
+                entryPoint,
+                logGroupName: this.logGroupName,
+                region,
+                secretArns: Object.fromEntries(names.map((n, i) => [n, resolved[i]!])),
+              }),
+            ]),
+          ),
           tags: { ...tags, 'lifeboat-source': task.source, 'lifeboat-task': task.kind },
         },
         { parent: this, dependsOn: [this.logGroup] },

@@ -91,15 +91,26 @@ export interface AlarmSpec {
   description: string;
 }
 
-/** CloudWatch evaluates at most 7 days of hourly periods; longer windows fall back to daily periods. */
-const MAX_HOURLY_EVALUATION = 7 * 24;
+/**
+ * CloudWatch evaluates an alarm over at most 7 days (Period x EvaluationPeriods <= 604,800 s for periods of an hour or
+ * more), so the staleness window, which is the max age, cannot be longer.
+ */
+export const MAX_STALENESS_HOURS = 7 * 24;
+
+/** Why a max age cannot become a staleness alarm, or undefined when it can. */
+export function stalenessWindowProblem(maxAgeHours: number): string | undefined {
+  if (!(maxAgeHours > 0)) return 'expected a positive max age';
+  if (Math.ceil(maxAgeHours) > MAX_STALENESS_HOURS) {
+    return `expected at most 7d on aws (a CloudWatch alarm evaluates at most 7 days of data)`;
+  }
+  return undefined;
+}
 
 /** Hourly buckets over the max age, all of which must be empty for the alarm: "no success for maxAge hours". */
 export function stalenessWindow(maxAgeHours: number): { period: number; evaluationPeriods: number } {
-  if (!(maxAgeHours > 0)) throw new Error(`max age: expected a positive number of hours, got ${maxAgeHours}`);
-  const hours = Math.ceil(maxAgeHours);
-  if (hours <= MAX_HOURLY_EVALUATION) return { period: 3600, evaluationPeriods: hours };
-  return { period: 86400, evaluationPeriods: Math.ceil(hours / 24) };
+  const problem = stalenessWindowProblem(maxAgeHours);
+  if (problem) throw new Error(`max age: ${problem}, got ${maxAgeHours} hours`);
+  return { period: 3600, evaluationPeriods: Math.ceil(maxAgeHours) };
 }
 
 function runbook(input: SourceAlertInput, what: string, logGroupName: string): string {

@@ -3,8 +3,12 @@
  *
  * ECS has no run deadline of its own (unlike Cloud Run's task timeout or a Job's activeDeadlineSeconds), so the
  * runner is started under coreutils `timeout`, which sends SIGTERM at the limit and SIGKILL a minute later; the
- * task's init process (initProcessEnabled) reaps and forwards signals. Secrets come from Secrets Manager by name
- * (same region), resolved by ECS at start through the execution role: they never appear in the definition.
+ * task's init process (initProcessEnabled) reaps and forwards signals. `--foreground` keeps the deadline's SIGTERM
+ * (and SIGKILL) to the runner alone, as the image's own tini does: without it `timeout` also signals its whole process
+ * group, so pg_dump would be killed under the runner while it is still aborting the upload.
+ *
+ * Secrets come from Secrets Manager by full ARN (ECS reads a bare name from SSM Parameter Store, and refuses a partial
+ * ARN), resolved by ECS at start through the execution role: their values never appear in the definition.
  */
 import { RUNNER_TMP_DIR, RUNNER_UID, type RunnerTask } from './taskPlan';
 
@@ -20,21 +24,28 @@ export interface ContainerDefinitionInput {
   entryPoint: string[];
   logGroupName: string;
   region: string;
+  /** Full Secrets Manager ARN of every secret the task reads, by secret name. */
+  secretArns: Record<string, string>;
 }
 
 export function containerDefinition(i: ContainerDefinitionInput) {
   const t = i.task;
+  const valueFrom = (secret: string): string => {
+    const arn = i.secretArns[secret];
+    if (!arn) throw new Error(`task ${t.id}: no Secrets Manager ARN for secret ${JSON.stringify(secret)}`);
+    return arn;
+  };
   return {
     name: CONTAINER_NAME,
     image: i.image,
     essential: true,
-    entryPoint: ['timeout', '--signal=TERM', `--kill-after=${KILL_AFTER_SECONDS}s`, `${t.timeoutSeconds}s`, ...i.entryPoint],
+    entryPoint: ['timeout', '--foreground', '--signal=TERM', `--kill-after=${KILL_AFTER_SECONDS}s`, `${t.timeoutSeconds}s`, ...i.entryPoint],
     command: t.args,
     environment: Object.entries(t.env)
       .map(([name, value]) => ({ name, value }))
       .sort((a, b) => a.name.localeCompare(b.name)),
     secrets: Object.entries(t.secretEnv)
-      .map(([name, valueFrom]) => ({ name, valueFrom }))
+      .map(([name, secret]) => ({ name, valueFrom: valueFrom(secret) }))
       .sort((a, b) => a.name.localeCompare(b.name)),
     user: `${RUNNER_UID}:${RUNNER_UID}`,
     readonlyRootFilesystem: true,

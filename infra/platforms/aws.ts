@@ -2,6 +2,7 @@
  * Platform adapter for AWS: builds the components from the validated config. Config that AWS cannot honour (Slack
  * channels, more than 35 days of RDS backups, a `dr` role) fails here with the key, before any resource exists.
  */
+import type * as pulumi from '@pulumi/pulumi';
 import { ConfigError, type LifeboatConfig } from '../config/load';
 import { durationSeconds } from '../config/values';
 import type { StackOutputs } from './types';
@@ -13,7 +14,8 @@ import { RunnerTasks } from '../aws/RunnerTasks';
 import { RunnerSchedules } from '../aws/RunnerSchedules';
 import { Alerts } from '../aws/Alerts';
 import { runnerTasks, type RunnerIdentity, type RunnerTask } from '../aws/taskPlan';
-import { secretArnPattern } from '../aws/iamDocuments';
+import { RunnerSecrets, ambiguousSecretName } from '../aws/RunnerSecrets';
+import { stalenessWindowProblem } from '../aws/alertRules';
 import type { SourceAlertInput } from '../aws/alertRules';
 import type { AwsConfig } from '../config/aws';
 
@@ -72,6 +74,18 @@ export function planTasks(cfg: LifeboatConfig, storageUrl: string, timeouts: { b
   });
 }
 
+/** Every secret a runner task reads, with the config key that names it. */
+export function runnerSecretKeys(cfg: LifeboatConfig): Array<[string, string]> {
+  return [
+    ...cfg.databases.flatMap((d, i): Array<[string, string]> => [
+      [`lifeboat:databases[${i}].secrets.databaseUrl`, d.secrets.databaseUrl],
+      [`lifeboat:databases[${i}].secrets.scratchUrl`, d.secrets.scratchUrl],
+    ]),
+    ...cfg.redis.map((r, i): [string, string] => [`lifeboat:redis[${i}].urlSecret`, r.urlSecret]),
+    ...(cfg.ageIdentitySecret ? [['lifeboat:ageIdentitySecret', cfg.ageIdentitySecret] as [string, string]] : []),
+  ];
+}
+
 /** AWS-specific checks of the validated config; throws a ConfigError naming every bad key. */
 export function checkAws(cfg: LifeboatConfig): AwsConfig {
   const problems: string[] = [];
@@ -94,6 +108,22 @@ export function checkAws(cfg: LifeboatConfig): AwsConfig {
       problems.push(`lifeboat:databases[${i}].managedBackup.retainedBackups: expected at most 35 on aws (RDS keeps 1-35 days), got ${d.managedBackup.retainedBackups}`);
     }
   });
+  // The staleness alarm's window is the max age, and CloudWatch evaluates at most 7 days.
+  const maxAges: Array<[string, string]> = [
+    ...cfg.databases.map((d, i): [string, string] => [`lifeboat:databases[${i}].maxAge`, d.maxAge]),
+    ...cfg.redis.map((r, i): [string, string] => [`lifeboat:redis[${i}].maxAge`, r.maxAge]),
+  ];
+  for (const [key, value] of maxAges) {
+    const problem = stalenessWindowProblem(durationSeconds(value) / 3600);
+    if (problem) problems.push(`${key}: ${problem}, got ${JSON.stringify(value)}`);
+  }
+  for (const [key, name] of runnerSecretKeys(cfg)) {
+    if (ambiguousSecretName(name)) {
+      problems.push(
+        `${key}: expected a secret name that does not end in "-" and six letters or digits (Secrets Manager reads that as the random suffix of an ARN), got ${JSON.stringify(name)}`,
+      );
+    }
+  }
   if (problems.length) throw new ConfigError(cfg.stack, problems);
   return cfg.aws!;
 }
@@ -145,9 +175,16 @@ export function build(cfg: LifeboatConfig): StackOutputs {
     backup: durationSeconds(a.task.timeout),
     drill: durationSeconds(a.task.restoreTimeout),
   });
-  const secretArns: Record<RunnerIdentity, string[]> = { backup: [], drill: [] };
+  const secrets = new RunnerSecrets(`${prefix}-secrets`, {
+    region: a.region,
+    secretNames: tasks.flatMap((t) => Object.values(t.secretEnv)),
+    replicaRegions: cfg.drRegion ? [cfg.drRegion] : [],
+    ephemeral: cfg.ephemeral,
+    tags,
+  });
+  const secretArns: Record<RunnerIdentity, pulumi.Output<string>[]> = { backup: [], drill: [] };
   for (const t of tasks) {
-    for (const secret of Object.values(t.secretEnv)) secretArns[t.identity].push(secretArnPattern(a.region, a.accountId, secret));
+    for (const secret of Object.values(t.secretEnv)) secretArns[t.identity].push(secrets.arns[secret]!);
   }
   const roles = new RunnerRoles(`${prefix}-runner`, {
     bucketArn: vault.bucketArn,
@@ -198,6 +235,7 @@ export function build(cfg: LifeboatConfig): StackOutputs {
     ephemeralStorageGiB: a.task.ephemeralStorageGiB,
     logRetentionDays: a.logRetentionDays,
     taskRoleArns: roles.taskRoleArns,
+    secretArns: secrets.arns,
     executionRoleArns: { backup: roles.executionRoles!.backup.arn, drill: roles.executionRoles!.drill.arn },
     tags,
   });

@@ -15,7 +15,9 @@ import {
   anyRevision,
 } from '../../../infra/aws/iamDocuments';
 import { toEventBridgeCron } from '../../../infra/aws/cron';
-import { alarmSpecs, eventPattern, metricFilterSpecs, stalenessWindow } from '../../../infra/aws/alertRules';
+import { alarmSpecs, eventPattern, metricFilterSpecs, stalenessWindow, stalenessWindowProblem } from '../../../infra/aws/alertRules';
+import { containerDefinition } from '../../../infra/aws/containerDefinition';
+import { ambiguousSecretName } from '../../../infra/aws/RunnerSecrets';
 import { runnerTasks } from '../../../infra/aws/taskPlan';
 
 /** The S3 prefix-match the lifecycle filter does. */
@@ -159,11 +161,19 @@ describe('CloudWatch alert rules', () => {
     [26, 3600, 26],
     [25.5, 3600, 26],
     [168, 3600, 168],
-    [200, 86400, 9],
   ];
   for (const [h, period, n] of windows) {
     it(`staleness over ${h}h: ${n} periods of ${period}s`, () => assert.deepEqual(stalenessWindow(h), { period, evaluationPeriods: n }));
   }
+  it('refuses a staleness window CloudWatch cannot evaluate (Period x EvaluationPeriods above 7 days)', () => {
+    assert.throws(() => stalenessWindow(168.5), /expected at most 7d on aws.*got 168.5 hours/);
+    assert.throws(() => stalenessWindow(200), /expected at most 7d on aws/);
+    assert.equal(stalenessWindowProblem(168), undefined);
+    for (const h of [1, 26, 168]) {
+      const w = stalenessWindow(h);
+      assert.ok(w.period * w.evaluationPeriods <= 604_800, `${h}h`);
+    }
+  });
   it('five conditions for a database with every threshold, two for a bare Redis', () => {
     const db = alarmSpecs({ source: 'main', engine: 'postgres', maxAgeHours: 26, minBytes: 1024, maxDurationSeconds: 3600, drills: true }, 'lg');
     assert.deepEqual(db.map((a) => a.condition), ['backup-failed', 'backup-stale', 'backup-too-small', 'backup-slow', 'drill-failed']);
@@ -223,5 +233,41 @@ describe('runnerTasks', () => {
       redis: [],
     });
     assert.deepEqual(drill!.secretEnv, { LIFEBOAT_SCRATCH_URL: 's', LIFEBOAT_AGE_IDENTITY: 'age-id' });
+  });
+});
+
+describe('containerDefinition', () => {
+  const [backup, drill] = runnerTasks({
+    storageUrl: 's3://b',
+    ageRecipients: [],
+    ageIdentitySecret: 'age-id',
+    backupTimeoutSeconds: 7200,
+    drillTimeoutSeconds: 14400,
+    databases: [{ name: 'm', schedule: '0 1 * * *', drillSchedule: '0 2 * * 1', rpo: '1d', rto: '1h', amcheck: false, secrets: { databaseUrl: 'm-url', scratchUrl: 'm-scratch' } }],
+    redis: [],
+  });
+  const arn = (n: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${n}-AbC123`;
+  const input = { image: 'img', entryPoint: ['node', '/app/dist/runner/cli.js'], logGroupName: '/lg', region: 'eu-west-1' };
+  it('takes every secret by its full Secrets Manager ARN (ECS reads a bare name from SSM Parameter Store)', () => {
+    const c = containerDefinition({ ...input, task: drill!, secretArns: { 'm-scratch': arn('m-scratch'), 'age-id': arn('age-id') } });
+    assert.deepEqual(c.secrets, [
+      { name: 'LIFEBOAT_AGE_IDENTITY', valueFrom: arn('age-id') },
+      { name: 'LIFEBOAT_SCRATCH_URL', valueFrom: arn('m-scratch') },
+    ]);
+    for (const s of c.secrets) assert.match(s.valueFrom, /^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/);
+  });
+  it('refuses a task whose secret has no ARN, naming it', () => {
+    assert.throws(() => containerDefinition({ ...input, task: backup!, secretArns: {} }), /task m-backup: no Secrets Manager ARN for secret "m-url"/);
+  });
+  it('runs the runner under a foreground timeout (the deadline signals the runner, not its pg_dump)', () => {
+    const c = containerDefinition({ ...input, task: backup!, secretArns: { 'm-url': arn('m-url') } });
+    assert.deepEqual(c.entryPoint, ['timeout', '--foreground', '--signal=TERM', '--kill-after=60s', '7200s', 'node', '/app/dist/runner/cli.js']);
+    assert.equal(c.linuxParameters.initProcessEnabled, true);
+    assert.deepEqual(c.logConfiguration.options, { 'awslogs-group': '/lg', 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'm-backup' });
+  });
+  it('ambiguous secret names: a trailing "-" and six characters reads as an ARN suffix', () => {
+    assert.equal(ambiguousSecretName('orders-secret'), true);
+    assert.equal(ambiguousSecretName('lifeboat-prod-orders-database-url'), false);
+    assert.equal(ambiguousSecretName('x-url'), false);
   });
 });

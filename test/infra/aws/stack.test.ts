@@ -13,6 +13,8 @@ function validate(overrides: Record<string, unknown>): void {
   checkAws(parseConfig(decodeConfigValues(config), 'aws-prod'));
 }
 
+/** The ARN the offline mocks give a resource without a modelled ARN shape (infra/synth/mocks.ts). */
+const mockArn = (x: RecordedResource) => `arn:aws:mock:eu-west-1:123456789012:${x.name}`;
 const byType = (r: SynthResult, type: string) => r.resources.filter((x) => x.type === type);
 const one = (r: SynthResult, name: string): RecordedResource => {
   const found = r.resources.filter((x) => x.name === name);
@@ -49,6 +51,7 @@ describe('Pulumi.aws-prod.yaml', () => {
       'lifeboat:aws:RdsProtection lifeboat-prod-orders-rds',
       'lifeboat:aws:RunnerRoles lifeboat-prod-runner',
       'lifeboat:aws:RunnerSchedules lifeboat-prod-schedules',
+      'lifeboat:aws:RunnerSecrets lifeboat-prod-secrets',
       'lifeboat:aws:RunnerTasks lifeboat-prod-tasks',
     ]);
   });
@@ -78,8 +81,40 @@ describe('Pulumi.aws-prod.yaml', () => {
     const drill = one(r, 'lifeboat-prod-tasks-orders-drill');
     const [container] = JSON.parse(drill.inputs.containerDefinitions as string) as Array<Record<string, unknown>>;
     assert.deepEqual(container!.command, ['drill', '--backup', 'latest', '--rpo', '26h', '--rto', '1h']);
-    assert.deepEqual(container!.secrets, [{ name: 'LIFEBOAT_SCRATCH_URL', valueFrom: 'lifeboat-prod-orders-scratch-url' }]);
+    const scratch = one(r, 'lifeboat-prod-secrets-lifeboat-prod-orders-scratch-url');
+    assert.deepEqual(container!.secrets, [{ name: 'LIFEBOAT_SCRATCH_URL', valueFrom: mockArn(scratch) }]);
     assert.ok(drill.dependencies.includes(one(r, 'lifeboat-prod-runner-drill').urn));
+    assert.ok(drill.dependencies.includes(scratch.urn), 'the task definition waits for its secret');
+  });
+
+  it('creates each runner secret empty (no value in state), replicated to the DR region, by its config name', () => {
+    const secrets = byType(r, 'aws:secretsmanager/secret:Secret');
+    assert.deepEqual(secrets.map((x) => x.inputs.name).sort(), [
+      'lifeboat-prod-billing-database-url',
+      'lifeboat-prod-billing-scratch-url',
+      'lifeboat-prod-orders-database-url',
+      'lifeboat-prod-orders-scratch-url',
+      'lifeboat-prod-sessions-redis-url',
+    ]);
+    for (const x of secrets) {
+      assert.deepEqual(x.inputs.replicas, [{ region: 'eu-central-1' }]);
+      assert.equal(x.inputs.recoveryWindowInDays, 30);
+      assert.equal(x.inputs.secretString, undefined);
+    }
+    assert.equal(byType(r, 'aws:secretsmanager/secretVersion:SecretVersion').length, 0);
+  });
+
+  it('execution roles read exactly the secrets of their tasks, by full ARN', () => {
+    const policy = (n: string) => JSON.parse(one(r, n).inputs.policy as string) as { Statement: { Action: string[]; Resource: string[] }[] };
+    const arnOf = (secret: string) => mockArn(one(r, `lifeboat-prod-secrets-${secret}`));
+    const backup = policy('lifeboat-prod-runner-backup-exec-secrets').Statement;
+    assert.deepEqual(backup.map((s) => s.Action), [['secretsmanager:GetSecretValue']]);
+    assert.deepEqual(
+      backup[0]!.Resource,
+      ['lifeboat-prod-billing-database-url', 'lifeboat-prod-orders-database-url', 'lifeboat-prod-sessions-redis-url'].map(arnOf).sort(),
+    );
+    const drill = policy('lifeboat-prod-runner-drill-exec-secrets').Statement;
+    assert.deepEqual(drill[0]!.Resource, ['lifeboat-prod-billing-scratch-url', 'lifeboat-prod-orders-scratch-url'].map(arnOf).sort());
   });
 
   it('protects RDS: adopted instance imported and kept, created one with managed password', () => {
@@ -118,6 +153,8 @@ describe('AWS stack config errors', () => {
     ['no aws section', { 'lifeboat:aws': undefined }, /lifeboat:aws: expected the AWS section/],
     ['bad memory for cpu', { 'lifeboat:aws': { accountId: '123456789012', network: { subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'] }, task: { cpu: 256, memory: 4096 } } }, /lifeboat:aws\.task\.memory: expected memory for 256 CPU units/],
     ['non-SNS existing channel', { 'lifeboat:alerts': { existingChannels: ['projects/x/notificationChannels/1'] } }, /existingChannels\[0\]: expected an SNS topic ARN/],
+    ['max age beyond what CloudWatch evaluates', { 'lifeboat:redis': [{ name: 'cache', maxAge: '8d' }] }, /lifeboat:redis\[0\]\.maxAge: expected at most 7d on aws.*got "8d"/],
+    ['secret name that reads as an ARN suffix', { 'lifeboat:databases': [{ name: 'orders', secrets: { scratchUrl: 'orders-secret' } }] }, /lifeboat:databases\[0\]\.secrets\.scratchUrl: expected a secret name that does not end in "-" and six.*got "orders-secret"/],
   ];
   for (const [what, config, re] of cases) {
     it(what, () => {
