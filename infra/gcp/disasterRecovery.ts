@@ -3,6 +3,12 @@ import * as gcp from '@pulumi/gcp';
 import { BackupVault } from './backupVault';
 import type { LifecycleInput } from './rules/lifecycle';
 
+/** Roles of the transfer service's agent: on the source and DR buckets, and on the project for Pub/Sub. */
+export const STS_BUCKET_ROLES = ['roles/storage.objectViewer', 'roles/storage.legacyBucketOwner'] as const;
+export const STS_PUBSUB_ROLE = 'roles/pubsub.editor';
+/** Cloud Storage's service agent publishes the source bucket's change notifications. */
+export const GCS_NOTIFICATION_ROLE = 'roles/pubsub.publisher';
+
 export interface DisasterRecoveryArgs {
   project: string;
   /** The primary backup bucket (a name from config). */
@@ -21,6 +27,13 @@ export interface DisasterRecoveryArgs {
   kmsKeyName?: string;
   /** Default: {}. */
   labels?: Record<string, string>;
+  /**
+   * Grant the project-level Pub/Sub roles event-driven replication needs: Pub/Sub Editor to the transfer service's
+   * agent, Pub/Sub Publisher to Cloud Storage's agent. Without them (or the same roles granted out of band, e.g.
+   * by `gcloud transfer authorize --add-missing`) the replication job sees no new object. Default: false, for
+   * callers whose project IAM is managed elsewhere; the GCP platform sets it.
+   */
+  pubSubGrants?: boolean;
 }
 
 /**
@@ -52,14 +65,35 @@ export class DisasterRecovery extends pulumi.ComponentResource {
       labels: args.labels ?? {},
     }, { parent: this });
 
-    // The transfer service's agent reads the source and writes the copy (the roles STS documents for each side).
+    // Cross-bucket replication is event driven: the transfer service's agent puts Pub/Sub notifications on the
+    // buckets (storage.buckets.update), creates the topic and subscription it listens on (Pub/Sub Editor on the
+    // project), reads the source and writes the copy (objects.get on the sink too: it compares before it
+    // overwrites); Cloud Storage's own agent publishes the change notifications. The replication guide grants
+    // Storage Admin on the buckets; Object Viewer + Legacy Bucket Owner hold the same bucket and object
+    // permissions this needs, and the policy pack refuses Storage Admin inside a Lifeboat stack. The read/write
+    // roles of a plain transfer are not enough: without storage.buckets.update and Pub/Sub rights the
+    // replication job never sees a new object.
     const agent = gcp.storage.getTransferProjectServiceAccountOutput({ project: args.project }, { parent: this });
     const member = pulumi.interpolate`serviceAccount:${agent.email}`;
-    const grants = [
-      new gcp.storage.BucketIAMMember(`${name}-sts-source-viewer`, { bucket: args.sourceBucket, role: 'roles/storage.objectViewer', member }, { parent: this }),
-      new gcp.storage.BucketIAMMember(`${name}-sts-source-reader`, { bucket: args.sourceBucket, role: 'roles/storage.legacyBucketReader', member }, { parent: this }),
-      new gcp.storage.BucketIAMMember(`${name}-sts-sink-writer`, { bucket: this.vault.bucketName, role: 'roles/storage.legacyBucketWriter', member }, { parent: this }),
+    const bucketGrant = (side: string, bucket: pulumi.Input<string>) =>
+      STS_BUCKET_ROLES.map((role) =>
+        new gcp.storage.BucketIAMMember(`${name}-sts-${side}-${role.split('.').pop()!.toLowerCase()}`, { bucket, role, member }, { parent: this }),
+      );
+    const grants: pulumi.Resource[] = [
+      ...bucketGrant('source', args.sourceBucket),
+      ...bucketGrant('sink', this.vault.bucketName),
     ];
+    if (args.pubSubGrants ?? false) {
+      const storageAgent = gcp.storage.getProjectServiceAccountOutput({ project: args.project }, { parent: this });
+      grants.push(
+        new gcp.projects.IAMMember(`${name}-sts-pubsub`, { project: args.project, role: STS_PUBSUB_ROLE, member }, { parent: this }),
+        new gcp.projects.IAMMember(`${name}-gcs-publisher`, {
+          project: args.project,
+          role: GCS_NOTIFICATION_ROLE,
+          member: pulumi.interpolate`serviceAccount:${storageAgent.emailAddress}`,
+        }, { parent: this }),
+      );
+    }
     new gcp.storage.TransferJob(`${name}-replication`, {
       project: args.project,
       description: pulumi.interpolate`Lifeboat: replicate ${args.sourceBucket} to ${this.vault.bucketName}`,

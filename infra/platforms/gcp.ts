@@ -153,6 +153,7 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
       ephemeral: cfg.ephemeral,
       kmsKeyName: gcp.drKmsKeyName,
       labels,
+      pubSubGrants: true,
     }, { dependsOn: [vault] });
   }
 

@@ -77,6 +77,22 @@ test('prod: the backup bucket is hardened and locked, with lifecycle per class',
   const transfer = one(r, 'gcp:storage/transferJob:TransferJob', 'dr-replication');
   assert.equal(get(transfer.inputs, 'replicationSpec', 'gcsDataSource', 'bucketName'), 'acme-prod-lifeboat-prod-backups');
   assert.equal(get(transfer.inputs, 'replicationSpec', 'transferOptions', 'deleteObjectsUniqueInSink'), false);
+  assert.equal(transfer.inputs.name, undefined, 'replication jobs take no custom name');
+  // The transfer service agent can set up the event-driven replication before the job exists.
+  const sts = 'serviceAccount:project-123456789012@storage-transfer-service.iam.gserviceaccount.com';
+  const stsBuckets = ofType(r, 'gcp:storage/bucketIAMMember:BucketIAMMember').filter((m) => m.inputs.member === sts);
+  assert.deepEqual(stsBuckets.map((m) => `${String(m.inputs.bucket)} ${String(m.inputs.role)}`).sort(), [
+    'acme-prod-lifeboat-prod-backups roles/storage.legacyBucketOwner',
+    'acme-prod-lifeboat-prod-backups roles/storage.objectViewer',
+    'acme-prod-lifeboat-prod-dr-backups roles/storage.legacyBucketOwner',
+    'acme-prod-lifeboat-prod-dr-backups roles/storage.objectViewer',
+  ]);
+  const projectGrants = ofType(r, 'gcp:projects/iAMMember:IAMMember').map((m) => `${String(m.inputs.member)} ${String(m.inputs.role)}`);
+  assert.ok(projectGrants.includes(`${sts} roles/pubsub.editor`));
+  assert.ok(projectGrants.includes('serviceAccount:service-123456789012@gs-project-accounts.iam.gserviceaccount.com roles/pubsub.publisher'));
+  const grantUrns = r.resources.filter((x) => x.name.startsWith('dr-sts-') || x.name === 'dr-gcs-publisher').map((x) => x.urn);
+  assert.equal(grantUrns.length, 6);
+  for (const urn of grantUrns) assert.ok(transfer.dependencies.includes(urn), `the transfer job does not wait for ${urn}`);
 });
 
 test('prod: identities hold only their roles; nobody can delete backups', async () => {
