@@ -21,7 +21,8 @@ import { runtimeError, usageError } from '../errors';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { connectPg, pgToolEnv, type ConnInfo } from '../pg/connection';
-import { createDatabase, databaseExists } from '../pg/databases';
+import { createDatabase, databaseExists, dropDatabase } from '../pg/databases';
+import { dropAddedObjects, scratchState, type ScratchState } from '../pg/scratch';
 import {
   compareRowCounts,
   qualified,
@@ -248,7 +249,12 @@ export async function restoreArchive(
   }
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
   if (!childSucceeded(result)) {
-    throw runtimeError('restore_failed', `restoring backup ${backup.id} into database "${target.database}" failed: ${describeChildFailure(result)}`);
+    const missingRole = /role "[^"]*" does not exist/.test(result.stderr) && !plan.noOwner;
+    throw runtimeError(
+      'restore_failed',
+      `restoring backup ${backup.id} into database "${target.database}" failed: ${describeChildFailure(result)}`,
+      missingRole ? 'The target server lacks a role of the source: create it, or pass --no-owner' : undefined,
+    );
   }
 
   const hasData = !plan.schemaOnly && backup.manifest.kind !== 'schema';
@@ -295,13 +301,58 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
     }
   }
 
+  // A whole restore into an existing database without user objects can be undone exactly (runner/pg/scratch.ts).
+  const emptyBefore = !opts.create && !plan.clean && !plan.dataOnly && !plan.selective ? await emptyState(opts.target, flag) : null;
+
   const archive = await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'restore' }, deps);
+  let created = false;
   try {
-    if (opts.create) await createDatabase(opts.target, flag);
+    if (opts.create) {
+      await createDatabase(opts.target, flag);
+      created = true;
+    }
     ctx.logger.info({ backupId: backup.id, database: opts.target.database, jobs: plan.jobs }, 'checksum verified; pg_restore started');
     const { comparison, ok } = await restoreArchive(archive.file, backup, opts.target, plan, deps, flag);
     return { backup, comparison, ok };
+  } catch (e) {
+    // Nothing half-restored is left looking like a database: undo what this run made, and say what is left.
+    const what = await undoFailedRestore(opts.target, flag, created, emptyBefore, plan);
+    if (e instanceof Error) e.message = `${e.message}; ${what}`;
+    throw e;
   } finally {
     await archive.cleanup();
   }
+}
+
+async function emptyState(target: ConnInfo, flag: string): Promise<ScratchState | null> {
+  const c = await connectPg(target, flag);
+  try {
+    const state = await scratchState(c);
+    return state.userObjects === 0 ? state : null;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+async function undoFailedRestore(target: ConnInfo, flag: string, created: boolean, emptyBefore: ScratchState | null, plan: RestorePlan): Promise<string> {
+  const name = `"${target.database}"`;
+  try {
+    if (created) {
+      await dropDatabase(target, flag);
+      return `the database ${name} it created was dropped`;
+    }
+    if (emptyBefore) {
+      const c = await connectPg(target, flag);
+      try {
+        await dropAddedObjects(c, emptyBefore);
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+      return `what it had added to ${name} was removed`;
+    }
+  } catch (e) {
+    return `cleaning up ${name} failed too (${(e as Error).message}): drop what the restore left there by hand`;
+  }
+  if (plan.clean) return `${name} was cleaned (--clean) and holds a partial restore`;
+  return `${name} may hold part of the restore`;
 }

@@ -176,3 +176,30 @@ test('credentials reach pg_dump and pg_restore by environment only, never argv',
   for (const c of calls) assert.ok(!c.args.join(' ').includes(pg.password), `${c.file} argv carries the password`);
   for (const c of tools) assert.equal(c.env.PGPASSWORD, pg.password);
 });
+
+test('a restore that fails half-way leaves no half-restored database behind, and says why and what to do', async () => {
+  // A table owned by a role the target server no longer has: pg_restore stops at ALTER TABLE ... OWNER TO.
+  await pg.query(`CREATE ROLE gone_owner`);
+  await pg.createDatabase('owned');
+  await pg.query(`CREATE TABLE first_one (id int PRIMARY KEY); INSERT INTO first_one VALUES (1);
+                  CREATE TABLE owned_by_gone (id int); ALTER TABLE owned_by_gone OWNER TO gone_owner;`, 'owned');
+  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('owned'), '--class', 'manual']);
+  assert.equal(b.code, 0, b.stderr);
+  await pg.query(`DROP DATABASE owned`);
+  await pg.query(`DROP ROLE gone_owner`);
+
+  const r = await runCli(['restore', 'latest', '--source', 'owned', '--storage', storage, '--target-url', pg.url('owned_copy'), '--create']);
+  assert.equal(r.code, 1, r.stderr);
+  const line = r.stderr.split('\n').find((l) => l.startsWith('lifeboat: '))!;
+  assert.match(line, /role "gone_owner" does not exist.*the database "owned_copy" it created was dropped.*pass --no-owner/);
+  assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'owned_copy'`), []);
+
+  await pg.createDatabase('owned_empty');
+  const e = await runCli(['restore', 'latest', '--source', 'owned', '--storage', storage, '--target-url', pg.url('owned_empty')]);
+  assert.equal(e.code, 1, e.stderr);
+  assert.match(e.stderr, /what it had added to "owned_empty" was removed/);
+  assert.deepEqual(await pg.query(`SELECT relname FROM pg_class WHERE relname IN ('first_one', 'owned_by_gone')`, 'owned_empty'), []);
+
+  const ok = await runCli(['restore', 'latest', '--source', 'owned', '--storage', storage, '--target-url', pg.url('owned_copy'), '--create', '--no-owner']);
+  assert.equal(ok.code, 0, ok.stderr);
+});
