@@ -93,6 +93,23 @@ test('the compiled runner requires only Node built-ins and production packages t
   assert.deepEqual(problems, []);
 });
 
+test('every production dependency the image keeps is one the compiled runner requires (no Pulumi SDK as dead weight)', () => {
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  const excluded = new Set(packagesExcludedFromImage(readDockerfile()));
+  const required = new Set<string>();
+  for (const file of listFiles(path.join(build.dir, 'dist')).filter((f) => f.endsWith('.js'))) {
+    const js = readFileSync(path.join(build.dir, 'dist', file), 'utf8');
+    for (const m of js.matchAll(/\brequire\(["']([^"'.][^"']*)["']\)|\bimport\(["']([^"'.][^"']*)["']\)/g)) {
+      const spec = (m[1] ?? m[2])!;
+      required.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+    }
+  }
+  const kept = Object.keys(pkg.dependencies).filter((name) => !excluded.has(name));
+  assert.deepEqual(kept.filter((name) => !required.has(name)), [], 'kept in the image but never required by the runner: add them to the deps stage\'s npm uninstall');
+});
+
 test('a real backup through the entrypoint: manifest published, listed, nothing written outside storage and TMPDIR', async () => {
   const storage = jobDir('storage');
   const tmp = jobDir('tmp-backup');
