@@ -19,9 +19,14 @@ function q(value: string): string {
   return JSON.stringify(value);
 }
 
-/** Jobs created by a CronJob are named `<cronjob>-<scheduled minute>`. */
+/**
+ * A Job of this CronJob that has *failed* (its Failed condition is true: retries exhausted or deadline exceeded).
+ * Not `kube_job_status_failed`, which counts failed pods and so also fires for a Job whose retry then succeeded.
+ * Jobs created by the CronJob are named `<cronjob>-<scheduled minute>`; the run-now command names its Jobs
+ * `<cronjob>-<epoch seconds>` (at most 63 characters, as Job names must be), so a failed manual run pages too.
+ */
 export function jobFailedExpr(namespace: string, cronJob: string): string {
-  return `sum by (namespace, job_name) (kube_job_status_failed{namespace=${q(namespace)}, job_name=~${q(`${cronJob}-[0-9]+`)}}) > 0`;
+  return `sum by (namespace, job_name) (kube_job_failed{namespace=${q(namespace)}, job_name=~${q(`${cronJob}-[0-9]+`)}, condition="true"}) > 0`;
 }
 
 /**
@@ -67,7 +72,7 @@ export function prometheusAlertRules(input: AlertRuleInput): PrometheusAlertRule
         summary: `Lifeboat ${task.kind} of ${task.source} failed`,
         description:
           `Job {{ $labels.job_name }} of CronJob ${cj} failed. On-call: read its last event with \`${inspect}\`, fix the ` +
-          `cause, then run it again with \`kubectl -n ${input.namespace} create job --from=cronjob/${cj} ${cj}-manual\`.`,
+          `cause, then run it again with \`kubectl -n ${input.namespace} create job --from=cronjob/${cj} ${cj}-$(date +%s)\`.`,
       },
     });
     const maxAge = input.maxAgeSeconds[task.source];
@@ -82,7 +87,7 @@ export function prometheusAlertRules(input: AlertRuleInput): PrometheusAlertRule
           description:
             `CronJob ${cj} has had no successful run within the max age. On-call: check it is not suspended and its ` +
             `Jobs start (\`kubectl -n ${input.namespace} get jobs -l app.kubernetes.io/instance=${task.source}\`), ` +
-            `then run \`kubectl -n ${input.namespace} create job --from=cronjob/${cj} ${cj}-manual\` and watch it succeed.`,
+            `then run \`kubectl -n ${input.namespace} create job --from=cronjob/${cj} ${cj}-$(date +%s)\` and watch it succeed.`,
         },
       });
     }

@@ -32,6 +32,7 @@ export function checkKubernetes(cfg: LifeboatConfig): KubernetesConfig {
       [`lifeboat:databases[${i}].secrets.scratchUrl`, d.secrets.scratchUrl],
     ]),
     ...cfg.redis.map((r, i): [string, string] => [`lifeboat:redis[${i}].urlSecret`, r.urlSecret]),
+    ...(cfg.ageIdentitySecret ? [['lifeboat:ageIdentitySecret', cfg.ageIdentitySecret] as [string, string]] : []),
   ];
   for (const [key, name] of secretNames) {
     if (!DNS_LABEL.test(name)) problems.push(`${key}: expected a Kubernetes Secret name (lowercase letters, digits and "-"), got ${JSON.stringify(name)}`);
@@ -212,9 +213,12 @@ export function build(cfg: LifeboatConfig): StackOutputs {
     namespace: ns.namespaceName,
     storageUrl: storage.url,
     ...storage.outputs,
-    /** One command per task that runs it now, e.g. a backup before a risky deploy. */
+    /**
+     * One command per task that runs it now, e.g. a backup before a risky deploy. The Job is named like a scheduled
+     * one (`<cronjob>-<number>`, at most 63 characters), so the failure alert covers it too.
+     */
     runNow: Object.fromEntries(
-      tasks.map((t) => [t.id, `kubectl -n ${namespace} create job --from=cronjob/${cronJobName(t)} ${cronJobName(t)}-manual-$(date +%s)`]),
+      tasks.map((t) => [t.id, `kubectl -n ${namespace} create job --from=cronjob/${cronJobName(t)} ${cronJobName(t)}-$(date +%s)`]),
     ),
   };
 }

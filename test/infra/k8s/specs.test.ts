@@ -5,6 +5,39 @@ import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { runnerTasks } from '../../../infra/aws/taskPlan';
 import { cronJobManifest, SECRET_ENV_NAMES, type CronJobOptions } from '../../../infra/k8s/cronJobSpec';
 import { backupStaleExpr, jobFailedExpr, prometheusAlertRules } from '../../../infra/k8s/prometheusRules';
+import { parser as promql } from '@prometheus-io/lezer-promql';
+
+/**
+ * kube-state-metrics series the alerts may use, with the labels each carries (kube-state-metrics docs: job-metrics.md,
+ * cronjob-metrics.md). An expression on any other series or label would never match anything.
+ */
+const KSM_SERIES: Record<string, readonly string[]> = {
+  kube_job_failed: ['namespace', 'job_name', 'condition', 'reason'],
+  kube_cronjob_status_last_successful_time: ['namespace', 'cronjob'],
+  kube_cronjob_created: ['namespace', 'cronjob'],
+};
+
+/** Parses a PromQL expression (Prometheus's own Lezer grammar); syntax errors and the selectors it uses. */
+export function parsePromql(expr: string): { errors: string[]; selectors: Array<{ metric: string; labels: string[] }> } {
+  const errors: string[] = [];
+  const selectors: Array<{ metric: string; labels: string[] }> = [];
+  promql.parse(expr).iterate({
+    enter: (n) => {
+      if (n.type.isError) errors.push(`at ${n.from}: ${JSON.stringify(expr.slice(Math.max(0, n.from - 10), n.from + 10))}`);
+      if (n.name === 'VectorSelector') {
+        const node = n.node;
+        const id = node.getChild('Identifier');
+        const labels: string[] = [];
+        for (const m of node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? []) {
+          const l = m.getChild('LabelName');
+          if (l) labels.push(expr.slice(l.from, l.to));
+        }
+        selectors.push({ metric: id ? expr.slice(id.from, id.to) : '', labels });
+      }
+    },
+  });
+  return { errors, selectors };
+}
 
 const tasks = runnerTasks({
   storageUrl: 's3://b/prod',
@@ -102,14 +135,44 @@ describe('prometheusAlertRules', () => {
     ]);
     assert.match(rules[0]!.annotations.description, /create job --from=cronjob\/lifeboat-main-backup/);
   });
-  it('expressions select the CronJob and its Jobs exactly', () => {
+  it('expressions select the CronJob and its failed Jobs exactly (the Failed condition, not failed pods)', () => {
     assert.equal(
       jobFailedExpr('lb', 'lifeboat-main-backup'),
-      'sum by (namespace, job_name) (kube_job_status_failed{namespace="lb", job_name=~"lifeboat-main-backup-[0-9]+"}) > 0',
+      'sum by (namespace, job_name) (kube_job_failed{namespace="lb", job_name=~"lifeboat-main-backup-[0-9]+", condition="true"}) > 0',
     );
     const stale = backupStaleExpr('lb', 'lifeboat-main-backup', 93600);
     assert.match(stale, /^\(time\(\) - max\(kube_cronjob_status_last_successful_time\{namespace="lb", cronjob="lifeboat-main-backup"\}\) > 93600\)/);
     assert.match(stale, /absent\(kube_cronjob_status_last_successful_time/);
     assert.match(stale, /kube_cronjob_created\{namespace="lb", cronjob="lifeboat-main-backup"\}\) > 93600/);
+  });
+});
+
+describe('PrometheusRule expressions', () => {
+  const rules = prometheusAlertRules({ namespace: 'lifeboat-prod', tasks, maxAgeSeconds: { main: 93600, cache: 93600 } });
+  for (const r of rules) {
+    it(`${r.alert}: valid PromQL over kube-state-metrics series and labels that exist`, () => {
+      const { errors, selectors } = parsePromql(r.expr);
+      assert.deepEqual(errors, [], r.expr);
+      assert.ok(selectors.length > 0);
+      for (const s of selectors) {
+        const known = KSM_SERIES[s.metric];
+        assert.ok(known, `${s.metric} is not a kube-state-metrics series this module knows`);
+        for (const l of s.labels) assert.ok(known.includes(l), `${s.metric} has no label ${l}`);
+      }
+      assert.match(r.for, /^\d+[smh]$/);
+    });
+  }
+  it('the parser can fail: broken expressions and unknown series are caught', () => {
+    assert.notDeepEqual(parsePromql('sum by (namespace (kube_job_failed) > ').errors, []);
+    assert.notDeepEqual(parsePromql('rate(kube_job_failed[5m]').errors, []);
+    assert.deepEqual(parsePromql('kube_job_status_failed{job_name="x"} > 0').selectors, [{ metric: 'kube_job_status_failed', labels: ['job_name'] }]);
+    assert.equal(KSM_SERIES.kube_job_status_failed, undefined);
+  });
+  it('run-now Job names fit the 63 characters of a Job name and match the failure alert', () => {
+    const cj = 'lifeboat-' + 'x'.repeat(43); // the longest CronJob name (52)
+    const jobName = `${cj}-${String(Math.floor(Date.UTC(2286, 0, 1) / 1000))}`;
+    assert.ok(jobName.length <= 63, `${jobName.length}`);
+    const re = /job_name=~"([^"]+)"/.exec(jobFailedExpr('lb', cj))![1]!;
+    assert.match(jobName, new RegExp(`^${re}$`));
   });
 });
