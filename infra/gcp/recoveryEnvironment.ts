@@ -24,6 +24,22 @@ export interface RecoveryEnvironmentArgs {
   labels?: Record<string, string>;
 }
 
+/** One database's restore in the `dr` stack, as the `restoreJobs` stack output describes it. */
+export interface RestoreJob {
+  /** Cloud Run job name: `gcloud run jobs execute <job> --project <project> --region <region> --wait`. */
+  job: string;
+  project: string;
+  region: string;
+  /** The PostgreSQL database the restore creates on the recovery instance. */
+  database: string;
+  /** Cloud SQL connection name of the recovery instance. */
+  connectionName: pulumi.Output<string>;
+  /** Secret holding the recovery instance's connection URL (what the restore job writes to). */
+  recoveryUrlSecret: string;
+  /** The application's own database secret, when configured: a new version of it repoints the application. */
+  applicationSecret?: string;
+}
+
 /** Name of the user the restore connects as on a recovery instance. */
 export const RESTORE_USER = 'lifeboat_restore';
 
@@ -35,6 +51,8 @@ export const RESTORE_USER = 'lifeboat_restore';
 export class RecoveryEnvironment extends pulumi.ComponentResource {
   /** Per database: the command that runs the restore, and the one that repoints the application's secret. */
   readonly commands: Record<string, { restore: string; repointApplication?: string; connectionName: pulumi.Output<string> }> = {};
+  /** Per database, as data (for scripts: no command text to parse): the restore job and the secrets around it. */
+  readonly restoreJobs: Record<string, RestoreJob> = {};
 
   constructor(name: string, args: RecoveryEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lifeboat:gcp:RecoveryEnvironment', name, {}, opts);
@@ -110,7 +128,16 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
           : {}),
         connectionName: connections[d.name]!,
       };
+      this.restoreJobs[d.name] = {
+        job,
+        project: args.project,
+        region: args.region,
+        database: d.database,
+        connectionName: connections[d.name]!,
+        recoveryUrlSecret: `${args.prefix}-${d.name}-recovery-url`,
+        ...(d.secrets.application ? { applicationSecret: d.secrets.application } : {}),
+      };
     }
-    this.registerOutputs({ commands: this.commands });
+    this.registerOutputs({ commands: this.commands, restoreJobs: this.restoreJobs });
   }
 }

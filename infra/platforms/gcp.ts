@@ -193,6 +193,8 @@ function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     region: gcp.region,
     backupBucket: recovery.backupBucket,
     restoreCommands,
+    // The same as data, for scripts (the DR workflow): job, project, region, database, secrets per database.
+    restoreJobs: env.restoreJobs,
     // The one command: restores every database (one job per database, run in turn, each waits for its result).
     restoreCommand: Object.values(restoreCommands).join(' && '),
     repointApplicationCommands: Object.fromEntries(Object.entries(env.commands).filter(([, c]) => c.repointApplication).map(([k, c]) => [k, c.repointApplication])),

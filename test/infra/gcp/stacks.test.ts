@@ -222,6 +222,22 @@ test('dr: recovery instance, generated credentials never in plain inputs, and th
     'gcloud run jobs execute lifeboat-prod-dr-orders-restore --project acme-prod --region europe-north1 --wait && gcloud run jobs execute lifeboat-prod-dr-billing-restore --project acme-prod --region europe-north1 --wait',
   );
   assert.match(String(get(r.outputs, 'repointApplicationCommands', 'orders')), /gcloud secrets versions add orders-app-database-url/);
+  // The same restores as data, so scripts never parse command text.
+  assert.deepEqual(r.outputs.restoreJobs, {
+    orders: {
+      job: 'lifeboat-prod-dr-orders-restore', project: 'acme-prod', region: 'europe-north1', database: 'orders',
+      connectionName: 'acme-prod:europe-north1:orders-pg-dr', recoveryUrlSecret: 'lifeboat-prod-dr-orders-recovery-url',
+      applicationSecret: 'orders-app-database-url',
+    },
+    billing: {
+      job: 'lifeboat-prod-dr-billing-restore', project: 'acme-prod', region: 'europe-north1', database: 'billing',
+      connectionName: 'acme-prod:europe-north1:billing-pg-dr', recoveryUrlSecret: 'lifeboat-prod-dr-billing-recovery-url',
+    },
+  });
+  const jobNames = ofType(r, 'gcp:cloudrunv2/job:Job').map((j) => j.inputs.name).sort();
+  assert.deepEqual(jobNames, ['lifeboat-prod-dr-billing-restore', 'lifeboat-prod-dr-orders-restore']);
+  const secretIds = ofType(r, 'gcp:secretmanager/secret:Secret').map((x) => x.inputs.secretId).sort();
+  assert.deepEqual(secretIds, ['lifeboat-prod-dr-billing-recovery-url', 'lifeboat-prod-dr-orders-recovery-url']);
 });
 
 test('ephemeral: destroyable, unlocked, versioned, no DR', async () => {
