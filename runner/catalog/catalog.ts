@@ -94,13 +94,25 @@ export async function scanBackups(storage: Storage, filter: CatalogFilter = {}):
     }
     complete.push({ ...ref, manifest, manifestKey: manifestObj.key, payloadKey });
   }
-  complete.sort(newestFirst);
+  complete.sort(newestCompleteFirst);
   incomplete.sort(newestFirst);
   return { complete, incomplete };
 }
 
 function newestFirst(a: BackupRef, b: BackupRef): number {
   return a.id < b.id ? 1 : a.id > b.id ? -1 : a.prefix < b.prefix ? 1 : -1;
+}
+
+/**
+ * Ids carry the start time to the second and a random suffix: two backups started in the same second are
+ * ordered by the manifests' start times (millisecond precision), so `latest` is the one started last.
+ */
+function newestCompleteFirst(a: CompleteBackup, b: CompleteBackup): number {
+  const secA = a.id.slice(0, 16);
+  const secB = b.id.slice(0, 16);
+  if (secA !== secB) return secA < secB ? 1 : -1;
+  const t = Date.parse(b.manifest.startedAt) - Date.parse(a.manifest.startedAt);
+  return t !== 0 ? t : newestFirst(a, b);
 }
 
 /** Complete backups only, newest first. */

@@ -20,6 +20,7 @@ import type { RunContext } from '../context';
 import {
   ENGINES,
   SOURCE_NAME_PATTERN,
+  backupPrefix,
   manifestKey as manifestKeyOf,
   newBackupId,
   payloadKey as payloadKeyOf,
@@ -61,6 +62,8 @@ export interface BackupOptions {
 export interface BackupDeps {
   ctx: Pick<RunContext, 'env' | 'logger' | 'now' | 'signal' | 'stderr'>;
   spawner?: Spawner;
+  /** The random suffix of backup ids (tests). */
+  random?: () => string;
 }
 
 export interface BackupResult {
@@ -147,7 +150,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
       existing.map((b) => ({ cls: b.cls, at: new Date(b.manifest.snapshotAt) })),
       opts.requestedClass,
     );
-    const id = newBackupId(startedAt);
+    const id = await freshBackupId(opts.storage, cls, source, startedAt, deps.random);
     const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
     const object = payloadName('postgres', encryptor !== null);
     const payloadKey = payloadKeyOf(cls, 'postgres', source, id, object);
@@ -271,6 +274,28 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     // Ends the snapshot's transaction (rolled back if still open).
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * A backup id whose folder holds nothing yet. Two backups of one source started in the same second differ in
+ * the id's random suffix; should the suffix repeat, a stored backup would be overwritten, so taken ids are
+ * skipped (an upload still in flight is invisible until it completes: concurrent runs rely on the suffix).
+ */
+async function freshBackupId(storage: Storage, cls: BackupClass, source: string, at: Date, random?: () => string): Promise<string> {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const id = newBackupId(at, random);
+    let taken = false;
+    try {
+      for await (const _ of storage.list(backupPrefix(cls, 'postgres', source, id))) {
+        taken = true;
+        break;
+      }
+    } catch (e) {
+      throw storageError(e, storage.url, 'read');
+    }
+    if (!taken) return id;
+  }
+  throw runtimeError('backup_id_taken', `no free backup id for ${source} at ${at.toISOString()} after 16 attempts in ${storage.url}`);
 }
 
 function interrupted(signal: AbortSignal): LifeboatError {

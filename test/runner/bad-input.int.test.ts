@@ -158,3 +158,53 @@ test('none of the failures left anything that list would show', async () => {
   // Only the one backup folder exists: failed runs left no payloads behind.
   assert.equal(readdirSync(path.join(storage, 'yearly', 'postgres', 'shop')).length, 1);
 });
+
+test('pg_dump decides: an error line on its stderr fails the backup even with exit 0, and so does a bad exit code; nothing published', async () => {
+  const { runBackup } = await import('../../runner/commands/backup');
+  const { defaultSpawner } = await import('../../runner/pipeline/spawn');
+  const { parseDatabaseUrl } = await import('../../runner/pg/connection');
+  const { LocalStorage } = await import('../../runner/storage/local');
+  const { silentLogger } = await import('../../runner/log');
+  const ctx = { env: process.env, logger: silentLogger(), now: () => new Date(), signal: new AbortController().signal, stderr: { write: () => true } };
+  const store = path.join(work, 'dump-verdict');
+  const cases: [string, RegExp][] = [
+    ['"$0" "$@"; rc=$?; echo "pg_dump: error: query failed: simulated" >&2; exit $rc', /pg_dump exited with code 0: pg_dump: error: query failed: simulated/],
+    ['"$0" "$@"; exit 3', /pg_dump exited with code 3/],
+  ];
+  for (const [script, want] of cases) {
+    // The real pg_dump runs to the end; the wrapper then reports an error the way pg_dump does.
+    const spawner: typeof defaultSpawner = (file, args, opts) =>
+      /pg_dump$/.test(file) ? defaultSpawner('sh', ['-c', script, file, ...args], opts) : defaultSpawner(file, args, opts);
+    await assert.rejects(
+      runBackup({ conn: parseDatabaseUrl(pg.url('shop')), storage: new LocalStorage(store), requestedClass: 'manual' }, { ctx, spawner }),
+      (e: Error & { code?: string }) => e.code === 'dump_failed' && want.test(e.message),
+    );
+  }
+  const r = await runCli(['list', '--storage', store, '--json']);
+  assert.deepEqual(JSON.parse(r.stdout), []);
+  const left = readdirSync(store, { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+  assert.deepEqual(left.map((d) => d.name), [], 'no payload, no partial, no manifest');
+});
+
+test('backups of one source in the same second get distinct ids; a repeated suffix is skipped; latest is the one started last', async () => {
+  const { runBackup } = await import('../../runner/commands/backup');
+  const { parseDatabaseUrl } = await import('../../runner/pg/connection');
+  const { LocalStorage } = await import('../../runner/storage/local');
+  const { silentLogger } = await import('../../runner/log');
+  const { resolveBackup } = await import('../../runner/catalog/catalog');
+  const store = new LocalStorage(path.join(work, 'same-second'));
+  const t0 = Date.parse('2026-11-21T02:00:00.100Z');
+  let t = t0;
+  const ctx = { env: process.env, logger: silentLogger(), now: () => new Date(t), signal: new AbortController().signal, stderr: { write: () => true } };
+  const suffixes = ['ffff', 'ffff', '0000'];
+  const random = (): string => suffixes.shift()!;
+  const conn = parseDatabaseUrl(pg.url('shop'));
+  const a = await runBackup({ conn, storage: store, requestedClass: 'manual' }, { ctx, random });
+  t = t0 + 400; // the same second, later
+  const b = await runBackup({ conn, storage: store, requestedClass: 'manual' }, { ctx, random });
+  assert.equal(a.manifest.id, '20261121T020000Z-ffff');
+  assert.equal(b.manifest.id, '20261121T020000Z-0000', 'the taken id was skipped');
+  const l = await runCli(['list', '--storage', store.root, '--json']);
+  assert.deepEqual((JSON.parse(l.stdout) as { id: string }[]).map((x) => x.id), [b.manifest.id, a.manifest.id]);
+  assert.equal((await resolveBackup(store, 'latest')).id, b.manifest.id);
+});
