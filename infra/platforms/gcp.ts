@@ -56,10 +56,19 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
 
   const backupSecrets = [...cfg.databases.map((d) => d.secrets.databaseUrl), ...cfg.redis.map((r) => r.urlSecret)];
   const restoreSecrets = [...cfg.databases.map((d) => d.secrets.scratchUrl), ...(cfg.ageIdentitySecret ? [cfg.ageIdentitySecret] : [])];
+  // Every secret a recovery needs is created here, replicated to the DR region, values written out of band: the
+  // runner's URLs, the age identity (without it in the DR region, encrypted backups cannot be restored there) and
+  // the applications' database secrets (a DR restore writes the recovery URL as their new version).
+  const applicationSecrets = cfg.databases.flatMap((d) => (d.secrets.application ? [d.secrets.application] : []));
+  const secretIds = [
+    ...backupSecrets,
+    ...cfg.databases.map((d) => d.secrets.scratchUrl),
+    ...(cfg.ageIdentitySecret ? [cfg.ageIdentitySecret] : []),
+    ...applicationSecrets,
+  ];
   const secrets = new RunnerSecrets('secrets', {
     project: gcp.project,
-    // The age identity secret is created by whoever holds the private key, not by this stack.
-    secretIds: [...backupSecrets, ...cfg.databases.map((d) => d.secrets.scratchUrl)],
+    secretIds,
     replicaRegions: [gcp.region, ...(cfg.drRegion ? [cfg.drRegion] : [])],
     ephemeral: cfg.ephemeral,
     labels,
@@ -167,7 +176,7 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     serviceAccounts: { backup: identity.backup!.email, restore: identity.restore.email, scheduler: identity.scheduler!.email },
     jobs: Object.fromEntries(Object.entries(jobs.jobs).map(([k, j]) => [k, j.name])),
     cloudSqlConnections: Object.fromEntries(Object.entries(protections).map(([k, p]) => [k, p.connectionName])),
-    secretsToFill: pulumi.output([...new Set([...backupSecrets, ...cfg.databases.map((d) => d.secrets.scratchUrl)])]),
+    secretsToFill: pulumi.output([...new Set(secretIds)]),
   };
 }
 

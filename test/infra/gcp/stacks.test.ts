@@ -192,6 +192,17 @@ test('prod: secrets are replicated to the DR region; the stack outputs what to f
   assert.equal(r.outputs.storageUrl, 'gs://acme-prod-lifeboat-prod-backups');
   assert.deepEqual(get(r.outputs, 'jobs', 'orders-backup'), 'lifeboat-prod-orders-backup');
   assert.ok((r.outputs.secretsToFill as string[]).includes('lifeboat-prod-orders-scratch-url'));
+  // What a recovery in the DR region reads or writes is there too: the age identity, the application's secret.
+  for (const id of ['lifeboat-prod-age-identity', 'orders-app-database-url', 'lifeboat-prod-sessions-redis-url']) {
+    const secret = one(r, 'gcp:secretmanager/secret:Secret', `secrets-${id}`);
+    assert.deepEqual(get(secret.inputs, 'replication', 'userManaged', 'replicas'), [{ location: 'europe-west1' }, { location: 'europe-north1' }], id);
+    assert.ok((r.outputs.secretsToFill as string[]).includes(id), id);
+  }
+  // The bindings on the age identity wait for the secret to exist.
+  const ageSecret = one(r, 'gcp:secretmanager/secret:Secret', 'secrets-lifeboat-prod-age-identity');
+  const ageAccess = ofType(r, 'gcp:secretmanager/secretIamMember:SecretIamMember').filter((m) => m.inputs.secretId === 'lifeboat-prod-age-identity');
+  assert.ok(ageAccess.length > 0 && ageAccess.every((m) => String(m.inputs.member).includes('-restore@')));
+  assert.ok(ageAccess.every((m) => m.dependencies.some((d) => d === ageSecret.urn || d.endsWith('::secrets'))));
 });
 
 test('staging: no import, zonal instance, shorter retention', async () => {
