@@ -19,6 +19,8 @@ export interface Figures {
   /** Peak RSS of the largest single process, MiB (GNU time %M). */
   maxProcessRssMiB: number;
   archiveBytes?: number;
+  /** CPU seconds an S3 emulator (its own process) spent during the command: work a real store does elsewhere. */
+  emulatorCpuSeconds?: number;
   stderrTail?: string;
 }
 
@@ -101,6 +103,28 @@ export async function measure(
     maxProcessRssMiB: round(maxKiB! / 1024),
     ...(code !== 0 ? { stderrTail: stderr } : {}),
   };
+}
+
+/**
+ * CPU seconds (user + system) used so far by `root` and its live descendants, from /proc (clock ticks of 1/100 s
+ * on Linux). Used for a long-running helper such as the S3 emulator: read before and after a measured command.
+ */
+export function treeCpuSeconds(root: number): number {
+  const kids = childrenOf();
+  let ticks = 0;
+  const stack = [root];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+    } catch {
+      /* ended meanwhile */
+    }
+    stack.push(...(kids.get(pid) ?? []));
+  }
+  return round(ticks / 100);
 }
 
 function round(n: number): number {

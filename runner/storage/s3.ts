@@ -5,14 +5,18 @@
  * role, EC2 instance profile). No keys in flags or URLs.
  *
  * Uploads stream through @aws-sdk/lib-storage's multipart Upload in PART_SIZE parts with QUEUE_SIZE parts in
- * flight. Memory: lib-storage holds up to QUEUE_SIZE parts being sent plus the part being filled (which it may
- * briefly concatenate into a second copy), so peak upload buffers are about (QUEUE_SIZE + 2) x PART_SIZE =
- * 64 MiB with the defaults, whatever the object size. The largest object is 10,000 parts x PART_SIZE = 156 GiB
- * (a 50 GB dump fits three times over); LIFEBOAT_S3_PART_SIZE_MIB raises the part size for bigger ones at the
- * cost of memory. On any failure (source stream error, abort signal, a part that fails after the SDK's retries)
- * lib-storage aborts the multipart upload before `put` rejects, so no object and no billed parts remain. (A
- * crash of the whole process can still leave an incomplete upload behind: the bucket's lifecycle rule
- * AbortIncompleteMultipartUpload, set by the infra, cleans those up.)
+ * flight. Memory: lib-storage holds up to QUEUE_SIZE parts being sent plus the part being filled, which it
+ * concatenates into a second copy, so live upload buffers are about (QUEUE_SIZE + 2) x PART_SIZE = 32 MiB with
+ * the defaults, whatever the object size; freed parts wait for the garbage collector, so the process's peak is
+ * higher. Measured (bench/s3-memory.ts, 400 MiB streamed, peak RSS of the node process): local storage 89 MiB;
+ * S3 with 16 MiB x 2 parts 193 MiB, 8 MiB x 2 138 MiB, 8 MiB x 1 129 MiB, 5 MiB x 2 123 MiB. 8 MiB x 2 keeps the
+ * process under 150 MB while two parts overlap on the wire, and the largest object is 10,000 parts x 8 MiB =
+ * 78 GiB: a 50 GB dump (47 GiB) fits with room to grow (5 MiB parts would cap it at 49 GiB).
+ * LIFEBOAT_S3_PART_SIZE_MIB raises the part size for bigger dumps, LIFEBOAT_S3_QUEUE_SIZE the parts in flight
+ * for faster links, both at the cost of memory. On any failure (source stream error, abort signal, a part that
+ * fails after the SDK's retries) lib-storage aborts the multipart upload before `put` rejects, so no object and
+ * no billed parts remain. (A crash of the whole process can still leave an incomplete upload behind: the
+ * bucket's lifecycle rule AbortIncompleteMultipartUpload, set by the infra, cleans those up.)
  *
  * Retries: the SDK's 'standard' retry mode with 6 attempts per request (exponential backoff with full jitter,
  * capped at 20 s) on throttling, 5xx and network errors; parts are buffered, so each part is retried on its
@@ -44,7 +48,7 @@ import { OBJECT_NOT_FOUND, type PutOptions, type PutResult, type Storage, type S
 import { uploadBody } from './upload-body';
 
 const MiB = 1024 * 1024;
-export const DEFAULT_PART_SIZE = 16 * MiB;
+export const DEFAULT_PART_SIZE = 8 * MiB;
 export const QUEUE_SIZE = 2;
 export const MAX_PARTS = 10_000;
 const MAX_ATTEMPTS = 6;
@@ -91,7 +95,7 @@ export function s3ClientConfig(opts: StorageOptions): S3ClientConfig {
   };
 }
 
-/** Part size in bytes: LIFEBOAT_S3_PART_SIZE_MIB (5..5120) or 16 MiB. */
+/** Part size in bytes: LIFEBOAT_S3_PART_SIZE_MIB (5..5120) or 8 MiB. */
 export function partSize(env: NodeJS.ProcessEnv): number {
   const raw = env.LIFEBOAT_S3_PART_SIZE_MIB;
   if (raw === undefined || raw === '') return DEFAULT_PART_SIZE;
@@ -102,17 +106,30 @@ export function partSize(env: NodeJS.ProcessEnv): number {
   return n * MiB;
 }
 
+/** Parts in flight at once: LIFEBOAT_S3_QUEUE_SIZE (1..16) or QUEUE_SIZE. Each one costs a part of memory. */
+export function queueSize(env: NodeJS.ProcessEnv): number {
+  const raw = env.LIFEBOAT_S3_QUEUE_SIZE;
+  if (raw === undefined || raw === '') return QUEUE_SIZE;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 16) {
+    throw usageError('s3_queue_size', `LIFEBOAT_S3_QUEUE_SIZE expected a whole number from 1 to 16, got "${raw}"`);
+  }
+  return n;
+}
+
 export class S3Storage implements Storage {
   readonly url: string;
   private readonly loc: BucketLocation;
   private readonly client: S3Client;
   private readonly partSize: number;
+  private readonly queueSize: number;
 
   constructor(url: URL, opts: StorageOptions = {}) {
     this.loc = bucketLocation(url);
     this.url = this.loc.url;
     this.client = new S3Client(s3ClientConfig(opts));
     this.partSize = partSize(opts.env ?? process.env);
+    this.queueSize = queueSize(opts.env ?? process.env);
   }
 
   async put(key: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
@@ -122,7 +139,7 @@ export class S3Storage implements Storage {
       client: this.client,
       params: { Bucket: this.loc.bucket, Key, Body: counted.stream, ContentType: opts.contentType ?? 'application/octet-stream' },
       partSize: this.partSize,
-      queueSize: QUEUE_SIZE,
+      queueSize: this.queueSize,
       leavePartsOnError: false,
     });
     let failed = true;

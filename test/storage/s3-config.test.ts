@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_PART_SIZE, MAX_PARTS, QUEUE_SIZE, partSize, s3ClientConfig } from '../../runner/storage/s3';
+import { DEFAULT_PART_SIZE, MAX_PARTS, QUEUE_SIZE, partSize, queueSize, s3ClientConfig } from '../../runner/storage/s3';
 import { bucketLocation, objectName, relativeKey } from '../../runner/storage/keys';
 import { LifeboatError } from '../../runner/errors';
 
@@ -36,11 +36,23 @@ test('bad endpoints are usage errors and never echo credentials', () => {
 
 test('part size: a 50 GB stream fits the 10,000-part limit with bounded buffers', () => {
   assert.equal(partSize({}), DEFAULT_PART_SIZE);
-  assert.ok(DEFAULT_PART_SIZE * MAX_PARTS >= 150 * 1024 ** 3, 'at least 150 GiB per object');
-  assert.ok((QUEUE_SIZE + 2) * DEFAULT_PART_SIZE <= 64 * 1024 ** 2, 'upload buffers stay within 64 MiB');
+  assert.ok(DEFAULT_PART_SIZE * MAX_PARTS >= 1.5 * 50e9, 'a 50 GB dump fits with at least half again to spare');
+  assert.ok((QUEUE_SIZE + 2) * DEFAULT_PART_SIZE <= 32 * 1024 ** 2, 'live upload buffers stay within 32 MiB');
+  assert.ok(QUEUE_SIZE >= 2, 'parts overlap on the wire');
   assert.equal(partSize({ LIFEBOAT_S3_PART_SIZE_MIB: '64' }), 64 * 1024 ** 2);
   for (const bad of ['4', '5121', '1.5', 'big']) {
     assert.throws(() => partSize({ LIFEBOAT_S3_PART_SIZE_MIB: bad }), /LIFEBOAT_S3_PART_SIZE_MIB expected a whole number of MiB from 5 to 5120/);
+  }
+});
+
+test('queue size: default, override, and a usage error naming the variable', () => {
+  assert.equal(queueSize({}), QUEUE_SIZE);
+  assert.equal(queueSize({ LIFEBOAT_S3_QUEUE_SIZE: '4' }), 4);
+  for (const bad of ['0', '17', '2.5', 'many']) {
+    assert.throws(
+      () => queueSize({ LIFEBOAT_S3_QUEUE_SIZE: bad }),
+      (e: unknown) => e instanceof LifeboatError && e.exitCode === 2 && e.message.includes(`LIFEBOAT_S3_QUEUE_SIZE expected a whole number from 1 to 16, got "${bad}"`),
+    );
   }
 });
 
