@@ -115,6 +115,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   return `${key}: ${expected}, got ${describeGiven(valueAt(raw, issue.path))}`;
 }
 
+/** Cloud SQL for PostgreSQL keeps at most 7 days of transaction logs for point-in-time recovery. */
+export const CLOUD_SQL_MAX_LOG_DAYS = 7;
+
 /** The longest name prefix: `<prefix>-<source>-<task>` must stay within Cloud Run's 63-character job names. */
 export const NAME_PREFIX_MAX = 21;
 
@@ -206,6 +209,10 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
     if (project && region && section) cfg.gcp = { ...section, project, region };
     databases.forEach((d, i) => {
       if (!d.instance) problems.push(`lifeboat:databases[${i}].instance: expected { mode: create|adopt, name } (a Cloud SQL instance), got nothing`);
+      const logDays = d.managedBackup.transactionLogRetentionDays;
+      if (logDays > CLOUD_SQL_MAX_LOG_DAYS) {
+        problems.push(`lifeboat:databases[${i}].managedBackup.transactionLogRetentionDays: expected at most ${CLOUD_SQL_MAX_LOG_DAYS} (Cloud SQL for PostgreSQL keeps 1-7 days of transaction logs), got ${logDays}`);
+      }
     });
   }
   if (platform === 'aws') {

@@ -26,8 +26,9 @@ export function backupConfiguration(b: ManagedBackupConfig): gcp.types.input.sql
     enabled: true,
     startTime: b.startTime,
     pointInTimeRecoveryEnabled: b.pointInTimeRecovery,
-    // Cloud SQL for PostgreSQL keeps 1-7 days of transaction logs.
-    transactionLogRetentionDays: Math.min(b.transactionLogRetentionDays, 7),
+    // Cloud SQL for PostgreSQL (Enterprise edition) keeps 1-7 days of transaction logs; the config loader refuses
+    // more, naming the key, rather than this quietly keeping fewer days than asked.
+    transactionLogRetentionDays: b.transactionLogRetentionDays,
     backupRetentionSettings: { retainedBackups: b.retainedBackups, retentionUnit: 'COUNT' },
     ...(b.location ? { location: b.location } : {}),
   };

@@ -66,6 +66,7 @@ const bad: Array<[string, Record<string, unknown>, RegExp]> = [
   ['minimum retention', { 'lifeboat:minimumRetentionDays': 30 }, /^lifeboat:minimumRetentionDays: expected at most the shortest class retention \(7 days\), got 30$/],
   ['dr without recovery', { 'lifeboat:role': 'dr' }, /^lifeboat:recovery: expected \{ backupBucket \}/],
   ['age key', { 'lifeboat:ageRecipients': ['ssh-ed25519 AAAA'] }, /^lifeboat:ageRecipients\[0\]: expected an age public key/],
+  ['log retention above Cloud SQL maximum', { 'lifeboat:databases': [{ name: 'orders', instance: { mode: 'adopt', name: 'ox' }, managedBackup: { transactionLogRetentionDays: 14 } }] }, /^lifeboat:databases\[0\]\.managedBackup\.transactionLogRetentionDays: expected at most 7 \(Cloud SQL for PostgreSQL keeps 1-7 days of transaction logs\), got 14$/],
   ['runner image missing', { 'lifeboat:runnerImage': undefined }, /^lifeboat:runnerImage: expected string, got nothing$/],
 ];
 
