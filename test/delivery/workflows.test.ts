@@ -92,6 +92,78 @@ test('every action is pinned to an exact release (or a commit)', () => {
   }
 });
 
+/**
+ * Inputs each action declares in its action.yml at the major release pinned here (pulumi/actions and
+ * pulumi/auth-actions read from their action.yml and README; the others from their documented inputs). GitHub only
+ * warns about an undeclared input and runs the step without it: a misspelt `policyPacks` would preview with no
+ * policy pack at all, and still pass.
+ */
+const ACTION_INPUTS: Record<string, { major: number; inputs: string[]; required?: string[] }> = {
+  'actions/checkout': { major: 4, inputs: ['repository', 'ref', 'token', 'ssh-key', 'persist-credentials', 'path', 'clean', 'filter', 'sparse-checkout', 'fetch-depth', 'fetch-tags', 'lfs', 'submodules', 'set-safe-directory'] },
+  'actions/setup-node': { major: 4, inputs: ['always-auth', 'node-version', 'node-version-file', 'architecture', 'check-latest', 'registry-url', 'scope', 'token', 'cache', 'cache-dependency-path'] },
+  'google-github-actions/auth': {
+    major: 2,
+    inputs: ['project_id', 'workload_identity_provider', 'service_account', 'audience', 'credentials_json', 'create_credentials_file', 'export_environment_variables', 'token_format', 'delegates', 'universe', 'request_reason', 'cleanup_credentials', 'access_token_lifetime', 'access_token_scopes', 'access_token_subject', 'retries', 'backoff', 'backoff_limit', 'id_token_audience', 'id_token_include_email'],
+  },
+  'google-github-actions/setup-gcloud': { major: 2, inputs: ['version', 'project_id', 'install_components', 'skip_install'] },
+  'aws-actions/configure-aws-credentials': {
+    major: 4,
+    inputs: ['aws-region', 'role-to-assume', 'aws-access-key-id', 'aws-secret-access-key', 'aws-session-token', 'web-identity-token-file', 'role-chaining', 'audience', 'http-proxy', 'mask-aws-account-id', 'role-duration-seconds', 'role-external-id', 'role-session-name', 'role-skip-session-tagging', 'inline-session-policy', 'managed-session-policies', 'output-credentials', 'unset-current-credentials', 'disable-retry', 'retry-max-attempts', 'special-characters-workaround'],
+    required: ['aws-region'],
+  },
+  'pulumi/auth-actions': { major: 1, inputs: ['organization', 'requested-token-type', 'scope', 'token-expiration', 'export-environment-variables', 'cloud-url'], required: ['organization'] },
+  'pulumi/actions': {
+    major: 6,
+    inputs: [
+      'command', 'stack-name', 'work-dir', 'cloud-url', 'comment-on-pr', 'comment-on-summary', 'github-token', 'refresh', 'secrets-provider', 'color',
+      'config-map', 'diff', 'comment-on-pr-number', 'edit-pr-comment', 'expect-no-changes', 'message', 'parallel', 'policyPacks', 'policyPackConfigs',
+      'pulumi-version', 'pulumi-version-file', 'remove', 'replace', 'target', 'target-dependents', 'upsert', 'exclude-protected', 'suppress-outputs',
+      'suppress-progress', 'plan', 'always-include-summary', 'continue-on-error',
+    ],
+  },
+  'docker/login-action': { major: 3, inputs: ['registry', 'username', 'password', 'ecr', 'logout'] },
+  'docker/setup-buildx-action': { major: 3, inputs: ['version', 'driver', 'driver-opts', 'buildkitd-flags', 'buildkitd-config', 'buildkitd-config-inline', 'install', 'use', 'endpoint', 'platforms', 'append', 'keep-state', 'cache-binary', 'cleanup', 'name'] },
+  'docker/build-push-action': {
+    major: 6,
+    inputs: [
+      'add-hosts', 'allow', 'annotations', 'attests', 'build-args', 'build-contexts', 'builder', 'cache-from', 'cache-to', 'call', 'cgroup-parent',
+      'context', 'file', 'labels', 'load', 'network', 'no-cache', 'no-cache-filters', 'outputs', 'platforms', 'provenance', 'pull', 'push', 'sbom',
+      'secrets', 'secret-envs', 'secret-files', 'shm-size', 'ssh', 'tags', 'target', 'ulimit', 'github-token',
+    ],
+  },
+};
+
+test('every input a step passes is one its action declares at the pinned release; required ones are given', () => {
+  let checked = 0;
+  for (const [file, { wf }] of Object.entries(all)) {
+    for (const s of steps(wf).filter((x) => x.uses)) {
+      const [action, ref] = s.uses!.split('@') as [string, string];
+      const known = ACTION_INPUTS[action];
+      assert.ok(known, `${file}: ${action} is not in ACTION_INPUTS; add its inputs from its action.yml at ${ref}`);
+      assert.equal(Number(/^v(\d+)\./.exec(ref)?.[1]), known.major, `${file}: ${s.uses} is not the major release whose inputs are listed here`);
+      for (const key of Object.keys(s.with ?? {})) {
+        assert.ok(known.inputs.includes(key), `${file}: ${action} has no input '${key}' (GitHub would ignore it with a warning)`);
+        checked++;
+      }
+      for (const key of known.required ?? []) assert.ok(key in (s.with ?? {}), `${file}: ${action} needs '${key}'`);
+    }
+  }
+  assert.ok(checked >= 30, `inputs checked: ${checked}`);
+});
+
+test('the pulumi/actions steps that run a command name a stack and the policy pack; a bare step only installs the CLI', () => {
+  for (const [file, { wf }] of Object.entries(all)) {
+    for (const s of steps(wf).filter((x) => x.uses?.startsWith('pulumi/actions@'))) {
+      if (!s.with?.command) {
+        assert.equal(s.with, undefined, `${file}: a pulumi/actions step without a command takes no inputs`);
+        continue;
+      }
+      assert.ok(s.with['stack-name'], `${file}: pulumi ${String(s.with.command)} without stack-name`);
+      if (['up', 'preview'].includes(String(s.with.command))) assert.equal(s.with.policyPacks, 'policies', `${file}: pulumi ${String(s.with.command)} without the policy pack`);
+    }
+  }
+});
+
 test('secrets only by name, no plaintext credentials, least-privilege token', () => {
   const credentialPatterns: Array<[string, RegExp]> = [
     ['AWS access key id', /AKIA[0-9A-Z]{16}/],
