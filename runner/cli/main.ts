@@ -3,7 +3,8 @@
  * its own file under runner/cli/ and only translates flags into a command function's options.
  */
 import { Command, CommanderError } from 'commander';
-import { createLogger } from '../log';
+import { EVENTS, type EventName } from '../contract/events';
+import { createLogger, logEvent } from '../log';
 import { redact } from '../redact';
 import type { RunContext } from '../context';
 import { COMMANDS } from './commands';
@@ -14,14 +15,45 @@ export function buildProgram(ctx: RunContext, setExit: (code: number) => void): 
   const program = new Command('lifeboat')
     .description('PostgreSQL and Redis backups you can prove restore')
     .version(VERSION)
-    .showHelpAfterError('(run "lifeboat --help" for usage)')
     .configureOutput({
       writeOut: (s) => void ctx.stdout.write(s),
       writeErr: (s) => void ctx.stderr.write(redact(s)),
+      // Bad usage gets one line, like every other failure: what was wrong, then where the usage is.
+      outputError: (s, write) => write(redact(`lifeboat: ${usageLine(s)}; run "lifeboat <command> --help" for usage\n`)),
     })
     .exitOverride();
   for (const register of COMMANDS) register(program, ctx, setExit);
   return program;
+}
+
+/** commander's "error: unknown option '--x'\n(Did you mean --y?)" as one line. */
+export function usageLine(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => l.trim().replace(/^error: /, ''))
+    .filter(Boolean)
+    .map((l) => l.replace(/^\((.*)\)$/, (_m, inner: string) => `(${inner.charAt(0).toLowerCase()}${inner.slice(1)})`))
+    .join(' ');
+}
+
+/** The failure event of each command, so a run refused for bad usage still ends with its event. */
+const USAGE_FAILURE_EVENTS: Record<string, EventName> = {
+  backup: EVENTS.backupFailed,
+  list: EVENTS.listFailed,
+  restore: EVENTS.restoreFailed,
+  verify: EVENTS.verifyFailed,
+  drill: EVENTS.drillFailed,
+  clone: EVENTS.cloneFailed,
+  prune: EVENTS.pruneFailed,
+  status: EVENTS.statusUnhealthy,
+  'redis backup': EVENTS.redisBackupFailed,
+  'redis restore': EVENTS.redisRestoreFailed,
+  'redis verify': EVENTS.redisVerifyFailed,
+};
+
+function usageFailureEvent(argv: readonly string[]): EventName | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  return USAGE_FAILURE_EVENTS[`${words[0]} ${words[1]}`] ?? USAGE_FAILURE_EVENTS[words[0] ?? ''];
 }
 
 export function defaultContext(): RunContext {
@@ -54,6 +86,12 @@ export async function main(argv: string[], ctx: RunContext = defaultContext()): 
     if (e instanceof CommanderError) {
       // --help and --version end through here with exit code 0.
       if (e.exitCode === 0) return 0;
+      const event = usageFailureEvent(argv);
+      if (event) {
+        logEvent(ctx.logger, event, { errorCode: e.code, exitCode: 2 }, redact(usageLine(e.message)), 'error');
+        // pino writes through a stream: let the line out before the caller exits.
+        await new Promise((r) => setImmediate(r));
+      }
       return 2;
     }
     ctx.stderr.write(`lifeboat: ${redact((e as Error)?.message ?? String(e))}\n`);

@@ -69,11 +69,16 @@ function urlWithPassword(password: string, database: string, port = pg.port, hos
 test('unknown command and unknown flag: exit 2 naming them (real process)', async () => {
   const a = await runCliProcess(['frobnicate'], { DATABASE_URL: pg.url('shop') });
   assert.equal(a.code, 2);
-  assert.match(a.stderr.split('\n')[0]!, /unknown command 'frobnicate'/);
+  assert.deepEqual(humanLines(a), [`lifeboat: unknown command 'frobnicate'; run "lifeboat <command> --help" for usage`]);
   assertNoSecrets({ ...a });
   const b = await runCliProcess(['backup', '--storage', storage, '--databse-url', pg.url('shop')]);
   assert.equal(b.code, 2);
-  assert.match(b.stderr.split('\n')[0]!, /unknown option '--databse-url'/);
+  assert.deepEqual(humanLines(b), [
+    `lifeboat: unknown option '--databse-url' (did you mean --database-url?); run "lifeboat <command> --help" for usage`,
+  ]);
+  // A scheduled run refused for bad usage still ends with its command's failure event.
+  assert.equal(finalEvent(b.stderr)?.event, 'backup.failed');
+  assert.equal(finalEvent(b.stderr)?.exitCode, 2);
   assertNoSecrets({ ...b });
 });
 
