@@ -91,3 +91,28 @@ test('a flipped byte in the payload: verify and restore fail naming the object a
   // The source is untouched, of course.
   assert.ok(Object.keys(await tableChecksums(pg, 'shop')).length > 0);
 });
+
+test('verify reads the whole archive: a truncated dump with a consistent checksum fails in pg_restore, naming the backup', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { createHash } = await import('node:crypto');
+  const fs = await import('node:fs');
+  const r0 = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--source', 'truncated', '--class', 'manual']);
+  assert.equal(r0.code, 0, r0.stderr);
+  const tid = r0.stdout.trim();
+  const dir = path.join(storage, 'manual', 'postgres', 'truncated', tid);
+  const raw = execFileSync('zstd', ['-d', '-c', path.join(dir, 'dump.pgc.zst')]);
+  // Cut the archive inside its data blocks (the TOC at the start stays whole, so only a full read notices).
+  const cut = execFileSync('zstd', ['-q', '-c'], { input: raw.subarray(0, Math.floor(raw.length * 0.8)) });
+  fs.writeFileSync(path.join(dir, 'dump.pgc.zst'), cut);
+  const mPath = path.join(dir, 'manifest.json');
+  const m = JSON.parse(fs.readFileSync(mPath, 'utf8')) as { payload: { sha256: string; storedBytes: number; rawBytes: number } };
+  m.payload.sha256 = createHash('sha256').update(cut).digest('hex');
+  m.payload.storedBytes = cut.length;
+  fs.writeFileSync(mPath, JSON.stringify(m));
+
+  const v = await runCli(['verify', tid, '--storage', storage]);
+  assert.equal(v.code, 1, v.stderr);
+  assert.equal(finalEvent(v.stderr)!.errorCode, 'archive_unreadable');
+  const line = v.stderr.split('\n').find((l) => l.startsWith('lifeboat: '))!;
+  assert.match(line, new RegExp(`backup ${tid}: pg_restore exited with code 1: pg_restore: error: `));
+});
