@@ -1,10 +1,14 @@
 /**
  * lifeboat:aws:Alerts: CloudWatch metric filters on the runner's final events, one alarm per source and condition
  * (alertRules.ts), and an encrypted SNS topic that pages the channels from config.
+ *
+ * With the cluster given, also EventBridge rules for runner tasks that stopped without printing their final event:
+ * a task that could not start (a secret without a value, an image that cannot be pulled) or whose runner was killed
+ * (out of memory, SIGKILL after the deadline). The metric alarms cannot see those, and a drill has no staleness alarm.
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import { alarmSpecs, metricFilterSpecs, METRICS, SOURCE_DIMENSION, type SourceAlertInput } from './alertRules';
+import { alarmSpecs, metricFilterSpecs, METRICS, SOURCE_DIMENSION, taskStoppedPatterns, type SourceAlertInput } from './alertRules';
 import { EVENT_FIELDS } from '../../runner/contract/events';
 
 export interface AlertsArgs {
@@ -23,6 +27,10 @@ export interface AlertsArgs {
   pagerdutyKeySecrets?: string[];
   /** Topics that also receive every alarm and its recovery. Default: none. */
   extraTopicArns?: string[];
+  /** The runner's ECS cluster: alert on its tasks that stop without their final event. Default: no such alert. */
+  clusterArn?: pulumi.Input<string>;
+  /** The runner's container name in the task definitions (containerDefinition.ts). Default: `runner`. */
+  containerName?: string;
   tags?: Record<string, string>;
 }
 
@@ -69,6 +77,10 @@ export class Alerts extends pulumi.ComponentResource {
               Resource: '*',
               Condition: { StringEquals: { 'aws:SourceAccount': args.accountId } },
             },
+            // EventBridge's KMS requests carry no aws:SourceAccount/SourceArn: a condition here would drop every event.
+            ...(args.clusterArn
+              ? [{ Sid: 'EventBridgePublishes', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' }]
+              : []),
           ],
         }),
         tags,
@@ -139,6 +151,78 @@ export class Alerts extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+    if (args.clusterArn) this.taskStoppedRules(name, args.clusterArn, args.containerName ?? 'runner', args.accountId, region, tags);
     this.registerOutputs({ topicArn: this.topic.arn });
+  }
+
+  /** EventBridge rules on ECS task state changes → the topic, whose policy lets only these rules (and CloudWatch) publish. */
+  private taskStoppedRules(name: string, clusterArn: pulumi.Input<string>, container: string, accountId: string, region: string, tags: Record<string, string>) {
+    const rules = Object.entries(taskStoppedPatterns(container)).map(([role, pattern]) => {
+      const rule = new aws.cloudwatch.EventRule(
+        `${name}-${role}`,
+        {
+          region,
+          // Named, not autonamed: the target and the topic policy refer to it, and on-call finds it by this name.
+          name: `${name}-${role}`,
+          description: `Lifeboat: a runner task ${role === 'task-not-started' ? 'could not start' : 'was killed'} and printed no final event`,
+          eventPattern: pulumi.output(clusterArn).apply((arn) => JSON.stringify(pattern(arn))),
+          tags,
+        },
+        { parent: this },
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-${role}-target`,
+        {
+          region,
+          rule: rule.name,
+          arn: this.topic.arn,
+          inputTransformer: {
+            inputPaths: { group: '$.detail.group', stopCode: '$.detail.stopCode', reason: '$.detail.stoppedReason', task: '$.detail.taskArn' },
+            // A plain-text message (a quoted JSON string, as EventBridge requires for non-JSON targets).
+            inputTemplate: pulumi.interpolate`"Lifeboat runner task <group> stopped without reporting its outcome (<stopCode>: <reason>). On-call: aws ecs describe-tasks --cluster ${clusterArn} --tasks <task> shows each container's exit code and reason; fix the cause, then run the task again (pulumi stack output runNow)."`,
+          },
+        },
+        { parent: this },
+      );
+      return rule;
+    });
+    new aws.sns.TopicPolicy(
+      `${name}-topic-policy`,
+      {
+        region,
+        arn: this.topic.arn,
+        policy: pulumi.all([this.topic.arn, ...rules.map((r) => r.arn)]).apply(([topicArn, ...ruleArns]) =>
+          JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'AccountManages',
+                Effect: 'Allow',
+                Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+                Action: ['sns:Publish', 'sns:Subscribe', 'sns:GetTopicAttributes', 'sns:SetTopicAttributes', 'sns:ListSubscriptionsByTopic'],
+                Resource: topicArn,
+              },
+              {
+                Sid: 'CloudWatchAlarmsPublish',
+                Effect: 'Allow',
+                Principal: { Service: 'cloudwatch.amazonaws.com' },
+                Action: 'sns:Publish',
+                Resource: topicArn,
+                Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+              },
+              {
+                Sid: 'TaskStoppedRulesPublish',
+                Effect: 'Allow',
+                Principal: { Service: 'events.amazonaws.com' },
+                Action: 'sns:Publish',
+                Resource: topicArn,
+                Condition: { ArnEquals: { 'aws:SourceArn': ruleArns } },
+              },
+            ],
+          }),
+        ),
+      },
+      { parent: this },
+    );
   }
 }

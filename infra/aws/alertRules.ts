@@ -203,3 +203,26 @@ export function alarmSpecs(input: SourceAlertInput, logGroupName: string): Alarm
   }
   return out;
 }
+
+/** Exit codes the runner itself returns (0 success, 1 failure, 2 bad usage/config): each comes with its final event. */
+export const RUNNER_EXIT_CODES = [0, 1, 2] as const;
+
+/**
+ * EventBridge patterns (by rule role, as functions of the cluster ARN) for runner tasks that stopped without the
+ * runner's final event, so no metric alarm can see them:
+ * - `task-not-started`: ECS could not start the task (a secret without a value, an image that cannot be pulled);
+ * - `task-killed`: the runner container exited with a code the runner never returns itself: 124 from the `timeout`
+ *   deadline, 137 when it was killed (out of memory, SIGKILL after the deadline's grace), anything else unexpected.
+ */
+export function taskStoppedPatterns(containerName: string): Record<'task-not-started' | 'task-killed', (clusterArn: string) => object> {
+  const stopped = (clusterArn: string, detail: object) => ({
+    source: ['aws.ecs'],
+    'detail-type': ['ECS Task State Change'],
+    detail: { clusterArn: [clusterArn], lastStatus: ['STOPPED'], ...detail },
+  });
+  return {
+    'task-not-started': (clusterArn) => stopped(clusterArn, { stopCode: ['TaskFailedToStart'] }),
+    'task-killed': (clusterArn) =>
+      stopped(clusterArn, { containers: { name: [containerName], exitCode: [{ 'anything-but': [...RUNNER_EXIT_CODES] }] } }),
+  };
+}

@@ -13,6 +13,7 @@ import { RdsProtection } from '../aws/RdsProtection';
 import { RunnerTasks } from '../aws/RunnerTasks';
 import { RunnerSchedules } from '../aws/RunnerSchedules';
 import { Alerts } from '../aws/Alerts';
+import { CONTAINER_NAME } from '../aws/containerDefinition';
 import { runnerTasks, type RunnerIdentity, type RunnerTask } from '../aws/taskPlan';
 import { RunnerSecrets, ambiguousSecretName } from '../aws/RunnerSecrets';
 import { stalenessWindowProblem } from '../aws/alertRules';
@@ -266,6 +267,8 @@ export function build(cfg: LifeboatConfig): StackOutputs {
     emails: cfg.alerts.emails,
     pagerdutyKeySecrets: cfg.alerts.pagerduty.map((p) => p.serviceKeySecret),
     extraTopicArns: cfg.alerts.existingChannels,
+    clusterArn: runner.cluster.arn,
+    containerName: CONTAINER_NAME,
     tags,
   });
 

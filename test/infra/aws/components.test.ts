@@ -175,6 +175,48 @@ describe('lifeboat:aws:Alerts', () => {
     ]);
     const key = JSON.parse(ofType('aws:kms/key:Key')[0]!.inputs.policy as string);
     assert.equal(key.Statement[1].Principal.Service, 'cloudwatch.amazonaws.com');
+    // Without a cluster: no task-stopped rules, and the topic keeps its default policy.
+    assert.equal(ofType('aws:cloudwatch/eventRule:EventRule').length, 0);
+    assert.equal(ofType('aws:sns/topicPolicy:TopicPolicy').length, 0);
+  });
+
+  it('with the cluster: tasks that stop without their final event page through the topic', async () => {
+    const clusterArn = 'arn:aws:ecs:eu-west-1:123456789012:cluster/lb';
+    new Alerts('al', {
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      logGroupName: '/lifeboat/x/runner',
+      logGroupDisplayName: '/lifeboat/x/runner',
+      namespace: 'Lifeboat/x',
+      sources: [{ source: 'main', engine: 'postgres', maxAgeHours: 26, drills: true }],
+      clusterArn,
+    });
+    await settle();
+    const rules = ofType('aws:cloudwatch/eventRule:EventRule');
+    assert.deepEqual(rules.map((r) => r.inputs.name).sort(), ['al-task-killed', 'al-task-not-started']);
+    const pattern = (n: string) => JSON.parse(rules.find((r) => r.inputs.name === n)!.inputs.eventPattern as string);
+    assert.deepEqual(pattern('al-task-not-started').detail, { clusterArn: [clusterArn], lastStatus: ['STOPPED'], stopCode: ['TaskFailedToStart'] });
+    assert.deepEqual(pattern('al-task-killed').detail.containers, { name: ['runner'], exitCode: [{ 'anything-but': [0, 1, 2] }] });
+    const targets = ofType('aws:cloudwatch/eventTarget:EventTarget');
+    assert.deepEqual(targets.map((t) => t.inputs.rule).sort(), ['al-task-killed', 'al-task-not-started']);
+    for (const t of targets) {
+      assert.equal(t.inputs.arn, 'arn:aws:sns:eu-west-1:123456789012:al-topic');
+      const tr = t.inputs.inputTransformer as { inputTemplate: string; inputPaths: Record<string, string> };
+      assert.match(tr.inputTemplate, /^".*aws ecs describe-tasks --cluster arn:aws:ecs:eu-west-1:123456789012:cluster\/lb --tasks <task>.*"$/);
+      for (const placeholder of tr.inputTemplate.match(/<[a-zA-Z]+>/g) ?? []) assert.ok(placeholder.slice(1, -1) in tr.inputPaths, placeholder);
+    }
+    // EventBridge may publish to the topic only from these two rules, and use its key (without conditions, which its
+    // KMS requests cannot satisfy); CloudWatch alarms keep publishing.
+    const policy = JSON.parse(ofType('aws:sns/topicPolicy:TopicPolicy')[0]!.inputs.policy as string);
+    const bySid = Object.fromEntries(policy.Statement.map((x: { Sid: string }) => [x.Sid, x]));
+    assert.deepEqual(bySid.TaskStoppedRulesPublish.Condition, {
+      ArnEquals: { 'aws:SourceArn': ['arn:aws:mock:eu-west-1:123456789012:al-task-not-started', 'arn:aws:mock:eu-west-1:123456789012:al-task-killed'] },
+    });
+    assert.equal(bySid.CloudWatchAlarmsPublish.Principal.Service, 'cloudwatch.amazonaws.com');
+    const key = JSON.parse(ofType('aws:kms/key:Key')[0]!.inputs.policy as string);
+    const events = key.Statement.find((x: { Sid: string }) => x.Sid === 'EventBridgePublishes');
+    assert.deepEqual(events.Action, ['kms:Decrypt', 'kms:GenerateDataKey*']);
+    assert.equal(events.Condition, undefined);
   });
 });
 

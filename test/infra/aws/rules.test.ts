@@ -15,7 +15,7 @@ import {
   anyRevision,
 } from '../../../infra/aws/iamDocuments';
 import { toEventBridgeCron } from '../../../infra/aws/cron';
-import { alarmSpecs, eventPattern, metricFilterSpecs, stalenessWindow, stalenessWindowProblem } from '../../../infra/aws/alertRules';
+import { alarmSpecs, eventPattern, metricFilterSpecs, stalenessWindow, stalenessWindowProblem, taskStoppedPatterns } from '../../../infra/aws/alertRules';
 import { containerDefinition } from '../../../infra/aws/containerDefinition';
 import { ambiguousSecretName } from '../../../infra/aws/RunnerSecrets';
 import { runnerTasks } from '../../../infra/aws/taskPlan';
@@ -269,5 +269,52 @@ describe('containerDefinition', () => {
     assert.equal(ambiguousSecretName('orders-secret'), true);
     assert.equal(ambiguousSecretName('lifeboat-prod-orders-database-url'), false);
     assert.equal(ambiguousSecretName('x-url'), false);
+  });
+});
+
+describe('taskStoppedPatterns', () => {
+  /** EventBridge's matching for the operators used here: exact values and numeric anything-but. */
+  function matches(pattern: unknown, event: unknown): boolean {
+    if (Array.isArray(pattern)) {
+      const values = Array.isArray(event) ? event : [event];
+      return pattern.some((p) =>
+        typeof p === 'object' && p !== null && 'anything-but' in p
+          ? values.some((v) => v !== undefined && !(p['anything-but'] as unknown[]).includes(v))
+          : values.includes(p),
+      );
+    }
+    if (typeof pattern === 'object' && pattern !== null) {
+      return Object.entries(pattern).every(([k, p]) => {
+        const v = (event as Record<string, unknown> | undefined)?.[k];
+        if (Array.isArray(v) && !Array.isArray(p)) return v.some((item) => matches(p, item));
+        return v !== undefined && matches(p, v);
+      });
+    }
+    return pattern === event;
+  }
+  const cluster = 'arn:aws:ecs:eu-west-1:1:cluster/c';
+  const p = taskStoppedPatterns('runner');
+  const event = (detail: Record<string, unknown>) => ({
+    source: 'aws.ecs',
+    'detail-type': 'ECS Task State Change',
+    detail: { clusterArn: cluster, lastStatus: 'STOPPED', ...detail },
+  });
+  const cases: Array<[string, Record<string, unknown>, boolean, boolean]> = [
+    ['failed to start (secret without a value)', { stopCode: 'TaskFailedToStart', containers: [{ name: 'runner' }] }, true, false],
+    ['out of memory', { stopCode: 'EssentialContainerExited', containers: [{ name: 'runner', exitCode: 137 }] }, false, true],
+    ['deadline', { stopCode: 'EssentialContainerExited', containers: [{ name: 'runner', exitCode: 124 }] }, false, true],
+    ['runner failure (its event pages already)', { stopCode: 'EssentialContainerExited', containers: [{ name: 'runner', exitCode: 1 }] }, false, false],
+    ['bad config (its event pages already)', { stopCode: 'EssentialContainerExited', containers: [{ name: 'runner', exitCode: 2 }] }, false, false],
+    ['success', { stopCode: 'EssentialContainerExited', containers: [{ name: 'runner', exitCode: 0 }] }, false, false],
+  ];
+  for (const [what, detail, notStarted, killed] of cases) {
+    it(`${what}: not-started ${notStarted}, killed ${killed}`, () => {
+      assert.equal(matches(p['task-not-started'](cluster), event(detail)), notStarted);
+      assert.equal(matches(p['task-killed'](cluster), event(detail)), killed);
+    });
+  }
+  it('another cluster never matches', () => {
+    const e = event({ stopCode: 'TaskFailedToStart' });
+    assert.equal(matches(p['task-not-started']('arn:aws:ecs:eu-west-1:1:cluster/other'), e), false);
   });
 });
