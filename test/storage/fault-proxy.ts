@@ -3,13 +3,28 @@
  * requests (payload uploads) after a number of body bytes, and of every matching request after that, while
  * everything else (listing, aborting the multipart upload, manifests) passes. It stands in for a network or
  * storage outage in the middle of an upload. Location headers are rewritten so resumable upload sessions
- * (GCS) keep going through the proxy.
+ * (GCS) keep going through the proxy. `inject` makes it answer a number of matching requests itself (a status
+ * such as 503 SlowDown or 403 AccessDenied, or a reset connection) to check the backends' retries and errors.
  */
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** What the proxy answers instead of forwarding: a response, or 'reset' (the connection is destroyed). */
+export type InjectedReply = { status: number; headers?: Record<string, string>; body?: string } | 'reset';
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  injected: boolean;
+}
+
 export interface FaultProxy {
   endpoint: string;
+  /** Answers the next `times` matching requests with `reply` instead of forwarding them. */
+  inject(times: number, match: (req: IncomingMessage) => boolean, reply: InjectedReply): void;
+  /** Every request seen since the last `clearLog`, in order. */
+  log(): SeenRequest[];
+  clearLog(): void;
   /** Cuts matching requests once `afterBytes` bytes of their bodies have gone through, in total. */
   arm(afterBytes: number, match: (req: IncomingMessage) => boolean): void;
   disarm(): void;
@@ -25,7 +40,26 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let tripped = false;
   let cuts = 0;
   let self = '';
+  const injections: { times: number; match: (req: IncomingMessage) => boolean; reply: InjectedReply }[] = [];
+  let seenLog: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
+    const injection = injections.find((i) => i.times > 0 && i.match(req));
+    seenLog.push({ method: req.method ?? '', url: req.url ?? '', injected: injection !== undefined });
+    if (injection) {
+      injection.times--;
+      const reply = injection.reply;
+      if (reply === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      // Read the whole body first, as a server would: a client still sending would see EPIPE, not the answer.
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(reply.status, { 'content-type': 'application/xml', ...reply.headers });
+        res.end(reply.body ?? '');
+      });
+      return;
+    }
     const matched = armed !== null && armed.match(req);
     if (matched && tripped) {
       cuts++;
@@ -58,6 +92,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   self = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     endpoint: self,
+    inject(times, match, reply) {
+      injections.push({ times, match, reply });
+    },
+    log: () => [...seenLog],
+    clearLog() {
+      seenLog = [];
+      injections.length = 0;
+    },
     arm(afterBytes, match) {
       armed = { afterBytes, match };
       seen = 0;
