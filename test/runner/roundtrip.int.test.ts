@@ -203,3 +203,37 @@ test('a restore that fails half-way leaves no half-restored database behind, and
   const ok = await runCli(['restore', 'latest', '--source', 'owned', '--storage', storage, '--target-url', pg.url('owned_copy'), '--create', '--no-owner']);
   assert.equal(ok.code, 0, ok.stderr);
 });
+
+test('restore --json prints one JSON document: backup id, database, ok and the row-count comparison', async () => {
+  const r = await runCli(['restore', manifest.id, '--storage', storage, '--target-url', pg.url('json_restored'), '--create', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { backupId: string; database: string; ok: boolean; tables: { schema: string; name: string; expected: number; actual: number; ok: boolean }[] };
+  assert.equal(out.backupId, manifest.id);
+  assert.equal(out.database, 'json_restored');
+  assert.equal(out.ok, true);
+  assert.deepEqual(out.tables.find((t) => t.name === 'orders'), { schema: 'sales', name: 'orders', expected: 2000, actual: 2000, ok: true });
+  assert.equal(out.tables.length, manifest.tables.length);
+});
+
+test('progress: on a terminal backup and restore draw one updating line and clear it; off a terminal nothing', async () => {
+  const { runBackup } = await import('../../runner/commands/backup');
+  const { restoreBackup } = await import('../../runner/commands/restore');
+  const { parseDatabaseUrl } = await import('../../runner/pg/connection');
+  const { LocalStorage } = await import('../../runner/storage/local');
+  const { silentLogger } = await import('../../runner/log');
+  const store = new LocalStorage(path.join(storage, 'progress'));
+  for (const isTTY of [true, false]) {
+    let text = '';
+    const stderr = { isTTY, write: (s: string) => ((text += s), true) };
+    const ctx = { env: process.env, logger: silentLogger(), now: () => new Date(), signal: new AbortController().signal, stderr };
+    const b = await runBackup({ conn: parseDatabaseUrl(pg.url('shop')), storage: store, requestedClass: 'manual' }, { ctx });
+    await restoreBackup({ storage: store, ref: b.manifest.id, target: parseDatabaseUrl(pg.url(`progress_${isTTY}`)), create: true }, { ctx });
+    if (isTTY) {
+      assert.match(text, /\rbackup: [\d.]+ (B|KiB|MiB)\s+[\d.]+ (B|KiB|MiB)\/s\s+\d+%\s+ETA /);
+      assert.match(text, /\rrestore: [\d.]+ (B|KiB|MiB)/);
+      assert.ok(text.endsWith('\r\x1b[K'), 'the line is cleared at the end');
+    } else {
+      assert.equal(text, '');
+    }
+  }
+});

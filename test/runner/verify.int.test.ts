@@ -116,3 +116,17 @@ test('verify reads the whole archive: a truncated dump with a consistent checksu
   const line = v.stderr.split('\n').find((l) => l.startsWith('lifeboat: '))!;
   assert.match(line, new RegExp(`backup ${tid}: pg_restore exited with code 1: pg_restore: error: `));
 });
+
+test('verify --json prints one JSON document with the checksum, the scratch restore and its row counts', async () => {
+  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--source', 'json', '--class', 'manual']);
+  assert.equal(b.code, 0, b.stderr);
+  const r = await runCli(['verify', 'latest', '--source', 'json', '--storage', storage, '--restore-into', pg.url('json_scratch'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { backupId: string; ok: boolean; sha256: string; scratch: string; tables: { ok: boolean }[] };
+  assert.equal(out.backupId, b.stdout.trim());
+  assert.equal(out.ok, true);
+  assert.match(out.sha256, /^[0-9a-f]{64}$/);
+  assert.equal(out.scratch, 'created-and-dropped');
+  assert.equal(out.tables.length, 6);
+  assert.ok(out.tables.every((t) => t.ok));
+});
