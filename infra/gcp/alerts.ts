@@ -28,6 +28,11 @@ export interface AlertsArgs {
   labels?: Record<string, string>;
 }
 
+/** `projects/<project>/notificationChannels/<id>` for a bare channel id; full names are kept as given. */
+export function notificationChannelName(project: string, channel: string): string {
+  return channel.startsWith('projects/') ? channel : `projects/${project}/notificationChannels/${channel}`;
+}
+
 function runbook(lines: string[]): { content: string; mimeType: string } {
   return { content: lines.join('\n'), mimeType: 'text/markdown' };
 }
@@ -69,7 +74,8 @@ export class Alerts extends pulumi.ComponentResource {
         sensitiveLabels: { authToken: pulumi.secret(token.secretData) },
       }, { parent: this }).name);
     });
-    channels.push(...args.channels.existingChannels.map((c) => pulumi.output(c)));
+    // Alert policies take full channel names; an id alone (what the console shows) is completed with the project.
+    channels.push(...args.channels.existingChannels.map((c) => pulumi.output(notificationChannelName(project, c))));
     this.channelIds = channels;
 
     const labelDescriptors = [
@@ -158,7 +164,8 @@ export class Alerts extends pulumi.ComponentResource {
     for (const s of args.sources) {
       const published = s.engine === 'redis' ? [EVENTS.redisBackupSucceeded] : [EVENTS.backupSucceeded];
       const logAlert = { notificationRateLimit: { period: '3600s' }, autoClose: '1800s' };
-      new gcp.monitoring.AlertPolicy(`${name}-${s.source}-backup-small`, {
+      // A floor of 0 bytes means "no size alert": a condition `bytes<0` would never match, a policy that cannot fire.
+      if (s.sizeFloorBytes > 0) new gcp.monitoring.AlertPolicy(`${name}-${s.source}-backup-small`, {
         ...common('backup-small'),
         displayName: `Lifeboat ${args.prefix}: ${s.source} backup smaller than ${s.sizeFloorBytes} bytes`,
         combiner: 'OR',

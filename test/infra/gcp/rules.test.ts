@@ -5,6 +5,7 @@ import { EVENTS } from '../../../runner/contract/events';
 import { lifecycleRules, retentionPeriodSeconds, storageClassSteps } from '../../../infra/gcp/rules/lifecycle';
 import { backupBucketGrants, cloudSqlCondition, restoreBucketGrants, serviceAccountId, FORBIDDEN_ROLES } from '../../../infra/gcp/rules/iam';
 import { eventFilter, metricFilter, runnerLogScope, smallBackupFilter } from '../../../infra/gcp/rules/alerts';
+import { notificationChannelName } from '../../../infra/gcp/alerts';
 import { databaseTasks, redisTasks, storageUrl } from '../../../infra/gcp/rules/runner';
 import { parseConfig } from '../../../infra/config/load';
 import { gcpRaw } from '../helpers';
@@ -111,4 +112,9 @@ test('runner tasks: secrets only by reference, non-secret options on the command
   assert.deepEqual(redisStatus!.secretEnv, {});
   assert.equal(redisStatus!.identity, 'restore');
   assert.equal(redisStatus!.env.LIFEBOAT_SOURCE, 'cache');
+});
+
+test('existing notification channels: a bare id gets the project, a full name is kept', () => {
+  assert.equal(notificationChannelName('acme', '1234567'), 'projects/acme/notificationChannels/1234567');
+  assert.equal(notificationChannelName('acme', 'projects/other/notificationChannels/9'), 'projects/other/notificationChannels/9');
 });

@@ -179,6 +179,9 @@ test('prod: log metrics on contract events and the five alert kinds, each with a
   }
   const small = one(r, 'gcp:monitoring/alertPolicy:AlertPolicy', 'alerts-orders-backup-small');
   assert.match(String(get(small.inputs, 'conditions')?.constructor === Array ? (small.inputs.conditions as Array<{ conditionMatchedLog: { filter: string } }>)[0]!.conditionMatchedLog.filter : ''), /jsonPayload\.bytes<50000000$/);
+  // sessions (Redis) has no size floor: no size policy that could never fire; its slowness is still watched.
+  assert.ok(!policies.some((p) => p.name === 'alerts-sessions-backup-small'));
+  one(r, 'gcp:monitoring/alertPolicy:AlertPolicy', 'alerts-sessions-backup-slow');
   const pd = one(r, 'gcp:monitoring/notificationChannel:NotificationChannel', 'alerts-pagerduty-0');
   assert.deepEqual(pd.secretInputs, ['sensitiveLabels']);
 });
