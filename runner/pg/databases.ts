@@ -23,6 +23,13 @@ export async function createDatabase(conn: ConnInfo, what?: string): Promise<voi
     if ((e as { code?: string }).code === '42P04') {
       throw usageError('target_exists', `database "${conn.database}" already exists on ${conn.host}:${conn.port}`, 'Drop --create to restore into it, or choose a new name');
     }
+    if ((e as { code?: string }).code === '42501') {
+      throw usageError(
+        'create_database_denied',
+        `user "${conn.user}" may not create database "${conn.database}" on ${conn.host}:${conn.port}`,
+        `Grant it CREATEDB (ALTER ROLE ${quoteIdent(conn.user)} CREATEDB), or create the database first and restore into it without --create`,
+      );
+    }
     throw e;
   } finally {
     await c.end().catch(() => undefined);

@@ -213,3 +213,13 @@ test('backups of one source in the same second get distinct ids; a repeated suff
   assert.deepEqual((JSON.parse(l.stdout) as { id: string }[]).map((x) => x.id), [b.manifest.id, a.manifest.id]);
   assert.equal((await resolveBackup(store, 'latest')).id, b.manifest.id);
 });
+
+test('restore --create as a user without CREATEDB: exit 2 saying what to grant, nothing created', async () => {
+  await pg.query(`CREATE ROLE restorer LOGIN PASSWORD '${WRONG}'`);
+  await expectFailure(
+    ['restore', id, '--storage', storage, '--target-url', `postgres://restorer:${encodeURIComponent(WRONG)}@127.0.0.1:${pg.port}/x_denied`, '--create'],
+    2,
+    /user "restorer" may not create database "x_denied".*CREATEDB/,
+  );
+  assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'x_denied'`), []);
+});
