@@ -85,8 +85,22 @@ interface Snapshot {
   tools: Record<string, string>;
 }
 
+/**
+ * How many logical databases the scratch server needs to load the source's RDB: redis-server refuses a file
+ * holding a database number at or above its own `databases` setting. The source's setting when it tells
+ * (CONFIG may be renamed away), and never fewer than its highest non-empty database + 1, nor than Redis's 16.
+ */
+async function databaseCount(client: Awaited<ReturnType<typeof connectRedis>>): Promise<number> {
+  const used = Object.keys(await keyspace(client)).map((db) => Number(db) + 1);
+  const configured = await client
+    .call('CONFIG', 'GET', 'databases')
+    .then((r) => (Array.isArray(r) ? Number(r[1]) : NaN))
+    .catch(() => NaN);
+  return Math.max(16, ...used, Number.isInteger(configured) ? configured : 0);
+}
+
 /** Fetches the RDB into `dir`, loads it into a scratch server to count keys, and offers it as a stream. */
-async function rdbSnapshot(conn: RedisConnInfo, dir: string, deps: RedisBackupDeps): Promise<Snapshot> {
+async function rdbSnapshot(conn: RedisConnInfo, dir: string, databases: number, deps: RedisBackupDeps): Promise<Snapshot> {
   const { ctx } = deps;
   const cli = await findRedisCli();
   await findRedisServer();
@@ -112,7 +126,7 @@ async function rdbSnapshot(conn: RedisConnInfo, dir: string, deps: RedisBackupDe
       'Managed Redis services often refuse replication commands: use --method dump',
     );
   }
-  const scratch = await startScratchRedis({ dir, rdbFile: file, signal: ctx.signal });
+  const scratch = await startScratchRedis({ dir, rdbFile: file, databases, signal: ctx.signal });
   let counts: Record<string, { keys: number; expires: number }>;
   try {
     counts = await keyspace(await scratch.client());
@@ -155,8 +169,10 @@ export async function runRedisBackup(opts: RedisBackupOptions, deps: RedisBackup
 
   const probe = await connectRedis(opts.conn);
   let version: string;
+  let databases: number;
   try {
     version = await serverVersion(probe);
+    databases = await databaseCount(probe);
   } finally {
     probe.disconnect();
   }
@@ -173,7 +189,7 @@ export async function runRedisBackup(opts: RedisBackupOptions, deps: RedisBackup
   const dir = await tempDir(ctx.env);
   let close = (): void => undefined;
   try {
-    const snap = method === 'rdb' ? await rdbSnapshot(opts.conn, dir, deps) : await dumpSnapshot(opts.conn, deps);
+    const snap = method === 'rdb' ? await rdbSnapshot(opts.conn, dir, databases, deps) : await dumpSnapshot(opts.conn, deps);
     if ('close' in snap) close = snap.close as () => void;
     const stored = await storeCompressed(
       snap.raw,

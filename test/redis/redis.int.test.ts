@@ -254,3 +254,23 @@ test('a Redis that refuses replication (as managed services do) fails the rdb ba
     await managed.stop();
   }
 });
+
+test('a Redis with more than 16 databases: the rdb snapshot loads, verifies and restores keys of database 20', async () => {
+  const [wide, wideTarget] = await Promise.all([startRedis({ settings: { databases: '32' } }), startRedis({ settings: { databases: '32' } })]);
+  try {
+    await (await wide.client(0)).set('low', '0');
+    await (await wide.client(20)).mset('high:a', '1', 'high:b', '2');
+    const b = await run(['redis', 'backup', '--redis-url', wide.url, '--source', 'wide', '--storage', storage.root]);
+    assert.equal(b.code, 0, b.err);
+    const [backup] = await listBackups(storage, { engine: 'redis', source: 'wide' });
+    assert.deepEqual(backup!.manifest.redisKeys, { '0': 1, '20': 2 });
+    const v = await run(['redis', 'verify', 'latest', '--source', 'wide', '--storage', storage.root]);
+    assert.equal(v.code, 0, v.err + v.out);
+    assert.match(v.out, /db20: 2 keys loaded, manifest 2\s+ok/);
+    const r = await run(['redis', 'restore', 'latest', '--source', 'wide', '--redis-url', wideTarget.url, '--storage', storage.root]);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.deepEqual((await (await wideTarget.client(20)).keys('*')).sort(), ['high:a', 'high:b']);
+  } finally {
+    await Promise.all([wide.stop(), wideTarget.stop()]);
+  }
+});
