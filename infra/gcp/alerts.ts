@@ -48,7 +48,7 @@ export class Alerts extends pulumi.ComponentResource {
   constructor(name: string, args: AlertsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lifeboat:gcp:Alerts', name, {}, opts);
     if (args.sources.length === 0) throw new pulumi.ResourceError(`Alerts ${name}: no sources to alert on`, this);
-    const scope = runnerLogScope(args.prefix);
+    const scope = runnerLogScope(args.prefix, args.sources.map((x) => x.source));
     const project = args.project;
     const jobs = (task: string) => `gcloud run jobs executions list --project ${project} --region ${args.region} --job ${args.prefix}-<source>-${task}`;
 

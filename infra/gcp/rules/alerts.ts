@@ -13,9 +13,20 @@ function quoted(s: string): string {
   return JSON.stringify(s);
 }
 
-/** Logs of this stack's runner jobs: Cloud Run job logs whose job name carries the stack's prefix. */
-export function runnerLogScope(jobNamePrefix: string): string {
-  return `resource.type="cloud_run_job" AND resource.labels.job_name=~${quoted(`^${jobNamePrefix}-`)}`;
+function regexEscape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Logs of this stack's runner jobs. With the stack's sources, exactly its job names
+ * (`<prefix>-<source>-<task>`): a bare prefix match would also count the jobs of another stack in the project
+ * whose prefix merely starts the same (`lifeboat-prod` and `lifeboat-prod-dr`, `lifeboat-prod-eu`), and page twice.
+ */
+export function runnerLogScope(jobNamePrefix: string, sources: readonly string[] = []): string {
+  const pattern = sources.length
+    ? `^${regexEscape(jobNamePrefix)}-(${sources.map(regexEscape).join('|')})-[a-z-]+$`
+    : `^${regexEscape(jobNamePrefix)}-`;
+  return `resource.type="cloud_run_job" AND resource.labels.job_name=~${quoted(pattern)}`;
 }
 
 /** A logging filter matching final events with one of `events`. */

@@ -85,6 +85,12 @@ test('prefixes that differ only past the room left by the role still get distinc
 test('alert filters use the contract event names and fields', () => {
   const scope = runnerLogScope('lifeboat-prod');
   assert.equal(scope, 'resource.type="cloud_run_job" AND resource.labels.job_name=~"^lifeboat-prod-"');
+  // With its sources, a stack's scope is its own job names only, not those of a stack whose prefix extends it.
+  const own = runnerLogScope('lifeboat-prod', ['orders', 'sessions']);
+  assert.equal(own, 'resource.type="cloud_run_job" AND resource.labels.job_name=~"^lifeboat-prod-(orders|sessions)-[a-z-]+$"');
+  const re = new RegExp(JSON.parse(own.split('=~')[1]!) as string);
+  assert.ok(re.test('lifeboat-prod-orders-backup') && re.test('lifeboat-prod-sessions-redis-backup'));
+  assert.ok(!re.test('lifeboat-prod-dr-orders-restore') && !re.test('lifeboat-prod-eu-orders-backup') && !re.test('lifeboat-prod-billing-backup'));
   assert.equal(eventFilter('S', [EVENTS.backupFailed, EVENTS.redisBackupFailed]), 'S AND (jsonPayload.event="backup.failed" OR jsonPayload.event="redis.backup.failed")');
   assert.equal(smallBackupFilter('S', 'orders', 1024, [EVENTS.backupSucceeded]), 'S AND (jsonPayload.event="backup.succeeded") AND jsonPayload.source="orders" AND jsonPayload.bytes<1024');
   assert.equal(
