@@ -7,6 +7,7 @@ import { usageError } from '../errors';
 import { runBackup } from '../commands/backup';
 import { chooseSource } from '../pg/replica';
 import { parseDatabaseUrl } from '../pg/connection';
+import { parseTableName } from '../pg/tables';
 import { runAction } from './action';
 import { parseDuration } from './status';
 import { addDatabaseUrlOption, addJsonOption, addSourceOption, addStorageOptions, collect, databaseFrom, envList, openStorageFrom, sourceFrom } from './options';
@@ -48,6 +49,8 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
       if (flags.class !== undefined && !(BACKUP_CLASSES as readonly string[]).includes(flags.class)) {
         throw usageError('class_invalid', `--class expected one of ${BACKUP_CLASSES.join(', ')}, got ${JSON.stringify(flags.class)}`);
       }
+      // --table syntax before anything is contacted; the names are checked against the database later.
+      for (const t of flags.table ?? []) parseTableName(t);
       const conn = databaseFrom(flags, ctx);
       fields[EVENT_FIELDS.source] = sourceFrom(flags, ctx) ?? conn.database;
       const storage = await openStorageFrom(flags, ctx);

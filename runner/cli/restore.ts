@@ -4,7 +4,7 @@ import { EVENTS, EVENT_FIELDS } from '../contract/events';
 import type { RunContext } from '../context';
 import { usageError } from '../errors';
 import { restoreBackup, validateRestoreFlags } from '../commands/restore';
-import { formatComparison } from '../pg/tables';
+import { formatComparison, parseTableName } from '../pg/tables';
 import { parseDatabaseUrl } from '../pg/connection';
 import { runAction } from './action';
 import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, collect, openStorageFrom, sourceFrom } from './options';
@@ -63,6 +63,7 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
       const requestedSource = sourceFrom(flags, ctx);
       if (requestedSource) fields[EVENT_FIELDS.source] = requestedSource;
       const jobs = parseJobs(flags.jobs);
+      for (const t of flags.table ?? []) parseTableName(t);
       validateRestoreFlags({ jobs, schemaOnly: flags.schemaOnly, dataOnly: flags.dataOnly, clean: flags.clean, yes: flags.yes, create: flags.create });
       const target = parseDatabaseUrl(flags.targetUrl ?? ctx.env.LIFEBOAT_TARGET_URL, '--target-url');
       const storage = await openStorageFrom(flags, ctx);

@@ -155,6 +155,9 @@ test('--table naming a table not in the backup: exit 2 listing the tables there,
   const dbs = await pg.query<{ d: string }>(`SELECT datname AS d FROM pg_database WHERE datname = 'x_table'`);
   assert.deepEqual(dbs, []);
   await expectFailure(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--table', 'public.nope'], 2, /--table public\.nope: no such table in database shop/);
+  // Malformed names are refused before any server is contacted (this one is unreachable).
+  const closed = await freePort();
+  await expectFailure(['backup', '--storage', storage, '--database-url', urlWithPassword(pg.password, 'shop', closed), '--table', 'a.b.c'], 2, /--table expected NAME or SCHEMA\.NAME, got "a\.b\.c"/);
 });
 
 test('none of the failures left anything that list would show', async () => {
