@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
-import { lifecycleRules, retentionPeriodSeconds, type LifecycleInput } from './rules/lifecycle';
+import { lifecycleRules, noncurrentCleanupRule, retentionPeriodSeconds, type LifecycleInput } from './rules/lifecycle';
 import { lifeboatLabels } from './labels';
 
 export interface BackupVaultArgs {
@@ -65,7 +65,7 @@ export class BackupVault extends pulumi.ComponentResource {
       storageClass: 'STANDARD',
       uniformBucketLevelAccess: true,
       publicAccessPrevention: 'enforced',
-      lifecycleRules: lifecycleRules(args.lifecycle),
+      lifecycleRules: [...lifecycleRules(args.lifecycle), ...(ephemeral ? [noncurrentCleanupRule()] : [])],
       // A retention policy and object versioning exclude each other on GCS; ephemeral stacks must be destroyable,
       // so they get versioning (undo of an accidental overwrite) and no retention policy.
       ...(ephemeral

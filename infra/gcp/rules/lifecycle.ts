@@ -7,7 +7,18 @@ import { BACKUP_CLASSES, DRILLS_PREFIX, classPrefix, type BackupClass } from '..
 
 export interface LifecycleRule {
   action: { type: 'Delete' | 'SetStorageClass' | 'AbortIncompleteMultipartUpload'; storageClass?: string };
-  condition: { age: number; matchesPrefixes?: string[]; matchesStorageClasses?: string[] };
+  condition: { age?: number; matchesPrefixes?: string[]; matchesStorageClasses?: string[]; daysSinceNoncurrentTime?: number };
+}
+
+/** Days a replaced or deleted object's old version is kept in a versioned (ephemeral) bucket. */
+export const NONCURRENT_DAYS = 7;
+
+/**
+ * Versioned buckets (ephemeral stacks: no retention policy, versioning instead) keep every version a Delete rule
+ * or an overwrite leaves behind; without this rule they would pile up, billed, for the life of the stack.
+ */
+export function noncurrentCleanupRule(days = NONCURRENT_DAYS): LifecycleRule {
+  return { action: { type: 'Delete' }, condition: { daysSinceNoncurrentTime: days } };
 }
 
 /**

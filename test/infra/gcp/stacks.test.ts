@@ -67,6 +67,8 @@ test('prod: the backup bucket is hardened and locked, with lifecycle per class',
   assert.equal(b.inputs.publicAccessPrevention, 'enforced');
   assert.equal(b.inputs.forceDestroy, false);
   assert.deepEqual(b.inputs.retentionPolicy, { retentionPeriod: '604800', isLocked: true });
+  assert.deepEqual(b.inputs.versioning, { enabled: false });
+  assert.deepEqual(b.inputs.softDeletePolicy, { retentionDurationSeconds: 604800 });
   assert.equal(b.protect, true);
   const rules = b.inputs.lifecycleRules as Array<{ action: { type: string }; condition: { age: number; matchesPrefixes?: string[] } }>;
   assert.ok(rules.some((x) => x.action.type === 'Delete' && x.condition.matchesPrefixes?.[0] === 'yearly/' && x.condition.age === 2557));
@@ -260,6 +262,9 @@ test('ephemeral: destroyable, unlocked, versioned, no DR', async () => {
   assert.equal(b.inputs.forceDestroy, true);
   assert.equal(b.inputs.retentionPolicy, undefined);
   assert.deepEqual(b.inputs.versioning, { enabled: true });
+  // Old versions left by lifecycle deletes do not pile up for the life of the stack.
+  const rules = b.inputs.lifecycleRules as Array<{ action: { type: string }; condition: Record<string, unknown> }>;
+  assert.ok(rules.some((x) => x.action.type === 'Delete' && x.condition.daysSinceNoncurrentTime === 7));
   assert.notEqual(b.protect, true);
   const db = one(r, 'gcp:sql/databaseInstance:DatabaseInstance', 'db-orders-instance');
   assert.equal(db.inputs.deletionProtection, false);
