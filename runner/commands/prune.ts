@@ -32,9 +32,7 @@ export async function prune(ctx: RunContext, opts: PruneOptions): Promise<PruneR
   const decisions = planPrune(items, opts.policy, ctx.now());
   const toDelete = decisions.filter((d) => d.action === 'delete').length;
 
-  if (opts.json) {
-    ctx.stdout.write(JSON.stringify({ dryRun: !opts.yes, decisions: decisions.map((d) => decisionRow(d, opts.storage)) }, null, 2) + '\n');
-  } else {
+  if (!opts.json) {
     ctx.stdout.write(renderTable(decisions, opts.storage));
     ctx.stdout.write(
       opts.yes
@@ -44,6 +42,11 @@ export async function prune(ctx: RunContext, opts: PruneOptions): Promise<PruneR
   }
 
   const applied = opts.yes && toDelete > 0 ? await applyPrune(opts.storage, decisions, { signal: ctx.signal }) : null;
+  if (opts.json) {
+    // Printed after deleting, so a machine also learns what was actually deleted and what was left alone.
+    const rows = decisions.map((d) => decisionRow(d, opts.storage));
+    ctx.stdout.write(JSON.stringify({ dryRun: !opts.yes, decisions: rows, applied }, null, 2) + '\n');
+  }
   if (applied && !opts.json) {
     ctx.stdout.write(`deleted ${applied.deletedBackups} backups and ${applied.deletedPartials} partial files (${applied.freedBytes} bytes)\n`);
     for (const s of applied.skipped) ctx.stdout.write(`left alone: ${s} (its manifest appeared while pruning)\n`);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { MANIFEST_NAME } from '../contract/layout';
 import { scanBackups, type CatalogFilter } from '../catalog/catalog';
 import { LocalStorage } from '../storage/local';
-import type { Storage } from '../storage/types';
+import type { Storage, StoredObject } from '../storage/types';
+import { parseManifest } from '../contract/manifest';
 import type { CompleteItem, IncompleteItem, PartialItem, PruneDecision, PruneItem } from './plan';
 
 /** Everything prune decides about: complete and incomplete backups, and (local storage) partial files. */
@@ -18,13 +19,25 @@ export async function collectPruneItems(storage: Storage, filter: CatalogFilter 
     items.push({ kind: 'complete', cls: b.cls, engine: b.engine, source: b.source, id: b.id, at: new Date(b.manifest.snapshotAt) } satisfies CompleteItem);
   }
   for (const b of scan.incomplete) {
-    items.push({ kind: 'incomplete', cls: b.cls, engine: b.engine, source: b.source, id: b.id, lastModified: b.lastModified, why: b.reason } satisfies IncompleteItem);
+    const unreadableManifest = await manifestUnreadable(storage, b.prefix + MANIFEST_NAME, b.objects);
+    items.push({ kind: 'incomplete', cls: b.cls, engine: b.engine, source: b.source, id: b.id, lastModified: b.lastModified, why: b.reason, unreadableManifest } satisfies IncompleteItem);
   }
   // Partial files carry no engine or source, so they are only collected when prune looks at the whole store.
   if (storage instanceof LocalStorage && !filter.engine && !filter.source) {
     for await (const p of storage.partials()) items.push({ kind: 'partial', file: p.file, lastModified: p.modified } satisfies PartialItem);
   }
   return items;
+}
+
+/** A manifest object is there but does not parse (the catalog then calls the backup incomplete). */
+async function manifestUnreadable(storage: Storage, key: string, objects: readonly StoredObject[]): Promise<boolean> {
+  if (!objects.some((o) => o.key === key)) return false;
+  try {
+    parseManifest((await storage.getBytes(key)).toString('utf8'), `${storage.url}/${key}`);
+    return false; // readable: incomplete for another reason (its payload is missing)
+  } catch {
+    return true;
+  }
 }
 
 export interface ApplyResult {

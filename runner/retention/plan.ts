@@ -19,6 +19,7 @@
  * - the newest complete backup is never deleted, whatever its class or age;
  * - incomplete backups (a payload without manifest: a failed or still-running backup) younger than a day are
  *   left alone, as they may be running; older ones are leftovers and go;
+ * - a backup whose manifest exists but cannot be read (written by a newer runner, or damaged) is never deleted;
  * - temporary files of interrupted writes (local storage's `.partial` files) follow the same one-day rule.
  */
 import { BACKUP_CLASSES, type BackupClass, type Engine } from '../contract/layout';
@@ -64,6 +65,11 @@ export interface IncompleteItem {
   lastModified: Date;
   /** Why it is incomplete (from the catalog). */
   why: string;
+  /**
+   * It has a manifest this runner cannot read (a newer format version, or damaged): it may be a complete backup
+   * written by a newer runner, so prune never deletes it; a person decides.
+   */
+  unreadableManifest?: boolean;
 }
 
 export interface PartialItem {
@@ -128,7 +134,13 @@ export function planPrune(items: readonly PruneItem[], policy: RetentionPolicy, 
       decisions.push({ item: b, ...byClass });
     }
   }
-  for (const b of incomplete) decisions.push({ item: b, ...leftoverRule(`incomplete (${b.why})`, b.lastModified, now) });
+  for (const b of incomplete) {
+    if (b.unreadableManifest) {
+      decisions.push({ item: b, action: 'keep', reason: `manifest unreadable (${b.why}): never deleted by prune; check it and delete by hand` });
+    } else {
+      decisions.push({ item: b, ...leftoverRule(`incomplete (${b.why})`, b.lastModified, now) });
+    }
+  }
   for (const p of partials) decisions.push({ item: p, ...leftoverRule('temporary file of an interrupted write', p.lastModified, now) });
   return decisions;
 }

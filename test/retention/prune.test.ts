@@ -96,3 +96,31 @@ test('a bad count is a usage error (exit 2) naming the flag, and deletes nothing
   assert.equal(c.events()[0]!.event, 'prune.failed');
   assert.equal((await listBackups(storage)).length, 7);
 });
+
+test('a backup whose manifest this runner cannot read (a newer format, or damaged) is never deleted', async () => {
+  const id = '20260301T020000Z-00aa';
+  await writeFakeBackup(storage, { cls: 'daily', id });
+  const manifestFile = path.join(storage.root, 'daily', 'postgres', 'shop', id, 'manifest.json');
+  const newer = { ...JSON.parse(await fs.readFile(manifestFile, 'utf8')), formatVersion: 2 };
+  await fs.writeFile(manifestFile, JSON.stringify(newer));
+  const old = new Date('2026-03-01T03:00:00Z');
+  await fs.utimes(manifestFile, old, old);
+  const c = capturedContext(NOW);
+  const code = await main([...ARGS, '--yes', '--storage', storage.root], c.ctx);
+  assert.equal(code, 0, c.stderr());
+  assert.match(c.stdout(), new RegExp(`keep\\s+daily\\s+postgres/shop\\s+${id}\\s+manifest unreadable \\(.*\\): never deleted by prune`));
+  assert.equal(existsSync(manifestFile), true);
+  assert.equal(c.events().at(-1)!.deleted, 4);
+});
+
+test('prune --json --yes prints every decision and what was actually deleted', async () => {
+  const c = capturedContext(NOW);
+  assert.equal(await main([...ARGS, '--yes', '--json', '--storage', storage.root], c.ctx), 0, c.stderr());
+  const out = JSON.parse(c.stdout()) as { dryRun: boolean; decisions: { action: string; backup: string; reason: string }[]; applied: { deletedBackups: number; deletedPartials: number } };
+  assert.equal(out.dryRun, false);
+  assert.equal(out.decisions.length, 11);
+  assert.deepEqual(out.decisions.filter((d) => d.action === 'delete').map((d) => d.backup).sort(), [
+    '20260701T100000Z-0006', '20261117T020000Z-0007', '20261118T020000Z-0003', 'daily/postgres/shop/20261117T020000Z-0007/.dump.pgc.zst.aaaa.partial',
+  ]);
+  assert.deepEqual([out.applied.deletedBackups, out.applied.deletedPartials], [3, 1]);
+});
