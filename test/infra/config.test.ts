@@ -154,3 +154,18 @@ test('the environment derived from a stack name is a valid label value', () => {
   const cfg = parseConfig(gcpRaw(), `Team.Review_${'x'.repeat(80)}`);
   assert.match(cfg.environment, /^[a-z0-9-]{1,63}$/);
 });
+
+for (const stack of ['prod', 'staging', 'dr']) {
+  test(`Pulumi.${stack}.yaml loads as a GCP stack and holds no secret value`, async () => {
+    const { stackConfig } = await import('../../infra/synth/synth');
+    const { config, secretKeys } = stackConfig(stack);
+    assert.deepEqual(secretKeys, [], 'no secure values: secrets are named, their values live in Secret Manager');
+    const cfg = parseConfig(decodeConfigValues(config), stack);
+    assert.equal(cfg.platform, 'gcp');
+    assert.equal(cfg.ephemeral, false);
+    assert.ok(cfg.drRegion && cfg.drRegion !== cfg.gcp!.region);
+    const text = JSON.stringify(config);
+    assert.doesNotMatch(text, /\w+:\/\/[^/\s:@"]+:[^/\s@"]+@/, 'a URL with a password');
+    assert.doesNotMatch(text, /AGE-SECRET-KEY-|-----BEGIN|"(password|token|key)"\s*:/i, 'a private key or a credential');
+  });
+}
