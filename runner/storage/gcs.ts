@@ -6,18 +6,21 @@
  *
  * Uploads are resumable sessions: the object only appears when the session is finalized after the last byte, so
  * a failed or aborted upload publishes nothing (an unfinalized session expires by itself after a week and is
- * never listed). Against real GCS the session sends CHUNK_SIZE chunks, each kept in memory until acknowledged
- * so a failed chunk is retried on its own (memory: one chunk, 16 MiB; no size limit beyond GCS's 5 TiB). When
- * STORAGE_EMULATOR_HOST is set the whole stream goes in one request instead, because the emulators we test with
- * finalize a session on its first chunk (ENVIRONMENT.md): the chunked path is the SDK's standard one, the
- * single-request path is what the tests exercise.
+ * never listed). The session sends CHUNK_SIZE chunks (LIFEBOAT_GCS_CHUNK_SIZE_MIB, default 16 MiB), each kept in
+ * memory until acknowledged so a failed chunk is resent on its own; no size limit beyond GCS's 5 TiB. When
+ * STORAGE_EMULATOR_HOST is set and no chunk size is given, the whole stream goes in one request instead,
+ * because the Firebase emulator finalizes a session on its first chunk (ENVIRONMENT.md). The chunked path is
+ * tested against a double of the resumable protocol (test/storage/gcs-chunked.int.test.ts).
  *
- * Retries: the SDK's retry with exponential backoff (x2, up to 32 s between attempts, 6 attempts, 10 minutes in
- * all) on 408/429/5xx and network errors, for every operation (RetryAlways: every write here is a whole object or
- * a session chunk, so repeating one is harmless). Downloads that break halfway are resumed with ranged reads
- * pinned to the object's generation (resumable-read.ts).
+ * Retries: the SDK's exponential backoff (x2 from 1 s, at most 32 s apart) on 408/429/5xx and network errors,
+ * for every operation (RetryAlways: every write here is a whole object or a session chunk, so repeating one is
+ * harmless): 5 retries per request. Uploads get their own budget, because the SDK (7.x) counts a resumable
+ * upload's retries and its time limit from the start of the whole upload, never per chunk: with the request
+ * settings, an upload running longer than 10 minutes would fail on its first transient error, and a
+ * multi-hour one could survive only 5 in all. Downloads that break halfway are resumed with ranged reads pinned
+ * to the object's generation (resumable-read.ts).
  */
-import { IdempotencyStrategy, Storage as GcsClient, type Bucket } from '@google-cloud/storage';
+import { IdempotencyStrategy, Storage as GcsClient, type Bucket, type StorageOptions as GcsClientOptions } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../errors';
@@ -27,7 +30,36 @@ import { resumableRead } from './resumable-read';
 import { OBJECT_NOT_FOUND, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
 import { uploadBody } from './upload-body';
 
-export const CHUNK_SIZE = 16 * 1024 * 1024;
+const MiB = 1024 * 1024;
+export const CHUNK_SIZE = 16 * MiB;
+
+/**
+ * Chunk size of resumable uploads in bytes: LIFEBOAT_GCS_CHUNK_SIZE_MIB (1..1024; whole MiB are multiples of the
+ * 256 KiB GCS requires) or CHUNK_SIZE; undefined (one request) for an emulator when none is given.
+ */
+export function chunkSize(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.LIFEBOAT_GCS_CHUNK_SIZE_MIB;
+  if (raw === undefined || raw === '') return env.STORAGE_EMULATOR_HOST ? undefined : CHUNK_SIZE;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw usageError('gcs_chunk_size', `LIFEBOAT_GCS_CHUNK_SIZE_MIB expected a whole number of MiB from 1 to 1024, got "${raw}"`);
+  }
+  return n * MiB;
+}
+
+/** The SDK retry settings: per request, or for a whole resumable upload (see the header comment). */
+export function gcsRetryOptions(purpose: 'requests' | 'uploads'): NonNullable<GcsClientOptions['retryOptions']> {
+  return {
+    autoRetry: true,
+    retryDelayMultiplier: 2,
+    maxRetryDelay: 32,
+    idempotencyStrategy: IdempotencyStrategy.RetryAlways,
+    ...(purpose === 'requests'
+      ? { maxRetries: 5, totalTimeout: 600 }
+      : // A day of uploading (longer than any job platform lets a backup run), 20 transient failures in all.
+        { maxRetries: 20, totalTimeout: 24 * 3600 }),
+  };
+}
 
 export const createGcsStorage: StorageFactory = (url, opts) => new GcsStorage(url, opts);
 
@@ -35,33 +67,30 @@ export class GcsStorage implements Storage {
   readonly url: string;
   private readonly loc: BucketLocation;
   private readonly bucket: Bucket;
-  private readonly chunked: boolean;
+  private readonly uploadBucket: Bucket;
+  private readonly chunkSize: number | undefined;
 
   constructor(url: URL, opts: StorageOptions = {}) {
     this.loc = bucketLocation(url);
     this.url = this.loc.url;
-    const emulator = (opts.env ?? process.env).STORAGE_EMULATOR_HOST;
-    this.chunked = !emulator;
-    const client = new GcsClient({
-      ...(emulator ? { apiEndpoint: emulator, projectId: (opts.env ?? process.env).GOOGLE_CLOUD_PROJECT ?? 'emulator' } : {}),
-      retryOptions: {
-        autoRetry: true,
-        maxRetries: 5,
-        retryDelayMultiplier: 2,
-        maxRetryDelay: 32,
-        totalTimeout: 600,
-        idempotencyStrategy: IdempotencyStrategy.RetryAlways,
-      },
-    });
-    this.bucket = client.bucket(this.loc.bucket);
+    const env = opts.env ?? process.env;
+    const emulator = env.STORAGE_EMULATOR_HOST;
+    this.chunkSize = chunkSize(env);
+    const client = (purpose: 'requests' | 'uploads'): GcsClient =>
+      new GcsClient({
+        ...(emulator ? { apiEndpoint: emulator, projectId: env.GOOGLE_CLOUD_PROJECT ?? 'emulator' } : {}),
+        retryOptions: gcsRetryOptions(purpose),
+      });
+    this.bucket = client('requests').bucket(this.loc.bucket);
+    this.uploadBucket = client('uploads').bucket(this.loc.bucket);
   }
 
   async put(key: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
     const name = objectName(this.loc, key);
     const counted = uploadBody(body, opts);
-    const out = this.bucket.file(name).createWriteStream({
+    const out = this.uploadBucket.file(name).createWriteStream({
       resumable: true,
-      ...(this.chunked ? { chunkSize: CHUNK_SIZE } : {}),
+      ...(this.chunkSize !== undefined ? { chunkSize: this.chunkSize } : {}),
       contentType: opts.contentType ?? 'application/octet-stream',
       metadata: { contentType: opts.contentType ?? 'application/octet-stream' },
     });
