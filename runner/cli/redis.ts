@@ -22,6 +22,18 @@ import {
   type StorageFlags,
 } from './options';
 import { ENV } from '../contract/env';
+import type { CompleteBackup } from '../catalog/catalog';
+
+/** The backup a restore or verify works on, named on its final event even when it fails. */
+function nameBackupOn(fields: Record<string, unknown>): (b: CompleteBackup) => void {
+  return (b) =>
+    Object.assign(fields, {
+      [EVENT_FIELDS.source]: b.source,
+      [EVENT_FIELDS.backupClass]: b.cls,
+      [EVENT_FIELDS.backupId]: b.id,
+      [EVENT_FIELDS.bytes]: b.manifest.payload.storedBytes,
+    });
+}
 
 interface CommonFlags extends StorageFlags {
   source?: string;
@@ -104,7 +116,10 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
       const conn = parseRedisUrl(redisUrlFrom(flags, ctx));
       const storage = await openStorageFrom(flags, ctx);
       const identityText = await identityFrom(flags, ctx);
-      const r = await runRedisRestore({ conn, storage, ref, source: sourceFrom(flags, ctx), flush: flags.flush, yes: flags.yes, identityText }, { ctx });
+      const r = await runRedisRestore(
+        { conn, storage, ref, source: sourceFrom(flags, ctx), flush: flags.flush, yes: flags.yes, identityText, onResolved: nameBackupOn(fields) },
+        { ctx },
+      );
       const m = r.backup.manifest;
       const restoredAndExpired = Object.fromEntries(
         [...new Set([...Object.keys(r.stats.restored), ...Object.keys(r.stats.expired)])].map((db) => [db, (r.stats.restored[db] ?? 0) + (r.stats.expired[db] ?? 0)]),
@@ -147,7 +162,7 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
     const code = await runAction(ctx, { succeeded: EVENTS.redisVerifySucceeded, failed: EVENTS.redisVerifyFailed }, fields, async () => {
       const storage = await openStorageFrom(flags, ctx);
       const identityText = await identityFrom(flags, ctx);
-      const r = await runRedisVerify({ storage, ref, source: sourceFrom(flags, ctx), identityText }, { ctx });
+      const r = await runRedisVerify({ storage, ref, source: sourceFrom(flags, ctx), identityText, onResolved: nameBackupOn(fields) }, { ctx });
       const m = r.backup.manifest;
       ctx.stdout.write(
         flags.json

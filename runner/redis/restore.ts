@@ -41,10 +41,14 @@ export interface PickBackup {
   ref: string;
   source?: string;
   identityText?: string;
+  /** Called once the backup is known, before anything can fail on it: the final event then names it. */
+  onResolved?: (backup: CompleteBackup) => void;
 }
 
 export async function resolveRedisBackup(p: PickBackup): Promise<CompleteBackup> {
-  return resolveBackup(p.storage, p.ref, { engine: 'redis', source: p.source });
+  const backup = await resolveBackup(p.storage, p.ref, { engine: 'redis', source: p.source });
+  p.onResolved?.(backup);
+  return backup;
 }
 
 function databasesNeeded(backup: CompleteBackup): number {

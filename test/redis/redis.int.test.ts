@@ -189,6 +189,14 @@ test('a corrupted payload is refused by its checksum before anything is written 
     assert.equal(r.code, 1);
     assert.match(r.err, /checksum mismatch/);
     assert.equal(r.event.event, 'redis.restore.failed');
+    // The failed event names the backup that failed, resolved from the id before anything could go wrong.
+    assert.equal(r.event.backupId, dumpId);
+    assert.equal(r.event.class, 'daily');
+    assert.equal(r.event.source, 'cache');
+    const v = await run(['redis', 'verify', 'latest', '--source', 'cache', '--storage', storage.root]);
+    assert.equal(v.code, 1);
+    assert.equal(v.event.event, 'redis.verify.failed');
+    assert.equal(v.event.backupId, dumpId);
     assert.equal(await t.dbsize(), 0);
   } finally {
     await fs.writeFile(file, good);
