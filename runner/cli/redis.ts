@@ -79,7 +79,15 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
       const storage = await openStorageFrom(flags, ctx);
       const encryptTo = flags.encryptTo?.length ? flags.encryptTo : envList(ctx.env.LIFEBOAT_AGE_RECIPIENTS);
       const r = await runRedisBackup(
-        { conn, storage, source: sourceFrom(flags, ctx), method: flags.method as RedisMethod, requestedClass: flags.class as BackupClass | undefined, encryptTo },
+        {
+          conn,
+          storage,
+          source: sourceFrom(flags, ctx),
+          method: flags.method as RedisMethod,
+          requestedClass: flags.class as BackupClass | undefined,
+          encryptTo,
+          onPlanned: (p) => Object.assign(fields, { [EVENT_FIELDS.backupClass]: p.cls, [EVENT_FIELDS.backupId]: p.id }),
+        },
         { ctx },
       );
       const m = r.manifest;

@@ -43,6 +43,8 @@ export interface RedisBackupOptions {
   method?: RedisMethod;
   requestedClass?: BackupClass;
   encryptTo?: string[];
+  /** Called once the class and id are chosen, before the snapshot: a failed run's final event names them. */
+  onPlanned?: (planned: { cls: BackupClass; id: string; source: string }) => void;
 }
 
 export interface RedisBackupDeps {
@@ -184,6 +186,7 @@ export async function runRedisBackup(opts: RedisBackupOptions, deps: RedisBackup
   const object = redisPayloadName(method, encryptor !== null);
   const payloadKey = payloadKeyOf(cls, 'redis', source, id, object);
   const manifestKey = manifestKeyOf(cls, 'redis', source, id);
+  opts.onPlanned?.({ cls, id, source });
   ctx.logger.info({ source, class: cls, backupId: id, method }, `redis backup of ${describeRedis(opts.conn)} started`);
 
   const dir = await tempDir(ctx.env);

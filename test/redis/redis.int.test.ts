@@ -255,6 +255,8 @@ test('a Redis that refuses replication (as managed services do) fails the rdb ba
     assert.equal(r.code, 1, r.err);
     assert.equal(r.event.event, 'redis.backup.failed');
     assert.match(r.err, /taking an RDB snapshot of redis:\/\/127\.0\.0\.1:\d+ failed: .*use --method dump/);
+    assert.equal(r.event.class, 'yearly', 'the failed event names the class and id the backup would have had');
+    assert.match(String(r.event.backupId), /^\d{8}T\d{6}Z-[0-9a-f]{4}$/);
     assert.deepEqual(await listBackups(storage, { source: 'managed' }), []);
     const d = await run(['redis', 'backup', '--method', 'dump', '--redis-url', managed.url, '--source', 'managed', '--storage', storage.root]);
     assert.equal(d.code, 0, d.err);
