@@ -5,12 +5,13 @@
  * - exactly one structured event line, its name from runner/contract/events.ts, with Cloud Logging's `severity`
  *   and `message`, the exit code, the duration in seconds and, where the run concerns one backup, its source,
  *   class, stored bytes and backup id (drills: RPO/RTO figures and targets);
- * - no password (in any encoding) and no age identity anywhere in stdout or stderr;
+ * - no password (in any encoding) and no age identity anywhere in stdout or stderr, nor in the manifests and
+ *   drill reports the runs stored;
  * - off a terminal, no progress line (carriage returns, rates, ETAs).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ALL_EVENT_NAMES, EVENT_FIELDS, SEVERITY } from '../../runner/contract/events';
@@ -149,6 +150,14 @@ test('every command ends with one contract event carrying its figures, and never
 
   check('status', await run(['status', '--max-age', '1h']), { code: 0, event: 'status.healthy', values: { sources: 2 } });
   check('prune', await run(['prune']), { code: 0, event: 'prune.succeeded', values: { dryRun: true, wouldDelete: 0 } });
+
+  // What the runs left in storage (manifests, drill reports) carries no secret either.
+  const stored = readdirSync(storage, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
+  assert.ok(stored.some((f) => f.startsWith('drills')) && stored.filter((f) => f.endsWith('manifest.json')).length === 2, stored.join());
+  for (const f of stored) {
+    const text = readFileSync(path.join(storage, f), 'utf8');
+    for (const form of secretForms()) assert.ok(!text.includes(form), `${f} contains a secret (${form})`);
+  }
 });
 
 test('failures end with the failed event of their command, naming what they know, and never print a secret', async () => {
