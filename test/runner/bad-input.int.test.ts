@@ -143,7 +143,14 @@ test('restore into a non-empty target without --clean --yes: exit 2, target unto
   const before = await tableChecksums(pg, 'busy');
   await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('busy')], 2, /target database "busy" already has 1 user table; nothing was changed.*--create.*--clean --yes/);
   await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('busy'), '--clean'], 2, /--clean drops .*Add --yes/);
+  await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('busy'), '--create'], 2, /database "busy" already exists on .*; nothing was changed.*Drop --create/);
   assert.deepEqual(await tableChecksums(pg, 'busy'), before);
+  // --table into a database that lacks the table (a table lost in production): restored beside the others,
+  // which stay untouched; once it is there, a second restore of it is refused like any other.
+  const one = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('busy'), '--table', 'items']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal((await tableChecksums(pg, 'busy'))['public.precious'], before['public.precious']);
+  await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('busy'), '--table', 'items'], 2, /target database "busy" already has public\.items; nothing was changed.*--clean --yes/);
 });
 
 test('--jobs 0: exit 2 naming the flag', async () => {
