@@ -6,6 +6,7 @@
 import { type EventName } from '../contract/events';
 import { describeError, isLifeboatError } from '../errors';
 import { logEvent } from '../log';
+import { redact } from '../redact';
 import type { RunContext } from '../context';
 
 export interface ActionOutcome {
@@ -42,7 +43,8 @@ export async function runAction(
     return exitCode;
   } catch (e) {
     const exitCode = isLifeboatError(e) ? e.exitCode : 1;
-    const message = describeError(e);
+    // Redacted here too: this line bypasses the logger (a tool's error text could echo a connection string).
+    const message = redact(describeError(e));
     logEvent(
       ctx.logger,
       events.failed,
