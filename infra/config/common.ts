@@ -21,10 +21,16 @@ export type StackRole = (typeof STACK_ROLES)[number];
 export const instanceSchema = z.strictObject({
   /** `create`: the stack creates and owns the instance. `adopt`: it exists; the stack imports and hardens it. */
   mode: z.enum(['create', 'adopt']),
-  /** Instance name (Cloud SQL instance id, RDS identifier). */
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,61}[a-z0-9]$/, {
-    error: 'expected an instance name of lowercase letters, digits and hyphens, starting with a letter',
-  }),
+  /**
+   * Instance name (Cloud SQL instance id, RDS identifier). Required to adopt; default for a created instance
+   * `<namePrefix>-<database name>`, unique per stack (review stacks each get their own).
+   */
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,61}[a-z0-9]$/, {
+      error: 'expected an instance name of lowercase letters, digits and hyphens, starting with a letter',
+    })
+    .optional(),
   /** Machine size in the platform's own terms (Cloud SQL tier `db-custom-2-7680`, RDS class `db.t4g.medium`). */
   tier: z.string().min(1).optional(),
   /** PostgreSQL major version of a created instance. */
@@ -155,7 +161,8 @@ export const commonKeys = {
   labels: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/), z.string().regex(/^[a-z0-9_-]{0,63}$/)).default({}),
 };
 
-export type InstanceConfig = z.output<typeof instanceSchema>;
+/** An instance with its name resolved (given, or derived for a created one). */
+export type InstanceConfig = Omit<z.output<typeof instanceSchema>, 'name'> & { name: string };
 export type ManagedBackupConfig = z.output<typeof managedBackupSchema>;
 export type RedisConfig = Omit<z.output<typeof redisSchema>, 'urlSecret'> & { urlSecret: string };
 export type AlertsConfig = z.output<typeof alertsSchema>;
@@ -163,7 +170,8 @@ export type RetentionDays = Record<BackupClass, number>;
 export type RecoveryConfig = z.output<typeof recoverySchema>;
 
 /** A database with every default filled in, including the derived secret names. */
-export type DatabaseConfig = Omit<z.output<typeof databaseSchema>, 'database' | 'secrets'> & {
+export type DatabaseConfig = Omit<z.output<typeof databaseSchema>, 'database' | 'secrets' | 'instance'> & {
   database: string;
+  instance?: InstanceConfig;
   secrets: { databaseUrl: string; scratchUrl: string; application?: string };
 };

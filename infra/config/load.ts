@@ -138,6 +138,12 @@ export function derivedNamePrefix(environment: string): string {
   return `${full.slice(0, NAME_PREFIX_MAX - hash.length - 1).replace(/-+$/, '')}-${hash}`;
 }
 
+/** A created instance's default name; an adopted one must be named (it exists already). */
+function derivedInstanceName(namePrefix: string, source: string, mode: 'create' | 'adopt', index: number, problems: string[]): string {
+  if (mode === 'adopt') problems.push(`lifeboat:databases[${index}].instance.name: expected the name of the instance to adopt (mode adopt), got nothing`);
+  return `${namePrefix}-${source}`;
+}
+
 /** Pure: validates a plain object of config keys (values already decoded from JSON) into the typed config. */
 export function parseConfig(raw: Record<string, unknown>, stack: string): LifeboatConfig {
   const problems: string[] = [];
@@ -160,8 +166,9 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
   const shortestClass = Math.min(...BACKUP_CLASSES.map((c) => retentionDays[c]));
   const minimumRetentionDays = get<number | undefined>('minimumRetentionDays') ?? shortestClass;
   const rawDatabases = get<Array<z.output<typeof commonKeys.databases>[number]>>('databases');
-  const databases: DatabaseConfig[] = rawDatabases.map((d) => ({
+  const databases: DatabaseConfig[] = rawDatabases.map((d, i) => ({
     ...d,
+    instance: d.instance && { ...d.instance, name: d.instance.name ?? derivedInstanceName(namePrefix, d.name, d.instance.mode, i, problems) },
     database: d.database ?? d.name,
     secrets: {
       databaseUrl: d.secrets.databaseUrl ?? `${namePrefix}-${d.name}-database-url`,

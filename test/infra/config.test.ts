@@ -169,3 +169,13 @@ for (const stack of ['prod', 'staging', 'dr']) {
     assert.doesNotMatch(text, /AGE-SECRET-KEY-|-----BEGIN|"(password|token|key)"\s*:/i, 'a private key or a credential');
   });
 }
+
+test('a created instance without a name is named after the stack (review stacks do not share one); an adopted one must be named', () => {
+  const raw = (stack: string) =>
+    parseConfig(gcpRaw({ 'lifeboat:databases': [{ name: 'orders', instance: { mode: 'create' } }] }), stack).databases[0]!.instance!.name;
+  assert.equal(raw('prod'), 'lifeboat-prod-orders');
+  assert.notEqual(raw('pr-pulumi-acme-lifeboat-42'), raw('pr-pulumi-acme-lifeboat-43'));
+  assert.match(raw('pr-pulumi-acme-lifeboat-42'), /^lifeboat-pr-pu-[0-9a-f]{6}-orders$/);
+  const problems = problemsOf(gcpRaw({ 'lifeboat:databases': [{ name: 'orders', instance: { mode: 'adopt' } }] }));
+  assert.ok(problems.includes('lifeboat:databases[0].instance.name: expected the name of the instance to adopt (mode adopt), got nothing'), problems.join('\n'));
+});
