@@ -179,7 +179,12 @@ export async function runRedisBackup(opts: RedisBackupOptions, deps: RedisBackup
     probe.disconnect();
   }
   const existing = await listBackups(opts.storage, { engine: 'redis', source });
-  const cls = chooseClass(startedAt, existing.map((b) => ({ cls: b.cls, at: new Date(b.manifest.snapshotAt) })), opts.requestedClass);
+  const cls = chooseClass(
+    startedAt,
+    existing.map((b) => ({ cls: b.cls, at: new Date(b.manifest.snapshotAt), kind: b.manifest.kind })),
+    opts.requestedClass,
+    'full',
+  );
   const id = newBackupId(startedAt);
   const encryptTo = opts.encryptTo ?? [];
   const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;

@@ -11,6 +11,8 @@ export interface DatedBackup {
   cls: BackupClass;
   /** When the backup's snapshot was taken. */
   at: Date;
+  /** The backup's kind (full, schema, data, tables), when the caller knows it. */
+  kind?: string;
 }
 
 const RANK: Record<BackupClass, number> = { manual: 0, daily: 1, weekly: 2, monthly: 3, yearly: 4 };
@@ -52,13 +54,18 @@ export function chooseScheduledClass(now: Date, existing: readonly DatedBackup[]
   return 'daily';
 }
 
-/** `--class manual` forces manual; anything else is chosen from the calendar. */
+/**
+ * `--class manual` forces manual; anything else is chosen from the calendar. With `kind`, only backups of that
+ * kind count: a schema-only job must not take the yearly slot of the source's full backups (the full backup of
+ * 1 January would then be a daily one, gone after a week, and the year would keep no full backup).
+ */
 export function chooseClass(
   now: Date,
   existing: readonly DatedBackup[],
   requested?: 'manual' | BackupClass,
+  kind?: string,
 ): BackupClass {
   if (requested === 'manual') return 'manual';
   if (requested) return requested;
-  return chooseScheduledClass(now, existing);
+  return chooseScheduledClass(now, kind === undefined ? existing : existing.filter((b) => b.kind === undefined || b.kind === kind));
 }

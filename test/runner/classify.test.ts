@@ -31,3 +31,11 @@ for (const c of cases) {
 test('--class manual forces manual', () => {
   assert.equal(chooseClass(d('2026-11-21T02:00:00Z'), [], 'manual'), 'manual');
 });
+
+test('with a kind, only backups of that kind take a period: a schema-only yearly does not make the full backup daily', () => {
+  const existing: DatedBackup[] = [{ cls: 'yearly', at: d('2026-01-01T01:00:00Z'), kind: 'schema' }];
+  assert.equal(chooseClass(d('2026-01-01T02:00:00Z'), existing, undefined, 'full'), 'yearly');
+  assert.equal(chooseClass(d('2026-01-01T02:00:00Z'), existing, undefined, 'schema'), 'daily');
+  // Without a kind (callers that do not say), every backup counts, as before.
+  assert.equal(chooseClass(d('2026-01-01T02:00:00Z'), existing), 'daily');
+});
