@@ -4,9 +4,13 @@
  * assertions: the targets are printed next to the measured ratios.
  *
  *   (a) pg_dump -Fc > file               (b) pg_dump -Fc -Z0 > /dev/null (the raw dump limit)
- *   (c) lifeboat backup, local storage   (d) the same to the S3 emulator (s3rver)   (e) encrypted (age), local
+ *   (c) lifeboat backup, local storage   (d) the same to the S3 emulators (s3rver; moto_server where installed),
+ *   each in its own process, with its CPU reported   (e) encrypted (age), local
  *   (f) pg_restore -j2 from (a)'s file vs lifeboat restore --jobs 2 of (c)
- *   peak RSS of lifeboat backup and restore at 1x and 4x the dataset
+ *   4x: peak RSS of lifeboat backup and restore at 1x and 4x the dataset
+ *
+ * `npm run bench -- --only d,e` runs only those steps (and (c), their baseline). bench/s3-memory.ts measures the
+ * cloud upload paths' memory alone.
  *
  * The runner runs as in its container image: compiled with tsc (runner/tsconfig.build.json) and started with
  * plain node, not through tsx.
@@ -24,12 +28,26 @@ const ROOT = path.resolve(__dirname, '..');
 const WORK = path.join(CACHE, 'work');
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
+const STEPS = ['a', 'b', 'c', 'd', 'e', 'f', '4x'];
+
+/** `--only d,e`: run only these steps (plus what they are compared with); every step by default. */
+function onlyArg(): Set<string> | null {
+  const i = process.argv.indexOf('--only');
+  if (i < 0) return null;
+  const list = (process.argv[i + 1] ?? '').split(',').filter(Boolean);
+  const bad = list.filter((x) => !STEPS.includes(x));
+  if (list.length === 0 || bad.length) throw new Error(`--only expected a comma-separated list of ${STEPS.join(', ')}, got "${process.argv[i + 1] ?? ''}"`);
+  return new Set(list);
+}
+
 function ratio(a: number, b: number): number {
   return Math.round((a / b) * 100) / 100;
 }
 
 async function main(): Promise<void> {
   if (!haveGnuTime()) throw new Error(`${TIME_BIN} not found: install it with "apt-get install -y time" (Debian package time)`);
+  const only = onlyArg();
+  const want = (step: string): boolean => only === null || only.has(step);
   const cli = buildRunner(log);
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
@@ -91,35 +109,32 @@ async function main(): Promise<void> {
     // 1x: every method side by side.
     const dumpFile = path.join(WORK, 'bench1x.pgc');
     log('1x:');
-    let f = await measure('(a) pg_dump -Fc > file', [bin('pg_dump'), '-Fc', '--no-password'], { env: pgEnv('bench1x'), stdoutFile: dumpFile });
-    results.a = { ...f, archiveBytes: statSync(dumpFile).size };
-    log(`  (a): ${f.wallSeconds} s`);
-    f = await measure('(b) pg_dump -Fc -Z0 > /dev/null', [bin('pg_dump'), '-Fc', '-Z0', '--no-password'], { env: pgEnv('bench1x'), stdoutFile: '/dev/null' });
-    results.b = f;
-    log(`  (b): ${f.wallSeconds} s`);
+    let f: Figures;
+    if (want('a') || want('f')) {
+      f = await measure('(a) pg_dump -Fc > file', [bin('pg_dump'), '-Fc', '--no-password'], { env: pgEnv('bench1x'), stdoutFile: dumpFile });
+      results.a = { ...f, archiveBytes: statSync(dumpFile).size };
+      log(`  (a): ${f.wallSeconds} s`);
+    }
+    if (want('b')) {
+      f = await measure('(b) pg_dump -Fc -Z0 > /dev/null', [bin('pg_dump'), '-Fc', '-Z0', '--no-password'], { env: pgEnv('bench1x'), stdoutFile: '/dev/null' });
+      results.b = f;
+      log(`  (b): ${f.wallSeconds} s`);
+    }
     const local = path.join(WORK, 'storage');
-    const id1 = await backup('c', '(c) lifeboat backup, local', 'bench1x', local);
-    await backup('d', '(d) lifeboat backup, S3 (s3rver)', 'bench1x', 's3://bench/run', [], s3);
-    if (moto) await backup('d_moto', '(d) lifeboat backup, S3 (moto_server)', 'bench1x', 's3://bench/run', [], moto);
-    await backup('e', '(e) lifeboat backup, encrypted, local', 'bench1x', path.join(WORK, 'storage-enc'), ['--encrypt-to', recipient]);
-    rmSync(path.join(WORK, 'storage-enc'), { recursive: true, force: true });
-
-    await pg.query('CREATE DATABASE bench1x_pg_restore');
-    f = await measure('(f) pg_restore -j2 from file', [bin('pg_restore'), '-j', '2', '--no-password', '-d', 'bench1x_pg_restore', dumpFile], { env: pgEnv('bench1x') });
-    if (f.exitCode !== 0) throw new Error(`pg_restore failed: ${f.stderrTail}`);
-    results.f_pg_restore = f;
-    log(`  (f) pg_restore: ${f.wallSeconds} s`);
-    await pg.query('DROP DATABASE bench1x_pg_restore');
+    // (c) is the baseline of (d), (e) and (f): it runs whenever one of them does.
+    const id1 = ['c', 'd', 'e', 'f'].some(want) ? await backup('c', '(c) lifeboat backup, local', 'bench1x', local) : '';
+    if (want('d')) {
+      await backup('d', '(d) lifeboat backup, S3 (s3rver)', 'bench1x', 's3://bench/run', [], s3);
+      if (moto) await backup('d_moto', '(d) lifeboat backup, S3 (moto_server)', 'bench1x', 's3://bench/run', [], moto);
+    }
+    if (want('e')) {
+      await backup('e', '(e) lifeboat backup, encrypted, local', 'bench1x', path.join(WORK, 'storage-enc'), ['--encrypt-to', recipient]);
+      rmSync(path.join(WORK, 'storage-enc'), { recursive: true, force: true });
+    }
+    if (want('f')) await restores(dumpFile, id1, local);
     rmSync(dumpFile, { force: true });
-    await restore('f_lifeboat', '(f) lifeboat restore --jobs 2', 'bench1x', id1, local);
     rmSync(local, { recursive: true, force: true });
-
-    // 4x: memory must stay flat.
-    log('4x:');
-    const local4 = path.join(WORK, 'storage4x');
-    const id4 = await backup('backup_4x', 'lifeboat backup, local, 4x', 'bench4x', local4);
-    await restore('restore_4x', 'lifeboat restore --jobs 2, 4x', 'bench4x', id4, local4);
-    rmSync(local4, { recursive: true, force: true });
+    if (want('4x')) await fourTimes();
   } finally {
     await s3.stop();
     await moto?.stop();
@@ -127,19 +142,43 @@ async function main(): Promise<void> {
     await pg.stop();
   }
 
+  async function restores(dumpFile: string, id1: string, local: string): Promise<void> {
+    await pg.query('CREATE DATABASE bench1x_pg_restore');
+    const f = await measure('(f) pg_restore -j2 from file', [bin('pg_restore'), '-j', '2', '--no-password', '-d', 'bench1x_pg_restore', dumpFile], { env: pgEnv('bench1x') });
+    if (f.exitCode !== 0) throw new Error(`pg_restore failed: ${f.stderrTail}`);
+    results.f_pg_restore = f;
+    log(`  (f) pg_restore: ${f.wallSeconds} s`);
+    await pg.query('DROP DATABASE bench1x_pg_restore');
+    await restore('f_lifeboat', '(f) lifeboat restore --jobs 2', 'bench1x', id1, local);
+  }
+
+  // 4x: memory must stay flat.
+  async function fourTimes(): Promise<void> {
+    log('4x:');
+    const local4 = path.join(WORK, 'storage4x');
+    const id4 = await backup('backup_4x', 'lifeboat backup, local, 4x', 'bench4x', local4);
+    await restore('restore_4x', 'lifeboat restore --jobs 2, 4x', 'bench4x', id4, local4);
+    rmSync(local4, { recursive: true, force: true });
+  }
+
   const r = results;
-  const ratios = {
-    backupWallVsPgDump: ratio(r.c!.wallSeconds, r.a!.wallSeconds),
-    archiveSizeVsPgDump: ratio(r.c!.archiveBytes!, r.a!.archiveBytes!),
-    restoreWallVsPgRestore: ratio(r.f_lifeboat!.wallSeconds, r.f_pg_restore!.wallSeconds),
-    s3WallVsLocal: ratio(r.d!.wallSeconds, r.c!.wallSeconds),
-    ...(r.d_moto ? { s3MotoWallVsLocal: ratio(r.d_moto.wallSeconds, r.c!.wallSeconds) } : {}),
+  /** A ratio of two measured figures, or nothing when --only left one of them out. */
+  const rt = (x: Figures | undefined, y: Figures | undefined, pick: (f: Figures) => number | undefined): number | undefined =>
+    x && y && pick(x) !== undefined && pick(y) ? ratio(pick(x)!, pick(y)!) : undefined;
+  const wall = (f: Figures): number => f.wallSeconds;
+  const all = {
+    backupWallVsPgDump: rt(r.c, r.a, wall),
+    archiveSizeVsPgDump: rt(r.c, r.a, (f) => f.archiveBytes),
+    restoreWallVsPgRestore: rt(r.f_lifeboat, r.f_pg_restore, wall),
+    s3WallVsLocal: rt(r.d, r.c, wall),
+    s3MotoWallVsLocal: rt(r.d_moto, r.c, wall),
     // lifeboat's own CPU (the emulator's is not in it): what the S3 path costs the runner, whatever the store.
-    s3CpuVsLocal: ratio(r.d!.cpuSeconds, r.c!.cpuSeconds),
-    encryptedWallVsLocal: ratio(r.e!.wallSeconds, r.c!.wallSeconds),
-    backupPeakRss4xVs1x: ratio(r.backup_4x!.peakTreeRssMiB, r.c!.peakTreeRssMiB),
-    restorePeakRss4xVs1x: ratio(r.restore_4x!.peakTreeRssMiB, r.f_lifeboat!.peakTreeRssMiB),
+    s3CpuVsLocal: rt(r.d, r.c, (f) => f.cpuSeconds),
+    encryptedWallVsLocal: rt(r.e, r.c, wall),
+    backupPeakRss4xVs1x: rt(r.backup_4x, r.c, (f) => f.peakTreeRssMiB),
+    restorePeakRss4xVs1x: rt(r.restore_4x, r.f_lifeboat, (f) => f.peakTreeRssMiB),
   };
+  const ratios = Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
   const targets = {
     backupWallVsPgDump: '<= 1.0 (aim 0.7)',
     archiveSizeVsPgDump: '<= 1.1',

@@ -1,8 +1,9 @@
 /**
  * `npx tsx bench/s3-memory.ts [MiB]`: peak RSS of the runner's node process while it streams MiB (default 600)
- * into S3 (s3rver in its own process), for several part sizes and queue depths, next to the same stream
- * written to local storage. It isolates what the S3 upload path adds to a backup's memory; figures, not
- * assertions. The source imitates a dump coming through a pipe: fresh 64 KiB buffers.
+ * into S3 (s3rver in its own process) for several part sizes and queue depths, and into GCS's chunked resumable
+ * upload (the protocol double of test/storage/gcs-resumable-server.ts, in this process) for two chunk sizes,
+ * next to the same stream written to local storage. It isolates what the cloud upload paths add to a backup's
+ * memory; figures, not assertions. The source imitates a dump coming through a pipe: fresh 64 KiB buffers.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { buildRunner, DIST } from './build';
 import { measure } from './measure';
 import { startExternalS3 } from './s3-emulator';
+import { startFakeGcs } from '../test/storage/gcs-resumable-server';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -27,7 +29,7 @@ const body = new Readable({ highWaterMark: 1 << 16, read() {
   this.push(Buffer.from(base.subarray(off, off + (1 << 16))));
   sent += 1 << 16;
 } });
-openStorage(${JSON.stringify(storage)}, { s3Endpoint: process.env.LIFEBOAT_S3_ENDPOINT })
+openStorage(${JSON.stringify(storage)}, { s3Endpoint: process.env.LIFEBOAT_S3_ENDPOINT, env: process.env })
   .then((s) => s.put('mem/' + Date.now() + '.bin', body))
   .then((r) => { if (r.bytes !== total) throw new Error('short upload ' + r.bytes); })
   .catch((e) => { console.error(e); process.exit(1); });
@@ -51,6 +53,19 @@ async function main(): Promise<void> {
       if (f.exitCode !== 0) throw new Error(f.stderrTail);
       rows.push({ label: `S3 part ${part} MiB x queue ${queue}`, wall: f.wallSeconds, rss: f.maxProcessRssMiB, emulatorCpu: Math.round((s3.cpuSeconds() - cpu0) * 100) / 100 });
       log(`  ${rows.at(-1)!.label}: ${f.maxProcessRssMiB} MiB`);
+    }
+    const gcs = await startFakeGcs();
+    try {
+      for (const chunk of [16, 8]) {
+        const env = { PATH: process.env.PATH, STORAGE_EMULATOR_HOST: gcs.host, GOOGLE_CLOUD_PROJECT: 'bench', LIFEBOAT_GCS_CHUNK_SIZE_MIB: String(chunk) };
+        const f = await measure('gcs', [process.execPath, '-e', script('gs://bench/mem', mib)], { env });
+        if (f.exitCode !== 0) throw new Error(f.stderrTail);
+        gcs.objects.clear();
+        rows.push({ label: `GCS chunk ${chunk} MiB`, wall: f.wallSeconds, rss: f.maxProcessRssMiB });
+        log(`  ${rows.at(-1)!.label}: ${f.maxProcessRssMiB} MiB`);
+      }
+    } finally {
+      await gcs.stop();
     }
   } finally {
     await s3.stop();

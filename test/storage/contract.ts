@@ -135,6 +135,22 @@ export function storageContract(name: string, target: () => ContractTarget): voi
       const got = await keys(s, 'many/');
       assert.equal(got.length, n);
       assert.deepEqual(got, names);
+      // At the bucket root (no prefix in the URL) the same listing pages too, and keys are the full names.
+      const bare = await t.open('');
+      assert.deepEqual(await keys(bare, 'contract/root/many/'), names.map((k) => `contract/root/${k}`));
+    });
+
+    test('keys are relative to the root; a sibling prefix that starts with the same letters is not listed', async () => {
+      await s.putBytes('rel/a', 'a');
+      const sibling = await t.open('contract/rootx');
+      await sibling.putBytes('rel/b', 'b');
+      assert.deepEqual(await keys(s, 'rel/'), ['rel/a']);
+      assert.deepEqual(await keys(sibling, 'rel/'), ['rel/b']);
+      assert.ok(!(await keys(s, '')).some((k) => k.endsWith('rel/b')), 'contract/rootx/ is outside contract/root/');
+      const bare = await t.open('');
+      assert.deepEqual(await keys(bare, 'contract/root'), ['contract/root/rel/a', 'contract/rootx/rel/b'].concat(
+        (await keys(s, '')).filter((k) => k !== 'rel/a').map((k) => `contract/root/${k}`)).sort());
+      assert.equal((await bare.getBytes('contract/rootx/rel/b')).toString(), 'b');
     });
 
     test('delete removes an object; deleting a missing one is not an error', async () => {
