@@ -108,9 +108,15 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
   const jobs = opts.jobs ?? 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${String(opts.jobs)}`);
   const startedAt = ctx.now();
-  const backup = await resolveBackup(opts.storage, opts.ref, { engine: 'postgres', source: opts.source });
+  const resolved = await resolveBackup(opts.storage, opts.ref, { engine: 'postgres', source: opts.source });
+  const newest = newestFullBackup(await listBackups(opts.storage, { engine: 'postgres', source: resolved.source }));
+  // `latest` drills what a disaster would restore: the newest full backup, not a schema-only or partial
+  // backup taken by hand since (that one would "pass" without proving the data restores).
+  const backup = opts.ref === 'latest' && newest ? newest : resolved;
+  if (backup.manifest.kind === 'data') {
+    throw usageError('drill_data_backup', `backup ${backup.id} is a data-only backup (kind data): it cannot be restored into a fresh scratch database`, 'Drill a full backup (--backup latest drills the newest full one)');
+  }
   requireIdentityFor(backup, opts.identityText);
-  const newest = newestFullBackup(await listBackups(opts.storage, { engine: 'postgres', source: backup.source }));
 
   const scratch = withDatabase(opts.scratch, scratchDatabaseName(scratchPrefix(opts.scratch.database), startedAt, deps.random));
   // Preflight: the server answers, and the name is free (CREATE DATABASE would refuse it anyway).

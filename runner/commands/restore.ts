@@ -275,11 +275,21 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
     throw usageError('identity_missing', `backup ${backup.id} is encrypted with age; --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE) is needed to restore it`);
   }
   const { tables, selective } = planTables(backup, opts.tables);
+  // A data backup carries no definitions: it loads into tables that exist, as --data-only does.
+  const dataKind = backup.manifest.kind === 'data';
+  if (dataKind && (opts.clean || opts.schemaOnly || opts.create)) {
+    const flag = opts.clean ? '--clean' : opts.schemaOnly ? '--schema-only' : '--create';
+    throw usageError(
+      'flags_conflict',
+      `backup ${backup.id} is a data-only backup (kind data): ${flag} does not apply`,
+      'Restore it into a database that has the tables (empty), without --clean, --schema-only or --create',
+    );
+  }
   const plan: RestorePlan = {
     tables,
     selective,
     schemaOnly: Boolean(opts.schemaOnly),
-    dataOnly: Boolean(opts.dataOnly),
+    dataOnly: Boolean(opts.dataOnly) || dataKind,
     clean: Boolean(opts.clean && opts.yes),
     jobs: opts.jobs ?? 1,
     noOwner: Boolean(opts.noOwner),

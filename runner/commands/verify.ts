@@ -65,6 +65,13 @@ export async function verifyBackup(opts: VerifyOptions, deps: RestoreDeps): Prom
   }
   const backup = await resolveBackup(opts.storage, opts.ref, { engine: 'postgres', source: opts.source });
   requireIdentityFor(backup, opts.identityText);
+  if (opts.restoreInto && backup.manifest.kind === 'data') {
+    throw usageError(
+      'verify_data_backup',
+      `backup ${backup.id} is a data-only backup (kind data): --restore-into cannot restore it into an empty scratch database`,
+      'Verify it without --restore-into (checksum and a full read)',
+    );
+  }
 
   // Check the scratch database before the download: a refusal is fast and touches nothing.
   let before: ScratchState | null = null;

@@ -31,6 +31,8 @@ import type { TableRef } from './tables';
 
 export interface TocEntry {
   id: number;
+  /** What follows the type on the list line: "schema name owner" (ambiguous when names hold spaces). */
+  label: string;
   /** pg_dump's entry type: TABLE, INDEX, FK CONSTRAINT, TABLE DATA, ... */
   type: string;
   /** Schema of the entry; null when it has none ("-"). */
@@ -75,7 +77,7 @@ export function parseTocList(text: string): TocEntry[] {
     if (m) {
       const rest = m[2]!;
       const type = TYPES.find((t) => rest === t || rest.startsWith(`${t} `)) ?? rest.split(' ')[0]!;
-      last = { id: Number(m[1]), type, schema: null, name: null, deps: [] };
+      last = { id: Number(m[1]), type, label: rest.slice(type.length + 1), schema: null, name: null, deps: [] };
       out.push(last);
       continue;
     }
@@ -145,9 +147,13 @@ export async function selectTocEntries(entries: readonly TocEntry[], tables: rea
   const added: TocEntry[] = [];
 
   for (const t of tables) {
-    const hits = entries.filter((e) => e.type === 'TABLE' && e.schema === t.schema && e.name === t.name);
+    let hits = entries.filter((e) => e.type === 'TABLE' && e.schema === t.schema && e.name === t.name);
+    // A data-only archive has no TABLE entries: its TABLE DATA entries carry the names on the list line only.
+    if (hits.length === 0 && !entries.some((e) => e.type === 'TABLE')) {
+      hits = entries.filter((e) => e.type === 'TABLE DATA' && e.label.startsWith(`${t.schema} ${t.name} `));
+    }
     if (hits.length !== 1) {
-      throw runtimeError('toc_table_missing', `the archive has ${hits.length} TABLE entries for ${t.schema}.${t.name}, expected one`);
+      throw runtimeError('toc_table_missing', `the archive has ${hits.length} entries for table ${t.schema}.${t.name}, expected one`);
     }
     included.add(hits[0]!.id);
   }

@@ -254,3 +254,16 @@ test('an interrupted drill (SIGTERM while pg_restore runs) still drops its scrat
   });
   assert.deepEqual(await databases(), before);
 });
+
+test('drill latest drills the newest full backup, not a schema-only backup taken since', async () => {
+  const own = tempDir('lifeboat-drill-kinds-');
+  const full = await backup(own);
+  const schema = await runCli(['backup', '--storage', own, '--database-url', pg.url('shop'), '--class', 'manual', '--kind', 'schema']);
+  assert.equal(schema.code, 0, schema.stderr);
+  const r = await runCli(['drill', '--storage', own, '--scratch-url', pg.url('postgres')]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as DrillReport;
+  assert.equal(report.backup.id, full);
+  assert.equal(report.backup.kind, 'full');
+  assert.equal(report.tables!.length, 6);
+});

@@ -237,3 +237,30 @@ test('progress: on a terminal backup and restore draw one updating line and clea
     }
   }
 });
+
+test('a data backup restores into tables that exist (whole or --table), and refuses --create', async () => {
+  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--kind', 'data', '--source', 'shop-data', '--json']);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(ManifestSchema.parse(JSON.parse(b.stdout)).kind, 'data');
+  await pg.createDatabase('data_all');
+  await pg.query(RICH_SCHEMA_SQL, 'data_all');
+  const all = await runCli(['restore', 'latest', '--source', 'shop-data', '--storage', storage, '--target-url', pg.url('data_all')]);
+  assert.equal(all.code, 0, all.stderr);
+  assert.deepEqual(await tableChecksums(pg, 'data_all'), await tableChecksums(pg, 'shop'));
+
+  await pg.createDatabase('data_one');
+  await pg.query(RICH_SCHEMA_SQL, 'data_one');
+  const one = await runCli(['restore', 'latest', '--source', 'shop-data', '--storage', storage, '--target-url', pg.url('data_one'), '--table', 'sales.customers']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /sales\.customers\s+300\s+300\s+ok/);
+  const n = await pg.query<{ c: string; o: string }>(`SELECT (SELECT count(*) FROM sales.customers) AS c, (SELECT count(*) FROM sales.orders) AS o`, 'data_one');
+  assert.deepEqual(n[0], { c: '300', o: '0' });
+
+  const created = await runCli(['restore', 'latest', '--source', 'shop-data', '--storage', storage, '--target-url', pg.url('data_new'), '--create']);
+  assert.equal(created.code, 2);
+  assert.match(created.stderr, /is a data-only backup \(kind data\): --create does not apply/);
+  const v = await runCli(['verify', 'latest', '--source', 'shop-data', '--storage', storage, '--restore-into', pg.url('data_scratch')]);
+  assert.equal(v.code, 2);
+  assert.match(v.stderr, /--restore-into cannot restore it into an empty scratch database/);
+  assert.deepEqual(await pg.query(`SELECT datname FROM pg_database WHERE datname IN ('data_new', 'data_scratch')`), []);
+});

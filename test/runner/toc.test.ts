@@ -91,5 +91,5 @@ test('a quoted name in a schema with a space', async () => {
 });
 
 test('a table the archive does not have is an error naming it', async () => {
-  await assert.rejects(selectTocEntries(entries, [{ schema: 'sales', name: 'nope' }], emptyTarget), /0 TABLE entries for sales\.nope/);
+  await assert.rejects(selectTocEntries(entries, [{ schema: 'sales', name: 'nope' }], emptyTarget), /0 entries for table sales\.nope/);
 });
