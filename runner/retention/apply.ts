@@ -16,7 +16,7 @@ export async function collectPruneItems(storage: Storage, filter: CatalogFilter 
   const scan = await scanBackups(storage, filter);
   const items: PruneItem[] = [];
   for (const b of scan.complete) {
-    items.push({ kind: 'complete', cls: b.cls, engine: b.engine, source: b.source, id: b.id, at: new Date(b.manifest.snapshotAt) } satisfies CompleteItem);
+    items.push({ kind: 'complete', cls: b.cls, engine: b.engine, source: b.source, id: b.id, at: new Date(b.manifest.snapshotAt), backupKind: b.manifest.kind } satisfies CompleteItem);
   }
   for (const b of scan.incomplete) {
     const unreadableManifest = await manifestUnreadable(storage, b.prefix + MANIFEST_NAME, b.objects);

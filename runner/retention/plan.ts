@@ -16,7 +16,8 @@
  * they keep the age rule (`--keep-manual-days 90`).
  *
  * On top of the class rule, for every source (engine + source name):
- * - the newest complete backup is never deleted, whatever its class or age;
+ * - the newest complete backup is never deleted, whatever its class or age, nor the newest full one (a newer
+ *   schema-only or --table backup restores no data);
  * - incomplete backups (a payload without manifest: a failed or still-running backup) younger than a day are
  *   left alone, as they may be running; older ones are leftovers and go;
  * - a backup whose manifest exists but cannot be read (written by a newer runner, or damaged) is never deleted;
@@ -53,6 +54,8 @@ export interface CompleteItem {
   id: string;
   /** When the backup's snapshot was taken (its age for the manual rule). */
   at: Date;
+  /** The manifest's kind (full, schema, data, tables), when known. */
+  backupKind?: string;
 }
 
 export interface IncompleteItem {
@@ -117,6 +120,10 @@ export function planPrune(items: readonly PruneItem[], policy: RetentionPolicy, 
     const source = `${b.engine}/${b.source}`;
     const isNewest = !newestOfSource.has(source);
     newestOfSource.add(source);
+    // The newest full backup is kept too, even when a newer schema-only or --table backup is the newest overall.
+    const kindKey = `${source}#${b.backupKind ?? ''}`;
+    const isNewestOfKind = b.backupKind === 'full' && !newestOfSource.has(kindKey);
+    newestOfSource.add(kindKey);
     let rank = 0;
     if (b.cls !== 'manual') {
       const classKey = `${source}/${b.cls}`;
@@ -130,6 +137,8 @@ export function planPrune(items: readonly PruneItem[], policy: RetentionPolicy, 
     const byClass = classRule(b, rank, policy, now);
     if (isNewest && byClass.action === 'delete') {
       decisions.push({ item: b, action: 'keep', reason: `newest complete backup of ${source} (never deleted; ${byClass.reason})` });
+    } else if (isNewestOfKind && byClass.action === 'delete') {
+      decisions.push({ item: b, action: 'keep', reason: `newest complete full backup of ${source} (never deleted; ${byClass.reason})` });
     } else {
       decisions.push({ item: b, ...byClass });
     }

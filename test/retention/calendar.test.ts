@@ -245,3 +245,16 @@ test('a manual backup is kept for exactly --keep-manual-days days', () => {
   assert.equal(at('2026-04-01T00:00:00Z'), 'keep'); // 90 days
   assert.equal(at('2026-04-01T00:00:01Z'), 'delete');
 });
+
+test('counts of zero keep the newest backup and the newest full one, even when a schema-only backup is newer', () => {
+  const full = (id: string, at: string): CompleteItem => ({ kind: 'complete', cls: 'daily', engine: 'postgres', source: 'shop', id, at: new Date(at), backupKind: 'full' });
+  const items: PruneItem[] = [
+    full('20260201T020000Z-0001', '2026-02-01T02:00:00Z'),
+    full('20260202T020000Z-0002', '2026-02-02T02:00:00Z'),
+    { kind: 'complete', cls: 'daily', engine: 'postgres', source: 'shop', id: '20260203T020000Z-0003', at: new Date('2026-02-03T02:00:00Z'), backupKind: 'schema' },
+  ];
+  const zero = { ...DEFAULT_POLICY, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0 };
+  const decisions = planPrune(items, zero, new Date('2026-02-04T00:00:00Z'));
+  assert.deepEqual(decisions.map((d) => [d.item.kind !== 'partial' && d.item.id.slice(-4), d.action]), [['0003', 'keep'], ['0002', 'keep'], ['0001', 'delete']]);
+  assert.match(decisions[1]!.reason, /newest complete full backup of postgres\/shop/);
+});
