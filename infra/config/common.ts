@@ -45,7 +45,7 @@ export const instanceSchema = z.strictObject({
 export const managedBackupSchema = z.strictObject({
   /** Start of the daily backup window, UTC "HH:MM". */
   startTime: clockTime.default('01:00'),
-  /** Automated backups kept. */
+  /** Automated backups kept. On GCP more than transactionLogRetentionDays (Cloud SQL refuses fewer or equal). */
   retainedBackups: positiveInt.max(365).default(30),
   pointInTimeRecovery: z.boolean().default(true),
   /** Days of transaction logs kept for point-in-time recovery (Cloud SQL allows 1-7 for PostgreSQL). */

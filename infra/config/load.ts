@@ -220,6 +220,12 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
       if (logDays > CLOUD_SQL_MAX_LOG_DAYS) {
         problems.push(`lifeboat:databases[${i}].managedBackup.transactionLogRetentionDays: expected at most ${CLOUD_SQL_MAX_LOG_DAYS} (Cloud SQL for PostgreSQL keeps 1-7 days of transaction logs), got ${logDays}`);
       }
+      // The Cloud SQL Admin API answers 400 "backup retention should be > transaction log retention" otherwise:
+      // refused here, before `pulumi up` has created half the stack.
+      const retained = d.managedBackup.retainedBackups;
+      if (retained <= logDays) {
+        problems.push(`lifeboat:databases[${i}].managedBackup.retainedBackups: expected more than transactionLogRetentionDays (${logDays}) (Cloud SQL refuses backup retention <= transaction log retention), got ${retained}`);
+      }
     });
   }
   if (platform === 'aws') {

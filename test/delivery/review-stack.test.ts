@@ -51,6 +51,21 @@ test('the template also loads under a review stack name (Pulumi Deployments name
   assert.match(cfg.namePrefix, /^[a-z][a-z0-9-]{1,20}$/);
 });
 
+test('two review stacks get their own Cloud SQL instance (names are unique per project, reused only after a week)', () => {
+  const { config } = stackConfig('pr');
+  const names = ['pr-pulumi-acme-lifeboat-42', 'pr-pulumi-acme-lifeboat-43'].map((stack) =>
+    parseConfig(decodeConfigValues(config), stack).databases.map((d) => d.instance?.name),
+  );
+  assert.equal(names[0]!.length, names[1]!.length);
+  names[0]!.forEach((name, i) => {
+    assert.ok(name, 'every review database names its instance');
+    assert.notEqual(name, names[1]![i], `both pull requests would hold instance ${name}`);
+  });
+  for (const db of parseConfig(decodeConfigValues(config), 'pr').databases) {
+    assert.ok(db.managedBackup.retainedBackups > db.managedBackup.transactionLogRetentionDays, `${db.name}: Cloud SQL refuses retained backups <= log days`);
+  }
+});
+
 test('the file sets only keys the infra declares, and no values that look like secrets', () => {
   const file = parseYaml(readFileSync(path.join(REPO_ROOT, 'Pulumi.pr.yaml'), 'utf8')) as { config: Record<string, unknown> };
   assert.equal(file.config['lifeboat:ephemeral'], true);

@@ -67,6 +67,8 @@ const bad: Array<[string, Record<string, unknown>, RegExp]> = [
   ['dr without recovery', { 'lifeboat:role': 'dr' }, /^lifeboat:recovery: expected \{ backupBucket \}/],
   ['age key', { 'lifeboat:ageRecipients': ['ssh-ed25519 AAAA'] }, /^lifeboat:ageRecipients\[0\]: expected an age public key/],
   ['log retention above Cloud SQL maximum', { 'lifeboat:databases': [{ name: 'orders', instance: { mode: 'adopt', name: 'ox' }, managedBackup: { transactionLogRetentionDays: 14 } }] }, /^lifeboat:databases\[0\]\.managedBackup\.transactionLogRetentionDays: expected at most 7 \(Cloud SQL for PostgreSQL keeps 1-7 days of transaction logs\), got 14$/],
+  ['retained backups equal to log days', { 'lifeboat:databases': [{ name: 'orders', instance: { mode: 'adopt', name: 'ox' }, managedBackup: { retainedBackups: 7, transactionLogRetentionDays: 7 } }] }, /^lifeboat:databases\[0\]\.managedBackup\.retainedBackups: expected more than transactionLogRetentionDays \(7\) \(Cloud SQL refuses backup retention <= transaction log retention\), got 7$/],
+  ['retained backups below default log days', { 'lifeboat:databases': [{ name: 'orders', instance: { mode: 'adopt', name: 'ox' }, managedBackup: { retainedBackups: 3 } }] }, /^lifeboat:databases\[0\]\.managedBackup\.retainedBackups: expected more than transactionLogRetentionDays \(7\).*got 3$/],
   ['runner image missing', { 'lifeboat:runnerImage': undefined }, /^lifeboat:runnerImage: expected string, got nothing$/],
 ];
 
