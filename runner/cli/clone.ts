@@ -17,6 +17,7 @@ interface CloneFlags {
   yes?: boolean;
   jobs?: string;
   owner?: boolean;
+  privileges?: boolean;
   json?: boolean;
 }
 
@@ -30,7 +31,8 @@ export function registerClone(program: Command, ctx: RunContext, setExit: (code:
     .option('--clean', 'drop the copied objects in the target first (needs --yes)')
     .option('--yes', 'confirm --clean')
     .option('--jobs <n>', '1: stream, nothing on disk; N > 1: parallel dump and restore through a temp folder', '1')
-    .option('--no-owner', 'do not restore object ownership (target lacks the original roles)');
+    .option('--no-owner', 'do not restore object ownership (target lacks the original roles)')
+    .option('--no-privileges', 'do not restore grants (target lacks the roles they name)');
   addJsonOption(cmd);
   cmd.action(async (flags: CloneFlags) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
@@ -39,7 +41,7 @@ export function registerClone(program: Command, ctx: RunContext, setExit: (code:
       const from = parseDatabaseUrl(flags.from ?? ctx.env.LIFEBOAT_FROM, '--from');
       const to = parseDatabaseUrl(flags.to ?? ctx.env.LIFEBOAT_TO, '--to');
       fields[EVENT_FIELDS.source] = from.database;
-      const r = await cloneDatabase({ from, to, create: flags.create, clean: flags.clean, yes: flags.yes, jobs, noOwner: flags.owner === false }, { ctx });
+      const r = await cloneDatabase({ from, to, create: flags.create, clean: flags.clean, yes: flags.yes, jobs, noOwner: flags.owner === false, noPrivileges: flags.privileges === false }, { ctx });
       if (flags.json) {
         ctx.stdout.write(JSON.stringify({ from: from.database, to: to.database, ok: r.ok, mode: r.mode, snapshotAt: r.snapshotAt, tables: r.comparison }, null, 2) + '\n');
       } else {

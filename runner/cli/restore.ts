@@ -24,6 +24,7 @@ interface RestoreFlags {
   jobs?: string;
   noOwner?: boolean;
   owner?: boolean;
+  privileges?: boolean;
   identityFile?: string;
   json?: boolean;
 }
@@ -55,6 +56,7 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
     .option('--data-only', 'restore data only (into existing, empty tables)')
     .option('--jobs <n>', 'parallel pg_restore jobs', '1')
     .option('--no-owner', 'do not restore object ownership (target lacks the original roles)')
+    .option('--no-privileges', 'do not restore grants (target lacks the roles they name)')
     ;
   addJsonOption(cmd);
   cmd.action(async (ref: string, flags: RestoreFlags) => {
@@ -82,6 +84,7 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
           dataOnly: flags.dataOnly,
           jobs,
           noOwner: flags.owner === false,
+          noPrivileges: flags.privileges === false,
           identityText,
         },
         { ctx },

@@ -17,6 +17,7 @@ interface VerifyFlags {
   restoreInto?: string;
   jobs?: string;
   owner?: boolean;
+  privileges?: boolean;
   identityFile?: string;
   json?: boolean;
 }
@@ -33,6 +34,7 @@ export function registerVerify(program: Command, ctx: RunContext, setExit: (code
     .option('--restore-into <url>', 'also restore into this database (missing: created and dropped; else it must be empty)')
     .option('--jobs <n>', 'parallel pg_restore jobs for --restore-into', '1')
     .option('--no-owner', 'do not restore object ownership')
+    .option('--no-privileges', 'do not restore grants')
     ;
   addJsonOption(cmd);
   cmd.action(async (ref: string, flags: VerifyFlags) => {
@@ -45,7 +47,7 @@ export function registerVerify(program: Command, ctx: RunContext, setExit: (code
       const storage = await openStorageFrom(flags, ctx);
       const identityText = await identityFrom(flags, ctx);
       const r = await verifyBackup(
-        { storage, ref, source: requestedSource, restoreInto, jobs, noOwner: flags.owner === false, identityText },
+        { storage, ref, source: requestedSource, restoreInto, jobs, noOwner: flags.owner === false, noPrivileges: flags.privileges === false, identityText },
         { ctx },
       );
       const m = r.backup.manifest;

@@ -43,6 +43,7 @@ export interface CloneOptions {
   /** 1 (default): stream; N > 1: directory format with N workers through a temp folder. */
   jobs?: number;
   noOwner?: boolean;
+  noPrivileges?: boolean;
 }
 
 export interface CloneDeps {
@@ -111,6 +112,7 @@ function restoreFlags(opts: CloneOptions, jobs: number): string[] {
   if (jobs > 1) args.push(`--jobs=${jobs}`);
   if (opts.clean) args.push('--clean', '--if-exists');
   if (opts.noOwner) args.push('--no-owner');
+  if (opts.noPrivileges) args.push('--no-privileges');
   return args;
 }
 

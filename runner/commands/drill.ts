@@ -3,7 +3,8 @@
  *
  *   resolve the backup (an id or latest) and the newest complete full backup of its source (RPO is measured
  *   from that one's snapshot, whichever backup is drilled) ─▶ preflight the scratch server ─▶ clock starts ─▶
- *   fetchArchive (sha256, decrypt, zstd -d) ─▶ CREATE DATABASE <scratch> ─▶ pg_restore --no-owner ─▶ row counts
+ *   fetchArchive (sha256, decrypt, zstd -d) ─▶ CREATE DATABASE <scratch> ─▶ pg_restore --no-owner --no-privileges
+ *   (the scratch server, e.g. a DR instance, may lack the source's roles) ─▶ row counts
  *   against the manifest ─▶ clock stops (RTO) ─▶ [amcheck] ─▶ DROP DATABASE <scratch> (always, also on failure)
  *   ─▶ the report, stored under drills/ and returned
  *
@@ -137,7 +138,7 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
     try {
       await createDatabase(scratch, FLAG);
       created = true;
-      const plan: RestorePlan = { ...planTables(backup, undefined), schemaOnly: false, dataOnly: false, clean: false, jobs, noOwner: true };
+      const plan: RestorePlan = { ...planTables(backup, undefined), schemaOnly: false, dataOnly: false, clean: false, jobs, noOwner: true, noPrivileges: true };
       ({ comparison } = await restoreArchive(archive.file, backup, scratch, plan, deps, FLAG));
       rtoSeconds = seconds(clock, ctx.now());
     } finally {

@@ -58,6 +58,8 @@ export interface RestoreOptions {
   /** pg_restore -j; default 1. */
   jobs?: number;
   noOwner?: boolean;
+  /** Skip GRANT/REVOKE (pg_restore --no-privileges): the target lacks roles the grants name. */
+  noPrivileges?: boolean;
   /** age identity text for encrypted payloads. */
   identityText?: string;
 }
@@ -84,6 +86,8 @@ export interface RestorePlan {
   clean: boolean;
   jobs: number;
   noOwner: boolean;
+  /** pg_restore --no-privileges; absent means false. */
+  noPrivileges?: boolean;
 }
 
 export function validateRestoreFlags(opts: Pick<RestoreOptions, 'jobs' | 'schemaOnly' | 'dataOnly' | 'clean' | 'yes' | 'create'>): void {
@@ -115,6 +119,7 @@ function restoreArgs(file: string, database: string, plan: RestorePlan, useList?
   const args = ['--exit-on-error', '--no-password', `--jobs=${plan.jobs}`, `--dbname=${dbnameConninfo(database)}`];
   if (plan.clean) args.push('--clean', '--if-exists');
   if (plan.noOwner) args.push('--no-owner');
+  if (plan.noPrivileges) args.push('--no-privileges');
   if (plan.schemaOnly) args.push('--schema-only');
   if (plan.dataOnly) args.push('--data-only');
   if (useList) args.push(`--use-list=${useList}`);
@@ -249,11 +254,11 @@ export async function restoreArchive(
   }
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
   if (!childSucceeded(result)) {
-    const missingRole = /role "[^"]*" does not exist/.test(result.stderr) && !plan.noOwner;
+    const missingRole = /role "[^"]*" does not exist/.test(result.stderr) && !(plan.noOwner && plan.noPrivileges);
     throw runtimeError(
       'restore_failed',
       `restoring backup ${backup.id} into database "${target.database}" failed: ${describeChildFailure(result)}`,
-      missingRole ? 'The target server lacks a role of the source: create it, or pass --no-owner' : undefined,
+      missingRole ? 'The target server lacks a role of the source: create it, or pass --no-owner --no-privileges' : undefined,
     );
   }
 
@@ -293,6 +298,7 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
     clean: Boolean(opts.clean && opts.yes),
     jobs: opts.jobs ?? 1,
     noOwner: Boolean(opts.noOwner),
+    noPrivileges: Boolean(opts.noPrivileges),
   };
 
   // Check the target before downloading anything: refusals are fast and change nothing.

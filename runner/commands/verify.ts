@@ -29,6 +29,7 @@ export interface VerifyOptions {
   restoreInto?: ConnInfo;
   jobs?: number;
   noOwner?: boolean;
+  noPrivileges?: boolean;
   identityText?: string;
 }
 
@@ -103,7 +104,7 @@ export async function verifyBackup(opts: VerifyOptions, deps: RestoreDeps): Prom
     if (created) await createDatabase(target, '--restore-into');
     try {
       const { tables } = planTables(backup, undefined);
-      const plan = { tables, selective: false, schemaOnly: false, dataOnly: false, clean: false, jobs: opts.jobs ?? 1, noOwner: Boolean(opts.noOwner) };
+      const plan = { tables, selective: false, schemaOnly: false, dataOnly: false, clean: false, jobs: opts.jobs ?? 1, noOwner: Boolean(opts.noOwner), noPrivileges: Boolean(opts.noPrivileges) };
       const { comparison, ok } = await restoreArchive(archive.file, backup, target, plan, deps, '--restore-into');
       return { backup, comparison, ok, scratch: created ? 'created-and-dropped' : 'emptied' };
     } finally {

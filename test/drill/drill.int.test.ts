@@ -267,3 +267,19 @@ test('drill latest drills the newest full backup, not a schema-only backup taken
   assert.equal(report.backup.kind, 'full');
   assert.equal(report.tables!.length, 6);
 });
+
+test('a drill on a server that lacks the roles the backup names (owner, grants) still restores the data', async () => {
+  const own = tempDir('lifeboat-drill-roles-');
+  await pg.query(`CREATE ROLE drill_gone_owner; CREATE ROLE drill_gone_reader`);
+  await pg.createDatabase('granted');
+  await pg.query(`CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10);
+                  ALTER TABLE t OWNER TO drill_gone_owner; GRANT SELECT ON t TO drill_gone_reader;`, 'granted');
+  const b = await runCli(['backup', '--storage', own, '--database-url', pg.url('granted'), '--class', 'manual']);
+  assert.equal(b.code, 0, b.stderr);
+  await pg.query(`DROP DATABASE granted`);
+  await pg.query(`DROP ROLE drill_gone_owner; DROP ROLE drill_gone_reader`);
+  const r = await runCli(['drill', '--storage', own, '--scratch-url', pg.url('postgres')]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as DrillReport;
+  assert.deepEqual(report.tables!.map((t) => [t.name, t.actual]), [['t', 10]]);
+});
