@@ -1,7 +1,7 @@
 /**
  * lifeboat:k8s:GkeBackupStorage: the backup bucket of a Kubernetes stack on GKE, built from the GCP stack's own
  * components so both platforms get the same protection: the hardened BackupVault, its DisasterRecovery copy when a
- * DR location is given, and RunnerIdentity's backup (create + read, no delete) and restore (read, drill reports only)
+ * DR location is given (with the Pub/Sub grants its event-driven replication needs, as on the GCP platform), and RunnerIdentity's backup (create + read, no delete) and restore (read, drill reports only)
  * service accounts. Each GCP account is then bound to the Kubernetes ServiceAccount that runs its jobs through
  * Workload Identity (workloadIdentity.ts); RunnerNamespace annotates the KSAs with the emails this exposes.
  */
@@ -84,13 +84,17 @@ export class GkeBackupStorage extends pulumi.ComponentResource {
           drLocation: args.dr.location,
           kmsKeyName: args.dr.kmsKeyName,
           ...retention,
+          // Replication is event driven: without Pub/Sub rights for the transfer and Cloud Storage agents the
+          // transfer job never sees a new object, and the DR copy stays empty while looking healthy.
+          pubSubGrants: true,
         },
         { parent: this, dependsOn: [vault] },
       );
       this.drBucketName = dr.drBucketName;
     }
     // Only the bucket grants: no scheduler (CronJobs schedule themselves), no secrets (Kubernetes Secrets), no
-    // project roles (GKE ships container logs; databases are reached by URL, not the Cloud SQL connector).
+    // project roles for the runner (GKE ships container logs; databases are reached by URL, not the Cloud SQL
+    // connector). The only project roles in this component are the DR replication's, held by Google's agents.
     const identity = new GcpRunnerIdentity(
       `${name}-identity`,
       {

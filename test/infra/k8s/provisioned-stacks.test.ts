@@ -136,7 +136,13 @@ describe('Pulumi.k8s-gke.yaml (storage.gcp: bucket, DR copy and Workload Identit
       ['acme-prod-lifeboat-gke-backups', 'roles/storage.objectCreator'],
       ['acme-prod-lifeboat-gke-backups', 'roles/storage.objectViewer'],
     ]);
-    assert.equal(ofType(r, 'gcp:projects/iAMMember:IAMMember').length, 0);
+    // Project roles go to the DR replication's Google agents only (Pub/Sub for event-driven transfer), never to
+    // a runner account.
+    const emails = Object.values(r.outputs.gcpServiceAccounts as Record<string, string>);
+    const projectGrants = ofType(r, 'gcp:projects/iAMMember:IAMMember');
+    assert.deepEqual(projectGrants.filter((g) => emails.some((e) => String(g.inputs.member).includes(e))).map((g) => g.name), []);
+    assert.deepEqual(projectGrants.map((g) => g.inputs.role).sort(), ['roles/pubsub.editor', 'roles/pubsub.publisher']);
+    assert.ok(projectGrants.every((g) => /@(storage-transfer-service|gs-project-accounts)\.iam\.gserviceaccount\.com$/.test(String(g.inputs.member))));
     assert.equal(r.resources.filter((x) => x.type === 'gcp:serviceaccount/account:Account' && /sched/.test(x.name)).length, 0);
   });
 

@@ -131,8 +131,21 @@ describe('lifeboat:k8s:GkeBackupStorage', () => {
       /startsWith\("projects\/_\/buckets\/acme-data-lifeboat-prod-backups\/objects\/k8s\/drills\/"\)/,
     );
     for (const g of grants) assert.ok(!/admin|objectUser|legacy/i.test(g.inputs.role as string), `${g.name}: ${String(g.inputs.role)}`);
-    assert.equal(ofType('gcp:projects/iAMMember:IAMMember').length, 0);
+    // No project role for a runner account; the DR replication's Google agents hold theirs (next test).
+    const runnerAccounts = ['lifeboat-prod-backup@acme-data.iam.gserviceaccount.com', 'lifeboat-prod-restore@acme-data.iam.gserviceaccount.com'];
+    const projectGrants = ofType('gcp:projects/iAMMember:IAMMember');
+    assert.deepEqual(projectGrants.filter((g) => runnerAccounts.some((a) => String(g.inputs.member).includes(a))).map((g) => g.name), []);
     assert.equal(ofType('gcp:secretmanager/secretIamMember:SecretIamMember').length, 0);
+  });
+
+  it('grants the DR replication its Pub/Sub roles (event-driven transfer), to Google\'s agents only', async () => {
+    new GkeBackupStorage('gke', gkeArgs);
+    await settle();
+    const projectGrants = ofType('gcp:projects/iAMMember:IAMMember').map((g) => [g.inputs.project, g.inputs.member, g.inputs.role]);
+    assert.deepEqual(projectGrants.sort(), [
+      ['acme-data', 'serviceAccount:project-123456789012@storage-transfer-service.iam.gserviceaccount.com', 'roles/pubsub.editor'],
+      ['acme-data', 'serviceAccount:service-123456789012@gs-project-accounts.iam.gserviceaccount.com', 'roles/pubsub.publisher'],
+    ]);
   });
 
   it('binds each account to its own KSA through Workload Identity in the cluster project pool', async () => {
@@ -176,6 +189,7 @@ describe('lifeboat:k8s:GkeBackupStorage', () => {
     assert.deepEqual(buckets[0]!.inputs.versioning, { enabled: true });
     assert.equal(buckets[0]!.inputs.retentionPolicy, undefined);
     assert.equal(ofType('gcp:storage/transferJob:TransferJob').length, 0);
+    assert.equal(ofType('gcp:projects/iAMMember:IAMMember').length, 0, 'no DR copy, no replication grants');
     assert.equal(s.drBucketName, undefined);
     // Without a cluster project, the pool is the bucket's project's.
     assert.ok(ofType('gcp:serviceaccount/iAMMember:IAMMember').every((b) => String(b.inputs.member).startsWith('serviceAccount:acme-data.svc.id.goog[')));
