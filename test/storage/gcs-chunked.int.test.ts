@@ -109,8 +109,9 @@ test('a 403 on a chunk fails without retries, naming the object', async () => {
   fake.failChunks(0, 403);
 });
 
-test('chunk size: 16 MiB against GCS, one request for an emulator unless set, bad values are usage errors', () => {
+test('chunk size: 8 MiB against GCS, one request for an emulator unless set, bad values are usage errors', () => {
   assert.equal(chunkSize({}), CHUNK_SIZE);
+  assert.equal(CHUNK_SIZE, 8 * MiB, 'bounded memory (see the measurement in gcs.ts)');
   assert.equal(CHUNK_SIZE % (256 * 1024), 0, 'GCS requires multiples of 256 KiB');
   assert.equal(chunkSize({ STORAGE_EMULATOR_HOST: 'http://x' }), undefined);
   assert.equal(chunkSize({ STORAGE_EMULATOR_HOST: 'http://x', LIFEBOAT_GCS_CHUNK_SIZE_MIB: '2' }), 2 * MiB);
