@@ -67,7 +67,9 @@ Without labels the pack falls back on structure:
   it has another \`lifeboat-role\`; inside a \`lifeboat:<platform>:DisasterRecovery\` component it is the DR copy.
 - GCP runner identities are the service accounts inside Lifeboat components; the account id or name says which
   (\`sched\` → scheduler, \`restore\`/\`drill\` → restore, \`backup\` → backup). IAM grants are linked to an account by
-  dependency (the member was built from its email) or by the account id in the member string.
+  dependency (the member was built from its email) or by the account id in the member string. Only grants to these
+  accounts are a runner's: the roles Lifeboat components give Google's service agents (the Storage Transfer and
+  Cloud Storage agents that replicate to the DR copy) are not judged as runner grants.
 - S3 companion resources (public access block, encryption, versioning, lifecycle, object lock) belong to the bucket
   they depend on (\`bucket: bucket.id\`) or whose name they give. IAM role policies and attachments belong to the role
   they depend on or name.

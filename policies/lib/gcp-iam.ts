@@ -54,8 +54,11 @@ export function serviceAccountsOf(stack: StackView, grant: Grant): Subject[] {
   });
 }
 
-/** A grant to a runner identity: made inside a Lifeboat component, or to a Lifeboat service account. */
+/**
+ * A grant to a runner identity: its member is a Lifeboat service account (linked by dependency or account id).
+ * Where the grant is made does not matter: Lifeboat components also grant roles to Google's service agents (the
+ * Storage Transfer agent and Cloud Storage's agent for DR replication), which are not the runner.
+ */
 export function isRunnerGrant(stack: StackView, grant: Grant): boolean {
-  if (isLifeboatResource(grant.subject.urn, grant.subject.labels)) return true;
   return serviceAccountsOf(stack, grant).some((sa) => isLifeboatResource(sa.urn, sa.labels));
 }

@@ -47,6 +47,13 @@ const cases: RuleCase[] = [
   { rule: 'gcp-backup-identity-no-delete', title: 'legacyBucketWriter on the bucket', target: 'identity-backup-viewer', change: set(['role'], 'roles/storage.legacyBucketWriter') },
   { rule: 'gcp-backup-identity-no-delete', title: 'objectAdmin for the restore identity', target: 'identity-restore-viewer', change: set(['role'], 'roles/storage.objectAdmin'), passes: true },
   { rule: 'gcp-backup-identity-no-delete', title: 'role unknown at preview', target: 'identity-backup-creator', change: set(['role'], UNKNOWN_VALUE), passes: true },
+  { rule: 'gcp-runner-no-broad-roles', title: 'storage admin for a runner account, granted outside any Lifeboat component', target: 'vault-bucket', change: (_i, all) => {
+    const sa = all.find((r) => r.name === 'identity-restore')!;
+    all.push({ ...sa, urn: 'urn:pulumi:prod::lifeboat::gcp:storage/bucketIAMMember:BucketIAMMember::extra-admin', type: 'gcp:storage/bucketIAMMember:BucketIAMMember', name: 'extra-admin', parent: undefined, custom: true, inputs: { bucket: 'vault-bucket', role: 'roles/storage.admin', member: 'serviceAccount:lifeboat-restore@p.iam.gserviceaccount.com' }, dependencies: [] });
+  }, reportedOn: 'extra-admin' },
+  { rule: 'gcp-runner-no-broad-roles', title: 'owner for a runner account whose email is unknown at preview (linked by dependency)', target: 'identity-scheduler-invoker', change: (i) => { i.role = 'roles/owner'; i.member = UNKNOWN_VALUE; }, message: /grants roles\/owner to a runner identity/ },
+  { rule: 'gcp-runner-no-broad-roles', title: 'storage admin for the Storage Transfer agent (Google\'s, not the runner\'s)', target: 'dr-sts-sink-legacybucketowner', change: set(['role'], 'roles/storage.admin'), passes: true },
+  { rule: 'gcp-runner-no-broad-roles', title: 'editor for the Cloud Storage service agent', target: 'dr-gcs-publisher', change: set(['role'], 'roles/editor'), passes: true },
   { rule: 'gcp-runner-no-broad-roles', title: 'role undefined', target: 'identity-backup-sqlclient', change: set(['role'], undefined), passes: true },
   { rule: 'gcp-backup-identity-no-delete', title: 'custom role with storage.objects.delete', target: 'identity-backup-creator', change: (i, all) => {
     const role = { ...all[0], urn: 'urn:pulumi:prod::lifeboat::gcp:projects/iAMCustomRole:IAMCustomRole::pruner', type: 'gcp:projects/iAMCustomRole:IAMCustomRole', name: 'pruner', parent: undefined, inputs: { roleId: 'lifeboatPruner', title: 'pruner', permissions: ['storage.objects.list', 'storage.objects.delete'] }, dependencies: [] };
