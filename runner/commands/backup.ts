@@ -145,10 +145,12 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     const existing = await listBackups(opts.storage, { engine: 'postgres', source }).catch((e: unknown) => {
       throw storageError(e, opts.storage.url, 'read');
     });
+    // Only backups of this kind take a period: a schema-only job must not take the yearly slot of the full ones.
     const cls = chooseClass(
       snap.at,
-      existing.map((b) => ({ cls: b.cls, at: new Date(b.manifest.snapshotAt) })),
+      existing.map((b) => ({ cls: b.cls, at: new Date(b.manifest.snapshotAt), kind: b.manifest.kind })),
       opts.requestedClass,
+      manifestKind,
     );
     const id = await freshBackupId(opts.storage, cls, source, startedAt, deps.random);
     const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;

@@ -269,3 +269,15 @@ test('a data backup restores into tables that exist (whole or --table), and refu
   assert.match(v.stderr, /--restore-into cannot restore it into an empty scratch database/);
   assert.deepEqual(await pg.query(`SELECT datname FROM pg_database WHERE datname IN ('data_new', 'data_scratch')`), []);
 });
+
+test('classes per kind: a schema-only backup does not take the period of the full backups', async () => {
+  const own = path.join(storage, 'kinds');
+  const run = async (kind: string): Promise<string> => {
+    const r = await runCli(['backup', '--storage', own, '--database-url', pg.url('shop'), '--kind', kind, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    return ManifestSchema.parse(JSON.parse(r.stdout)).class;
+  };
+  assert.equal(await run('schema'), 'yearly');
+  assert.equal(await run('full'), 'yearly', 'the first full backup of the year is the yearly one');
+  assert.equal(await run('full'), 'daily');
+});
