@@ -43,7 +43,9 @@ A waiver without a reason is an error: it is reported as a violation of that rul
 
 **Production-only rules** (marked *non-ephemeral*) are skipped in ephemeral (pull-request) stacks: a stack is
 ephemeral when its resources carry the label/tag \`lifeboat-ephemeral: "true"\`, when the stack tag
-\`lifeboat:ephemeral\` is \`true\`, or when the rule's config sets \`ephemeral: true\`.
+\`lifeboat:ephemeral\` is \`true\`, or when the rule's config sets \`ephemeral: true\`. A production stack is never
+ephemeral: \`stack-ephemeral-not-production\` refuses the label or tag in a stack whose resources are labelled with a
+production \`lifeboat-environment\`, and the infra's config loader refuses \`lifeboat:ephemeral: true\` there.
 `;
 
 const CONVENTIONS = `## Conventions
@@ -60,6 +62,7 @@ How the pack recognises Lifeboat's resources. The infra components set these lab
 | \`lifeboat-task\` | \`backup\`, \`drill\`, \`redis-backup\`, \`restore\`, \`status\` | Cloud Run jobs, ECS task definitions, CronJobs | \`stack-protected-database-coverage\` |
 | \`lifeboat-alert\` | \`backup-failed\`, \`backup-stale\`, \`backup-small\` / \`backup-too-small\`, \`backup-slow\`, \`drill-failed\` | alert policies, CloudWatch alarms, PrometheusRule rules (rule \`labels\`) | \`stack-protected-database-coverage\` (an alert without \`lifeboat-source\` covers every source) |
 | \`lifeboat-ephemeral\` | \`"true"\` / \`"false"\` | every labelled resource | production-only rules |
+| \`lifeboat-environment\` | the stack's environment (\`prod\`, \`staging\`, \`pr-123\`) | every labelled resource | \`stack-ephemeral-not-production\` |
 
 Without labels the pack falls back on structure:
 

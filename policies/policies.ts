@@ -41,6 +41,7 @@ import k8sCronjobTimeZone from './rules/k8s/cronjob-time-zone';
 import stackProtectedDatabaseCoverage from './rules/stack/protected-database-coverage';
 import stackDrRegion from './rules/stack/dr-region';
 import stackNonEphemeralHardening from './rules/stack/non-ephemeral-hardening';
+import stackEphemeralNotProduction from './rules/stack/ephemeral-not-production';
 
 export const policies: LifeboatPolicy[] = [
   gcsPublicAccessPrevention,
@@ -79,4 +80,5 @@ export const policies: LifeboatPolicy[] = [
   stackProtectedDatabaseCoverage,
   stackDrRegion,
   stackNonEphemeralHardening,
+  stackEphemeralNotProduction,
 ];

@@ -124,11 +124,27 @@ export const recoverySchema = z.strictObject({
   databases: z.array(sourceName).optional(),
 });
 
+/**
+ * Environment names that are production: `prod`, `production`, or either followed by a qualifier (`prod-eu`).
+ * A production stack is never ephemeral: ephemeral switches off retention lock, deletion protection and the DR copy,
+ * so the loader refuses it, and the policy pack's `stack-ephemeral-not-production` (same names by default) refuses
+ * an ephemeral label or stack tag on resources labelled with such an environment.
+ */
+export const PRODUCTION_ENVIRONMENTS = ['prod', 'production'] as const;
+
+export function isProductionEnvironment(environment: string): boolean {
+  const env = environment.toLowerCase();
+  return PRODUCTION_ENVIRONMENTS.some((p) => env === p || env.startsWith(`${p}-`));
+}
+
 /** Project-namespaced keys (`lifeboat:<key>`) that are platform-neutral. */
 export const commonKeys = {
   platform: z.enum(PLATFORMS),
   role: z.enum(STACK_ROLES).default('primary'),
-  /** Pull-request stacks: everything can be destroyed (no lock, force destroy, no deletion protection). */
+  /**
+   * Pull-request stacks: everything can be destroyed (no lock, force destroy, no deletion protection). Refused in
+   * a production environment (see PRODUCTION_ENVIRONMENTS).
+   */
   ephemeral: z.boolean().default(false),
   /** Environment label (`prod`, `staging`); default: the stack name. */
   environment: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/).optional(),

@@ -9,7 +9,9 @@ import { z } from 'zod';
 import { LifeboatError } from '../../runner/errors';
 import { BACKUP_CLASSES } from '../../runner/contract/layout';
 import {
+  PRODUCTION_ENVIRONMENTS,
   commonKeys,
+  isProductionEnvironment,
   type AlertsConfig,
   type DatabaseConfig,
   type Platform,
@@ -240,6 +242,14 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
     else cfg.kubernetes = k8sSection;
   }
 
+  if (ephemeral && isProductionEnvironment(environment)) {
+    const from = get<string | undefined>('environment') === undefined ? ' (from the stack name)' : '';
+    problems.push(
+      `lifeboat:ephemeral: expected false in a production environment (lifeboat:environment ${JSON.stringify(environment)}${from}; ` +
+        `${PRODUCTION_ENVIRONMENTS.join(', ')} and names starting with them and "-" are production, and ephemeral would switch off ` +
+        'retention lock, deletion protection and the DR copy; give a throwaway stack its own environment name), got true',
+    );
+  }
   if (get<boolean>('retentionLocked') && ephemeral) {
     problems.push('lifeboat:retentionLocked: expected false in an ephemeral stack (a locked bucket cannot be destroyed), got true');
   }

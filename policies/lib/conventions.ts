@@ -10,6 +10,7 @@ export const LABEL = {
   task: 'lifeboat-task',
   alert: 'lifeboat-alert',
   ephemeral: 'lifeboat-ephemeral',
+  environment: 'lifeboat-environment',
 } as const;
 
 export const ROLES = {

@@ -69,6 +69,8 @@ const bad: Array<[string, Record<string, unknown>, RegExp]> = [
   ['log retention above Cloud SQL maximum', { 'lifeboat:databases': [{ name: 'orders', instance: { mode: 'adopt', name: 'ox' }, managedBackup: { transactionLogRetentionDays: 14 } }] }, /^lifeboat:databases\[0\]\.managedBackup\.transactionLogRetentionDays: expected at most 7 \(Cloud SQL for PostgreSQL keeps 1-7 days of transaction logs\), got 14$/],
   ['retained backups equal to log days', { 'lifeboat:databases': [{ name: 'orders', instance: { mode: 'adopt', name: 'ox' }, managedBackup: { retainedBackups: 7, transactionLogRetentionDays: 7 } }] }, /^lifeboat:databases\[0\]\.managedBackup\.retainedBackups: expected more than transactionLogRetentionDays \(7\) \(Cloud SQL refuses backup retention <= transaction log retention\), got 7$/],
   ['retained backups below default log days', { 'lifeboat:databases': [{ name: 'orders', instance: { mode: 'adopt', name: 'ox' }, managedBackup: { retainedBackups: 3 } }] }, /^lifeboat:databases\[0\]\.managedBackup\.retainedBackups: expected more than transactionLogRetentionDays \(7\).*got 3$/],
+  ['ephemeral in production', { 'lifeboat:ephemeral': true, 'lifeboat:environment': 'prod' }, /^lifeboat:ephemeral: expected false in a production environment \(lifeboat:environment "prod"; .*\), got true$/],
+  ['ephemeral in a qualified production environment', { 'lifeboat:ephemeral': true, 'lifeboat:environment': 'production-eu' }, /^lifeboat:ephemeral: expected false in a production environment \(lifeboat:environment "production-eu"; /],
   ['runner image missing', { 'lifeboat:runnerImage': undefined }, /^lifeboat:runnerImage: expected string, got nothing$/],
 ];
 
@@ -133,6 +135,22 @@ test('Pulumi.yaml declares defaults equal to the schema defaults, and only known
     assert.ok(key in cfg, `Pulumi.yaml declares ${key}, which the config model does not know`);
     if ('default' in decl) assert.deepEqual(decl.default, cfg[key], `default of ${key}`);
   }
+});
+
+test('a stack named prod cannot be ephemeral; review and staging environments can', () => {
+  const raw = gcpRaw({ 'lifeboat:ephemeral': true });
+  delete raw['lifeboat:drRegion'];
+  assert.throws(() => parseConfig(raw, 'prod'), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.deepEqual(e.problems.filter((p) => p.startsWith('lifeboat:ephemeral:')).length, 1, e.problems.join('\n'));
+    assert.match(e.message, /lifeboat:environment "prod" \(from the stack name\)/);
+    return true;
+  });
+  for (const env of ['pr-42', 'staging', 'preprod', 'product-demo', 'dev-prod']) {
+    assert.equal(parseConfig({ ...raw, 'lifeboat:environment': env }, 'prod').ephemeral, true, env);
+  }
+  // The environment decides, not the stack name: a review copy of the prod stack names its own environment.
+  assert.throws(() => parseConfig({ ...raw, 'lifeboat:environment': 'prod' }, 'pr-42'), /lifeboat:ephemeral: expected false in a production environment/);
 });
 
 test('a long stack name gets a name prefix that fits and stays unique (review stacks share their first characters)', () => {

@@ -66,6 +66,7 @@ const cases: RuleCase[] = [
   { rule: 'stack-non-ephemeral-hardening', title: 'deleteAutomatedBackups undefined (provider default true)', target: 'orders-instance', change: set(['deleteAutomatedBackups'], undefined) },
   { rule: 'stack-non-ephemeral-hardening', title: 'skipFinalSnapshot', target: 'orders-instance', change: set(['skipFinalSnapshot'], true) },
   { rule: 'stack-non-ephemeral-hardening', title: 'forceDestroy on the DR bucket', target: 'dr-bucket', change: set(['forceDestroy'], true) },
+  { rule: 'stack-ephemeral-not-production', title: 'a prod-tagged bucket tagged ephemeral (its Object Lock check would be skipped)', target: 'dr-bucket', change: (i) => { setPath(i, ['tags', 'lifeboat-environment'], 'prod'); setPath(i, ['tags', 'lifeboat-ephemeral'], 'true'); }, message: /production resources are never ephemeral/ },
 ];
 
 defineRuleCases('aws', awsStack, cases);

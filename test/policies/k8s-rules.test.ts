@@ -21,6 +21,7 @@ const cases: RuleCase[] = [
   { rule: 'k8s-cronjob-time-zone', title: 'undefined', target: 'jobs-orders-backup', change: set(['spec', 'timeZone'], undefined) },
   { rule: 'stack-protected-database-coverage', title: 'no drill CronJob', target: 'jobs-orders-drill', change: (_i, all) => { all.splice(all.findIndex((r) => r.name === 'jobs-orders-drill'), 1); }, reportedOn: 'jobs-orders-backup', message: /a drill job/ },
   { rule: 'stack-protected-database-coverage', title: 'staleness rule label undefined', target: 'alerts', change: set(['spec', 'groups', 0, 'rules', 1, 'labels'], undefined), reportedOn: 'jobs-orders-backup', message: /backup-stale alert/ },
+  { rule: 'stack-ephemeral-not-production', title: 'a production CronJob in a stack tagged ephemeral', target: 'jobs-orders-backup', change: set(['metadata', 'labels', 'lifeboat-environment'], 'production'), opts: { stackTags: { 'lifeboat:ephemeral': 'true' } }, message: /treated as ephemeral \(the stack tag/ },
 ];
 
 defineRuleCases('kubernetes', k8sStack, cases);

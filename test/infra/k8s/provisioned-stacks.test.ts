@@ -221,15 +221,18 @@ describe('Pulumi.k8s-eks.yaml (storage.aws: bucket, replica and IRSA roles on AW
 });
 
 describe('ephemeral stacks with a provisioned bucket', () => {
+  // The example stacks are production (lifeboat:environment prod), which may never be ephemeral: these review
+  // variants name their own environment, as a pull-request copy of the stack would.
+  const review = { 'lifeboat:ephemeral': true, 'lifeboat:environment': 'pr-7', 'lifeboat:retentionLocked': false, 'lifeboat:drRegion': undefined };
   it('gke: one destroyable bucket, no DR copy required', async () => {
-    const r = await synthStack('k8s-gke', { config: { 'lifeboat:ephemeral': true, 'lifeboat:retentionLocked': false, 'lifeboat:drRegion': undefined } });
+    const r = await synthStack('k8s-gke', { config: review });
     const buckets = ofType(r, 'gcp:storage/bucket:Bucket');
     assert.equal(buckets.length, 1);
     assert.equal(buckets[0]!.inputs.forceDestroy, true);
     assert.deepEqual(await runPolicies(r.resources), []);
   });
   it('eks: one destroyable bucket without Object Lock, no replica', async () => {
-    const r = await synthStack('k8s-eks', { config: { 'lifeboat:ephemeral': true, 'lifeboat:retentionLocked': false, 'lifeboat:drRegion': undefined } });
+    const r = await synthStack('k8s-eks', { config: review });
     const buckets = ofType(r, 'aws:s3/bucket:Bucket');
     assert.equal(buckets.length, 1);
     assert.equal(buckets[0]!.inputs.forceDestroy, true);
@@ -287,6 +290,15 @@ describe('Kubernetes storage config errors', () => {
     });
   }
   it('an ephemeral stack needs no DR region', () => {
-    validate('k8s-eks', { 'lifeboat:ephemeral': true, 'lifeboat:retentionLocked': false, 'lifeboat:drRegion': undefined });
+    validate('k8s-eks', { 'lifeboat:ephemeral': true, 'lifeboat:environment': 'pr-7', 'lifeboat:retentionLocked': false, 'lifeboat:drRegion': undefined });
+  });
+  it('the production example stacks cannot be made ephemeral', () => {
+    for (const stack of ['k8s-gke', 'k8s-eks']) {
+      assert.throws(() => validate(stack, { 'lifeboat:ephemeral': true, 'lifeboat:retentionLocked': false, 'lifeboat:drRegion': undefined }), (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.match((e as Error).message, /lifeboat:ephemeral: expected false in a production environment \(lifeboat:environment "prod"; /);
+        return true;
+      });
+    }
   });
 });
