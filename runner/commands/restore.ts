@@ -34,6 +34,8 @@ import {
 } from '../pg/tables';
 import { describeEntry, readToc, selectTocEntries, targetExistsCheck, useListText } from '../pg/toc';
 import { findTool, parseToolVersion } from '../pg/tools';
+import { treeBytesRead } from '../pipeline/child-io';
+import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
 import { fetchArchive } from './fetch';
@@ -246,10 +248,18 @@ export async function restoreArchive(
   });
   const onAbort = (): void => proc.kill();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
+  // On a terminal: how much of the archive pg_restore (and its -j workers) has read, with rate and ETA.
+  const progress = createProgress(ctx.stderr, 'pg_restore', await fs.stat(file).then((st) => st.size, () => undefined));
+  const poll = ctx.stderr.isTTY && proc.child.pid !== undefined ? setInterval(() => {
+    const read = treeBytesRead(proc.child.pid!);
+    if (read !== null) progress.update(read);
+  }, 250) : undefined;
   let result;
   try {
     result = await proc.done;
   } finally {
+    if (poll) clearInterval(poll);
+    progress.done();
     ctx.signal.removeEventListener('abort', onAbort);
   }
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
