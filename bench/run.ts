@@ -5,7 +5,8 @@
  *
  *   (a) pg_dump -Fc > file               (b) pg_dump -Fc -Z0 > /dev/null (the raw dump limit)
  *   (c) lifeboat backup, local storage   (d) the same to the S3 emulators (s3rver; moto_server where installed),
- *   each in its own process, with its CPU reported   (e) encrypted (age), local
+ *   each in its own process, with its CPU reported, and to a sink that discards the payload (lifeboat's own S3
+ *   cost)   (e) encrypted (age), local
  *   (f) pg_restore -j2 from (a)'s file vs lifeboat restore --jobs 2 of (c)
  *   4x: peak RSS of lifeboat backup and restore at 1x and 4x the dataset
  *
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   // The emulators run in their own processes, so their CPU is measured apart from lifeboat's (see the report).
   const s3 = await startExternalS3('s3rver', 'bench');
   const moto = motoServerPath() ? await startExternalS3('moto', 'bench') : undefined;
+  const sink = await startExternalS3('sink', 'bench');
   const age = await import('age-encryption');
   const identity = await age.generateX25519Identity();
   const recipient = await age.identityToRecipient(identity);
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
     if (want('d')) {
       await backup('d', '(d) lifeboat backup, S3 (s3rver)', 'bench1x', 's3://bench/run', [], s3);
       if (moto) await backup('d_moto', '(d) lifeboat backup, S3 (moto_server)', 'bench1x', 's3://bench/run', [], moto);
+      await backup('d_sink', '(d) lifeboat backup, S3 (sink: no storage work)', 'bench1x', 's3://bench/run', [], sink);
     }
     if (want('e')) {
       await backup('e', '(e) lifeboat backup, encrypted, local', 'bench1x', path.join(WORK, 'storage-enc'), ['--encrypt-to', recipient]);
@@ -138,6 +141,7 @@ async function main(): Promise<void> {
   } finally {
     await s3.stop();
     await moto?.stop();
+    await sink.stop();
     await pg.query('CHECKPOINT').catch(() => undefined);
     await pg.stop();
   }
@@ -172,6 +176,7 @@ async function main(): Promise<void> {
     restoreWallVsPgRestore: rt(r.f_lifeboat, r.f_pg_restore, wall),
     s3WallVsLocal: rt(r.d, r.c, wall),
     s3MotoWallVsLocal: rt(r.d_moto, r.c, wall),
+    s3SinkWallVsLocal: rt(r.d_sink, r.c, wall),
     // lifeboat's own CPU (the emulator's is not in it): what the S3 path costs the runner, whatever the store.
     s3CpuVsLocal: rt(r.d, r.c, (f) => f.cpuSeconds),
     encryptedWallVsLocal: rt(r.e, r.c, wall),
@@ -185,6 +190,7 @@ async function main(): Promise<void> {
     restoreWallVsPgRestore: '<= 1.1',
     s3WallVsLocal: '<= 1.3',
     s3MotoWallVsLocal: '<= 1.3',
+    s3SinkWallVsLocal: '<= 1.3',
     peakRssMiB: '<= 150, flat from 1x to 4x',
   };
 
@@ -202,7 +208,8 @@ async function main(): Promise<void> {
     'wall/cpu: cpu is the command and its children (pg_dump, zstd); tree RSS: summed RSS of the command\'s process tree, sampled every 50 ms; max proc: the largest single process (GNU time).',
     'S3 rows: the emulator runs in its own process on the same cores; its CPU during the backup is the last column. ' +
       'That work (MD5 and a disk write of each part; on completion s3rver reads every part back, hashes it again and writes the whole object a second time, after the last byte) ' +
-      'happens on the store\'s side against real S3, so wall time here is an upper bound; s3CpuVsLocal is what the S3 path costs lifeboat itself.',
+      'happens on the store\'s side against real S3, so these wall times are an upper bound. The sink row is the lower bound: an endpoint that ' +
+      'discards the payload, so only lifeboat\'s own S3 work (signing, HTTP, part buffering) is timed; s3CpuVsLocal is that work in CPU.',
   ];
   console.log('\nnotes:');
   for (const n of notes) console.log(`  - ${n}`);

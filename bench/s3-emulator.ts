@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { treeCpuSeconds } from './measure';
 
 export interface ExternalS3 {
-  kind: 's3rver' | 'moto';
+  kind: 's3rver' | 'moto' | 'sink';
   endpoint: string;
   env: NodeJS.ProcessEnv;
   /** CPU seconds the emulator (and its children) used so far. */
@@ -13,7 +13,7 @@ export interface ExternalS3 {
   stop(): Promise<void>;
 }
 
-export async function startExternalS3(kind: 's3rver' | 'moto', bucket: string): Promise<ExternalS3> {
+export async function startExternalS3(kind: 's3rver' | 'moto' | 'sink', bucket: string): Promise<ExternalS3> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 's3-server.ts'), kind, bucket], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -1,5 +1,5 @@
 /**
- * An S3 emulator in its own process, for the benchmark: `tsx bench/s3-server.ts [s3rver|moto] BUCKET`. Prints
+ * An S3 emulator in its own process, for the benchmark: `tsx bench/s3-server.ts [s3rver|moto|sink] BUCKET`. Prints
  * one JSON line `{ "endpoint", "env", "pid" }` when ready and stops when its stdin closes or on SIGTERM.
  *
  * Why a separate process: in the benchmark's own process, s3rver's work (MD5 of every part, writing parts,
@@ -8,10 +8,20 @@
  * S3 figures, so the reader sees how much of the S3 wall time is the emulator itself.
  */
 import { startMoto, startS3rver } from '../test/harness/s3';
+import { startS3Sink } from './s3-sink';
 
 async function main(): Promise<void> {
   const [kind = 's3rver', bucket = 'bench'] = process.argv.slice(2);
-  if (kind !== 's3rver' && kind !== 'moto') throw new Error(`expected s3rver or moto, got "${kind}"`);
+  if (kind === 'sink') {
+    // Dummy keys for the SDK's default chain: the sink checks no signatures.
+    const sink = await startS3Sink();
+    process.stdin.on('end', () => void sink.stop().finally(() => process.exit(0))).resume();
+    process.on('SIGTERM', () => void sink.stop().finally(() => process.exit(0)));
+    const env = { AWS_ACCESS_KEY_ID: 'SINK', AWS_SECRET_ACCESS_KEY: 'SINK', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
+    process.stdout.write(`${JSON.stringify({ endpoint: sink.endpoint, env, pid: process.pid })}\n`);
+    return;
+  }
+  if (kind !== 's3rver' && kind !== 'moto') throw new Error(`expected s3rver, moto or sink, got "${kind}"`);
   const emu = kind === 'moto' ? await startMoto() : await startS3rver();
   await emu.createBucket(bucket);
   const stop = (): void => {

@@ -10,14 +10,14 @@
  * the defaults, whatever the object size; freed parts wait for the garbage collector, so the process's peak is
  * higher. Measured (bench/s3-memory.ts, 400 MiB streamed, peak RSS of the node process, two runs): local storage
  * 89-98 MiB; S3 with 16 MiB x 2 parts 192-193 MiB, 8 MiB x 2 138-147 MiB, 8 MiB x 1 129 MiB, 5 MiB x 2 123-129
- * MiB. 8 MiB x 2 is the smallest setting that keeps two parts on the wire (one part at a time halves the
- * throughput to a distant store) and a 50 GB dump (47 GiB) within 10,000 parts with room to grow: the largest
- * object is 78 GiB (5 MiB parts would cap it at 49 GiB).
- * LIFEBOAT_S3_PART_SIZE_MIB raises the part size for bigger dumps, LIFEBOAT_S3_QUEUE_SIZE the parts in flight
- * for faster links, both at the cost of memory. On any failure (source stream error, abort signal, a part that
- * fails after the SDK's retries) lib-storage aborts the multipart upload before `put` rejects, so no object and
- * no billed parts remain. (A crash of the whole process can still leave an incomplete upload behind: the
- * bucket's lifecycle rule AbortIncompleteMultipartUpload, set by the infra, cleans those up.)
+ * MiB. 8 MiB x 2 is the smallest setting that keeps two parts on the wire (with one, the connection idles
+ * while each part's response comes back) and a 50 GB dump (47 GiB) within 10,000 parts with room to grow: the
+ * largest object is 78 GiB (5 MiB parts would cap it at 49 GiB). LIFEBOAT_S3_PART_SIZE_MIB raises the part
+ * size for bigger dumps, LIFEBOAT_S3_QUEUE_SIZE the parts in flight for faster links, both at the cost of
+ * memory. On any failure (source stream error, abort signal, a part that fails after the SDK's retries)
+ * lib-storage aborts the multipart upload before `put` rejects, so no object and no billed parts remain. (A
+ * crash of the whole process can still leave an incomplete upload behind: the bucket's lifecycle rule
+ * AbortIncompleteMultipartUpload, set by the infra, cleans those up.)
  *
  * Retries: the SDK's 'standard' retry mode with 6 attempts per request (exponential backoff with full jitter,
  * capped at 20 s) on throttling, 5xx and network errors; parts are buffered, so each part is retried on its
