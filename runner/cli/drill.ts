@@ -57,7 +57,8 @@ export function registerDrill(program: Command, ctx: RunContext, setExit: (code:
       const storage = await openStorageFrom(flags, ctx);
       const identityText = await identityFrom(flags, ctx);
       const { report: r, storeError } = await runDrill(
-        { storage, ref: flags.backup, source: requestedSource, scratch, rpoTargetSeconds, rtoTargetSeconds, amcheck: flags.amcheck, jobs, identityText },
+        { storage, ref: flags.backup, source: requestedSource, scratch, rpoTargetSeconds, rtoTargetSeconds, amcheck: flags.amcheck, jobs, identityText,
+          onResolved: (b) => Object.assign(fields, { [EVENT_FIELDS.source]: b.source, [EVENT_FIELDS.backupClass]: b.cls, [EVENT_FIELDS.backupId]: b.id, [EVENT_FIELDS.bytes]: b.manifest.payload.storedBytes }), },
         { ctx },
       );
       ctx.stdout.write(flags.json || !ctx.stdout.isTTY ? JSON.stringify(r, null, 2) + '\n' : formatDrillReport(r));

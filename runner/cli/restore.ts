@@ -86,6 +86,7 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
           noOwner: flags.owner === false,
           noPrivileges: flags.privileges === false,
           identityText,
+          onResolved: (b) => Object.assign(fields, { [EVENT_FIELDS.source]: b.source, [EVENT_FIELDS.backupClass]: b.cls, [EVENT_FIELDS.backupId]: b.id, [EVENT_FIELDS.bytes]: b.manifest.payload.storedBytes }),
         },
         { ctx },
       );

@@ -47,7 +47,8 @@ export function registerVerify(program: Command, ctx: RunContext, setExit: (code
       const storage = await openStorageFrom(flags, ctx);
       const identityText = await identityFrom(flags, ctx);
       const r = await verifyBackup(
-        { storage, ref, source: requestedSource, restoreInto, jobs, noOwner: flags.owner === false, noPrivileges: flags.privileges === false, identityText },
+        { storage, ref, source: requestedSource, restoreInto, jobs, noOwner: flags.owner === false, noPrivileges: flags.privileges === false, identityText,
+          onResolved: (b) => Object.assign(fields, { [EVENT_FIELDS.source]: b.source, [EVENT_FIELDS.backupClass]: b.cls, [EVENT_FIELDS.backupId]: b.id, [EVENT_FIELDS.bytes]: b.manifest.payload.storedBytes }), },
         { ctx },
       );
       const m = r.backup.manifest;

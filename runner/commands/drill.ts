@@ -41,6 +41,8 @@ export interface DrillOptions {
   /** pg_restore -j; default 1. */
   jobs?: number;
   identityText?: string;
+  /** Called as soon as the backup is chosen, so a later failure can still say which backup it was. */
+  onResolved?: (backup: CompleteBackup) => void;
 }
 
 export interface DrillDeps {
@@ -114,6 +116,7 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
   // `latest` drills what a disaster would restore: the newest full backup, not a schema-only or partial
   // backup taken by hand since (that one would "pass" without proving the data restores).
   const backup = opts.ref === 'latest' && newest ? newest : resolved;
+  opts.onResolved?.(backup);
   if (backup.manifest.kind === 'data') {
     throw usageError('drill_data_backup', `backup ${backup.id} is a data-only backup (kind data): it cannot be restored into a fresh scratch database`, 'Drill a full backup (--backup latest drills the newest full one)');
   }

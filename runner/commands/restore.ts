@@ -64,6 +64,8 @@ export interface RestoreOptions {
   noPrivileges?: boolean;
   /** age identity text for encrypted payloads. */
   identityText?: string;
+  /** Called as soon as the backup is resolved, so a later failure can still say which backup it was. */
+  onResolved?: (backup: CompleteBackup) => void;
 }
 
 export interface RestoreDeps {
@@ -286,6 +288,7 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
   const flag = opts.targetFlag ?? '--target-url';
   validateRestoreFlags(opts);
   const backup = await resolveBackup(opts.storage, opts.ref, { engine: 'postgres', source: opts.source });
+  opts.onResolved?.(backup);
   if (backup.manifest.payload.encryption && !opts.identityText) {
     throw usageError('identity_missing', `backup ${backup.id} is encrypted with age; --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE) is needed to restore it`);
   }

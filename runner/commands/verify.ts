@@ -31,6 +31,8 @@ export interface VerifyOptions {
   noOwner?: boolean;
   noPrivileges?: boolean;
   identityText?: string;
+  /** Called as soon as the backup is resolved, so a later failure can still say which backup it was. */
+  onResolved?: (backup: CompleteBackup) => void;
 }
 
 export interface VerifyResult {
@@ -65,6 +67,7 @@ export async function verifyBackup(opts: VerifyOptions, deps: RestoreDeps): Prom
     throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${String(opts.jobs)}`);
   }
   const backup = await resolveBackup(opts.storage, opts.ref, { engine: 'postgres', source: opts.source });
+  opts.onResolved?.(backup);
   requireIdentityFor(backup, opts.identityText);
   if (opts.restoreInto && backup.manifest.kind === 'data') {
     throw usageError(

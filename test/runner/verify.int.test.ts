@@ -80,6 +80,11 @@ test('a flipped byte in the payload: verify and restore fail naming the object a
   assert.ok(line.includes(manifest.payload.sha256), line);
   assert.match(line, /hash to [0-9a-f]{64}/);
   assert.equal(finalEvent(v.stderr)!.errorCode, 'checksum_mismatch');
+  // The failure event names the backup it was about, as the success event would.
+  assert.deepEqual(
+    (({ source, class: cls, backupId }) => ({ source, cls, backupId }))(finalEvent(v.stderr)!),
+    { source: 'shop', cls: 'yearly', backupId: id },
+  );
 
   const before = await databases();
   const r = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('from_corrupt'), '--create']);
@@ -87,6 +92,8 @@ test('a flipped byte in the payload: verify and restore fail naming the object a
   const rline = r.stderr.split('\n').find((l) => l.startsWith('lifeboat: '))!;
   assert.match(rline, /checksum mismatch/);
   assert.ok(rline.includes(`${id}/dump.pgc.zst`) && rline.includes(manifest.payload.sha256), rline);
+  assert.equal(finalEvent(r.stderr)!.backupId, id);
+  assert.equal(finalEvent(r.stderr)!.class, 'yearly');
   assert.deepEqual(await databases(), before, 'no database was created from a corrupt payload');
   // The source is untouched, of course.
   assert.ok(Object.keys(await tableChecksums(pg, 'shop')).length > 0);
