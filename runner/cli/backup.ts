@@ -78,6 +78,7 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
           tables: flags.table,
           requestedClass: flags.class as BackupClass | undefined,
           encryptTo,
+          onPlanned: ({ cls, id }) => Object.assign(fields, { [EVENT_FIELDS.backupClass]: cls, [EVENT_FIELDS.backupId]: id }),
         },
         { ctx },
       );

@@ -57,6 +57,8 @@ export interface BackupOptions {
   /** For --prefer-replica (issue 4): what the connection points at. */
   sourceRole?: 'primary' | 'replica';
   replicaLagSeconds?: number | null;
+  /** Called once the class and id are chosen: a failure after that names the (incomplete) backup folder. */
+  onPlanned?: (planned: { cls: BackupClass; id: string }) => void;
 }
 
 export interface BackupDeps {
@@ -153,6 +155,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
       manifestKind,
     );
     const id = await freshBackupId(opts.storage, cls, source, startedAt, deps.random);
+    opts.onPlanned?.({ cls, id });
     const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
     const object = payloadName('postgres', encryptor !== null);
     const payloadKey = payloadKeyOf(cls, 'postgres', source, id, object);

@@ -110,6 +110,9 @@ test('SIGTERM stops pg_dump and zstd, publishes nothing and exits 1 with backup.
   const ev = finalEvent(r.stderr)!;
   assert.equal(ev.event, 'backup.failed');
   assert.equal(ev.errorCode, 'interrupted');
+  // It names the backup that was being written (its folder is what prune later cleans up).
+  assert.match(String(ev.backupId), /^\d{8}T\d{6}Z-[0-9a-f]{4}$/);
+  assert.equal(ev.class, 'yearly');
   assert.deepEqual(filesUnder(storage).map((f) => f.file), [], 'no payload, no partial, no manifest');
   assert.equal(await waitForNoDumpSessions(), 0);
 });
