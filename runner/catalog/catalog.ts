@@ -121,7 +121,8 @@ export async function listBackups(storage: Storage, filter: CatalogFilter = {}):
 }
 
 /**
- * `latest` or a backup id → a complete backup. Unknown ids (and ids of incomplete backups) are a usage error
+ * `latest` (the newest full backup; the newest of any kind when none is full) or a backup id → a complete
+ * backup. Unknown ids (and ids of incomplete backups) are a usage error
  * naming the id; with several sources in one storage, `latest` needs `--source`.
  */
 export async function resolveBackup(storage: Storage, ref: string, filter: CatalogFilter = {}): Promise<CompleteBackup> {
@@ -139,7 +140,9 @@ export async function resolveBackup(storage: Storage, ref: string, filter: Catal
         'Pass --source NAME',
       );
     }
-    return all[0]!;
+    // What a disaster would restore: the newest full backup, not a schema-only or --table backup taken since
+    // (restoring that would "succeed" without the data). The newest of any kind when there is no full one.
+    return all.find((b) => b.manifest.kind === 'full') ?? all[0]!;
   }
   const found = all.find((b) => b.id === ref);
   if (!found) {

@@ -281,3 +281,20 @@ test('classes per kind: a schema-only backup does not take the period of the ful
   assert.equal(await run('full'), 'yearly', 'the first full backup of the year is the yearly one');
   assert.equal(await run('full'), 'daily');
 });
+
+test('latest is the newest full backup: a schema-only backup taken since is not what restore latest restores', async () => {
+  const own = path.join(storage, 'latest-kinds');
+  const full = await runCli(['backup', '--storage', own, '--database-url', pg.url('shop'), '--class', 'manual']);
+  assert.equal(full.code, 0, full.stderr);
+  const schema = await runCli(['backup', '--storage', own, '--database-url', pg.url('shop'), '--class', 'manual', '--kind', 'schema']);
+  assert.equal(schema.code, 0, schema.stderr);
+  const r = await runCli(['restore', 'latest', '--storage', own, '--target-url', pg.url('latest_full'), '--create', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { backupId: string; tables: { name: string; actual: number }[] };
+  assert.equal(out.backupId, full.stdout.trim());
+  assert.equal(out.tables.find((t) => t.name === 'orders')!.actual, 2000);
+  // An id still restores exactly that backup.
+  const s = await runCli(['restore', schema.stdout.trim(), '--storage', own, '--target-url', pg.url('latest_schema'), '--create', '--json']);
+  assert.equal(s.code, 0, s.stderr);
+  assert.equal((JSON.parse(s.stdout) as { tables: unknown }).tables, null);
+});
