@@ -103,3 +103,15 @@ test('parseDatabaseUrl: missing, malformed and incomplete URLs are usage errors 
     );
   }
 });
+
+test('findTool: no pg_dump new enough is a usage error naming the server version, what was found and the package', async () => {
+  const { findTool } = await import('../../runner/pg/tools');
+  await assert.rejects(findTool('pg_dump', 99, 'the server runs PostgreSQL 99.1'), (e: unknown) => {
+    assert.ok(e instanceof LifeboatError && e.exitCode === 2 && e.code === 'tool_missing');
+    assert.match(e.message, /^no pg_dump of PostgreSQL 99 or newer is installed \(the server runs PostgreSQL 99\.1; found: \d+\.\d+/);
+    assert.match(e.hint!, /apt-get install -y postgresql-client-99/);
+    return true;
+  });
+  const found = await findTool('pg_dump', 13, 'test');
+  assert.ok(found.major >= 13 && found.path.endsWith('pg_dump'));
+});
