@@ -22,7 +22,7 @@ import type { Client } from 'pg';
 import type { RunContext } from '../context';
 import type { TableRowCount } from '../contract/manifest';
 import { runtimeError, usageError } from '../errors';
-import { connectPg, describeConn, pgToolEnv, type ConnInfo } from '../pg/connection';
+import { connectPg, describeConn, pgToolEnv, withDatabase, type ConnInfo } from '../pg/connection';
 import { createDatabase, databaseExists, dropDatabase } from '../pg/databases';
 import { dropAddedObjects, scratchState, type ScratchState } from '../pg/scratch';
 import { compareRowCounts, countRows, listBackupTables, userTableCount, type RowCountComparison, type TableRef } from '../pg/tables';
@@ -75,6 +75,23 @@ async function withClient<T>(conn: ConnInfo, flag: string, fn: (c: Client) => Pr
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+/**
+ * True when `to` names the database `source` is connected to, however the URLs spell the server (localhost,
+ * 127.0.0.1, a DNS alias): the target server's pg_stat_activity shows the source session (pid and start time).
+ * A clone onto itself with --clean would drop what it is reading.
+ */
+async function isSourceDatabase(source: Client, to: ConnInfo): Promise<boolean> {
+  const me = await source.query<{ pid: number; started: string }>(
+    `SELECT pid, backend_start::text AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()`,
+  );
+  const row = me.rows[0];
+  if (!row) return false;
+  return withClient(withDatabase(to, 'postgres'), '--to', async (c) => {
+    const r = await c.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND backend_start::text = $2 AND datname = $3`, [row.pid, row.started, to.database]);
+    return (r.rowCount ?? 0) > 0;
+  });
 }
 
 /** Refuses a target that would lose data; reports what it looked like. Touches nothing. */
@@ -262,6 +279,9 @@ export async function cloneDatabase(opts: CloneOptions, deps: CloneDeps): Promis
 
   const source = await connectPg(opts.from, '--from');
   try {
+    if (await isSourceDatabase(source, opts.to)) {
+      throw usageError('clone_onto_itself', `--from and --to name the same database ("${opts.to.database}" on the server of ${describeConn(opts.from)}); nothing was changed`);
+    }
     const snap = await openSnapshot(source);
     const pgDump = await findTool('pg_dump', serverMajor(snap.serverVersionNum), `the source runs PostgreSQL ${snap.serverVersion}`, ctx.env);
     const pgRestore = await findTool('pg_restore', pgDump.major, `the dump is written by pg_dump ${pgDump.version}`, ctx.env);

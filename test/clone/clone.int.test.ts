@@ -62,6 +62,8 @@ test('refusals change nothing: a non-empty target, --create of an existing datab
     [['--to', pg.url('shop_copy')], /target database "shop_copy" already has 7 user tables; nothing was changed/],
     [['--to', pg.url('shop_copy'), '--create'], /database "shop_copy" already exists/],
     [['--to', pg.url('shop')], /--from and --to name the same database/],
+    // The same database spelt another way (localhost, not 127.0.0.1): with --clean it would drop what it reads.
+    [['--to', pg.url('shop').replace('@127.0.0.1:', '@localhost:'), '--clean', '--yes'], /--from and --to name the same database \("shop" on the server of 127\.0\.0\.1:\d+\/shop\); nothing was changed/],
     [['--to', pg.url('shop_copy'), '--clean'], /--clean drops the objects/],
     [['--to', pg.url('no_such_db')], /target database "no_such_db" does not exist.*--create/],
   ];
