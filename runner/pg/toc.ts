@@ -9,8 +9,9 @@
  * - the selected tables;
  * - everything attached to them, transitively (indexes, constraints, triggers, defaults, owned and identity
  *   sequences with their values, rules, policies, comments, grants, their data), as long as every object such
- *   an entry depends on is restored too or already exists in the target. A foreign key to a table outside the
- *   selection, or a partition's ATTACH to a parent that is not restored, is left out and reported;
+ *   an entry depends on is restored too or already exists in the target (a partition's own index or key does
+ *   not need its parent's). A foreign key to a table outside the selection, or a partition's ATTACH to a
+ *   parent that is not restored, is left out and reported;
  * - the objects the restored entries need that the target lacks (schemas, types, domains, functions,
  *   standalone sequences, collations, extensions): they are restored from the archive; those that exist are
  *   used as they are. Views and other tables are never pulled in.
@@ -67,6 +68,14 @@ export const PREREQUISITE_TYPES = new Set(['SCHEMA', 'EXTENSION', 'TYPE', 'DOMAI
 
 /** Entries that never make a dependent come along on their own (every table in a schema depends on it). */
 const NOT_ANCHORS = new Set(['SCHEMA', 'EXTENSION']);
+
+/**
+ * A partition's index or key depends on its parent's partitioned index only to be attached to it (INDEX
+ * ATTACH); on the partition alone it is still a valid index or key, so that dependency does not hold it back.
+ */
+function attachOnly(entry: TocEntry, dep: TocEntry | undefined): boolean {
+  return (entry.type === 'INDEX' || entry.type === 'CONSTRAINT') && (dep?.type === 'INDEX' || dep?.type === 'CONSTRAINT');
+}
 
 /** `pg_restore --list --verbose`: "218; 1259 16389 TABLE sales customers postgres" then ";\tdepends on: 6". */
 export function parseTocList(text: string): TocEntry[] {
@@ -184,7 +193,7 @@ export async function selectTocEntries(entries: readonly TocEntry[], tables: rea
       if (included.has(e.id)) continue;
       const anchored = e.deps.some((d) => included.has(d) && !NOT_ANCHORS.has(byId.get(d)?.type ?? ''));
       if (!anchored) continue;
-      const allMet = e.deps.every((d) => included.has(d) || existing.has(d) || PREREQUISITE_TYPES.has(byId.get(d)?.type ?? ''));
+      const allMet = e.deps.every((d) => included.has(d) || existing.has(d) || PREREQUISITE_TYPES.has(byId.get(d)?.type ?? '') || attachOnly(e, byId.get(d)));
       if (!allMet) continue;
       included.add(e.id);
       await satisfy(e);

@@ -93,3 +93,22 @@ test('a quoted name in a schema with a space', async () => {
 test('a table the archive does not have is an error naming it', async () => {
   await assert.rejects(selectTocEntries(entries, [{ schema: 'sales', name: 'nope' }], emptyTarget), /0 entries for table sales\.nope/);
 });
+
+test('a partition keeps its own index and primary key without its parent (only their ATTACH needs the parent)', async () => {
+  const e = (id: number, type: string, name: string, deps: number[]): TocEntry => ({ id, type, label: `public ${name} postgres`, schema: 'public', name, deps });
+  const toc = [
+    e(10, 'TABLE', 'ev', []),
+    e(11, 'TABLE', 'ev_2025', [10]),
+    e(12, 'TABLE ATTACH', 'ev_2025', [11, 10]),
+    e(13, 'TABLE DATA', 'ev_2025', [11]),
+    e(20, 'INDEX', 'ev_v', [10]),
+    e(21, 'INDEX', 'ev_2025_v_idx', [11, 20]),
+    e(22, 'INDEX ATTACH', 'ev_2025_v_idx', [20, 21]),
+    e(30, 'CONSTRAINT', 'ev ev_pkey', [10]),
+    e(31, 'CONSTRAINT', 'ev_2025 ev_2025_pkey', [11, 30]),
+    e(32, 'INDEX ATTACH', 'ev_2025_pkey', [30, 31]),
+  ];
+  const s = await selectTocEntries(toc, [{ schema: 'public', name: 'ev_2025' }], async () => false);
+  assert.deepEqual(s.ids, [11, 13, 21, 31]);
+  assert.deepEqual(s.skipped.map(describeEntry), ['TABLE ATTACH public.ev_2025']);
+});
