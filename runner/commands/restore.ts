@@ -185,8 +185,8 @@ async function countTargetRows(target: ConnInfo, tables: readonly TableRef[], wh
 
 /**
  * Checks that restoring `plan` into the existing `target` destroys nothing it should not: a whole restore
- * needs a database without user tables, a selective one needs its tables absent, a data-only one needs its
- * tables empty. `--clean --yes` lifts the first two.
+ * needs a database without user tables, a selective one needs its tables absent and, in a database with other
+ * user tables, `--clean --yes`; a data-only one needs its tables empty. `--clean --yes` lifts the first two.
  */
 async function checkTarget(target: ConnInfo, plan: RestorePlan, flag: string): Promise<void> {
   const c = await connectPg(target, flag);
@@ -212,6 +212,17 @@ async function checkTarget(target: ConnInfo, plan: RestorePlan, flag: string): P
       }
       if (present.length) {
         throw usageError('target_not_empty', `${name} already has ${present.join(', ')}; nothing was changed`, 'Pass --clean --yes to replace them, or restore into a new database with --create');
+      }
+      // Issue 2's rule holds for --table too: a database with user tables is only written with --clean --yes.
+      // The confirmation costs nothing when the selected tables are absent (--clean --if-exists then drops
+      // nothing), and it keeps "restore one lost table into production" a deliberate act.
+      const others = await userTableCount(c);
+      if (others > 0) {
+        throw usageError(
+          'target_not_empty',
+          `${name} has ${others} user table${others === 1 ? '' : 's'}; restoring --table into it needs --clean --yes; nothing was changed`,
+          'With --clean --yes only the selected tables and their own objects are dropped (if present) and restored; the other tables are not touched',
+        );
       }
       return;
     }

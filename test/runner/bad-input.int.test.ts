@@ -145,9 +145,12 @@ test('restore into a non-empty target without --clean --yes: exit 2, target unto
   await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('busy'), '--clean'], 2, /--clean drops .*Add --yes/);
   await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('busy'), '--create'], 2, /database "busy" already exists on .*; nothing was changed.*Drop --create/);
   assert.deepEqual(await tableChecksums(pg, 'busy'), before);
-  // --table into a database that lacks the table (a table lost in production): restored beside the others,
-  // which stay untouched; once it is there, a second restore of it is refused like any other.
-  const one = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('busy'), '--table', 'items']);
+  // --table into a database that lacks the table (a table lost in production): refused without --clean --yes
+  // like any non-empty target; with them it is restored beside the others, which stay untouched; once it is
+  // there, a second restore of it without --clean --yes is refused naming it.
+  await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('busy'), '--table', 'items'], 2, /target database "busy" has 1 user table; restoring --table into it needs --clean --yes; nothing was changed/);
+  assert.deepEqual(await tableChecksums(pg, 'busy'), before);
+  const one = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('busy'), '--table', 'items', '--clean', '--yes']);
   assert.equal(one.code, 0, one.stderr);
   assert.equal((await tableChecksums(pg, 'busy'))['public.precious'], before['public.precious']);
   await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('busy'), '--table', 'items'], 2, /target database "busy" already has public\.items; nothing was changed.*--clean --yes/);
