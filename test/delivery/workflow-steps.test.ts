@@ -92,7 +92,7 @@ test('dr: every database of the dr stack is restored with the chosen backup, the
   assert.equal(drills.length, Object.keys(jobs).length, 'one drill per database (none skipped)');
   for (const j of Object.values(jobs)) {
     assert.ok(
-      executes.some((c) => JSON.stringify(c.slice(1)) === JSON.stringify(['run', 'jobs', 'execute', j.job, '--project', j.project, '--region', j.region, '--args=restore,20261121T020000Z-3f9a,--create', '--wait'])),
+      executes.some((c) => JSON.stringify(c.slice(1)) === JSON.stringify(['run', 'jobs', 'execute', j.job, '--project', j.project, '--region', j.region, '--args=restore,20261121T020000Z-3f9a,--create,--no-owner,--no-privileges', '--wait'])),
       `restore of ${j.job}: ${JSON.stringify(executes)}`,
     );
     assert.ok(

@@ -275,7 +275,7 @@ test('the runner subcommands and flags the workflows run exist in the CLI', () =
   const texts = Object.values(all).map((x) => x.text).join('\n');
   assert.match(texts, /--args=backup,--class,manual/);
   assert.ok(flags(command('backup')).includes('--class'));
-  assert.match(texts, /--args="restore,\$BACKUP,--create"/);
+  assert.match(texts, /--args="restore,\$BACKUP,--create,--no-owner,--no-privileges"/);
   assert.ok(flags(command('restore')).includes('--create'));
   assert.match(texts, /\["drill", "--backup", \$b\]/);
   assert.ok(flags(command('drill')).includes('--backup'));

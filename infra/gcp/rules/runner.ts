@@ -96,7 +96,9 @@ export function restoreTask(db: DatabaseConfig, storage: string, targetUrlSecret
   return {
     task: 'restore',
     source: db.name,
-    args: ['restore', 'latest', '--create'],
+    // The recovery instance is new: it has none of the application's roles, so ownership and grants from the
+    // archive would fail the restore (pg_restore --exit-on-error). The application re-grants after failover.
+    args: ['restore', 'latest', '--create', '--no-owner', '--no-privileges'],
     env: commonEnv(storage, db.name, []),
     secretEnv: { [ENV.targetUrl]: targetUrlSecret },
     identity: 'restore',

@@ -231,7 +231,7 @@ test('dr: recovery instance, generated credentials never in plain inputs, and th
   assert.deepEqual(user.secretInputs, ['passwordWo']);
   const job = one(r, 'gcp:cloudrunv2/job:Job', 'recovery-jobs-orders-restore');
   const c = (get(job.inputs, 'template', 'template', 'containers') as Array<Record<string, unknown>>)[0]!;
-  assert.deepEqual(c.args, ['restore', 'latest', '--create']);
+  assert.deepEqual(c.args, ['restore', 'latest', '--create', '--no-owner', '--no-privileges']);
   assert.ok((c.envs as Array<{ name: string; value?: string }>).some((e) => e.name === 'LIFEBOAT_STORAGE' && e.value === 'gs://acme-prod-lifeboat-prod-dr-backups'));
   assert.equal(
     r.outputs.restoreCommand,
