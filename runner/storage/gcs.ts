@@ -21,7 +21,8 @@
  * upload's retries and its time limit from the start of the whole upload, never per chunk: with the request
  * settings, an upload running longer than 10 minutes would fail on its first transient error, and a
  * multi-hour one could survive only 5 in all. Downloads that break halfway are resumed with ranged reads pinned
- * to the object's generation (resumable-read.ts).
+ * to the object's generation (resumable-read.ts); the SDK's read stream hangs, silent, when its connection breaks
+ * mid-body, so a read that receives nothing for LIFEBOAT_STORAGE_IDLE_TIMEOUT_S (60 s) counts as broken.
  */
 import { IdempotencyStrategy, Storage as GcsClient, type Bucket, type StorageOptions as GcsClientOptions } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
@@ -29,7 +30,7 @@ import { pipeline } from 'node:stream/promises';
 import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../errors';
 import { bucketLocation, objectName, relativeKey, type BucketLocation } from './keys';
 import type { StorageFactory, StorageOptions } from './open';
-import { resumableRead } from './resumable-read';
+import { idleTimeoutMs, resumableRead } from './resumable-read';
 import { OBJECT_NOT_FOUND, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
 import { uploadBody } from './upload-body';
 
@@ -72,6 +73,7 @@ export class GcsStorage implements Storage {
   private readonly bucket: Bucket;
   private readonly uploadBucket: Bucket;
   private readonly chunkSize: number | undefined;
+  private readonly idleTimeoutMs: number;
 
   constructor(url: URL, opts: StorageOptions = {}) {
     this.loc = bucketLocation(url);
@@ -79,6 +81,7 @@ export class GcsStorage implements Storage {
     const env = opts.env ?? process.env;
     const emulator = env.STORAGE_EMULATOR_HOST;
     this.chunkSize = chunkSize(env);
+    this.idleTimeoutMs = idleTimeoutMs(env);
     const client = (purpose: 'requests' | 'uploads'): GcsClient =>
       new GcsClient({
         ...(emulator ? { apiEndpoint: emulator, projectId: env.GOOGLE_CLOUD_PROJECT ?? 'emulator' } : {}),
@@ -128,10 +131,12 @@ export class GcsStorage implements Storage {
   async get(key: string): Promise<Readable> {
     const name = objectName(this.loc, key);
     let generation: string | number | undefined;
+    let size: number | undefined;
     try {
       // Fails fast (object_not_found) before a stream is promised, and pins the version for resumed reads.
       const [meta] = await this.bucket.file(name).getMetadata();
       generation = meta.generation;
+      size = meta.size === undefined ? undefined : Number(meta.size);
     } catch (e) {
       throw this.wrap(e, 'read', key);
     }
@@ -139,7 +144,9 @@ export class GcsStorage implements Storage {
     // The SDK's own CRC32C/MD5 check is off: the manifest's sha256 of the stored bytes is verified by the
     // reader, and a ranged (resumed) read could not be validated by the SDK anyway.
     const open = async (offset: number): Promise<Readable> => file.createReadStream({ start: offset, validation: false });
-    return resumableRead(await open(0), { open });
+    // The SDK's read stream neither errors nor ends when the connection breaks mid-body: the idle timeout is
+    // what notices (resumable-read.ts).
+    return resumableRead(await open(0), { open, size, idleTimeoutMs: this.idleTimeoutMs });
   }
 
   async getBytes(key: string): Promise<Buffer> {

@@ -21,8 +21,8 @@
  *
  * Retries: the SDK's 'standard' retry mode with 6 attempts per request (exponential backoff with full jitter,
  * capped at 20 s) on throttling, 5xx and network errors; parts are buffered, so each part is retried on its
- * own. Downloads that break halfway are resumed with ranged reads pinned to the object's ETag
- * (resumable-read.ts).
+ * own. Downloads that break halfway (or stall for LIFEBOAT_STORAGE_IDLE_TIMEOUT_S) are resumed with ranged reads
+ * pinned to the object's ETag (resumable-read.ts).
  *
  * S3-compatible stores: `--s3-endpoint` implies path-style addressing, and request checksums are only sent when
  * an operation requires them (`requestChecksumCalculation: 'WHEN_REQUIRED'`): the SDK's default since 2025 adds
@@ -44,7 +44,7 @@ import type { Readable } from 'node:stream';
 import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../errors';
 import { bucketLocation, objectName, relativeKey, type BucketLocation } from './keys';
 import type { StorageFactory, StorageOptions } from './open';
-import { resumableRead } from './resumable-read';
+import { idleTimeoutMs, resumableRead } from './resumable-read';
 import { OBJECT_NOT_FOUND, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
 import { uploadBody } from './upload-body';
 
@@ -124,6 +124,7 @@ export class S3Storage implements Storage {
   private readonly client: S3Client;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly idleTimeoutMs: number;
 
   constructor(url: URL, opts: StorageOptions = {}) {
     this.loc = bucketLocation(url);
@@ -131,6 +132,7 @@ export class S3Storage implements Storage {
     this.client = new S3Client(s3ClientConfig(opts));
     this.partSize = partSize(opts.env ?? process.env);
     this.queueSize = queueSize(opts.env ?? process.env);
+    this.idleTimeoutMs = idleTimeoutMs(opts.env ?? process.env);
   }
 
   async put(key: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
@@ -181,10 +183,12 @@ export class S3Storage implements Storage {
     return resumableRead(first.body, {
       // Pin the resumed reads to the version we started with: a changed object must not be spliced in.
       open: async (offset) => (await this.getFrom(key, Key, offset, first.etag)).body,
+      size: first.size,
+      idleTimeoutMs: this.idleTimeoutMs,
     });
   }
 
-  private async getFrom(key: string, Key: string, offset: number, etag?: string): Promise<{ body: Readable; etag?: string }> {
+  private async getFrom(key: string, Key: string, offset: number, etag?: string): Promise<{ body: Readable; etag?: string; size?: number }> {
     try {
       const r = await this.client.send(
         new GetObjectCommand({
@@ -194,7 +198,7 @@ export class S3Storage implements Storage {
           ...(etag ? { IfMatch: etag } : {}),
         }),
       );
-      return { body: r.Body as Readable, etag: r.ETag };
+      return { body: r.Body as Readable, etag: r.ETag, size: r.ContentLength };
     } catch (e) {
       throw this.wrap(e, 'read', key);
     }

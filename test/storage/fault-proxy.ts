@@ -9,13 +9,20 @@
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What the proxy answers instead of forwarding: a response, or 'reset' (the connection is destroyed). */
-export type InjectedReply = { status: number; headers?: Record<string, string>; body?: string } | 'reset';
+/**
+ * What the proxy does instead of forwarding plainly: answer itself, reset the connection, or forward and cut the
+ * response after `cutResponseAfter` body bytes (a download that breaks halfway).
+ */
+export type InjectedReply =
+  | { status: number; headers?: Record<string, string>; body?: string }
+  | { cutResponseAfter: number }
+  | 'reset';
 
 export interface SeenRequest {
   method: string;
   url: string;
   injected: boolean;
+  headers: http.IncomingHttpHeaders;
 }
 
 export interface FaultProxy {
@@ -44,14 +51,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let seenLog: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
     const injection = injections.find((i) => i.times > 0 && i.match(req));
-    seenLog.push({ method: req.method ?? '', url: req.url ?? '', injected: injection !== undefined });
-    if (injection) {
+    seenLog.push({ method: req.method ?? '', url: req.url ?? '', injected: injection !== undefined, headers: req.headers });
+    const cutAfter = injection && typeof injection.reply === 'object' && 'cutResponseAfter' in injection.reply ? injection.reply.cutResponseAfter : null;
+    if (injection && cutAfter !== null) injection.times--;
+    else if (injection) {
       injection.times--;
       const reply = injection.reply;
       if (reply === 'reset') {
         req.socket.destroy();
         return;
       }
+      if (!('status' in reply)) return;
       // Read the whole body first, as a server would: a client still sending would see EPIPE, not the answer.
       req.resume();
       req.on('end', () => {
@@ -72,7 +82,23 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         const headers = { ...ur.headers };
         if (typeof headers.location === 'string') headers.location = headers.location.replace(t.origin, self);
         res.writeHead(ur.statusCode ?? 502, headers);
-        ur.pipe(res);
+        if (cutAfter === null) {
+          ur.pipe(res);
+          return;
+        }
+        let sent = 0;
+        ur.on('data', (c: Buffer) => {
+          if (sent >= cutAfter) return;
+          const part = c.subarray(0, cutAfter - sent);
+          sent += part.length;
+          res.write(part);
+          if (sent >= cutAfter) {
+            cuts++;
+            ur.destroy();
+            res.socket?.destroy();
+          }
+        });
+        ur.on('end', () => res.end());
       },
     );
     up.on('error', () => res.destroy());

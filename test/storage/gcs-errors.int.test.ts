@@ -27,7 +27,10 @@ const simpleUpload = (req: IncomingMessage): boolean => req.method === 'POST' &&
 before(async () => {
   emu = await startGcsEmulator();
   proxy = await startFaultProxy(emu.host);
-  s = await openStorage('gs://lifeboat-errors/prod', { env: { ...process.env, ...emu.env, STORAGE_EMULATOR_HOST: proxy.endpoint } });
+  // A short idle timeout: the SDK's read stream goes silent when its connection breaks (see gcs.ts).
+  s = await openStorage('gs://lifeboat-errors/prod', {
+    env: { ...process.env, ...emu.env, STORAGE_EMULATOR_HOST: proxy.endpoint, LIFEBOAT_STORAGE_IDLE_TIMEOUT_S: '2' },
+  });
 });
 after(async () => {
   await proxy?.stop();
@@ -46,6 +49,22 @@ test('503 and reset connections on writes, metadata, reads and listings are retr
   for await (const o of s.list('daily/')) keys.push(o.key);
   assert.deepEqual(keys, ['daily/postgres/app/1/manifest.json']);
   assert.equal(proxy.log().filter((q) => q.injected).length, 4, 'every injected failure was met and retried past');
+});
+
+// A timeout, so a read that hangs (as it did before the idle timeout) fails the test instead of stalling it.
+test('a download that breaks halfway is resumed where it broke, pinned to the same generation', { timeout: 30_000 }, async () => {
+  const data = Buffer.alloc(3 * 1024 * 1024, 7);
+  data.writeUInt32BE(0xdeadbeef, 2 * 1024 * 1024);
+  await s.putBytes('daily/postgres/app/2/dump.pgc.zst', data);
+  proxy.clearLog();
+  proxy.inject(1, media, { cutResponseAfter: 1024 * 1024 + 5 });
+  const back = await s.getBytes('daily/postgres/app/2/dump.pgc.zst');
+  assert.ok(back.equals(data));
+  const reads = proxy.log().filter((q) => q.method === 'GET' && /alt=media/.test(q.url));
+  assert.equal(reads.length, 2, 'one break, one resumed read');
+  const range = /^bytes=(\d+)-$/.exec(String(reads[1]!.headers.range));
+  assert.ok(range && Number(range[1]) > 0 && Number(range[1]) <= 1024 * 1024 + 5, `resumed with ${reads[1]!.headers.range}`);
+  assert.match(reads[1]!.url, /[?&]generation=\d+/, 'the resumed read is pinned to the generation of the first');
 });
 
 test('403 fails at once (no retries), naming the bucket and the object, not the service account message', async () => {

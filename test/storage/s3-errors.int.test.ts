@@ -76,6 +76,21 @@ test('reads, listings and small writes are retried too', async () => {
   assert.equal(proxy.log().filter((q) => q.injected).length, 4);
 });
 
+test('a download that breaks halfway is resumed where it broke, pinned to the same object version', async () => {
+  const data = Buffer.alloc(3 * MiB, 7);
+  data.writeUInt32BE(0xdeadbeef, 2 * MiB);
+  await s.putBytes('daily/postgres/app/z/dump.pgc.zst', data);
+  proxy.clearLog();
+  proxy.inject(1, getObject, { cutResponseAfter: MiB + 5 });
+  const back = await s.getBytes('daily/postgres/app/z/dump.pgc.zst');
+  assert.equal(sha256(back), sha256(data));
+  const gets = proxy.log().filter((q) => q.method === 'GET');
+  assert.equal(gets.length, 2, 'one break, one resumed read');
+  const range = /^bytes=(\d+)-$/.exec(String(gets[1]!.headers.range));
+  assert.ok(range && Number(range[1]) > 0 && Number(range[1]) <= MiB + 5, `resumed with ${gets[1]!.headers.range}`);
+  assert.ok(gets[1]!.headers['if-match'], 'the resumed read is pinned to the ETag of the first');
+});
+
 async function deniedFast(p: Promise<unknown>, op: string, where: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
     assert.ok(e instanceof LifeboatError, String(e));
