@@ -5,7 +5,8 @@
  * folder so test files running in parallel do not share (or wipe) each other's objects.
  *
  * Known limits (ENVIRONMENT.md): buckets exist implicitly (creation is not supported), and resumable uploads
- * with `chunkSize` hang, so the backend sends one resumable request per object.
+ * with `chunkSize` hang, so the backend sends one resumable request per object to it. The chunked path that
+ * production uses is tested against test/storage/gcs-resumable-server.ts instead.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
