@@ -17,8 +17,8 @@ import { pipeline } from 'node:stream/promises';
 import { Writable, type Readable } from 'node:stream';
 import type { CompleteBackup } from '../catalog/catalog';
 import type { RunContext } from '../context';
-import { createDecryptor } from '../crypto/age';
-import { runtimeError, usageError } from '../errors';
+import { createDecryptor, identityFingerprints } from '../crypto/age';
+import { isLifeboatError, runtimeError, usageError } from '../errors';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
@@ -77,7 +77,19 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
   const file = path.join(dir, 'archive.pgc');
   const objectUrl = `${storage.url}/${backup.payloadKey}`;
   try {
-    const decryptor = backup.manifest.payload.encryption ? await createDecryptor(opts.identityText!) : null;
+    const encryption = backup.manifest.payload.encryption;
+    if (encryption) {
+      // A wrong key is known from the manifest alone: fail before downloading what may be many gigabytes.
+      const mine = await identityFingerprints(opts.identityText!);
+      if (!mine.some((f) => encryption.recipients.includes(f))) {
+        throw runtimeError(
+          'decrypt_wrong_identity',
+          `none of the keys in the age identity file can decrypt ${objectUrl}: it was encrypted to ${encryption.recipients.join(', ')}, the identity holds ${mine.join(', ') || 'no X25519 key'}`,
+          'Use the identity (--identity-file or LIFEBOAT_AGE_IDENTITY) of one of those recipients',
+        );
+      }
+    }
+    const decryptor = encryption ? await createDecryptor(opts.identityText!) : null;
     const stored = await storage.get(backup.payloadKey);
     const hasher = new HashingStream();
     const progress = createProgress(ctx.stderr, opts.label ?? 'download', backup.manifest.payload.storedBytes);
@@ -118,7 +130,10 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
         );
       }
       if (decryptor && feedError) {
-        throw runtimeError('decrypt_failed', `cannot decrypt ${objectUrl}: ${(feedError as Error).message}`, 'Check --identity-file matches one of the recipients');
+        // Keep the decryptor's own code and hint (wrong identity, truncated, tampered): each calls for a different fix.
+        const code = isLifeboatError(feedError) ? feedError.code : 'decrypt_failed';
+        const hint = isLifeboatError(feedError) ? feedError.hint : 'Check the identity matches one of the recipients';
+        throw runtimeError(code, `cannot decrypt ${objectUrl}: ${(feedError as Error).message}`, hint, feedError);
       }
       if (!childSucceeded(result)) throw runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(result)}`);
       if (feedError) throw runtimeError('read_failed', `reading ${objectUrl} failed: ${(feedError as Error).message}`);
