@@ -39,7 +39,7 @@ import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
-import { findZstd } from './tools';
+import { findZstd, ZSTD_COMPRESS_ARGS } from './tools';
 
 export interface BackupOptions {
   conn: ConnInfo;
@@ -167,7 +167,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     const dump = watchChild('pg_dump', spawner(pgDump.path, dumpArgs(snap.id, kind, selected), { env, stdio: ['ignore', 'pipe', 'pipe'] }), (line) => {
       if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_dump' }, line);
     });
-    const comp = watchChild('zstd', spawner(zstd.path, ['-q', '-3', '-T0', '-c'], { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
+    const comp = watchChild('zstd', spawner(zstd.path, ZSTD_COMPRESS_ARGS, { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
     const killAll = (): void => {
       dump.kill();
       comp.kill();

@@ -12,7 +12,7 @@ import { LifeboatError, runtimeError } from '../errors';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
-import { findZstd } from '../commands/tools';
+import { findZstd, ZSTD_COMPRESS_ARGS } from '../commands/tools';
 import type { Storage } from '../storage/types';
 
 export interface StoredPayload {
@@ -37,7 +37,7 @@ export async function storeCompressed(
   spawner: Spawner = defaultSpawner,
 ): Promise<StoredPayload> {
   const zstd = await findZstd();
-  const comp = watchChild('zstd', spawner(zstd.path, ['-q', '-3', '-T0', '-c'], { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  const comp = watchChild('zstd', spawner(zstd.path, ZSTD_COMPRESS_ARGS, { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
   const abort = new AbortController();
   const onCtxAbort = (): void => abort.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onCtxAbort, { once: true });
