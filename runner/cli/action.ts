@@ -3,7 +3,8 @@
  * runner/contract/events.ts), whatever happens. This is the one place that maps outcomes to exit codes:
  * 0 success, 1 runtime failure, 2 bad usage or config.
  */
-import { type EventName } from '../contract/events';
+import { EVENT_FIELDS, type EventName } from '../contract/events';
+import type { Manifest } from '../contract/manifest';
 import { describeError, isLifeboatError } from '../errors';
 import { logEvent } from '../log';
 import { redact } from '../redact';
@@ -66,4 +67,18 @@ export async function runAction(
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+/**
+ * The figures every event about one backup carries: which backup (source, class, id) and its sizes. The infra's
+ * log-based metrics and alerts read exactly these fields, so every command builds them here.
+ */
+export function backupEventFields(m: Manifest): Record<string, unknown> {
+  return {
+    [EVENT_FIELDS.source]: m.source,
+    [EVENT_FIELDS.backupClass]: m.class,
+    [EVENT_FIELDS.backupId]: m.id,
+    [EVENT_FIELDS.bytes]: m.payload.storedBytes,
+    [EVENT_FIELDS.rawBytes]: m.payload.rawBytes,
+  };
 }

@@ -8,7 +8,7 @@ import { runBackup } from '../commands/backup';
 import { chooseSource } from '../pg/replica';
 import { parseDatabaseUrl } from '../pg/connection';
 import { parseTableName } from '../pg/tables';
-import { runAction } from './action';
+import { backupEventFields, runAction } from './action';
 import { parseDuration } from './status';
 import { addDatabaseUrlOption, addJsonOption, addSourceOption, addStorageOptions, collect, databaseFrom, envList, openStorageFrom, sourceFrom } from './options';
 
@@ -87,11 +87,7 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
       return {
         message: `backup ${m.id} of ${m.source} stored in ${storage.url}/${r.payloadKey}`,
         fields: {
-          [EVENT_FIELDS.source]: m.source,
-          [EVENT_FIELDS.backupClass]: m.class,
-          [EVENT_FIELDS.backupId]: m.id,
-          [EVENT_FIELDS.bytes]: m.payload.storedBytes,
-          [EVENT_FIELDS.rawBytes]: m.payload.rawBytes,
+          ...backupEventFields(m),
           [EVENT_FIELDS.durationSeconds]: m.durationSeconds,
         },
       };

@@ -5,7 +5,7 @@ import type { RunContext } from '../context';
 import { runDrill } from '../commands/drill';
 import { formatDrillReport, formatSeconds } from '../drill/report';
 import { parseDatabaseUrl } from '../pg/connection';
-import { runAction } from './action';
+import { backupEventFields, runAction } from './action';
 import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, openStorageFrom, sourceFrom, type StorageFlags } from './options';
 import { parseJobs } from './restore';
 import { parseDuration } from './status';
@@ -58,7 +58,7 @@ export function registerDrill(program: Command, ctx: RunContext, setExit: (code:
       const identityText = await identityFrom(flags, ctx);
       const { report: r, storeError } = await runDrill(
         { storage, ref: flags.backup, source: requestedSource, scratch, rpoTargetSeconds, rtoTargetSeconds, amcheck: flags.amcheck, jobs, identityText,
-          onResolved: (b) => Object.assign(fields, { [EVENT_FIELDS.source]: b.source, [EVENT_FIELDS.backupClass]: b.cls, [EVENT_FIELDS.backupId]: b.id, [EVENT_FIELDS.bytes]: b.manifest.payload.storedBytes }), },
+          onResolved: (b) => Object.assign(fields, backupEventFields(b.manifest)), },
         { ctx },
       );
       ctx.stdout.write(flags.json || !ctx.stdout.isTTY ? JSON.stringify(r, null, 2) + '\n' : formatDrillReport(r));

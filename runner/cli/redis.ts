@@ -8,7 +8,7 @@ import { parseRedisUrl } from '../redis/connection';
 import { redisSourceName, runRedisBackup } from '../redis/backup';
 import { REDIS_METHODS, type RedisMethod } from '../redis/payload';
 import { compareKeyCounts, runRedisRestore, runRedisVerify } from '../redis/restore';
-import { runAction } from './action';
+import { backupEventFields, runAction } from './action';
 import {
   addIdentityOption,
   addJsonOption,
@@ -26,13 +26,7 @@ import type { CompleteBackup } from '../catalog/catalog';
 
 /** The backup a restore or verify works on, named on its final event even when it fails. */
 function nameBackupOn(fields: Record<string, unknown>): (b: CompleteBackup) => void {
-  return (b) =>
-    Object.assign(fields, {
-      [EVENT_FIELDS.source]: b.source,
-      [EVENT_FIELDS.backupClass]: b.cls,
-      [EVENT_FIELDS.backupId]: b.id,
-      [EVENT_FIELDS.bytes]: b.manifest.payload.storedBytes,
-    });
+  return (b) => Object.assign(fields, backupEventFields(b.manifest));
 }
 
 interface CommonFlags extends StorageFlags {
@@ -95,11 +89,7 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
       return {
         message: `redis backup ${m.id} of ${m.source} (${totalKeys(m.redisKeys)} keys) stored in ${storage.url}/${r.payloadKey}`,
         fields: {
-          [EVENT_FIELDS.source]: m.source,
-          [EVENT_FIELDS.backupClass]: m.class,
-          [EVENT_FIELDS.backupId]: m.id,
-          [EVENT_FIELDS.bytes]: m.payload.storedBytes,
-          [EVENT_FIELDS.rawBytes]: m.payload.rawBytes,
+          ...backupEventFields(m),
           [EVENT_FIELDS.durationSeconds]: m.durationSeconds,
           method: flags.method,
           keys: totalKeys(m.redisKeys),
@@ -147,10 +137,7 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
           ? `restored ${restored} keys of redis backup ${m.id} into ${conn.host}:${conn.port}${expired ? ` (${expired} had expired)` : ''}`
           : `restore of ${m.id} wrote key counts that differ from the manifest: ${checks.filter((c) => !c.ok).map((c) => `db${c.db} ${c.actual}/${c.expected}`).join(', ')}`,
         fields: {
-          [EVENT_FIELDS.source]: m.source,
-          [EVENT_FIELDS.backupClass]: m.class,
-          [EVENT_FIELDS.backupId]: m.id,
-          [EVENT_FIELDS.bytes]: m.payload.storedBytes,
+          ...backupEventFields(m),
           keys: restored,
           expiredKeys: expired,
           flushed: r.flushed,
@@ -186,10 +173,7 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
           ? `redis backup ${m.id} loads and holds the keys its manifest records`
           : `redis backup ${m.id} key counts differ from its manifest: ${bad.map((d) => `db${d.db} loaded ${d.actual}, manifest ${d.expected}`).join('; ')}`,
         fields: {
-          [EVENT_FIELDS.source]: m.source,
-          [EVENT_FIELDS.backupClass]: m.class,
-          [EVENT_FIELDS.backupId]: m.id,
-          [EVENT_FIELDS.bytes]: m.payload.storedBytes,
+          ...backupEventFields(m),
           [EVENT_FIELDS.passed]: r.passed,
           keys: totalKeys(m.redisKeys),
         },

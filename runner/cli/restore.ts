@@ -6,7 +6,7 @@ import { usageError } from '../errors';
 import { restoreBackup, validateRestoreFlags } from '../commands/restore';
 import { formatComparison, parseTableName } from '../pg/tables';
 import { parseDatabaseUrl } from '../pg/connection';
-import { runAction } from './action';
+import { backupEventFields, runAction } from './action';
 import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, collect, openStorageFrom, sourceFrom } from './options';
 
 interface RestoreFlags {
@@ -86,7 +86,7 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
           noOwner: flags.owner === false,
           noPrivileges: flags.privileges === false,
           identityText,
-          onResolved: (b) => Object.assign(fields, { [EVENT_FIELDS.source]: b.source, [EVENT_FIELDS.backupClass]: b.cls, [EVENT_FIELDS.backupId]: b.id, [EVENT_FIELDS.bytes]: b.manifest.payload.storedBytes }),
+          onResolved: (b) => Object.assign(fields, backupEventFields(b.manifest)),
         },
         { ctx },
       );

@@ -5,7 +5,7 @@ import type { RunContext } from '../context';
 import { verifyBackup } from '../commands/verify';
 import { parseDatabaseUrl } from '../pg/connection';
 import { formatComparison } from '../pg/tables';
-import { runAction } from './action';
+import { backupEventFields, runAction } from './action';
 import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, openStorageFrom, sourceFrom } from './options';
 import { parseJobs } from './restore';
 
@@ -48,7 +48,7 @@ export function registerVerify(program: Command, ctx: RunContext, setExit: (code
       const identityText = await identityFrom(flags, ctx);
       const r = await verifyBackup(
         { storage, ref, source: requestedSource, restoreInto, jobs, noOwner: flags.owner === false, noPrivileges: flags.privileges === false, identityText,
-          onResolved: (b) => Object.assign(fields, { [EVENT_FIELDS.source]: b.source, [EVENT_FIELDS.backupClass]: b.cls, [EVENT_FIELDS.backupId]: b.id, [EVENT_FIELDS.bytes]: b.manifest.payload.storedBytes }), },
+          onResolved: (b) => Object.assign(fields, backupEventFields(b.manifest)), },
         { ctx },
       );
       const m = r.backup.manifest;
