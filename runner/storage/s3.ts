@@ -4,20 +4,16 @@
  * Credentials: only the AWS SDK's default chain (environment, shared config/profile, IRSA web identity, ECS task
  * role, EC2 instance profile). No keys in flags or URLs.
  *
- * Uploads stream through @aws-sdk/lib-storage's multipart Upload in PART_SIZE parts with QUEUE_SIZE parts in
- * flight. Memory: lib-storage holds up to QUEUE_SIZE parts being sent plus the part being filled, which it
- * concatenates into a second copy, so live upload buffers are about (QUEUE_SIZE + 2) x PART_SIZE = 32 MiB with
- * the defaults, whatever the object size; freed parts wait for the garbage collector, so the process's peak is
- * higher. Measured (bench/s3-memory.ts, 400 MiB streamed, peak RSS of the node process, two runs): local storage
- * 89-98 MiB; S3 with 16 MiB x 2 parts 192-193 MiB, 8 MiB x 2 138-147 MiB, 8 MiB x 1 129 MiB, 5 MiB x 2 123-129
- * MiB. 8 MiB x 2 is the smallest setting that keeps two parts on the wire (with one, the connection idles
- * while each part's response comes back) and a 50 GB dump (47 GiB) within 10,000 parts with room to grow: the
- * largest object is 78 GiB (5 MiB parts would cap it at 49 GiB). LIFEBOAT_S3_PART_SIZE_MIB raises the part
- * size for bigger dumps, LIFEBOAT_S3_QUEUE_SIZE the parts in flight for faster links, both at the cost of
- * memory. On any failure (source stream error, abort signal, a part that fails after the SDK's retries)
- * lib-storage aborts the multipart upload before `put` rejects, so no object and no billed parts remain. (A
- * crash of the whole process can still leave an incomplete upload behind: the bucket's lifecycle rule
- * AbortIncompleteMultipartUpload, set by the infra, cleans those up.)
+ * Uploads stream as a multipart upload in PART_SIZE parts with QUEUE_SIZE parts in flight, over a fixed pool of
+ * QUEUE_SIZE + 1 part buffers (s3-multipart.ts, which says why that is not @aws-sdk/lib-storage): 24 MiB with
+ * the defaults, whatever the object size. 8 MiB x 2 keeps two parts on the wire (with one, the connection idles
+ * while each part's response comes back) and fits a 50 GB dump (47 GiB) within 10,000 parts with room to grow:
+ * the largest object is 78 GiB. LIFEBOAT_S3_PART_SIZE_MIB raises the part size for bigger dumps,
+ * LIFEBOAT_S3_QUEUE_SIZE the parts in flight for faster links, each at the cost of memory. On any failure (source
+ * stream error, abort signal, a part that fails after the SDK's retries) the multipart upload is aborted before
+ * `put` rejects, so no object and no billed parts remain. (A crash of the whole process can still leave an
+ * incomplete upload behind: the bucket's lifecycle rule AbortIncompleteMultipartUpload, set by the infra, cleans
+ * those up.)
  *
  * Retries: the SDK's 'standard' retry mode with 6 attempts per request (exponential backoff with full jitter,
  * capped at 20 s) on throttling, 5xx and network errors; parts are buffered, so each part is retried on its
@@ -30,7 +26,6 @@
  * the manifest's sha256 of the stored bytes is checked before any restore.
  */
 import {
-  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -39,19 +34,18 @@ import {
   S3ServiceException,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../errors';
 import { bucketLocation, objectName, relativeKey, type BucketLocation } from './keys';
 import type { StorageFactory, StorageOptions } from './open';
 import { idleTimeoutMs, resumableRead } from './resumable-read';
 import { OBJECT_NOT_FOUND, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
+import { uploadStream } from './s3-multipart';
 import { uploadBody } from './upload-body';
 
 const MiB = 1024 * 1024;
 export const DEFAULT_PART_SIZE = 8 * MiB;
 export const QUEUE_SIZE = 2;
-export const MAX_PARTS = 10_000;
 const MAX_ATTEMPTS = 6;
 
 // The SDK warns on every run under Node 20 that releases after January 2027 will need Node 22. The runner pins
@@ -138,22 +132,24 @@ export class S3Storage implements Storage {
   async put(key: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
     const Key = objectName(this.loc, key);
     const counted = uploadBody(body, opts);
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.loc.bucket, Key, Body: counted.stream, ContentType: opts.contentType ?? 'application/octet-stream' },
-      partSize: this.partSize,
-      queueSize: this.queueSize,
-      leavePartsOnError: false,
-    });
     let failed = true;
     try {
-      await upload.done();
+      await uploadStream(
+        {
+          client: this.client,
+          Bucket: this.loc.bucket,
+          Key,
+          ContentType: opts.contentType ?? 'application/octet-stream',
+          partSize: this.partSize,
+          queueSize: this.queueSize,
+          checksums: (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED',
+        },
+        counted.stream,
+      );
       failed = false;
     } catch (e) {
-      // lib-storage has aborted the multipart upload by now; make sure even if its own abort call failed.
-      await this.abortLeftover(upload, Key);
-      const failure = counted.failure();
-      throw failure ?? this.wrap(e, 'upload', key);
+      // The multipart upload is aborted by now; a failure of the body itself is reported as the body's error.
+      throw counted.failure() ?? this.wrap(e, 'upload', key);
     } finally {
       counted.dispose(failed);
     }
@@ -245,16 +241,6 @@ export class S3Storage implements Storage {
       if (err.code === OBJECT_NOT_FOUND) return;
       throw err;
     }
-  }
-
-  private async abortLeftover(upload: Upload, Key: string): Promise<void> {
-    const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
-    if (!uploadId) return;
-    await this.client
-      .send(new AbortMultipartUploadCommand({ Bucket: this.loc.bucket, Key, UploadId: uploadId }))
-      .catch(() => {
-        /* already aborted by lib-storage (NoSuchUpload), or the store is unreachable: lifecycle rules clean up */
-      });
   }
 
   /** A LifeboatError naming the location, the key and what failed; never credentials. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_PART_SIZE, MAX_PARTS, QUEUE_SIZE, partSize, queueSize, s3ClientConfig } from '../../runner/storage/s3';
+import { DEFAULT_PART_SIZE, QUEUE_SIZE, partSize, queueSize, s3ClientConfig } from '../../runner/storage/s3';
+import { MAX_PARTS } from '../../runner/storage/s3-multipart';
 import { bucketLocation, objectName, relativeKey } from '../../runner/storage/keys';
 import { LifeboatError } from '../../runner/errors';
 
