@@ -4,10 +4,7 @@ import { EVENTS, EVENT_FIELDS } from '../contract/events';
 import { BACKUP_CLASSES, type BackupClass } from '../contract/layout';
 import type { RunContext } from '../context';
 import { usageError } from '../errors';
-import { parseRedisUrl } from '../redis/connection';
-import { redisSourceName, runRedisBackup } from '../redis/backup';
 import { REDIS_METHODS, type RedisMethod } from '../redis/payload';
-import { compareKeyCounts, runRedisRestore, runRedisVerify } from '../redis/restore';
 import { backupEventFields, runAction } from './action';
 import {
   addIdentityOption,
@@ -23,6 +20,14 @@ import {
 } from './options';
 import { ENV } from '../contract/env';
 import type { CompleteBackup } from '../catalog/catalog';
+
+/**
+ * The Redis modules, loaded by the redis commands only: they bring ioredis (about 10 MiB of a process), which a
+ * PostgreSQL backup, restore or drill should not carry.
+ */
+async function loadRedis(): Promise<typeof import('../redis/connection') & typeof import('../redis/backup') & typeof import('../redis/restore')> {
+  return { ...(await import('../redis/connection')), ...(await import('../redis/backup')), ...(await import('../redis/restore')) };
+}
 
 /** The backup a restore or verify works on, named on its final event even when it fails. */
 function nameBackupOn(fields: Record<string, unknown>): (b: CompleteBackup) => void {
@@ -62,6 +67,7 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
   backup.action(async (flags: CommonFlags & { redisUrl?: string; method: string; class?: string; encryptTo?: string[] }) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'redis', [EVENT_FIELDS.source]: sourceFrom(flags, ctx) };
     const code = await runAction(ctx, { succeeded: EVENTS.redisBackupSucceeded, failed: EVENTS.redisBackupFailed }, fields, async () => {
+      const { parseRedisUrl, redisSourceName, runRedisBackup } = await loadRedis();
       if (!(REDIS_METHODS as readonly string[]).includes(flags.method)) {
         throw usageError('method_invalid', `--method expected ${REDIS_METHODS.join(' or ')}, got ${JSON.stringify(flags.method)}`);
       }
@@ -111,6 +117,7 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
   restore.action(async (ref: string, flags: CommonFlags & { redisUrl?: string; flush?: boolean; yes?: boolean; identityFile?: string }) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'redis', [EVENT_FIELDS.source]: sourceFrom(flags, ctx) };
     const code = await runAction(ctx, { succeeded: EVENTS.redisRestoreSucceeded, failed: EVENTS.redisRestoreFailed }, fields, async () => {
+      const { parseRedisUrl, runRedisRestore, compareKeyCounts } = await loadRedis();
       const conn = parseRedisUrl(redisUrlFrom(flags, ctx));
       const storage = await openStorageFrom(flags, ctx);
       const identityText = await identityFrom(flags, ctx);
@@ -155,6 +162,7 @@ export function registerRedis(program: Command, ctx: RunContext, setExit: (code:
   verify.action(async (ref: string, flags: CommonFlags & { identityFile?: string }) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'redis', [EVENT_FIELDS.source]: sourceFrom(flags, ctx) };
     const code = await runAction(ctx, { succeeded: EVENTS.redisVerifySucceeded, failed: EVENTS.redisVerifyFailed }, fields, async () => {
+      const { runRedisVerify } = await loadRedis();
       const storage = await openStorageFrom(flags, ctx);
       const identityText = await identityFrom(flags, ctx);
       const r = await runRedisVerify({ storage, ref, source: sourceFrom(flags, ctx), identityText, onResolved: nameBackupOn(fields) }, { ctx });
