@@ -116,6 +116,15 @@ export function packagesExcludedFromImage(model: DockerfileModel): string[] {
   return out;
 }
 
+/** The environment the final stage sets (its ENV instructions, later ones winning), as the runner sees it. */
+export function imageEnv(model: DockerfileModel): Record<string, string> {
+  return Object.fromEntries(
+    instructionsOf(model.finalStage, 'ENV').flatMap((e) =>
+      e.args.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1).replace(/^"(.*)"$/, '$1')] as [string, string]),
+    ),
+  );
+}
+
 /** The ENTRYPOINT of the final stage (JSON form), e.g. ['/usr/bin/tini', '--', 'node', '/app/dist/runner/cli.js']. */
 export function entrypoint(model: DockerfileModel): string[] {
   const eps = instructionsOf(model.finalStage, 'ENTRYPOINT');

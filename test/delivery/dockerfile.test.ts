@@ -6,11 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { validate, ValidationSeverity, type ValidatorSettings } from 'dockerfile-utils';
 import {
   DOCKERFILE_PATH,
   REPO_ROOT,
   entrypoint,
+  imageEnv,
   instructionsOf,
   packagesExcludedFromImage,
   readDockerfile,
@@ -134,15 +136,23 @@ test('runs as a fixed non-root UID that the image creates', () => {
 });
 
 test('works with a read-only root filesystem: temp files go to the /tmp volume', () => {
-  const env = Object.fromEntries(
-    instructionsOf(runtime, 'ENV').flatMap((e) => e.args.map((a) => a.split('=') as [string, string])),
-  );
+  const env = imageEnv(model);
   assert.equal(env.TMPDIR, '/tmp');
   assert.equal(env.LIFEBOAT_TMPDIR, '/tmp');
   assert.equal(env.NODE_ENV, 'production');
   assert.ok(env.HOME && env.HOME !== '/', 'HOME is set (to a read-only place nothing writes to)');
   const volumes = instructionsOf(runtime, 'VOLUME').flatMap((v) => v.args);
   assert.ok(volumes.includes('/tmp'), `VOLUME ${volumes.join(' ')}`);
+});
+
+test("the image's NODE_OPTIONS keep V8's young generation small, and node accepts them there", () => {
+  const env = imageEnv(model);
+  assert.match(env.NODE_OPTIONS ?? '', /--max-semi-space-size=\d+/);
+  // node refuses to start (exit 9) when NODE_OPTIONS carries a flag it does not allow there.
+  const r = spawnSync(process.execPath, ['-e', '0'], { env: { PATH: process.env.PATH, NODE_OPTIONS: env.NODE_OPTIONS }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const bad = spawnSync(process.execPath, ['-e', '0'], { env: { PATH: process.env.PATH, NODE_OPTIONS: '--max-semi-space-size=2 --stack-size=100' }, encoding: 'utf8' });
+  assert.notEqual(bad.status, 0, 'the check above can fail');
 });
 
 test('an init process is PID 1 and the runner CLI is the entrypoint', () => {
