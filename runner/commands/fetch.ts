@@ -10,7 +10,7 @@
  *
  * loadIdentity(path): reads an age identity file for encrypted payloads.
  */
-import { createWriteStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -18,7 +18,7 @@ import { Writable, type Readable } from 'node:stream';
 import type { CompleteBackup } from '../catalog/catalog';
 import type { RunContext } from '../context';
 import { createDecryptor, identityFingerprints } from '../crypto/age';
-import { isLifeboatError, runtimeError, usageError } from '../errors';
+import { isLifeboatError, runtimeError } from '../errors';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
@@ -47,14 +47,19 @@ export async function loadIdentity(file: string | undefined): Promise<string | u
   try {
     return await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw usageError('identity_unreadable', `--identity-file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    // Exit 1, as for every identity problem (missing, unreadable or wrong), though a bad path is bad input.
+    throw runtimeError('identity_unreadable', `--identity-file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      'Point --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE) at a readable age identity file, or pass the identity in LIFEBOAT_AGE_IDENTITY');
   }
 }
 
-/** Throws the usage error for an encrypted payload without an identity. */
+/**
+ * Refuses an encrypted payload without an identity. Exit 1, not 2, as issue 3 asks of a missing or wrong identity
+ * alike: a job whose key secret is not mounted yet may well succeed on its retry.
+ */
 export function requireIdentityFor(backup: CompleteBackup, identityText: string | undefined): void {
   if (backup.manifest.payload.encryption && !identityText) {
-    throw usageError(
+    throw runtimeError(
       'identity_missing',
       `backup ${backup.id} is encrypted with age; --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE, or the identity itself in LIFEBOAT_AGE_IDENTITY) is needed to read it`,
     );
@@ -94,7 +99,20 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
     const hasher = new HashingStream();
     const progress = createProgress(ctx.stderr, opts.label ?? 'download', backup.manifest.payload.storedBytes);
     hasher.on('data', () => progress.update(hasher.bytes));
-    const dec = watchChild('zstd', spawner(zstd.path, ['-d', '-q', '-c'], { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
+    // zstd writes the archive itself: the decompressed bytes (4x the stored ones) never pass through node, whose
+    // stream copies cost about 2 s of CPU per GiB (restore of the 1.19 GiB bench dataset: fetch 3.2 -> 1.3 s).
+    let out: fs.FileHandle;
+    try {
+      out = await fs.open(file, 'wx');
+    } catch (e) {
+      throw runtimeError('tmpdir_unwritable', `cannot create the archive file in ${dir} (${(e as NodeJS.ErrnoException).code})`, 'Set LIFEBOAT_TMPDIR to a writable folder with room for the archive');
+    }
+    let dec: ReturnType<typeof watchChild>;
+    try {
+      dec = watchChild('zstd', spawner(zstd.path, ['-d', '-q', '-c'], { env: ctx.env, stdio: ['pipe', out.fd, 'pipe'] }));
+    } finally {
+      await out.close(); // the child holds its own copy of the descriptor
+    }
     const onAbort = (): void => dec.kill();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -105,11 +123,7 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
         () => null,
         (e: unknown) => e,
       );
-      const write = pipeline(dec.child.stdout!, createWriteStream(file, { flags: 'wx' })).then(
-        () => null,
-        (e: unknown) => e,
-      );
-      const [feedError, writeError, result] = await Promise.all([feed, write, dec.done]);
+      const [feedError, result] = await Promise.all([feed, dec.done]);
       progress.done();
       if (ctx.signal.aborted) throw runtimeError('interrupted', 'interrupted while reading the backup');
       // The checksum first: a corrupted payload explains every later error.
@@ -135,13 +149,17 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
         const hint = isLifeboatError(feedError) ? feedError.hint : 'Check the identity matches one of the recipients';
         throw runtimeError(code, `cannot decrypt ${objectUrl}: ${(feedError as Error).message}`, hint, feedError);
       }
+      if (!childSucceeded(result) && /write error|no space left|disk quota/i.test(result.stderr)) {
+        throw runtimeError('tmpdir_unwritable', `writing the archive to ${dir} failed: ${describeChildFailure(result)}`, 'Set LIFEBOAT_TMPDIR to a folder with room');
+      }
       if (!childSucceeded(result)) throw runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(result)}`);
       if (feedError) throw runtimeError('read_failed', `reading ${objectUrl} failed: ${(feedError as Error).message}`);
-      if (writeError) {
-        throw runtimeError('tmpdir_unwritable', `writing the archive to ${dir} failed: ${(writeError as Error).message}`, 'Set LIFEBOAT_TMPDIR to a folder with room');
-      }
       if (storedBytes !== backup.manifest.payload.storedBytes) {
         throw runtimeError('checksum_mismatch', `${objectUrl} has ${storedBytes} bytes, the manifest says ${backup.manifest.payload.storedBytes}`);
+      }
+      const rawBytes = (await fs.stat(file)).size;
+      if (rawBytes !== backup.manifest.payload.rawBytes) {
+        throw runtimeError('checksum_mismatch', `${objectUrl} decompressed to ${rawBytes} bytes, the manifest says ${backup.manifest.payload.rawBytes}`);
       }
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);

@@ -109,14 +109,24 @@ test('verify reads the whole archive: a truncated dump with a consistent checksu
   const dir = path.join(storage, 'manual', 'postgres', 'truncated', tid);
   const raw = execFileSync('zstd', ['-d', '-c', path.join(dir, 'dump.pgc.zst')]);
   // Cut the archive inside its data blocks (the TOC at the start stays whole, so only a full read notices).
-  const cut = execFileSync('zstd', ['-q', '-c'], { input: raw.subarray(0, Math.floor(raw.length * 0.8)) });
+  const rawCut = raw.subarray(0, Math.floor(raw.length * 0.8));
+  const cut = execFileSync('zstd', ['-q', '-c'], { input: rawCut });
   fs.writeFileSync(path.join(dir, 'dump.pgc.zst'), cut);
   const mPath = path.join(dir, 'manifest.json');
   const m = JSON.parse(fs.readFileSync(mPath, 'utf8')) as { payload: { sha256: string; storedBytes: number; rawBytes: number } };
   m.payload.sha256 = createHash('sha256').update(cut).digest('hex');
   m.payload.storedBytes = cut.length;
-  fs.writeFileSync(mPath, JSON.stringify(m));
+  const manifestWithRawBytes = (n: number): string => JSON.stringify({ ...m, payload: { ...m.payload, rawBytes: n } });
 
+  // The manifest's size of the decompressed dump gives the cut away before pg_restore runs...
+  fs.writeFileSync(mPath, manifestWithRawBytes(raw.length));
+  const sized = await runCli(['verify', tid, '--storage', storage]);
+  assert.equal(sized.code, 1, sized.stderr);
+  assert.equal(finalEvent(sized.stderr)!.errorCode, 'checksum_mismatch');
+  assert.match(sized.stderr, new RegExp(`decompressed to ${rawCut.length} bytes, the manifest says ${raw.length}`));
+
+  // ...and with that size forged as well, reading every data block in pg_restore still does.
+  fs.writeFileSync(mPath, manifestWithRawBytes(rawCut.length));
   const v = await runCli(['verify', tid, '--storage', storage]);
   assert.equal(v.code, 1, v.stderr);
   assert.equal(finalEvent(v.stderr)!.errorCode, 'archive_unreadable');

@@ -1,0 +1,88 @@
+/**
+ * fetchArchive against an in-memory store: zstd writes the decompressed archive straight into the temp file, and
+ * every way that can go wrong (a full disk, a size that does not match the manifest) is reported as such, with
+ * the temp folder removed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { fetchArchive } from '../../runner/commands/fetch';
+import type { CompleteBackup } from '../../runner/catalog/catalog';
+import type { RunContext } from '../../runner/context';
+import { isLifeboatError } from '../../runner/errors';
+import { silentLogger } from '../../runner/log';
+import { defaultSpawner, type Spawner } from '../../runner/pipeline/spawn';
+import type { Storage } from '../../runner/storage/types';
+
+// Compressible but not trivial: a dump-like mix of repeated text and random bytes, 3 MiB.
+const raw = Buffer.concat(Array.from({ length: 48 }, (_, i) => Buffer.concat([Buffer.from(`COPY public.t${i} (id, v) FROM stdin;\n`.repeat(900)), randomBytes(32 * 1024)])));
+const stored = execFileSync('zstd', ['-q', '-c'], { input: raw, maxBuffer: 64 * 2 ** 20 });
+
+function setup(manifest: Partial<{ rawBytes: number }> = {}): { backup: CompleteBackup; storage: Storage; ctx: RunContext; tmp: string } {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-fetch-'));
+  const storage = { url: 'mem://bucket', get: async () => Readable.from([stored.subarray(0, 100_000), stored.subarray(100_000)]) } as unknown as Storage;
+  const backup = {
+    id: '20261121T020000Z-3f9a',
+    payloadKey: 'daily/postgres/shop/20261121T020000Z-3f9a/dump.pgc.zst',
+    manifest: { payload: { sha256: createHash('sha256').update(stored).digest('hex'), storedBytes: stored.length, rawBytes: raw.length, ...manifest } },
+  } as unknown as CompleteBackup;
+  const sink = { write: () => true };
+  const ctx: RunContext = { env: { PATH: process.env.PATH, LIFEBOAT_TMPDIR: tmp }, stdout: sink, stderr: sink, logger: silentLogger(), now: () => new Date(), signal: new AbortController().signal };
+  return { backup, storage, ctx, tmp };
+}
+
+test('the archive is decompressed into a temp file byte for byte, and cleanup removes it', async () => {
+  const { backup, storage, ctx, tmp } = setup();
+  try {
+    const a = await fetchArchive(backup, storage, {}, { ctx });
+    assert.ok(readFileSync(a.file).equals(raw), 'the temp file holds the decompressed dump');
+    await a.cleanup();
+    assert.deepEqual(readdirSync(tmp), []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a full temp disk is tmpdir_unwritable with a hint, not a corrupt backup, and leaves nothing behind', async () => {
+  const { backup, storage, ctx, tmp } = setup();
+  // zstd gets /dev/full instead of the archive file: every write fails with ENOSPC, as on a full LIFEBOAT_TMPDIR.
+  const full: Spawner = (file, args, opts) => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      return defaultSpawner(file, args, { ...opts, stdio: ['pipe', fd, 'pipe'] });
+    } finally {
+      closeSync(fd);
+    }
+  };
+  try {
+    await assert.rejects(fetchArchive(backup, storage, {}, { ctx, spawner: full }), (e: unknown) => {
+      assert.ok(isLifeboatError(e), String(e));
+      assert.equal(e.code, 'tmpdir_unwritable');
+      assert.match(e.message, /writing the archive to .*lifeboat-restore-.* failed: zstd exited with code \d+: .*No space left on device/);
+      assert.match(e.hint ?? '', /LIFEBOAT_TMPDIR/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(tmp), [], 'the temp folder is removed');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('an archive that decompresses to another size than the manifest records is refused', async () => {
+  const { backup, storage, ctx, tmp } = setup({ rawBytes: raw.length + 1 });
+  try {
+    await assert.rejects(fetchArchive(backup, storage, {}, { ctx }), (e: unknown) => {
+      assert.ok(isLifeboatError(e) && e.code === 'checksum_mismatch' && e.exitCode === 1, String(e));
+      assert.match(e.message, new RegExp(`mem://bucket/daily/postgres/shop/20261121T020000Z-3f9a/dump.pgc.zst decompressed to ${raw.length} bytes, the manifest says ${raw.length + 1}`));
+      return true;
+    });
+    assert.deepEqual(readdirSync(tmp), [], 'the temp folder is removed');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
