@@ -38,7 +38,7 @@ import { treeBytesRead } from '../pipeline/child-io';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
-import { fetchArchive } from './fetch';
+import { fetchArchive, requireIdentityFor } from './fetch';
 
 export interface RestoreOptions {
   storage: Storage;
@@ -300,9 +300,7 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
   validateRestoreFlags(opts);
   const backup = await resolveBackup(opts.storage, opts.ref, { engine: 'postgres', source: opts.source });
   opts.onResolved?.(backup);
-  if (backup.manifest.payload.encryption && !opts.identityText) {
-    throw usageError('identity_missing', `backup ${backup.id} is encrypted with age; --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE) is needed to restore it`);
-  }
+  requireIdentityFor(backup, opts.identityText);
   const { tables, selective } = planTables(backup, opts.tables);
   // A data backup carries no definitions: it loads into tables that exist, as --data-only does.
   const dataKind = backup.manifest.kind === 'data';

@@ -211,7 +211,7 @@ test('bad flags are usage errors that touch nothing', async () => {
   assert.doesNotMatch(rpo.stderr + jobs.stderr + missing.stderr, new RegExp(pg.password));
 });
 
-test('an encrypted backup: no identity is a usage error before anything is created; with it the drill passes', async () => {
+test('an encrypted backup: no identity fails (exit 1) before anything is created; with it the drill passes', async () => {
   const age = await import('age-encryption');
   const identity = await age.generateX25519Identity();
   const recipient = await age.identityToRecipient(identity);
@@ -223,7 +223,7 @@ test('an encrypted backup: no identity is a usage error before anything is creat
 
   const before = await databases();
   const without = await runCli(['drill', '--storage', path.join(encrypted, 'store'), '--scratch-url', pg.url('postgres')]);
-  assert.equal(without.code, 2, without.stderr);
+  assert.equal(without.code, 1, without.stderr);
   assert.match(without.stderr, /encrypted with age; --identity-file/);
   const withKey = await runCli(['drill', '--storage', path.join(encrypted, 'store'), '--scratch-url', pg.url('postgres'), '--identity-file', keyFile]);
   assert.equal(withKey.code, 0, withKey.stderr);

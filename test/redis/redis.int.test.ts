@@ -236,7 +236,7 @@ test('an encrypted backup (--encrypt-to) verifies and restores only with the ide
     assert.match(stored.subarray(0, 40).toString('latin1'), /^age-encryption\.org\/v1/);
 
     const noId = await run(['redis', 'verify', 'latest', '--source', 'cache-enc', '--storage', storage.root]);
-    assert.equal(noId.code, 2);
+    assert.equal(noId.code, 1);
     assert.match(noId.err, /encrypted with age; --identity-file/);
     const v = await run(['redis', 'verify', 'latest', '--source', 'cache-enc', '--identity-file', idFile, '--storage', storage.root]);
     assert.equal(v.code, 0, v.err + v.out);

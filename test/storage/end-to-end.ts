@@ -128,13 +128,21 @@ export function cloudEndToEnd(name: string, setup: () => Promise<CloudTarget>, t
       assert.deepEqual(dbs, []);
     });
 
-    test('no identity for an encrypted backup: exit 2 naming --identity-file', async () => {
+    test('no identity for an encrypted backup: exit 1 naming --identity-file', async () => {
       const r = await runCliProcess(
         ['restore', manifest.id, '--storage', target.url, '--target-url', pg.url('no_identity'), '--create'],
         target.env,
       );
-      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /--identity-file/);
+      const unreadable = await runCliProcess(
+        ['restore', manifest.id, '--storage', target.url, '--target-url', pg.url('no_identity'), '--create', '--identity-file', path.join(dir, 'no-such-key.txt')],
+        target.env,
+      );
+      assert.equal(unreadable.code, 1, unreadable.stderr);
+      assert.match(unreadable.stderr, /--identity-file .*no-such-key\.txt cannot be read \(ENOENT\)/);
+      const dbs = await pg.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname = 'no_identity'`);
+      assert.deepEqual(dbs, [], 'nothing was restored');
     });
 
     test('a storage outage in the middle of the upload: exit 1, no manifest, nothing new in the bucket', async () => {
