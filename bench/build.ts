@@ -3,6 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CACHE } from './dataset';
+import { imageEnv, readDockerfile } from '../test/delivery/dockerfile-model';
+
+/** NODE_OPTIONS of the runner's image (runner/Dockerfile), so the bench runs node as production does. */
+export const RUNNER_NODE_OPTIONS = imageEnv(readDockerfile()).NODE_OPTIONS ?? '';
 
 const ROOT = path.resolve(__dirname, '..');
 export const DIST = path.join(CACHE, 'dist');

@@ -21,6 +21,8 @@ export interface Figures {
   archiveBytes?: number;
   /** CPU seconds an S3 emulator (its own process) spent during the command: work a real store does elsewhere. */
   emulatorCpuSeconds?: number;
+  /** Wall seconds of each run, when the row is the median of several. */
+  runs?: number[];
   stderrTail?: string;
 }
 

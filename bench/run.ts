@@ -10,8 +10,10 @@
  *   (f) pg_restore -j2 from (a)'s file vs lifeboat restore --jobs 2 of (c)
  *   4x: peak RSS of lifeboat backup and restore at 1x and 4x the dataset
  *
- * `npm run bench -- --only d,e` runs only those steps (and (c), their baseline). bench/s3-memory.ts measures the
- * cloud upload paths' memory alone.
+ * `npm run bench -- --only d,e` runs only those steps (and (c), their baseline). `--repeat N` (default 3) runs
+ * each 1x lifeboat step and (f)'s pg_restore N times, in interleaved rounds so drifting machine load hits every
+ * method alike, and reports the median wall and CPU and the highest peak RSS; single runs on a shared 2-core
+ * machine vary by 20%. bench/s3-memory.ts measures the cloud upload paths' memory alone.
  *
  * The runner runs as in its container image: compiled with tsc (runner/tsconfig.build.json) and started with
  * plain node, not through tsx.
@@ -19,7 +21,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildRunner } from './build';
+import { buildRunner, RUNNER_NODE_OPTIONS } from './build';
 import { CACHE, datasetCluster } from './dataset';
 import { TIME_BIN, haveGnuTime, measure, type Figures } from './measure';
 import { startExternalS3, type ExternalS3 } from './s3-emulator';
@@ -41,6 +43,34 @@ function onlyArg(): Set<string> | null {
   return new Set(list);
 }
 
+/** `--repeat N`: rounds of the 1x comparisons (default 3). */
+function repeatArg(): number {
+  const i = process.argv.indexOf('--repeat');
+  if (i < 0) return 3;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1 || n > 20) throw new Error(`--repeat expected a whole number from 1 to 20, got "${process.argv[i + 1] ?? ''}"`);
+  return n;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : Math.round(((s[m - 1]! + s[m]!) / 2) * 100) / 100;
+}
+
+/** Repeated runs of one method as one row: median wall and CPU, the highest memory, every wall kept. */
+function combine(runs: Figures[]): Figures {
+  return {
+    ...runs[0]!,
+    wallSeconds: median(runs.map((r) => r.wallSeconds)),
+    cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+    peakTreeRssMiB: Math.max(...runs.map((r) => r.peakTreeRssMiB)),
+    maxProcessRssMiB: Math.max(...runs.map((r) => r.maxProcessRssMiB)),
+    ...(runs[0]!.emulatorCpuSeconds !== undefined ? { emulatorCpuSeconds: median(runs.map((r) => r.emulatorCpuSeconds!)) } : {}),
+    runs: runs.map((r) => r.wallSeconds),
+  };
+}
+
 function ratio(a: number, b: number): number {
   return Math.round((a / b) * 100) / 100;
 }
@@ -48,6 +78,7 @@ function ratio(a: number, b: number): number {
 async function main(): Promise<void> {
   if (!haveGnuTime()) throw new Error(`${TIME_BIN} not found: install it with "apt-get install -y time" (Debian package time)`);
   const only = onlyArg();
+  const rounds = repeatArg();
   const want = (step: string): boolean => only === null || only.has(step);
   const cli = buildRunner(log);
   rmSync(WORK, { recursive: true, force: true });
@@ -74,12 +105,16 @@ async function main(): Promise<void> {
     HOME: process.env.HOME,
     DATABASE_URL: pg.url(db),
     LIFEBOAT_TMPDIR: WORK,
+    // Node runs with the image's flags (runner/Dockerfile ENV NODE_OPTIONS), as in production.
+    NODE_OPTIONS: RUNNER_NODE_OPTIONS,
     ...emu.env,
     LIFEBOAT_S3_ENDPOINT: emu.endpoint,
   });
   const bin = (name: string): string => path.join(pg.binDir, name);
   const lifeboat = (...args: string[]): string[] => [process.execPath, cli, ...args];
   const results: Record<string, Figures> = {};
+  const samples: Record<string, Figures[]> = {};
+  const record = (key: string, f: Figures): void => void (samples[key] ??= []).push(f);
   const sizes: Record<string, string> = {};
 
   const backup = async (key: string, label: string, db: string, storage: string, extra: string[] = [], emu?: ExternalS3): Promise<string> => {
@@ -88,7 +123,7 @@ async function main(): Promise<void> {
     const f = await measure(label, lifeboat('backup', '--storage', storage, '--class', 'manual', '--json', ...extra), { env: lbEnv(db, emu), stdoutFile: out });
     if (f.exitCode !== 0) throw new Error(`${label} failed: ${f.stderrTail}`);
     const m = JSON.parse(readFileSync(out, 'utf8')) as { id: string; payload: { storedBytes: number } };
-    results[key] = { ...f, archiveBytes: m.payload.storedBytes, ...(emu ? { emulatorCpuSeconds: Math.round((emu.cpuSeconds() - cpu0!) * 100) / 100 } : {}) };
+    record(key, { ...f, archiveBytes: m.payload.storedBytes, ...(emu ? { emulatorCpuSeconds: Math.round((emu.cpuSeconds() - cpu0!) * 100) / 100 } : {}) });
     log(`  ${label}: ${f.wallSeconds} s`);
     return m.id;
   };
@@ -96,7 +131,7 @@ async function main(): Promise<void> {
     const target = `${db}_lifeboat_restore`;
     const f = await measure(label, lifeboat('restore', id, '--storage', storage, '--target-url', pg.url(target), '--create', '--jobs', '2'), { env: lbEnv(db) });
     if (f.exitCode !== 0) throw new Error(`${label} failed: ${f.stderrTail}`);
-    results[key] = f;
+    record(key, f);
     log(`  ${label}: ${f.wallSeconds} s`);
     await pg.query(`DROP DATABASE "${target}"`);
   };
@@ -123,18 +158,23 @@ async function main(): Promise<void> {
       log(`  (b): ${f.wallSeconds} s`);
     }
     const local = path.join(WORK, 'storage');
-    // (c) is the baseline of (d), (e) and (f): it runs whenever one of them does.
-    const id1 = ['c', 'd', 'e', 'f'].some(want) ? await backup('c', '(c) lifeboat backup, local', 'bench1x', local) : '';
-    if (want('d')) {
-      await backup('d', '(d) lifeboat backup, S3 (s3rver)', 'bench1x', 's3://bench/run', [], s3);
-      if (moto) await backup('d_moto', '(d) lifeboat backup, S3 (moto_server)', 'bench1x', 's3://bench/run', [], moto);
-      await backup('d_sink', '(d) lifeboat backup, S3 (sink: no storage work)', 'bench1x', 's3://bench/run', [], sink);
+    let id1 = '';
+    for (let round = 1; round <= rounds; round++) {
+      log(`  round ${round} of ${rounds}`);
+      // (c) is the baseline of (d), (e) and (f): it runs whenever one of them does.
+      if (['c', 'd', 'e', 'f'].some(want)) id1 = await backup('c', '(c) lifeboat backup, local', 'bench1x', local);
+      if (want('d')) {
+        await backup('d', '(d) lifeboat backup, S3 (s3rver)', 'bench1x', 's3://bench/run', [], s3);
+        if (moto) await backup('d_moto', '(d) lifeboat backup, S3 (moto_server)', 'bench1x', 's3://bench/run', [], moto);
+        await backup('d_sink', '(d) lifeboat backup, S3 (sink: no storage work)', 'bench1x', 's3://bench/run', [], sink);
+      }
+      if (want('e')) {
+        await backup('e', '(e) lifeboat backup, encrypted, local', 'bench1x', path.join(WORK, 'storage-enc'), ['--encrypt-to', recipient]);
+        rmSync(path.join(WORK, 'storage-enc'), { recursive: true, force: true });
+      }
+      if (want('f')) await restores(dumpFile, id1, local);
     }
-    if (want('e')) {
-      await backup('e', '(e) lifeboat backup, encrypted, local', 'bench1x', path.join(WORK, 'storage-enc'), ['--encrypt-to', recipient]);
-      rmSync(path.join(WORK, 'storage-enc'), { recursive: true, force: true });
-    }
-    if (want('f')) await restores(dumpFile, id1, local);
+    for (const [key, runs] of Object.entries(samples)) results[key] = combine(runs);
     rmSync(dumpFile, { force: true });
     rmSync(local, { recursive: true, force: true });
     if (want('4x')) await fourTimes();
@@ -150,7 +190,7 @@ async function main(): Promise<void> {
     await pg.query('CREATE DATABASE bench1x_pg_restore');
     const f = await measure('(f) pg_restore -j2 from file', [bin('pg_restore'), '-j', '2', '--no-password', '-d', 'bench1x_pg_restore', dumpFile], { env: pgEnv('bench1x') });
     if (f.exitCode !== 0) throw new Error(`pg_restore failed: ${f.stderrTail}`);
-    results.f_pg_restore = f;
+    record('f_pg_restore', f);
     log(`  (f) pg_restore: ${f.wallSeconds} s`);
     await pg.query('DROP DATABASE bench1x_pg_restore');
     await restore('f_lifeboat', '(f) lifeboat restore --jobs 2', 'bench1x', id1, local);
@@ -163,6 +203,8 @@ async function main(): Promise<void> {
     const id4 = await backup('backup_4x', 'lifeboat backup, local, 4x', 'bench4x', local4);
     await restore('restore_4x', 'lifeboat restore --jobs 2, 4x', 'bench4x', id4, local4);
     rmSync(local4, { recursive: true, force: true });
+    results.backup_4x = samples.backup_4x![0]!;
+    results.restore_4x = samples.restore_4x![0]!;
   }
 
   const r = results;
@@ -197,7 +239,7 @@ async function main(): Promise<void> {
   const rows = Object.values(results);
   const w = Math.max(...rows.map((x) => x.label.length));
   const line = (cols: string[]): string => cols.map((c, i) => (i === 0 ? c.padEnd(w) : c.padStart(12))).join('  ');
-  console.log(`\nmachine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; dataset 1x ${sizes.bench1x}, 4x ${sizes.bench4x}`);
+  console.log(`\nmachine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; dataset 1x ${sizes.bench1x}, 4x ${sizes.bench4x}; node ${process.version}, NODE_OPTIONS=${RUNNER_NODE_OPTIONS}; 1x rows: median of ${rounds} runs`);
   console.log(line(['', 'wall s', 'cpu s', 'tree RSS MiB', 'max proc MiB', 'archive MiB', 'emulator cpu s']));
   for (const x of rows) {
     console.log(line([x.label, x.wallSeconds.toFixed(2), x.cpuSeconds.toFixed(2), x.peakTreeRssMiB.toFixed(1), x.maxProcessRssMiB.toFixed(1), x.archiveBytes ? (x.archiveBytes / 1024 ** 2).toFixed(1) : '', x.emulatorCpuSeconds?.toFixed(2) ?? '']));
@@ -205,6 +247,7 @@ async function main(): Promise<void> {
   console.log('\nratios (target):');
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(24)} ${String(v).padStart(6)}   ${targets[k as keyof typeof targets] ?? ''}`);
   const notes = [
+    `1x rows: median wall and cpu of ${rounds} interleaved runs (each run's wall is in the JSON file), highest RSS of them; 4x rows: one run.`,
     'wall/cpu: cpu is the command and its children (pg_dump, zstd); tree RSS: summed RSS of the command\'s process tree, sampled every 50 ms; max proc: the largest single process (GNU time).',
     'S3 rows: the emulator runs in its own process on the same cores; its CPU during the backup is the last column. ' +
       'That work (MD5 and a disk write of each part; on completion s3rver reads every part back, hashes it again and writes the whole object a second time, after the last byte) ' +
@@ -214,7 +257,7 @@ async function main(): Promise<void> {
   console.log('\nnotes:');
   for (const n of notes) console.log(`  - ${n}`);
   const file = path.join(__dirname, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, loadavg: os.loadavg() }, dataset: sizes, results, ratios, targets, notes }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, loadavg: os.loadavg(), node: process.version, nodeOptions: RUNNER_NODE_OPTIONS }, rounds, dataset: sizes, results, ratios, targets, notes }, null, 2) + '\n');
   console.log(`\nwritten to ${path.relative(ROOT, file)}`);
 }
 

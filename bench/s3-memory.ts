@@ -8,7 +8,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { buildRunner, DIST } from './build';
+import { buildRunner, DIST, RUNNER_NODE_OPTIONS } from './build';
 import { measure } from './measure';
 import { startExternalS3 } from './s3-emulator';
 import { startFakeGcs } from '../test/storage/gcs-resumable-server';
@@ -43,11 +43,11 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-s3mem-'));
   const rows: { label: string; wall: number; rss: number; emulatorCpu?: number }[] = [];
   try {
-    const local = await measure('local', [process.execPath, '-e', script(dir, mib)], { env: { PATH: process.env.PATH } });
+    const local = await measure('local', [process.execPath, '-e', script(dir, mib)], { env: { PATH: process.env.PATH, NODE_OPTIONS: RUNNER_NODE_OPTIONS } });
     if (local.exitCode !== 0) throw new Error(local.stderrTail);
     rows.push({ label: `local storage, ${mib} MiB`, wall: local.wallSeconds, rss: local.maxProcessRssMiB });
     for (const [part, queue] of [[16, 2], [8, 2], [8, 1], [5, 2], [5, 4]] as const) {
-      const env = { PATH: process.env.PATH, ...s3.env, LIFEBOAT_S3_ENDPOINT: s3.endpoint, LIFEBOAT_S3_PART_SIZE_MIB: String(part), LIFEBOAT_S3_QUEUE_SIZE: String(queue) };
+      const env = { PATH: process.env.PATH, NODE_OPTIONS: RUNNER_NODE_OPTIONS, ...s3.env, LIFEBOAT_S3_ENDPOINT: s3.endpoint, LIFEBOAT_S3_PART_SIZE_MIB: String(part), LIFEBOAT_S3_QUEUE_SIZE: String(queue) };
       const cpu0 = s3.cpuSeconds();
       const f = await measure('s3', [process.execPath, '-e', script('s3://bench/mem', mib)], { env });
       if (f.exitCode !== 0) throw new Error(f.stderrTail);
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     const gcs = await startFakeGcs();
     try {
       for (const chunk of [16, 8]) {
-        const env = { PATH: process.env.PATH, STORAGE_EMULATOR_HOST: gcs.host, GOOGLE_CLOUD_PROJECT: 'bench', LIFEBOAT_GCS_CHUNK_SIZE_MIB: String(chunk) };
+        const env = { PATH: process.env.PATH, NODE_OPTIONS: RUNNER_NODE_OPTIONS, STORAGE_EMULATOR_HOST: gcs.host, GOOGLE_CLOUD_PROJECT: 'bench', LIFEBOAT_GCS_CHUNK_SIZE_MIB: String(chunk) };
         const f = await measure('gcs', [process.execPath, '-e', script('gs://bench/mem', mib)], { env });
         if (f.exitCode !== 0) throw new Error(f.stderrTail);
         gcs.objects.clear();
