@@ -171,7 +171,7 @@ test('failures end with the failed event of their command, naming what they know
     code: 2, event: 'restore.failed',
   });
   check('verify without the identity', await run(['verify', 'latest', '--source', 'shop'], { LIFEBOAT_AGE_IDENTITY: '' }), {
-    code: 2, event: 'verify.failed', values: { source: 'shop' },
+    code: 1, event: 'verify.failed', values: { source: 'shop' },
   });
   check('drill against an unreachable scratch server', await run(['drill', '--scratch-url', closed.replace('/shop', '/postgres')]), {
     code: 1, event: 'drill.failed', values: { passed: false },
