@@ -127,8 +127,17 @@ async function main(): Promise<void> {
     log(`  ${label}: ${f.wallSeconds} s`);
     return m.id;
   };
+  /**
+   * Before each restore: flush what the previous step left dirty (a dropped database, a finished backup), so
+   * neither restore method pays for the other's writes in its own time.
+   */
+  const settle = async (): Promise<void> => {
+    await pg.query('CHECKPOINT');
+    await new Promise((r) => setTimeout(r, 1000));
+  };
   const restore = async (key: string, label: string, db: string, id: string, storage: string): Promise<void> => {
     const target = `${db}_lifeboat_restore`;
+    await settle();
     const f = await measure(label, lifeboat('restore', id, '--storage', storage, '--target-url', pg.url(target), '--create', '--jobs', '2'), { env: lbEnv(db) });
     if (f.exitCode !== 0) throw new Error(`${label} failed: ${f.stderrTail}`);
     record(key, f);
@@ -188,6 +197,7 @@ async function main(): Promise<void> {
 
   async function restores(dumpFile: string, id1: string, local: string): Promise<void> {
     await pg.query('CREATE DATABASE bench1x_pg_restore');
+    await settle();
     const f = await measure('(f) pg_restore -j2 from file', [bin('pg_restore'), '-j', '2', '--no-password', '-d', 'bench1x_pg_restore', dumpFile], { env: pgEnv('bench1x') });
     if (f.exitCode !== 0) throw new Error(`pg_restore failed: ${f.stderrTail}`);
     record('f_pg_restore', f);
