@@ -44,6 +44,8 @@ export interface MultipartUpload {
   queueSize: number;
   /** Ask S3 for CRC32 part checksums (the SDK's WHEN_SUPPORTED mode sends them on every part). */
   checksums: boolean;
+  /** Stops the upload at once, parts in flight included (the runner's SIGTERM); the upload is then aborted. */
+  signal?: AbortSignal;
   /** Called with each buffer the pool allocates: lets tests prove the pool's bound. */
   onAllocate?: (bytes: number) => void;
 }
@@ -112,12 +114,21 @@ export async function uploadStream(u: MultipartUpload, body: Readable): Promise<
       () => void inflight.delete(tracked),
       (e: unknown) => {
         inflight.delete(tracked);
-        failure ??= e;
-        cancel.abort();
+        stop(e);
       },
     );
     inflight.add(tracked);
   };
+  // The first failure cancels the other parts and ends the read loop at once, even while the body is idle (a
+  // dump waiting on its row counts): the loop otherwise only looks at `failure` when the next chunk arrives.
+  const stop = (e: unknown): void => {
+    failure ??= e;
+    cancel.abort();
+    if (!body.destroyed) body.destroy(e instanceof Error ? e : new Error(String(e)));
+  };
+  const onAbort = (): void => stop(u.signal!.reason ?? Object.assign(new Error('upload aborted'), { name: 'AbortError' }));
+  if (u.signal?.aborted) onAbort();
+  else u.signal?.addEventListener('abort', onAbort, { once: true });
 
   let slot = take();
   try {
@@ -149,7 +160,9 @@ export async function uploadStream(u: MultipartUpload, body: Readable): Promise<
     await u.client.send(
       new CompleteMultipartUploadCommand({ Bucket: u.Bucket, Key: u.Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
     );
-    uploadId = undefined; // published: nothing left to abort
+    // Published. (Should Complete succeed but its answer be lost, the SDK's retry meets NoSuchUpload and the
+    // backup fails: an object without a manifest, which the catalog ignores, is left; never a manifest without one.)
+    uploadId = undefined;
   } catch (e) {
     // Taken before cancelling: the cancelled parts' own AbortErrors must not replace the real cause.
     const cause = failure ?? e;
@@ -163,5 +176,7 @@ export async function uploadStream(u: MultipartUpload, body: Readable): Promise<
         });
     }
     throw cause;
+  } finally {
+    u.signal?.removeEventListener('abort', onAbort);
   }
 }

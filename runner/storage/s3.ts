@@ -90,13 +90,13 @@ export function s3ClientConfig(opts: StorageOptions): S3ClientConfig {
   };
 }
 
-/** Part size in bytes: LIFEBOAT_S3_PART_SIZE_MIB (5..5120) or 8 MiB. */
+/** Part size in bytes: LIFEBOAT_S3_PART_SIZE_MIB (5..4096; S3 allows 5 GiB, a Node Buffer 4 GiB) or 8 MiB. */
 export function partSize(env: NodeJS.ProcessEnv): number {
   const raw = env.LIFEBOAT_S3_PART_SIZE_MIB;
   if (raw === undefined || raw === '') return DEFAULT_PART_SIZE;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 5 || n > 5120) {
-    throw usageError('s3_part_size', `LIFEBOAT_S3_PART_SIZE_MIB expected a whole number of MiB from 5 to 5120, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 5 || n > 4096) {
+    throw usageError('s3_part_size', `LIFEBOAT_S3_PART_SIZE_MIB expected a whole number of MiB from 5 to 4096, got "${raw}"`);
   }
   return n * MiB;
 }
@@ -143,6 +143,7 @@ export class S3Storage implements Storage {
           partSize: this.partSize,
           queueSize: this.queueSize,
           checksums: (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED',
+          signal: opts.signal,
         },
         counted.stream,
       );

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { constants } from 'node:buffer';
 import { DEFAULT_PART_SIZE, QUEUE_SIZE, partSize, queueSize, s3ClientConfig } from '../../runner/storage/s3';
 import { MAX_PARTS } from '../../runner/storage/s3-multipart';
 import { bucketLocation, objectName, relativeKey } from '../../runner/storage/keys';
@@ -38,11 +39,14 @@ test('bad endpoints are usage errors and never echo credentials', () => {
 test('part size: a 50 GB stream fits the 10,000-part limit with bounded buffers', () => {
   assert.equal(partSize({}), DEFAULT_PART_SIZE);
   assert.ok(DEFAULT_PART_SIZE * MAX_PARTS >= 1.5 * 50e9, 'a 50 GB dump fits with at least half again to spare');
-  assert.ok((QUEUE_SIZE + 2) * DEFAULT_PART_SIZE <= 32 * 1024 ** 2, 'live upload buffers stay within 32 MiB');
+  assert.ok((QUEUE_SIZE + 1) * DEFAULT_PART_SIZE <= 24 * 1024 ** 2, 'the part pool stays within 24 MiB');
   assert.ok(QUEUE_SIZE >= 2, 'parts overlap on the wire');
   assert.equal(partSize({ LIFEBOAT_S3_PART_SIZE_MIB: '64' }), 64 * 1024 ** 2);
-  for (const bad of ['4', '5121', '1.5', 'big']) {
-    assert.throws(() => partSize({ LIFEBOAT_S3_PART_SIZE_MIB: bad }), /LIFEBOAT_S3_PART_SIZE_MIB expected a whole number of MiB from 5 to 5120/);
+  // The largest part must fit one Node Buffer, or the upload would throw a RangeError when it allocates its pool.
+  const largest = partSize({ LIFEBOAT_S3_PART_SIZE_MIB: '4096' });
+  assert.ok(largest <= constants.MAX_LENGTH, `${largest} > buffer.constants.MAX_LENGTH ${constants.MAX_LENGTH}`);
+  for (const bad of ['4', '4097', '5120', '1.5', 'big']) {
+    assert.throws(() => partSize({ LIFEBOAT_S3_PART_SIZE_MIB: bad }), /LIFEBOAT_S3_PART_SIZE_MIB expected a whole number of MiB from 5 to 4096/);
   }
 });
 

@@ -146,3 +146,25 @@ test('more parts than S3 allows is refused naming the setting that raises the li
   });
   assert.equal(s3.calls.at(-1)!.name, 'AbortMultipartUpload');
 });
+
+test('a failed part ends the upload at once, even while the body is idle (a dump waiting on its row counts)', async () => {
+  const s3 = fakeS3({ failPart: 1 });
+  const src = new Readable({ read() {} });
+  src.push(bytes(PART * 2 + 1)); // two parts' worth, then nothing more for now
+  const t0 = Date.now();
+  await assert.rejects(uploadStream(target(s3), src), /internal error/);
+  assert.ok(Date.now() - t0 < 1000, `rejected after ${Date.now() - t0} ms`);
+  assert.equal(s3.calls.at(-1)!.name, 'AbortMultipartUpload');
+});
+
+test('the abort signal cancels the parts in flight and aborts the upload', async () => {
+  const s3 = fakeS3({ delayMs: 60_000 }); // parts that would hang for a minute
+  const ac = new AbortController();
+  const src = new Readable({ read() {} });
+  src.push(bytes(PART * 3 + 1));
+  setTimeout(() => ac.abort(new Error('interrupted by SIGTERM')), 20);
+  const t0 = Date.now();
+  await assert.rejects(uploadStream({ ...target(s3), signal: ac.signal }, src), /interrupted by SIGTERM/);
+  assert.ok(Date.now() - t0 < 1000, `rejected after ${Date.now() - t0} ms`);
+  assert.equal(s3.calls.at(-1)!.name, 'AbortMultipartUpload');
+});
