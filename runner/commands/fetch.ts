@@ -143,14 +143,15 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
           'The stored payload is corrupt: restore another backup (lifeboat list)',
         );
       }
+      // A full disk kills zstd first; the decryptor then only sees a broken pipe, which is not a key problem.
+      if (!childSucceeded(result) && /write error|no space left|disk quota/i.test(result.stderr)) {
+        throw runtimeError('tmpdir_unwritable', `writing the archive to ${dir} failed: ${describeChildFailure(result)}`, 'Set LIFEBOAT_TMPDIR to a folder with room');
+      }
       if (decryptor && feedError) {
         // Keep the decryptor's own code and hint (wrong identity, truncated, tampered): each calls for a different fix.
         const code = isLifeboatError(feedError) ? feedError.code : 'decrypt_failed';
         const hint = isLifeboatError(feedError) ? feedError.hint : 'Check the identity matches one of the recipients';
         throw runtimeError(code, `cannot decrypt ${objectUrl}: ${(feedError as Error).message}`, hint, feedError);
-      }
-      if (!childSucceeded(result) && /write error|no space left|disk quota/i.test(result.stderr)) {
-        throw runtimeError('tmpdir_unwritable', `writing the archive to ${dir} failed: ${describeChildFailure(result)}`, 'Set LIFEBOAT_TMPDIR to a folder with room');
       }
       if (!childSucceeded(result)) throw runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(result)}`);
       if (feedError) throw runtimeError('read_failed', `reading ${objectUrl} failed: ${(feedError as Error).message}`);

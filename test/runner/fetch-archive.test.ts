@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fetchArchive } from '../../runner/commands/fetch';
+import { createEncryptor } from '../../runner/crypto/age';
 import type { CompleteBackup } from '../../runner/catalog/catalog';
 import type { RunContext } from '../../runner/context';
 import { isLifeboatError } from '../../runner/errors';
@@ -23,13 +24,13 @@ import type { Storage } from '../../runner/storage/types';
 const raw = Buffer.concat(Array.from({ length: 48 }, (_, i) => Buffer.concat([Buffer.from(`COPY public.t${i} (id, v) FROM stdin;\n`.repeat(900)), randomBytes(32 * 1024)])));
 const stored = execFileSync('zstd', ['-q', '-c'], { input: raw, maxBuffer: 64 * 2 ** 20 });
 
-function setup(manifest: Partial<{ rawBytes: number }> = {}): { backup: CompleteBackup; storage: Storage; ctx: RunContext; tmp: string } {
+function setup(manifest: Partial<{ rawBytes: number }> = {}, payload: Buffer = stored, encryption?: unknown): { backup: CompleteBackup; storage: Storage; ctx: RunContext; tmp: string } {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-fetch-'));
-  const storage = { url: 'mem://bucket', get: async () => Readable.from([stored.subarray(0, 100_000), stored.subarray(100_000)]) } as unknown as Storage;
+  const storage = { url: 'mem://bucket', get: async () => Readable.from([payload.subarray(0, 100_000), payload.subarray(100_000)]) } as unknown as Storage;
   const backup = {
     id: '20261121T020000Z-3f9a',
     payloadKey: 'daily/postgres/shop/20261121T020000Z-3f9a/dump.pgc.zst',
-    manifest: { payload: { sha256: createHash('sha256').update(stored).digest('hex'), storedBytes: stored.length, rawBytes: raw.length, ...manifest } },
+    manifest: { payload: { sha256: createHash('sha256').update(payload).digest('hex'), storedBytes: payload.length, rawBytes: raw.length, ...(encryption ? { encryption } : {}), ...manifest } },
   } as unknown as CompleteBackup;
   const sink = { write: () => true };
   const ctx: RunContext = { env: { PATH: process.env.PATH, LIFEBOAT_TMPDIR: tmp }, stdout: sink, stderr: sink, logger: silentLogger(), now: () => new Date(), signal: new AbortController().signal };
@@ -48,30 +49,47 @@ test('the archive is decompressed into a temp file byte for byte, and cleanup re
   }
 });
 
-test('a full temp disk is tmpdir_unwritable with a hint, not a corrupt backup, and leaves nothing behind', async () => {
-  const { backup, storage, ctx, tmp } = setup();
-  // zstd gets /dev/full instead of the archive file: every write fails with ENOSPC, as on a full LIFEBOAT_TMPDIR.
-  const full: Spawner = (file, args, opts) => {
-    const fd = openSync('/dev/full', 'w');
-    try {
-      return defaultSpawner(file, args, { ...opts, stdio: ['pipe', fd, 'pipe'] });
-    } finally {
-      closeSync(fd);
-    }
-  };
+// zstd gets /dev/full instead of the archive file: every write fails with ENOSPC, as on a full LIFEBOAT_TMPDIR.
+const fullDisk: Spawner = (file, args, opts) => {
+  const fd = openSync('/dev/full', 'w');
   try {
-    await assert.rejects(fetchArchive(backup, storage, {}, { ctx, spawner: full }), (e: unknown) => {
-      assert.ok(isLifeboatError(e), String(e));
-      assert.equal(e.code, 'tmpdir_unwritable');
-      assert.match(e.message, /writing the archive to .*lifeboat-restore-.* failed: zstd exited with code \d+: .*No space left on device/);
-      assert.match(e.hint ?? '', /LIFEBOAT_TMPDIR/);
-      return true;
-    });
-    assert.deepEqual(readdirSync(tmp), [], 'the temp folder is removed');
+    return defaultSpawner(file, args, { ...opts, stdio: ['pipe', fd, 'pipe'] });
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    closeSync(fd);
   }
-});
+};
+
+async function encrypted(): Promise<{ payload: Buffer; identity: string; encryption: unknown }> {
+  const age = await import('age-encryption');
+  const identity = await age.generateX25519Identity();
+  const recipient = await age.identityToRecipient(identity);
+  const enc = await createEncryptor([recipient]);
+  const out: Buffer[] = [];
+  enc.stream.on('data', (c: Buffer) => out.push(c));
+  const done = new Promise((resolve) => enc.stream.on('end', resolve));
+  enc.stream.end(stored);
+  await done;
+  return { payload: Buffer.concat(out), identity, encryption: { scheme: 'age', recipients: enc.fingerprints } };
+}
+
+for (const kind of ['plain', 'encrypted'] as const) {
+  test(`a full temp disk is tmpdir_unwritable with a hint, not a corrupt backup or a wrong key, and leaves nothing behind (${kind})`, async () => {
+    const e2 = kind === 'encrypted' ? await encrypted() : undefined;
+    const { backup, storage, ctx, tmp } = setup({}, e2?.payload ?? stored, e2?.encryption);
+    try {
+      await assert.rejects(fetchArchive(backup, storage, { identityText: e2?.identity }, { ctx, spawner: fullDisk }), (e: unknown) => {
+        assert.ok(isLifeboatError(e), String(e));
+        assert.equal(e.code, 'tmpdir_unwritable');
+        assert.match(e.message, /writing the archive to .*lifeboat-restore-.* failed: zstd exited with code \d+: .*No space left on device/);
+        assert.match(e.hint ?? '', /LIFEBOAT_TMPDIR/);
+        return true;
+      });
+      assert.deepEqual(readdirSync(tmp), [], 'the temp folder is removed');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+}
 
 test('an archive that decompresses to another size than the manifest records is refused', async () => {
   const { backup, storage, ctx, tmp } = setup({ rawBytes: raw.length + 1 });
