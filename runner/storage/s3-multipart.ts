@@ -24,6 +24,7 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
+import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { usageError } from '../errors';
 
@@ -70,6 +71,8 @@ export async function uploadStream(u: MultipartUpload, body: Readable): Promise<
   };
 
   const cancel = new AbortController();
+  // Each request in flight listens to it: up to queueSize parts (16 allowed), past Node's warning threshold of 10.
+  setMaxListeners(u.queueSize + 2, cancel.signal);
   const inflight = new Set<Promise<void>>();
   const parts: CompletedPart[] = [];
   let uploadId: string | undefined;

@@ -35,11 +35,16 @@ function fakeS3(opts: { delayMs?: number; failPart?: number } = {}): PartSender 
         fake.maxInFlight = Math.max(fake.maxInFlight, inFlight);
         try {
           await new Promise<void>((resolve, reject) => {
-            const t = setTimeout(resolve, opts.delayMs ?? 1);
-            options?.abortSignal?.addEventListener('abort', () => {
+            // Like the SDK's HTTP handler, the listener goes away with the request.
+            const onAbort = (): void => {
               clearTimeout(t);
               reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-            });
+            };
+            const t = setTimeout(() => {
+              options?.abortSignal?.removeEventListener('abort', onAbort);
+              resolve();
+            }, opts.delayMs ?? 1);
+            options?.abortSignal?.addEventListener('abort', onAbort, { once: true });
           });
         } finally {
           inFlight--;
