@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     const local = await measure('local', [process.execPath, '-e', script(dir, mib)], { env: { PATH: process.env.PATH, NODE_OPTIONS: RUNNER_NODE_OPTIONS } });
     if (local.exitCode !== 0) throw new Error(local.stderrTail);
     rows.push({ label: `local storage, ${mib} MiB`, wall: local.wallSeconds, rss: local.maxProcessRssMiB });
-    for (const [part, queue] of [[16, 2], [8, 2], [8, 1], [5, 2], [5, 4]] as const) {
+    for (const [part, queue] of [[16, 2], [8, 2], [6, 2], [8, 1], [5, 2], [5, 4]] as const) {
       const env = { PATH: process.env.PATH, NODE_OPTIONS: RUNNER_NODE_OPTIONS, ...s3.env, LIFEBOAT_S3_ENDPOINT: s3.endpoint, LIFEBOAT_S3_PART_SIZE_MIB: String(part), LIFEBOAT_S3_QUEUE_SIZE: String(queue) };
       const cpu0 = s3.cpuSeconds();
       const f = await measure('s3', [process.execPath, '-e', script('s3://bench/mem', mib)], { env });
