@@ -38,9 +38,13 @@ export async function startReplica(primary: PgCluster): Promise<PgCluster> {
   return replica;
 }
 
-/** Resolves once the replica has replayed everything the primary has written so far. */
+/**
+ * Resolves once the replica has replayed everything the primary has written so far. The insert position, not
+ * pg_current_wal_lsn(): harness clusters run synchronous_commit = off, so a commit that has returned may still
+ * sit unwritten in the WAL buffers for up to wal_writer_delay, behind the write position.
+ */
 export async function waitForReplay(primary: PgCluster, replica: PgCluster, timeoutMs = 60_000): Promise<void> {
-  const [{ lsn }] = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')) as [{ lsn: string }];
+  const [{ lsn }] = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')) as [{ lsn: string }];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const [row] = await replica.query<{ done: boolean }>(`SELECT coalesce(pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn, false) AS done`);
