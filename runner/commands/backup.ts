@@ -33,7 +33,7 @@ import { listBackups } from '../catalog/catalog';
 import { chooseClass } from '../retention/classify';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
-import { countRows, listBackupTables, qualified, quoteTable, resolveTables, type TableRef } from '../pg/tables';
+import { countRows, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
 import { findTool, serverMajor } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
@@ -189,7 +189,10 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     const counts: Promise<TableRowCount[]> =
       kind === 'schema'
         ? Promise.resolve(countedTables.map((t) => ({ schema: t.schema, name: t.name, rows: null })))
-        : countRows(client, countedTables);
+        : countRows(client, countedTables).then(async (rows) => {
+            const sizes = await tableSizes(client, countedTables);
+            return rows.map((r, i) => ({ ...r, bytes: sizes[i] }));
+          });
     counts.catch(() => abort.abort(new Error('row counts failed')));
 
     // The verdict on everything but the upload; the upload's end waits for it.

@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Writable, type Readable } from 'node:stream';
+import { Writable, type Duplex, type Readable } from 'node:stream';
 import type { CompleteBackup } from '../catalog/catalog';
 import type { RunContext } from '../context';
 import { createDecryptor, identityFingerprints } from '../crypto/age';
@@ -82,19 +82,7 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
   const file = path.join(dir, 'archive.pgc');
   const objectUrl = `${storage.url}/${backup.payloadKey}`;
   try {
-    const encryption = backup.manifest.payload.encryption;
-    if (encryption) {
-      // A wrong key is known from the manifest alone: fail before downloading what may be many gigabytes.
-      const mine = await identityFingerprints(opts.identityText!);
-      if (!mine.some((f) => encryption.recipients.includes(f))) {
-        throw runtimeError(
-          'decrypt_wrong_identity',
-          `none of the keys in the age identity file can decrypt ${objectUrl}: it was encrypted to ${encryption.recipients.join(', ')}, the identity holds ${mine.join(', ') || 'no X25519 key'}`,
-          'Use the identity (--identity-file or LIFEBOAT_AGE_IDENTITY) of one of those recipients',
-        );
-      }
-    }
-    const decryptor = encryption ? await createDecryptor(opts.identityText!) : null;
+    const decryptor = await openDecryptor(backup, opts.identityText, objectUrl);
     const stored = await storage.get(backup.payloadKey);
     const hasher = new HashingStream();
     const progress = createProgress(ctx.stderr, opts.label ?? 'download', backup.manifest.payload.storedBytes);
@@ -127,37 +115,14 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
       progress.done();
       if (ctx.signal.aborted) throw runtimeError('interrupted', 'interrupted while reading the backup');
       // The checksum first: a corrupted payload explains every later error.
-      let actual: string;
-      let storedBytes = hasher.bytes;
-      try {
-        actual = hasher.sha256;
-      } catch {
-        // The pipeline stopped early (the decompressor gave up on bad input): hash the whole object on its own.
-        ({ sha256: actual, bytes: storedBytes } = await hashObject(storage, backup.payloadKey));
-      }
-      const expected = backup.manifest.payload.sha256;
-      if (actual !== expected) {
-        throw runtimeError(
-          'checksum_mismatch',
-          `checksum mismatch for ${objectUrl}: manifest says sha256 ${expected}, stored bytes hash to ${actual}`,
-          'The stored payload is corrupt: restore another backup (lifeboat list)',
-        );
-      }
+      await verifyStoredBytes(backup, storage, hasher, objectUrl);
       // A full disk kills zstd first; the decryptor then only sees a broken pipe, which is not a key problem.
       if (!childSucceeded(result) && /write error|no space left|disk quota/i.test(result.stderr)) {
         throw runtimeError('tmpdir_unwritable', `writing the archive to ${dir} failed: ${describeChildFailure(result)}`, 'Set LIFEBOAT_TMPDIR to a folder with room');
       }
-      if (decryptor && feedError) {
-        // Keep the decryptor's own code and hint (wrong identity, truncated, tampered): each calls for a different fix.
-        const code = isLifeboatError(feedError) ? feedError.code : 'decrypt_failed';
-        const hint = isLifeboatError(feedError) ? feedError.hint : 'Check the identity matches one of the recipients';
-        throw runtimeError(code, `cannot decrypt ${objectUrl}: ${(feedError as Error).message}`, hint, feedError);
-      }
+      if (decryptor && feedError) throw decryptFailure(feedError, objectUrl);
       if (!childSucceeded(result)) throw runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(result)}`);
       if (feedError) throw runtimeError('read_failed', `reading ${objectUrl} failed: ${(feedError as Error).message}`);
-      if (storedBytes !== backup.manifest.payload.storedBytes) {
-        throw runtimeError('checksum_mismatch', `${objectUrl} has ${storedBytes} bytes, the manifest says ${backup.manifest.payload.storedBytes}`);
-      }
       const rawBytes = (await fs.stat(file)).size;
       if (rawBytes !== backup.manifest.payload.rawBytes) {
         throw runtimeError('checksum_mismatch', `${objectUrl} decompressed to ${rawBytes} bytes, the manifest says ${backup.manifest.payload.rawBytes}`);
@@ -170,6 +135,57 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
     await cleanup();
     throw e;
   }
+}
+
+/**
+ * The age decryptor for an encrypted payload, null for a plain one. A wrong key is known from the manifest
+ * alone: it fails here, before downloading what may be many gigabytes.
+ */
+export async function openDecryptor(backup: CompleteBackup, identityText: string | undefined, objectUrl: string): Promise<Duplex | null> {
+  const encryption = backup.manifest.payload.encryption;
+  if (!encryption) return null;
+  requireIdentityFor(backup, identityText);
+  const mine = await identityFingerprints(identityText!);
+  if (!mine.some((f) => encryption.recipients.includes(f))) {
+    throw runtimeError(
+      'decrypt_wrong_identity',
+      `none of the keys in the age identity file can decrypt ${objectUrl}: it was encrypted to ${encryption.recipients.join(', ')}, the identity holds ${mine.join(', ') || 'no X25519 key'}`,
+      'Use the identity (--identity-file or LIFEBOAT_AGE_IDENTITY) of one of those recipients',
+    );
+  }
+  return createDecryptor(identityText!);
+}
+
+/**
+ * The stored bytes against the manifest's sha256 and size. `hasher` saw them on the way in; when its stream
+ * stopped early (a decompressor or pg_restore gave up on bad input), the whole object is read again and hashed.
+ */
+export async function verifyStoredBytes(backup: CompleteBackup, storage: Storage, hasher: HashingStream, objectUrl: string): Promise<void> {
+  let actual: string;
+  let storedBytes = hasher.bytes;
+  try {
+    actual = hasher.sha256;
+  } catch {
+    ({ sha256: actual, bytes: storedBytes } = await hashObject(storage, backup.payloadKey));
+  }
+  const expected = backup.manifest.payload.sha256;
+  if (actual !== expected) {
+    throw runtimeError(
+      'checksum_mismatch',
+      `checksum mismatch for ${objectUrl}: manifest says sha256 ${expected}, stored bytes hash to ${actual}`,
+      'The stored payload is corrupt: restore another backup (lifeboat list)',
+    );
+  }
+  if (storedBytes !== backup.manifest.payload.storedBytes) {
+    throw runtimeError('checksum_mismatch', `${objectUrl} has ${storedBytes} bytes, the manifest says ${backup.manifest.payload.storedBytes}`);
+  }
+}
+
+/** A decryptor's failure, keeping its own code and hint (wrong identity, truncated, tampered): each calls for a different fix. */
+export function decryptFailure(feedError: unknown, objectUrl: string): Error {
+  const code = isLifeboatError(feedError) ? feedError.code : 'decrypt_failed';
+  const hint = isLifeboatError(feedError) ? feedError.hint : 'Check the identity matches one of the recipients';
+  return runtimeError(code, `cannot decrypt ${objectUrl}: ${(feedError as Error).message}`, hint, feedError);
 }
 
 /** sha256 and size of a stored object, read whole. */

@@ -15,30 +15,31 @@
  */
 import type { CompleteBackup } from '../catalog/catalog';
 import { resolveBackup } from '../catalog/catalog';
-import type { RunContext } from '../context';
-import type { TableRowCount } from '../contract/manifest';
 import { runtimeError, usageError } from '../errors';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { connectPg, pgToolEnv, type ConnInfo } from '../pg/connection';
 import { createDatabase, databaseExists, dropDatabase } from '../pg/databases';
 import { dropAddedObjects, scratchState, type ScratchState } from '../pg/scratch';
-import {
-  compareRowCounts,
-  qualified,
-  quoteTable,
-  resolveTables,
-  userTableCount,
-  type RowCountComparison,
-  type TableRef,
-} from '../pg/tables';
+import { qualified, quoteTable, resolveTables, userTableCount, type RowCountComparison, type TableRef } from '../pg/tables';
 import { describeEntry, readToc, selectTocEntries, targetExistsCheck, useListText } from '../pg/toc';
-import { findTool, parseToolVersion } from '../pg/tools';
 import { treeBytesRead } from '../pipeline/child-io';
 import { createProgress } from '../pipeline/progress';
-import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
+import { childSucceeded, defaultSpawner, watchChild } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
 import { fetchArchive, requireIdentityFor } from './fetch';
+import {
+  compareWithManifest,
+  findPgRestore,
+  pgRestoreFailure,
+  pgRestoreWarning,
+  restoreOptionArgs,
+  type RestoreDeps,
+  type RestorePlan,
+} from './pg-restore';
+import { prepareStreamRestore } from './restore-stream';
+
+export type { RestoreDeps, RestorePlan } from './pg-restore';
 
 export interface RestoreOptions {
   storage: Storage;
@@ -68,30 +69,11 @@ export interface RestoreOptions {
   onResolved?: (backup: CompleteBackup) => void;
 }
 
-export interface RestoreDeps {
-  ctx: Pick<RunContext, 'env' | 'logger' | 'signal' | 'stderr'>;
-  spawner?: Spawner;
-}
-
 export interface RestoreResult {
   backup: CompleteBackup;
   /** null when no data was restored (schema-only). */
   comparison: RowCountComparison[] | null;
   ok: boolean;
-}
-
-export interface RestorePlan {
-  /** Tables whose rows the restore loads and checks. */
-  tables: TableRef[];
-  /** True when only `tables` are restored (pg_restore -n/-t). */
-  selective: boolean;
-  schemaOnly: boolean;
-  dataOnly: boolean;
-  clean: boolean;
-  jobs: number;
-  noOwner: boolean;
-  /** pg_restore --no-privileges; absent means false. */
-  noPrivileges?: boolean;
 }
 
 export function validateRestoreFlags(opts: Pick<RestoreOptions, 'jobs' | 'schemaOnly' | 'dataOnly' | 'clean' | 'yes' | 'create'>): void {
@@ -113,19 +95,9 @@ export function planTables(backup: CompleteBackup, tableArgs: readonly string[] 
   return { tables, selective: true };
 }
 
-/** A conninfo for pg_restore -d that carries only the database name; everything else comes from PG* env. */
-function dbnameConninfo(database: string): string {
-  return `dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
 /** `useList`: a selective restore's TOC list (runner/pg/toc.ts); pg_restore restores exactly those entries. */
 function restoreArgs(file: string, database: string, plan: RestorePlan, useList?: string): string[] {
-  const args = ['--exit-on-error', '--no-password', `--jobs=${plan.jobs}`, `--dbname=${dbnameConninfo(database)}`];
-  if (plan.clean) args.push('--clean', '--if-exists');
-  if (plan.noOwner) args.push('--no-owner');
-  if (plan.noPrivileges) args.push('--no-privileges');
-  if (plan.schemaOnly) args.push('--schema-only');
-  if (plan.dataOnly) args.push('--data-only');
+  const args = [...restoreOptionArgs(database, plan), `--jobs=${plan.jobs}`];
   if (useList) args.push(`--use-list=${useList}`);
   args.push(file);
   return args;
@@ -161,26 +133,6 @@ async function writeSelectionList(
   const listFile = path.join(path.dirname(file), 'selection.list');
   await fs.writeFile(listFile, useListText(selection.ids));
   return listFile;
-}
-
-/** Row counts in the target; a table that is not there counts as null (reported as missing). */
-async function countTargetRows(target: ConnInfo, tables: readonly TableRef[], what: string): Promise<TableRowCount[]> {
-  const c = await connectPg(target, what);
-  try {
-    const out: TableRowCount[] = [];
-    for (const t of tables) {
-      try {
-        const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteTable(t)}`);
-        out.push({ schema: t.schema, name: t.name, rows: Number(r.rows[0]!.n) });
-      } catch (e) {
-        if ((e as { code?: string }).code !== '42P01' && (e as { code?: string }).code !== '3F000') throw e;
-        out.push({ schema: t.schema, name: t.name, rows: null });
-      }
-    }
-    return out;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
 }
 
 /**
@@ -250,15 +202,15 @@ export async function restoreArchive(
 ): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }> {
   const { ctx } = deps;
   const spawner = deps.spawner ?? defaultSpawner;
-  const dumpVersion = parseToolVersion(`(PostgreSQL) ${backup.manifest.tools.pg_dump ?? backup.manifest.server.version}`);
-  const minMajor = dumpVersion?.major ?? 0;
-  const tool = await findTool('pg_restore', minMajor, `backup ${backup.id} was written by pg_dump ${backup.manifest.tools.pg_dump ?? '?'}`, ctx.env);
+  const tool = await findPgRestore(backup, ctx.env);
 
   const useList = plan.selective ? await writeSelectionList(tool.path, file, target, plan, ctx, flag) : undefined;
 
-  const proc = watchChild('pg_restore', spawner(tool.path, restoreArgs(file, target.database, plan, useList), { env: pgToolEnv(target, ctx.env), stdio: ['ignore', 'ignore', 'pipe'] }), (line) => {
-    if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_restore' }, line);
-  });
+  const proc = watchChild(
+    'pg_restore',
+    spawner(tool.path, restoreArgs(file, target.database, plan, useList), { env: pgToolEnv(target, ctx.env), stdio: ['ignore', 'ignore', 'pipe'] }),
+    pgRestoreWarning(ctx),
+  );
   const onAbort = (): void => proc.kill();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   // On a terminal: how much of the archive pg_restore (and its -j workers) has read, with rate and ETA.
@@ -276,22 +228,8 @@ export async function restoreArchive(
     ctx.signal.removeEventListener('abort', onAbort);
   }
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
-  if (!childSucceeded(result)) {
-    const missingRole = /role "[^"]*" does not exist/.test(result.stderr) && !(plan.noOwner && plan.noPrivileges);
-    throw runtimeError(
-      'restore_failed',
-      `restoring backup ${backup.id} into database "${target.database}" failed: ${describeChildFailure(result)}`,
-      missingRole ? 'The target server lacks a role of the source: create it, or pass --no-owner --no-privileges' : undefined,
-    );
-  }
-
-  const hasData = !plan.schemaOnly && backup.manifest.kind !== 'schema';
-  if (!hasData) return { comparison: null, ok: true };
-  const wanted = new Set(plan.tables.map(qualified));
-  const expected = backup.manifest.tables.filter((t) => t.rows !== null && wanted.has(qualified(t)));
-  const actual = await countTargetRows(target, expected, flag);
-  const comparison = compareRowCounts(expected, actual);
-  return { comparison, ok: comparison.every((r) => r.ok) };
+  if (!childSucceeded(result)) throw pgRestoreFailure(result, backup, target, plan);
+  return compareWithManifest(backup, target, plan, flag);
 }
 
 export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Promise<RestoreResult> {
@@ -342,23 +280,34 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
   // A whole restore into an existing database without user objects can be undone exactly (runner/pg/scratch.ts).
   const emptyBefore = !opts.create && !plan.clean && !plan.dataOnly && !plan.selective ? await emptyState(opts.target, flag) : null;
 
-  const archive = await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'restore' }, deps);
+  // A whole restore whose failure can be undone exactly streams (runner/commands/restore-stream.ts): no temp
+  // file, and the checksum is checked as the data arrives. Anything else is fetched and verified first.
+  const undoable = opts.create || emptyBefore !== null;
+  const wholeRestore = !plan.selective && !plan.schemaOnly && !plan.dataOnly && !plan.clean;
+  const streamed = undoable && wholeRestore ? await prepareStreamRestore({ backup, storage: opts.storage, identityText: opts.identityText, jobs: plan.jobs }, deps) : null;
+  const archive = streamed ? null : await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'restore' }, deps);
   let created = false;
   try {
     if (opts.create) {
       await createDatabase(opts.target, flag);
       created = true;
     }
-    ctx.logger.info({ backupId: backup.id, database: opts.target.database, jobs: plan.jobs }, 'checksum verified; pg_restore started');
-    const { comparison, ok } = await restoreArchive(archive.file, backup, opts.target, plan, deps, flag);
-    return { backup, comparison, ok };
+    let result: { comparison: RowCountComparison[] | null; ok: boolean };
+    if (streamed) {
+      ctx.logger.info({ backupId: backup.id, database: opts.target.database, jobs: plan.jobs, streams: streamed.streams }, `pg_restore started, ${streamed.streams} data stream${streamed.streams === 1 ? '' : 's'}; checksums checked as the data arrives`);
+      result = await streamed.run(opts.target, plan, flag);
+    } else {
+      ctx.logger.info({ backupId: backup.id, database: opts.target.database, jobs: plan.jobs }, 'checksum verified; pg_restore started');
+      result = await restoreArchive(archive!.file, backup, opts.target, plan, deps, flag);
+    }
+    return { backup, comparison: result.comparison, ok: result.ok };
   } catch (e) {
     // Nothing half-restored is left looking like a database: undo what this run made, and say what is left.
     const what = await undoFailedRestore(opts.target, flag, created, emptyBefore, plan);
     if (e instanceof Error) e.message = `${e.message}; ${what}`;
     throw e;
   } finally {
-    await archive.cleanup();
+    await (streamed ?? archive)!.cleanup();
   }
 }
 

@@ -17,6 +17,11 @@ export const TableRowCountSchema = z.object({
   name: z.string(),
   /** Exact count(*) in the dump's snapshot; null when the kind carries no data (schema-only). */
   rows: z.number().int().nonnegative().nullable(),
+  /**
+   * pg_table_size (heap and TOAST, without indexes) in the dump's snapshot: roughly what the table puts in the
+   * dump. A streamed restore deals tables out to its parallel streams by it. Absent in older manifests.
+   */
+  bytes: z.number().int().nonnegative().optional(),
 });
 export type TableRowCount = z.infer<typeof TableRowCountSchema>;
 

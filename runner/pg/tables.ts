@@ -136,6 +136,16 @@ export async function countRows(client: Pick<Client, 'query'>, tables: readonly 
   return out;
 }
 
+/** pg_table_size of each table (heap and TOAST, not indexes), in order; 0 for one that is gone. One round trip. */
+export async function tableSizes(client: Pick<Client, 'query'>, tables: readonly TableRef[]): Promise<number[]> {
+  if (!tables.length) return [];
+  const r = await client.query<{ b: string }>(
+    `SELECT coalesce(pg_table_size(to_regclass(u.n)), 0)::text AS b FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) ORDER BY u.i`,
+    [tables.map(quoteTable)],
+  );
+  return r.rows.map((row) => Number(row.b));
+}
+
 export function compareRowCounts(expected: readonly TableRowCount[], actual: readonly TableRowCount[]): RowCountComparison[] {
   return expected.map((e) => {
     const a = actual.find((x) => x.schema === e.schema && x.name === e.name);

@@ -1,0 +1,107 @@
+/**
+ * pg_restore as the restores run it (restore.ts's temp-file path and restore-stream.ts's streams alike): the
+ * plan and its options, the tool that can read a backup, its warnings and failures, and the row-count check
+ * that proves what it loaded.
+ */
+import type { CompleteBackup } from '../catalog/catalog';
+import type { RunContext } from '../context';
+import type { TableRowCount } from '../contract/manifest';
+import { runtimeError, type LifeboatError } from '../errors';
+import { connectPg, type ConnInfo } from '../pg/connection';
+import { compareRowCounts, qualified, quoteTable, type RowCountComparison, type TableRef } from '../pg/tables';
+import { findTool, parseToolVersion } from '../pg/tools';
+import { describeChildFailure, type ChildResult, type Spawner } from '../pipeline/spawn';
+
+export interface RestoreDeps {
+  ctx: Pick<RunContext, 'env' | 'logger' | 'signal' | 'stderr'>;
+  spawner?: Spawner;
+}
+
+export interface RestorePlan {
+  /** Tables whose rows the restore loads and checks. */
+  tables: TableRef[];
+  /** True when only `tables` are restored (pg_restore -n/-t). */
+  selective: boolean;
+  schemaOnly: boolean;
+  dataOnly: boolean;
+  clean: boolean;
+  jobs: number;
+  noOwner: boolean;
+  /** pg_restore --no-privileges; absent means false. */
+  noPrivileges?: boolean;
+}
+
+/** A conninfo for pg_restore -d that carries only the database name; everything else comes from PG* env. */
+function dbnameConninfo(database: string): string {
+  return `dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** pg_restore's options for a plan, without --jobs, a list or the input (callers add those). */
+export function restoreOptionArgs(database: string, plan: RestorePlan): string[] {
+  const args = ['--exit-on-error', '--no-password', `--dbname=${dbnameConninfo(database)}`];
+  if (plan.clean) args.push('--clean', '--if-exists');
+  if (plan.noOwner) args.push('--no-owner');
+  if (plan.noPrivileges) args.push('--no-privileges');
+  if (plan.schemaOnly) args.push('--schema-only');
+  if (plan.dataOnly) args.push('--data-only');
+  return args;
+}
+
+/** The pg_restore of a backup's archive, given the minimum major version its pg_dump needs. */
+export function findPgRestore(backup: CompleteBackup, env: NodeJS.ProcessEnv): ReturnType<typeof findTool> {
+  const dumpVersion = parseToolVersion(`(PostgreSQL) ${backup.manifest.tools.pg_dump ?? backup.manifest.server.version}`);
+  return findTool('pg_restore', dumpVersion?.major ?? 0, `backup ${backup.id} was written by pg_dump ${backup.manifest.tools.pg_dump ?? '?'}`, env);
+}
+
+/** pg_restore's stderr lines that are not errors (errors are in the failure's message). */
+export function pgRestoreWarning(ctx: RestoreDeps['ctx']): (line: string) => void {
+  return (line) => {
+    if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_restore' }, line);
+  };
+}
+
+/** A failed pg_restore as the error the user sees, with a hint for the most common cause. */
+export function pgRestoreFailure(result: ChildResult, backup: CompleteBackup, target: ConnInfo, plan: RestorePlan): LifeboatError {
+  const missingRole = /role "[^"]*" does not exist/.test(result.stderr) && !(plan.noOwner && plan.noPrivileges);
+  return runtimeError(
+    'restore_failed',
+    `restoring backup ${backup.id} into database "${target.database}" failed: ${describeChildFailure(result)}`,
+    missingRole ? 'The target server lacks a role of the source: create it, or pass --no-owner --no-privileges' : undefined,
+  );
+}
+
+/** Row counts in the target; a table that is not there counts as null (reported as missing). */
+async function countTargetRows(target: ConnInfo, tables: readonly TableRef[], what: string): Promise<TableRowCount[]> {
+  const c = await connectPg(target, what);
+  try {
+    const out: TableRowCount[] = [];
+    for (const t of tables) {
+      try {
+        const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteTable(t)}`);
+        out.push({ schema: t.schema, name: t.name, rows: Number(r.rows[0]!.n) });
+      } catch (e) {
+        if ((e as { code?: string }).code !== '42P01' && (e as { code?: string }).code !== '3F000') throw e;
+        out.push({ schema: t.schema, name: t.name, rows: null });
+      }
+    }
+    return out;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** The restored tables' row counts against the manifest's; null when the plan restores no data. */
+export async function compareWithManifest(
+  backup: CompleteBackup,
+  target: ConnInfo,
+  plan: RestorePlan,
+  flag: string,
+): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }> {
+  const hasData = !plan.schemaOnly && backup.manifest.kind !== 'schema';
+  if (!hasData) return { comparison: null, ok: true };
+  const wanted = new Set(plan.tables.map(qualified));
+  const expected = backup.manifest.tables.filter((t) => t.rows !== null && wanted.has(qualified(t)));
+  const actual = await countTargetRows(target, expected, flag);
+  const comparison = compareRowCounts(expected, actual);
+  return { comparison, ok: comparison.every((r) => r.ok) };
+}

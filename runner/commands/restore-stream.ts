@@ -1,0 +1,429 @@
+/**
+ * A whole restore without a temp file: the archive's data loads in N parallel streams while it downloads.
+ *
+ *   head of the payload ─▶ zstd -d ─▶ head file (the archive's header and TOC)
+ *   head file ─▶ pg_restore --section=pre-data
+ *   N times: storage.get ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d ─▶ pg_restore --section=data --use-list=<its tables>
+ *   sha256 and size of every stream checked ─▶ head file ─▶ pg_restore --section=post-data -j N
+ *
+ * Why: pg_restore -j needs a seekable file, so the other path (fetchArchive, then pg_restore -j) first writes
+ * the whole decompressed archive to disk, about 1 s per GiB here and temp space as large as the dump, before
+ * pg_restore starts. Here download, decompression and COPY overlap. A pg_restore reading stdin goes through the
+ * archive in order and skips the data of entries outside its list, so each stream reads the whole payload: N
+ * downloads and N decompressions, one per stream. One download fanned out to N streams would not do: the
+ * streams would advance in lockstep, each waiting while another loads a table it skips.
+ *
+ * The checksum of the stored bytes is known only once a stream has read them all, after its data is loaded, not
+ * before anything is restored. So restoreBackup takes this path only where a failure can be undone exactly (a
+ * database it created, or one without user objects) and then undoes it: a mismatch fails the restore and leaves
+ * nothing. A checksum guards against corruption; it cannot guard against whoever can rewrite the payload, who
+ * can rewrite the manifest too. Encrypted payloads are authenticated chunk by chunk before a byte goes on.
+ *
+ * - prepareStreamRestore(...) → StreamRestore | null: reads the TOC from the payload's head; null when it is not
+ *   within HEAD_MAX (a schema with a million objects) or the head cannot be read, and the caller falls back to
+ *   the temp-file path, which reports a broken payload properly.
+ * - splitStreams(entries, weights, n) / entryWeights(entries, tables): which stream loads which data; pure.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { CompleteBackup } from '../catalog/catalog';
+import type { TableRowCount } from '../contract/manifest';
+import { runtimeError, type LifeboatError } from '../errors';
+import { pgToolEnv, type ConnInfo } from '../pg/connection';
+import type { RowCountComparison } from '../pg/tables';
+import { parseTocList, useListText, type TocEntry } from '../pg/toc';
+import { HashingStream } from '../pipeline/hash';
+import { createProgress } from '../pipeline/progress';
+import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type ChildResult, type WatchedChild } from '../pipeline/spawn';
+import type { Storage } from '../storage/types';
+import { decryptFailure, openDecryptor, verifyStoredBytes } from './fetch';
+import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
+import { findZstd } from './tools';
+
+/** Entries whose rows are stored in the archive's data blocks: what the streams share out. */
+const DATA_BLOCK_TYPES = new Set(['TABLE DATA', 'BLOBS', 'BLOB DATA']);
+
+/** The head read first; grown 4x at a time while the TOC does not fit, up to HEAD_MAX (compressed bytes). */
+const HEAD_FIRST = 1 << 20;
+const HEAD_MAX = 64 << 20;
+
+/**
+ * Weight of each data entry: its table's bytes from the manifest (rows where an older manifest has no bytes).
+ * Entries matched to no table (large objects, or a name the list line renders ambiguously) weigh the average.
+ * A TABLE DATA list label is "schema name owner"; the longest schema and name it starts with wins.
+ */
+export function entryWeights(entries: readonly TocEntry[], tables: readonly TableRowCount[]): Map<number, number> {
+  const keyed = tables.map((t) => ({ key: `${t.schema} ${t.name}`, weight: t.bytes ?? t.rows ?? 0 })).sort((a, b) => b.key.length - a.key.length);
+  const out = new Map<number, number>();
+  const unmatched: number[] = [];
+  for (const e of entries) {
+    if (!DATA_BLOCK_TYPES.has(e.type)) continue;
+    const t = e.type === 'TABLE DATA' ? keyed.find((k) => e.label === k.key || e.label.startsWith(`${k.key} `)) : undefined;
+    if (t) out.set(e.id, t.weight);
+    else unmatched.push(e.id);
+  }
+  const known = [...out.values()];
+  const average = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  for (const id of unmatched) out.set(id, average);
+  return out;
+}
+
+/** Post-data entries a stream may build as soon as its own tables are loaded: a table's indexes and keys. */
+const OWNABLE_POST_DATA_TYPES = new Set(['INDEX', 'CONSTRAINT']);
+
+export interface StreamSplit {
+  /** Each stream's --use-list, in the archive's order (a pg_restore reading stdin cannot go back). */
+  streams: number[][];
+  /** Everything else, for the last step (sequence values, foreign keys, triggers, grants, what spans streams). */
+  rest: number[];
+}
+
+/**
+ * Pure: which stream loads what. Data entries are dealt heaviest first to the lightest stream. A table's
+ * indexes and primary or unique keys go with its data, so a stream builds them while the others still load,
+ * as pg_restore -j does: an INDEX or CONSTRAINT whose dependencies are tables loaded by one stream, or objects
+ * of the pre-data part (before the first data entry), and at least one such table. Everything else, such as
+ * foreign keys between tables of two streams, is left to the last step. Never more streams than data entries,
+ * and at least one.
+ */
+export function splitStreams(entries: readonly TocEntry[], weights: ReadonlyMap<number, number>, n: number): StreamSplit {
+  const blocks = entries.filter((e) => DATA_BLOCK_TYPES.has(e.type));
+  const count = Math.max(1, Math.min(n, blocks.length));
+  const load = new Array<number>(count).fill(0);
+  const owner = new Map<number, number>();
+  const weight = (id: number): number => weights.get(id) ?? 0;
+  for (const e of [...blocks].sort((a, b) => weight(b.id) - weight(a.id) || a.id - b.id)) {
+    const lightest = load.indexOf(Math.min(...load));
+    owner.set(e.id, lightest);
+    load[lightest]! += weight(e.id);
+  }
+  const tableStream = new Map<number, number>();
+  for (const e of blocks) if (e.type === 'TABLE DATA' && e.deps.length === 1) tableStream.set(e.deps[0]!, owner.get(e.id)!);
+  const position = new Map(entries.map((e, i) => [e.id, i]));
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const firstData = entries.findIndex((e) => DATA_BLOCK_TYPES.has(e.type));
+  for (const e of entries) {
+    if (!OWNABLE_POST_DATA_TYPES.has(e.type)) continue;
+    let stream: number | null = null;
+    let ok = true;
+    for (const d of e.deps) {
+      const s = tableStream.get(d);
+      if (s !== undefined) {
+        if (stream !== null && stream !== s) ok = false;
+        stream = s;
+      } else if (byId.get(d)?.type === 'TABLE' || (position.get(d) ?? Infinity) >= firstData) {
+        ok = false; // a table without data here (a partitioned parent), or something not restored before the data
+      }
+    }
+    if (ok && stream !== null) owner.set(e.id, stream);
+  }
+  const streams = Array.from({ length: count }, () => [] as number[]);
+  const rest: number[] = [];
+  for (const e of entries) {
+    const s = owner.get(e.id);
+    if (s === undefined) rest.push(e.id);
+    else streams[s]!.push(e.id);
+  }
+  return { streams, rest };
+}
+
+export interface StreamRestore {
+  /** How many data streams (at most the plan's jobs). */
+  streams: number;
+  /** pre-data, the data streams, post-data, then the row counts; the caller has made the database. */
+  run(target: ConnInfo, plan: RestorePlan, flag: string): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }>;
+  cleanup(): Promise<void>;
+}
+
+interface StreamInputs {
+  backup: CompleteBackup;
+  storage: Storage;
+  identityText?: string;
+  jobs: number;
+}
+
+/** Reads the archive's TOC from the head of the payload and plans the streams; null to use the temp-file path. */
+export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDeps): Promise<StreamRestore | null> {
+  const { backup, storage } = inputs;
+  const { ctx } = deps;
+  const spawner = deps.spawner ?? defaultSpawner;
+  const objectUrl = `${storage.url}/${backup.payloadKey}`;
+  const [zstd, pgRestore] = await Promise.all([findZstd(), findPgRestore(backup, ctx.env)]);
+  // A wrong key fails here, before anything else, with the same error as on the temp-file path.
+  await openDecryptor(backup, inputs.identityText, objectUrl);
+  const base = ctx.env.LIFEBOAT_TMPDIR || os.tmpdir();
+  let dir: string;
+  try {
+    dir = await fs.mkdtemp(path.join(base, 'lifeboat-restore-'));
+  } catch (e) {
+    throw runtimeError('tmpdir_unwritable', `cannot create a temp folder in ${base} (${(e as NodeJS.ErrnoException).code})`, 'Set LIFEBOAT_TMPDIR to a writable folder');
+  }
+  const cleanup = (): Promise<void> => fs.rm(dir, { recursive: true, force: true });
+  const headFile = path.join(dir, 'head.pgc');
+  try {
+    let entries: TocEntry[] | null = null;
+    for (let limit = HEAD_FIRST; limit <= HEAD_MAX && !entries; limit *= 4) {
+      const head = await readPayloadHead(inputs, objectUrl, limit, ctx.signal);
+      if (!head) break;
+      await decompressHead(zstd.path, head.bytes, headFile, spawner, ctx.env);
+      entries = await listToc(pgRestore.path, headFile, ctx.env);
+      if (head.whole) break;
+    }
+    if (!entries) {
+      await cleanup();
+      return null;
+    }
+    const split = splitStreams(entries, entryWeights(entries, backup.manifest.tables), inputs.jobs);
+    const listFiles: string[] = [];
+    for (const [i, ids] of split.streams.entries()) {
+      const file = path.join(dir, `stream-${i}.list`);
+      await fs.writeFile(file, useListText(ids));
+      listFiles.push(file);
+    }
+    const restList = path.join(dir, 'rest.list');
+    await fs.writeFile(restList, useListText(split.rest));
+    return {
+      streams: split.streams.length,
+      run: (target, plan, flag) => runStreams({ ...inputs, objectUrl, headFile, listFiles, restList, zstd: zstd.path, pgRestore: pgRestore.path }, target, plan, flag, deps),
+      cleanup,
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+/** The first `limit` plaintext bytes of the payload, or all of it (`whole`) when shorter; null when unreadable. */
+async function readPayloadHead(inputs: StreamInputs, objectUrl: string, limit: number, signal: AbortSignal): Promise<{ bytes: Buffer; whole: boolean } | null> {
+  const decryptor = await openDecryptor(inputs.backup, inputs.identityText, objectUrl);
+  const stop = new AbortController();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const collect = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk);
+      size += chunk.length;
+      cb();
+      if (size >= limit) stop.abort();
+    },
+  });
+  try {
+    const stored = await inputs.storage.get(inputs.backup.payloadKey);
+    const stages = decryptor ? [stored, decryptor, collect] : [stored, collect];
+    await pipeline(stages as unknown as [Readable, Writable], { signal: AbortSignal.any([stop.signal, signal]) });
+    return { bytes: Buffer.concat(chunks, size), whole: true };
+  } catch {
+    if (stop.signal.aborted && !signal.aborted) return { bytes: Buffer.concat(chunks, size), whole: false };
+    return null; // read or decryption failed: the temp-file path reads it again and says why
+  }
+}
+
+/** zstd -d of a cut-off head: it writes every block it could decode, then exits 1 on the cut frame (expected). */
+async function decompressHead(zstd: string, head: Buffer, file: string, spawner: NonNullable<RestoreDeps['spawner']>, env: NodeJS.ProcessEnv): Promise<void> {
+  const out = await fs.open(file, 'w');
+  let dec: WatchedChild;
+  try {
+    dec = watchChild('zstd', spawner(zstd, ['-d', '-q', '-c'], { env, stdio: ['pipe', out.fd, 'pipe'] }));
+  } finally {
+    await out.close();
+  }
+  dec.child.stdin!.on('error', () => undefined);
+  dec.child.stdin!.end(head);
+  await dec.done;
+}
+
+/** `pg_restore --list --verbose` (with dependencies) of the head file; null while the head holds only part of the TOC. */
+function listToc(pgRestore: string, file: string, env: NodeJS.ProcessEnv): Promise<TocEntry[] | null> {
+  return new Promise((resolve) => {
+    execFile(pgRestore, ['--list', '--verbose', file], { env: { ...env, LC_ALL: 'C', LC_MESSAGES: 'C' }, maxBuffer: 1 << 30, encoding: 'utf8' }, (err, stdout) => {
+      resolve(err ? null : parseTocList(stdout));
+    });
+  });
+}
+
+interface RunInputs extends StreamInputs {
+  objectUrl: string;
+  headFile: string;
+  listFiles: string[];
+  restList: string;
+  zstd: string;
+  pgRestore: string;
+}
+
+interface StreamOutcome {
+  feedError: unknown;
+  zstd: ChildResult;
+  restore: ChildResult;
+  hasher: HashingStream;
+}
+
+async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan, flag: string, deps: RestoreDeps): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }> {
+  const { ctx } = deps;
+  const { backup, headFile } = inputs;
+  const env = pgToolEnv(target, ctx.env);
+  const options = restoreOptionArgs(target.database, plan);
+
+  await runPgRestore(inputs, [...options, '--section=pre-data', headFile], env, target, plan, deps);
+
+  const streams = inputs.listFiles.length;
+  const total = backup.manifest.payload.storedBytes * streams;
+  const progress = createProgress(ctx.stderr, 'restore', total);
+  const read = new Array<number>(streams).fill(0);
+  // The first stream to fail stops the others; its outcome is the one reported.
+  const stopAll = new AbortController();
+  let first: number | null = null;
+  const outcomes = await Promise.all(
+    inputs.listFiles.map((list, i) =>
+      dataStream(inputs, [...options, '--section=data', '--section=post-data', `--use-list=${list}`], env, AbortSignal.any([ctx.signal, stopAll.signal]), deps, (bytes) => {
+        read[i] = bytes;
+        progress.update(read.reduce((a, b) => a + b, 0));
+      }).then((o) => {
+        if (first === null && !streamSucceeded(o)) {
+          first = i;
+          stopAll.abort();
+        }
+        return o;
+      }),
+    ),
+  );
+  progress.done();
+  if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
+  if (first !== null) throw await streamFailure(outcomes[first]!, inputs, target, plan);
+  // Every stream read every stored byte: each one's checksum is checked.
+  for (const o of outcomes) await verifyStoredBytes(backup, inputs.storage, o.hasher, inputs.objectUrl);
+
+  // What the streams left: no data blocks, so the head file serves (sequence values, foreign keys, grants, ...).
+  const rest = [...options, '--section=data', '--section=post-data', `--use-list=${inputs.restList}`, `--jobs=${plan.jobs}`, headFile];
+  await runPgRestore(inputs, rest, env, target, plan, deps);
+  return compareWithManifest(backup, target, plan, flag);
+}
+
+/**
+ * A stream succeeded when its pg_restore did and the whole payload went through its hasher. zstd's own status
+ * does not count once pg_restore succeeded: a pg_restore whose last entry comes before the end of the archive
+ * exits without reading the rest, and its zstd dies of the closed pipe.
+ */
+function streamSucceeded(o: StreamOutcome): boolean {
+  return o.feedError === null && childSucceeded(o.restore);
+}
+
+async function dataStream(
+  inputs: RunInputs,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+  deps: RestoreDeps,
+  onBytes: (bytes: number) => void,
+): Promise<StreamOutcome> {
+  const spawner = deps.spawner ?? defaultSpawner;
+  const decryptor = await openDecryptor(inputs.backup, inputs.identityText, inputs.objectUrl);
+  const hasher = new HashingStream();
+  hasher.on('data', () => onBytes(hasher.bytes));
+  const zstd = watchChild('zstd', spawner(inputs.zstd, ['-d', '-q', '-c'], { env: deps.ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  const restore = watchChild('pg_restore', spawner(inputs.pgRestore, args, { env, stdio: [zstd.child.stdout!, 'ignore', 'pipe'] }), pgRestoreWarning(deps.ctx));
+  // pg_restore holds the read end now. Node's copy must go, or zstd would block, not fail, once pg_restore is done.
+  zstd.child.stdout!.destroy();
+  const kill = (): void => {
+    restore.kill();
+    zstd.kill();
+  };
+  signal.addEventListener('abort', kill, { once: true });
+  restore.done.then((r) => {
+    if (!childSucceeded(r)) zstd.kill();
+  }, () => undefined);
+  try {
+    const feed = (async (): Promise<unknown> => {
+      try {
+        const stored = await inputs.storage.get(inputs.backup.payloadKey);
+        const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher];
+        if (decryptor) stages.push(decryptor);
+        stages.push(stdinSink(zstd.child.stdin!));
+        await pipeline(stages as unknown as [Readable, Writable], { signal });
+        return null;
+      } catch (e) {
+        kill();
+        return e;
+      }
+    })();
+    const [feedError, zstdResult, restoreResult] = await Promise.all([feed, zstd.done, restore.done]);
+    return { feedError, zstd: zstdResult, restore: restoreResult, hasher };
+  } finally {
+    signal.removeEventListener('abort', kill);
+  }
+}
+
+/**
+ * Writes into a child's stdin. Once the child has closed it (its pg_restore had everything it needed and exited,
+ * so zstd died of the closed pipe), later bytes are dropped: the download still runs to its end, and the
+ * checksum covers every stored byte. Whether the early close was fine is for the exit statuses to say.
+ */
+function stdinSink(stdin: Writable): Writable {
+  let closed = false;
+  stdin.on('error', () => {
+    closed = true;
+  });
+  stdin.on('close', () => {
+    closed = true;
+  });
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (closed || stdin.write(chunk)) return cb();
+      const go = (): void => {
+        stdin.off('drain', go);
+        stdin.off('close', go);
+        cb();
+      };
+      stdin.on('drain', go);
+      stdin.on('close', go);
+    },
+    final(cb) {
+      if (!closed) stdin.end();
+      cb();
+    },
+    destroy(err, cb) {
+      if (!closed) stdin.destroy();
+      cb(err);
+    },
+  });
+}
+
+/**
+ * Why the first failed stream failed. The checksum first, as on the temp-file path: a corrupt payload explains
+ * every later error. It needs the whole object hashed, which costs a second read when the stream stopped early;
+ * that read is skipped when pg_restore failed on the database's side with its input intact.
+ */
+async function streamFailure(o: StreamOutcome, inputs: RunInputs, target: ConnInfo, plan: RestorePlan): Promise<LifeboatError | Error> {
+  const { backup, objectUrl } = inputs;
+  const inputSuspect = o.feedError !== null || !childSucceeded(o.zstd) || /input file|archive|block|magic|compress|unexpected end/i.test(o.restore.stderr);
+  if (inputSuspect) await verifyStoredBytes(backup, inputs.storage, o.hasher, objectUrl);
+  if (o.feedError !== null && backup.manifest.payload.encryption && !childSucceeded(o.restore)) {
+    // A decryption failure kills the pipeline first; pg_restore then only sees its input end.
+    return decryptFailure(o.feedError, objectUrl);
+  }
+  if (!childSucceeded(o.restore) && childSucceeded(o.zstd)) return pgRestoreFailure(o.restore, backup, target, plan);
+  if (!childSucceeded(o.zstd) && o.zstd.signal !== 'SIGPIPE' && o.zstd.signal !== 'SIGTERM') {
+    return runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(o.zstd)}`);
+  }
+  if (o.feedError !== null) return runtimeError('read_failed', `reading ${objectUrl} failed: ${(o.feedError as Error).message}`);
+  return pgRestoreFailure(o.restore, backup, target, plan);
+}
+
+async function runPgRestore(inputs: RunInputs, args: string[], env: NodeJS.ProcessEnv, target: ConnInfo, plan: RestorePlan, deps: RestoreDeps): Promise<void> {
+  const { ctx } = deps;
+  const spawner = deps.spawner ?? defaultSpawner;
+  const proc = watchChild('pg_restore', spawner(inputs.pgRestore, args, { env, stdio: ['ignore', 'ignore', 'pipe'] }), pgRestoreWarning(ctx));
+  const onAbort = (): void => proc.kill();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  let result: ChildResult;
+  try {
+    result = await proc.done;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+  if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
+  if (!childSucceeded(result)) throw pgRestoreFailure(result, inputs.backup, target, plan);
+}
