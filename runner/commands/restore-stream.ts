@@ -3,15 +3,18 @@
  *
  *   head of the payload ─▶ zstd -d ─▶ head file (the archive's header and TOC)
  *   head file ─▶ pg_restore --section=pre-data
- *   N times: storage.get ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d ─▶ pg_restore --section=data --use-list=<its tables>
- *   sha256 and size of every stream checked ─▶ head file ─▶ pg_restore --section=post-data -j N
+ *   N times: storage.get ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d ─▶ pg_restore --use-list=<its tables' data,
+ *            then their indexes and keys>
+ *   sha256 and size of every stream checked ─▶ head file ─▶ pg_restore -j N --use-list=<the rest: sequence
+ *   values, foreign keys, triggers, grants, ...> ─▶ row counts against the manifest
  *
  * Why: pg_restore -j needs a seekable file, so the other path (fetchArchive, then pg_restore -j) first writes
  * the whole decompressed archive to disk, about 1 s per GiB here and temp space as large as the dump, before
  * pg_restore starts. Here download, decompression and COPY overlap. A pg_restore reading stdin goes through the
  * archive in order and skips the data of entries outside its list, so each stream reads the whole payload: N
  * downloads and N decompressions, one per stream. One download fanned out to N streams would not do: the
- * streams would advance in lockstep, each waiting while another loads a table it skips.
+ * streams would advance in lockstep, each waiting while another loads a table it skips. A stream builds its
+ * tables' indexes once they are loaded, while the others still load, as pg_restore -j schedules them.
  *
  * The checksum of the stored bytes is known only once a stream has read them all, after its data is loaded, not
  * before anything is restored. So restoreBackup takes this path only where a failure can be undone exactly (a
@@ -144,6 +147,8 @@ interface StreamInputs {
   storage: Storage;
   identityText?: string;
   jobs: number;
+  /** Compressed bytes of the first head read and the most it may grow to; HEAD_FIRST and HEAD_MAX by default. */
+  head?: { first: number; max: number };
 }
 
 /** Reads the archive's TOC from the head of the payload and plans the streams; null to use the temp-file path. */
@@ -166,7 +171,8 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
   const headFile = path.join(dir, 'head.pgc');
   try {
     let entries: TocEntry[] | null = null;
-    for (let limit = HEAD_FIRST; limit <= HEAD_MAX && !entries; limit *= 4) {
+    const { first, max } = inputs.head ?? { first: HEAD_FIRST, max: HEAD_MAX };
+    for (let limit = first; limit <= max && !entries; limit *= 4) {
       const head = await readPayloadHead(inputs, objectUrl, limit, ctx.signal);
       if (!head) break;
       await decompressHead(zstd.path, head.bytes, headFile, spawner, ctx.env);
@@ -217,7 +223,7 @@ async function readPayloadHead(inputs: StreamInputs, objectUrl: string, limit: n
     await pipeline(stages as unknown as [Readable, Writable], { signal: AbortSignal.any([stop.signal, signal]) });
     return { bytes: Buffer.concat(chunks, size), whole: true };
   } catch {
-    if (stop.signal.aborted && !signal.aborted) return { bytes: Buffer.concat(chunks, size), whole: false };
+    if (stop.signal.aborted && !signal.aborted) return { bytes: Buffer.concat(chunks, size).subarray(0, limit), whole: false };
     return null; // read or decryption failed: the temp-file path reads it again and says why
   }
 }
@@ -255,7 +261,10 @@ interface RunInputs extends StreamInputs {
 }
 
 interface StreamOutcome {
+  /** Why reading, hashing or decrypting the payload failed; null when it ran to the end or was stopped. */
   feedError: unknown;
+  /** Stopped from outside (another stream failed first, or the run was interrupted). */
+  cancelled: boolean;
   zstd: ChildResult;
   restore: ChildResult;
   hasher: HashingStream;
@@ -282,7 +291,7 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
         read[i] = bytes;
         progress.update(read.reduce((a, b) => a + b, 0));
       }).then((o) => {
-        if (first === null && !streamSucceeded(o)) {
+        if (first === null && !o.cancelled && !streamSucceeded(o)) {
           first = i;
           stopAll.abort();
         }
@@ -292,7 +301,8 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   );
   progress.done();
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
-  if (first !== null) throw await streamFailure(outcomes[first]!, inputs, target, plan);
+  const failed = first ?? outcomes.findIndex((o) => !streamSucceeded(o));
+  if (failed >= 0) throw await streamFailure(outcomes[failed]!, inputs, target, plan);
   // Every stream read every stored byte: each one's checksum is checked.
   for (const o of outcomes) await verifyStoredBytes(backup, inputs.storage, o.hasher, inputs.objectUrl);
 
@@ -308,14 +318,14 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
  * exits without reading the rest, and its zstd dies of the closed pipe.
  */
 function streamSucceeded(o: StreamOutcome): boolean {
-  return o.feedError === null && childSucceeded(o.restore);
+  return o.feedError === null && !o.cancelled && childSucceeded(o.restore);
 }
 
 async function dataStream(
   inputs: RunInputs,
   args: string[],
   env: NodeJS.ProcessEnv,
-  signal: AbortSignal,
+  cancel: AbortSignal,
   deps: RestoreDeps,
   onBytes: (bytes: number) => void,
 ): Promise<StreamOutcome> {
@@ -327,14 +337,17 @@ async function dataStream(
   const restore = watchChild('pg_restore', spawner(inputs.pgRestore, args, { env, stdio: [zstd.child.stdout!, 'ignore', 'pipe'] }), pgRestoreWarning(deps.ctx));
   // pg_restore holds the read end now. Node's copy must go, or zstd would block, not fail, once pg_restore is done.
   zstd.child.stdout!.destroy();
+  // A failed pg_restore stops this stream's download at once; success lets it run on to hash every byte.
+  const failed = new AbortController();
+  void restore.done.then((r) => {
+    if (!childSucceeded(r)) failed.abort();
+  });
+  const stop = AbortSignal.any([cancel, failed.signal]);
   const kill = (): void => {
     restore.kill();
     zstd.kill();
   };
-  signal.addEventListener('abort', kill, { once: true });
-  restore.done.then((r) => {
-    if (!childSucceeded(r)) zstd.kill();
-  }, () => undefined);
+  stop.addEventListener('abort', kill, { once: true });
   try {
     const feed = (async (): Promise<unknown> => {
       try {
@@ -342,17 +355,17 @@ async function dataStream(
         const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher];
         if (decryptor) stages.push(decryptor);
         stages.push(stdinSink(zstd.child.stdin!));
-        await pipeline(stages as unknown as [Readable, Writable], { signal });
+        await pipeline(stages as unknown as [Readable, Writable], { signal: stop });
         return null;
       } catch (e) {
         kill();
-        return e;
+        return stop.aborted ? null : e;
       }
     })();
     const [feedError, zstdResult, restoreResult] = await Promise.all([feed, zstd.done, restore.done]);
-    return { feedError, zstd: zstdResult, restore: restoreResult, hasher };
+    return { feedError, cancelled: cancel.aborted, zstd: zstdResult, restore: restoreResult, hasher };
   } finally {
-    signal.removeEventListener('abort', kill);
+    stop.removeEventListener('abort', kill);
   }
 }
 
@@ -394,21 +407,19 @@ function stdinSink(stdin: Writable): Writable {
 /**
  * Why the first failed stream failed. The checksum first, as on the temp-file path: a corrupt payload explains
  * every later error. It needs the whole object hashed, which costs a second read when the stream stopped early;
- * that read is skipped when pg_restore failed on the database's side with its input intact.
+ * that read is skipped when nothing points at the input (pg_restore failed on the database's side). zstd killed
+ * by a signal or by the closed pipe is a consequence, not a cause.
  */
 async function streamFailure(o: StreamOutcome, inputs: RunInputs, target: ConnInfo, plan: RestorePlan): Promise<LifeboatError | Error> {
   const { backup, objectUrl } = inputs;
-  const inputSuspect = o.feedError !== null || !childSucceeded(o.zstd) || /input file|archive|block|magic|compress|unexpected end/i.test(o.restore.stderr);
+  const zstdBroke = !childSucceeded(o.zstd) && o.zstd.signal === null && !/broken pipe|write error/i.test(o.zstd.stderr);
+  const inputSuspect = o.feedError !== null || zstdBroke || /input file|archive|block|magic|compress|unexpected end/i.test(o.restore.stderr);
   if (inputSuspect) await verifyStoredBytes(backup, inputs.storage, o.hasher, objectUrl);
-  if (o.feedError !== null && backup.manifest.payload.encryption && !childSucceeded(o.restore)) {
-    // A decryption failure kills the pipeline first; pg_restore then only sees its input end.
-    return decryptFailure(o.feedError, objectUrl);
+  if (o.feedError !== null) {
+    if (backup.manifest.payload.encryption) return decryptFailure(o.feedError, objectUrl);
+    return runtimeError('read_failed', `reading ${objectUrl} failed: ${(o.feedError as Error).message}`);
   }
-  if (!childSucceeded(o.restore) && childSucceeded(o.zstd)) return pgRestoreFailure(o.restore, backup, target, plan);
-  if (!childSucceeded(o.zstd) && o.zstd.signal !== 'SIGPIPE' && o.zstd.signal !== 'SIGTERM') {
-    return runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(o.zstd)}`);
-  }
-  if (o.feedError !== null) return runtimeError('read_failed', `reading ${objectUrl} failed: ${(o.feedError as Error).message}`);
+  if (zstdBroke) return runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(o.zstd)}`);
   return pgRestoreFailure(o.restore, backup, target, plan);
 }
 

@@ -283,7 +283,8 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
   // A whole restore whose failure can be undone exactly streams (runner/commands/restore-stream.ts): no temp
   // file, and the checksum is checked as the data arrives. Anything else is fetched and verified first.
   const undoable = opts.create || emptyBefore !== null;
-  const wholeRestore = !plan.selective && !plan.schemaOnly && !plan.dataOnly && !plan.clean;
+  // A schema backup has no data to stream (and its checksum would then be checked by no stream).
+  const wholeRestore = !plan.selective && !plan.schemaOnly && !plan.dataOnly && !plan.clean && backup.manifest.kind !== 'schema';
   const streamed = undoable && wholeRestore ? await prepareStreamRestore({ backup, storage: opts.storage, identityText: opts.identityText, jobs: plan.jobs }, deps) : null;
   const archive = streamed ? null : await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'restore' }, deps);
   let created = false;

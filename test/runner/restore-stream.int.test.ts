@@ -1,0 +1,148 @@
+/**
+ * The streamed restore (runner/commands/restore-stream.ts) against a real server: what a database has besides
+ * plain tables (grants, comments, large objects, a materialized view, an expression index, tables of the same
+ * name in two schemas, foreign keys between tables of different streams) comes back identical; a failing
+ * stream undoes everything; a TOC larger than the first head read is still found.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startPostgres, type PgCluster } from '../harness/postgres';
+import { finalEvent, runCli } from './cli-harness';
+import { RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
+import { resolveBackup } from '../../runner/catalog/catalog';
+import { restoreBackup } from '../../runner/commands/restore';
+import { prepareStreamRestore } from '../../runner/commands/restore-stream';
+import { silentLogger } from '../../runner/log';
+import { parseDatabaseUrl } from '../../runner/pg/connection';
+import { defaultSpawner, type Spawner } from '../../runner/pipeline/spawn';
+import { LocalStorage } from '../../runner/storage/local';
+
+const EXTRA_SQL = `
+CREATE ROLE stream_reader;
+CREATE SCHEMA a;
+CREATE SCHEMA b;
+CREATE FUNCTION a.norm(text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT lower($1) $$;
+CREATE TABLE a.t (id int PRIMARY KEY, v text);
+CREATE TABLE b.t (id int PRIMARY KEY, a_id int NOT NULL REFERENCES a.t (id), v text);
+INSERT INTO a.t SELECT g, 'Value ' || repeat('x', g % 50) FROM generate_series(1, 3000) g;
+INSERT INTO b.t SELECT g, 1 + g % 3000, md5(g::text) FROM generate_series(1, 1500) g;
+CREATE INDEX t_norm ON a.t (a.norm(v));
+COMMENT ON TABLE a.t IS 'the a table';
+COMMENT ON INDEX a.t_norm IS 'by norm';
+GRANT USAGE ON SCHEMA a, b TO stream_reader;
+GRANT SELECT ON a.t, b.t TO stream_reader;
+CREATE MATERIALIZED VIEW b.counts AS SELECT count(*) AS n FROM b.t;
+SELECT lo_from_bytea(424242, 'large object bytes');
+COMMENT ON LARGE OBJECT 424242 IS 'a blob';
+`;
+
+let pg: PgCluster;
+let storage: string;
+let id: string;
+
+before(async () => {
+  pg = await startPostgres();
+  await pg.createDatabase('wide');
+  await pg.query(RICH_SCHEMA_SQL + RICH_DATA_SQL + EXTRA_SQL, 'wide');
+  storage = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-stream-'));
+  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('wide'), '--class', 'manual', '--json']);
+  assert.equal(b.code, 0, b.stderr);
+  id = (JSON.parse(b.stdout) as { id: string }).id;
+});
+after(async () => {
+  await pg?.stop();
+  if (storage) rmSync(storage, { recursive: true, force: true });
+});
+
+function streamsLogged(stderr: string): number | undefined {
+  for (const l of stderr.split('\n')) {
+    if (!l.startsWith('{')) continue;
+    const o = JSON.parse(l) as { streams?: number };
+    if (typeof o.streams === 'number') return o.streams;
+  }
+  return undefined;
+}
+
+async function assertSameAsSource(database: string): Promise<void> {
+  assert.equal(schemaDump(pg, database), schemaDump(pg, 'wide'));
+  assert.deepEqual(await tableChecksums(pg, database), await tableChecksums(pg, 'wide'));
+  const [lo] = await pg.query<{ data: string }>(`SELECT convert_from(lo_get(424242), 'UTF8') AS data`, database);
+  assert.equal(lo!.data, 'large object bytes');
+  const [mv] = await pg.query<{ n: string }>('SELECT n::text FROM b.counts', database);
+  assert.equal(mv!.n, '1500', 'the materialized view was refreshed');
+  const [seq] = await pg.query<{ v: string }>('SELECT last_value::text AS v FROM sales.invoice_no', database);
+  assert.equal(seq!.v, '99999', 'sequence values are set');
+  const [grant] = await pg.query<{ ok: boolean }>(`SELECT has_table_privilege('stream_reader', 'b.t', 'SELECT') AS ok`, database);
+  assert.equal(grant!.ok, true);
+}
+
+test('restore --create --jobs 3 streams in 3 and gives back grants, comments, large objects, views, keys and data', async () => {
+  const r = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('wide_3'), '--create', '--jobs', '3', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(streamsLogged(r.stderr), 3);
+  assert.equal(finalEvent(r.stderr)!.event, 'restore.succeeded');
+  await assertSameAsSource('wide_3');
+});
+
+test('into an existing empty database it streams too (one stream with the default --jobs 1)', async () => {
+  await pg.createDatabase('wide_existing');
+  const r = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('wide_existing'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(streamsLogged(r.stderr), 1);
+  await assertSameAsSource('wide_existing');
+});
+
+test('a stream whose pg_restore fails stops the others; the created database is dropped and nothing is left running', async () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-stream-tmp-'));
+  const children: { file: string; args: readonly string[]; child: ChildProcess }[] = [];
+  const spawner: Spawner = (file, args, opts) => {
+    // The second stream's pg_restore fails at once, as one would on a broken connection.
+    const broken = path.basename(file) === 'pg_restore' && args.some((a) => a.endsWith('stream-1.list'));
+    const child = broken ? defaultSpawner('sh', ['-c', 'echo "pg_restore: error: connection to server lost" >&2; exit 1'], opts) : defaultSpawner(file, args, opts);
+    children.push({ file, args, child });
+    return child;
+  };
+  const ctx = { env: { ...process.env, LIFEBOAT_TMPDIR: tmp }, logger: silentLogger(), signal: new AbortController().signal, stderr: { write: () => true } };
+  try {
+    const store = new LocalStorage(storage);
+    await assert.rejects(
+      restoreBackup({ storage: store, ref: id, target: parseDatabaseUrl(pg.url('wide_broken')), create: true, jobs: 2 }, { ctx, spawner }),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'restore_failed');
+        assert.match(e.message, /connection to server lost.*the database "wide_broken" it created was dropped/);
+        return true;
+      },
+    );
+    assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'wide_broken'`), []);
+    assert.equal(children.filter((c) => c.args.some((a) => /stream-\d\.list$/.test(a))).length, 2, 'two data streams were started');
+    for (const c of children) assert.ok(c.child.exitCode !== null || c.child.signalCode !== null, `${c.file} still running`);
+    assert.deepEqual(readdirSync(tmp), [], 'the temp folder is removed');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a TOC larger than the first head read: the head grows until it holds the TOC; past the limit, the temp-file path', async () => {
+  const local = new LocalStorage(storage);
+  let gets = 0;
+  const counting = Object.assign(Object.create(local) as LocalStorage, {
+    get: (key: string) => {
+      gets++;
+      return local.get(key);
+    },
+  });
+  const backup = await resolveBackup(counting, id, { engine: 'postgres' });
+  const ctx = { env: process.env, logger: silentLogger(), signal: new AbortController().signal, stderr: { write: () => true } };
+  const grown = await prepareStreamRestore({ backup, storage: counting, jobs: 2, head: { first: 64, max: 64 << 12 } }, { ctx });
+  assert.ok(grown, 'the TOC was found');
+  assert.equal(grown.streams, 2);
+  await grown.cleanup();
+  assert.ok(gets > 1, `the head was read ${gets} time(s): it had to grow`);
+
+  const none = await prepareStreamRestore({ backup, storage: counting, jobs: 2, head: { first: 64, max: 64 } }, { ctx });
+  assert.equal(none, null, 'a TOC past the limit falls back to the temp-file path');
+});

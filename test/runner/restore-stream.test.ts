@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { entryWeights, splitStreams } from '../../runner/commands/restore-stream';
+import type { TocEntry } from '../../runner/pg/toc';
+
+function entry(id: number, type: string, label: string, deps: number[] = []): TocEntry {
+  return { id, type, label, schema: null, name: null, deps };
+}
+
+// An archive's TOC in archive order: pre-data, data, post-data, grants last (as pg_dump sorts it).
+const TOC: TocEntry[] = [
+  entry(1, 'SCHEMA', '- sales postgres'),
+  entry(2, 'FUNCTION', 'sales norm(text) postgres', [1]),
+  entry(10, 'TABLE', 'sales big postgres', [1]),
+  entry(11, 'TABLE', 'sales mid postgres', [1]),
+  entry(12, 'TABLE', 'sales small postgres', [1]),
+  entry(13, 'TABLE', 'public parted postgres'),
+  entry(14, 'TABLE', 'public parted_1 postgres'),
+  entry(15, 'TABLE ATTACH', 'public parted_1 postgres', [13, 14]),
+  entry(20, 'TABLE DATA', 'sales big postgres', [10]),
+  entry(21, 'TABLE DATA', 'sales mid postgres', [11]),
+  entry(22, 'TABLE DATA', 'sales small postgres', [12]),
+  entry(23, 'TABLE DATA', 'public parted_1 postgres', [14]),
+  entry(24, 'SEQUENCE SET', 'sales big_id_seq postgres'),
+  entry(25, 'BLOBS', '- BLOBS '),
+  entry(30, 'CONSTRAINT', 'sales big big_pkey postgres', [10]),
+  entry(31, 'INDEX', 'sales mid_norm postgres', [11, 2]),
+  entry(32, 'INDEX', 'sales small_idx postgres', [12]),
+  entry(33, 'INDEX', 'public parted_idx postgres', [13]),
+  entry(34, 'INDEX', 'public parted_1_idx postgres', [14, 33]),
+  entry(35, 'INDEX ATTACH', 'public parted_1_idx postgres', [33, 34]),
+  entry(36, 'FK CONSTRAINT', 'sales mid mid_big_fk postgres', [10, 11, 30]),
+  entry(37, 'INDEX', 'sales big_mid postgres', [10, 11]),
+  entry(38, 'TRIGGER', 'sales big big_touch postgres', [10, 2]),
+  entry(39, 'COMMENT', 'sales INDEX small_idx postgres', [32]),
+  entry(40, 'ACL', 'sales TABLE big postgres', [10]),
+];
+
+const TABLES = [
+  { schema: 'sales', name: 'big', rows: 10, bytes: 1000 },
+  { schema: 'sales', name: 'mid', rows: 1000, bytes: 600 },
+  { schema: 'sales', name: 'small', rows: 5, bytes: 300 },
+  { schema: 'public', name: 'parted_1', rows: 7, bytes: 100 },
+];
+
+test('weights: each table data entry weighs its table bytes; large objects weigh the average', () => {
+  const w = entryWeights(TOC, TABLES);
+  assert.deepEqual([...w.entries()].sort((a, b) => a[0] - b[0]), [[20, 1000], [21, 600], [22, 300], [23, 100], [25, 500]]);
+});
+
+test('weights: rows stand in for bytes in manifests written before bytes were recorded', () => {
+  const w = entryWeights(TOC, TABLES.map(({ schema, name, rows }) => ({ schema, name, rows })));
+  assert.equal(w.get(20), 10);
+  assert.equal(w.get(21), 1000);
+});
+
+test('weights: a name with spaces goes to the longest schema and name its label starts with', () => {
+  const toc = [entry(5, 'TABLE DATA', 'a b c postgres'), entry(6, 'TABLE DATA', 'a b postgres')];
+  const w = entryWeights(toc, [
+    { schema: 'a', name: 'b', rows: 1, bytes: 10 },
+    { schema: 'a', name: 'b c', rows: 1, bytes: 99 },
+  ]);
+  assert.equal(w.get(5), 99);
+  assert.equal(w.get(6), 10);
+});
+
+test('split: data dealt heaviest first to the lightest stream; each table takes its own indexes and keys', () => {
+  const { streams, rest } = splitStreams(TOC, entryWeights(TOC, TABLES), 2);
+  // big 1000 -> 0; mid 600 -> 1; large objects 500 -> 1 (1100); small 300 -> 0 (1300); parted_1 100 -> 1 (1200).
+  assert.deepEqual(streams, [
+    [20, 22, 30, 32], // big and small with big's primary key and small's index
+    [21, 23, 25, 31], // mid, parted_1 and the large objects, with mid's expression index (its function is pre-data)
+  ]);
+  // Everything else waits for all the streams, in the archive's order.
+  assert.deepEqual(rest, [1, 2, 10, 11, 12, 13, 14, 15, 24, 33, 34, 35, 36, 37, 38, 39, 40]);
+});
+
+test('split: what spans tables of two streams, or a partitioned parent, or a post-data object, is left to the last step', () => {
+  const { streams, rest } = splitStreams(TOC, entryWeights(TOC, TABLES), 2);
+  const owned = new Set(streams.flat());
+  for (const id of [33, 34, 35, 36, 37, 38, 39, 40]) assert.ok(!owned.has(id) && rest.includes(id), `entry ${id}`);
+});
+
+test('split: every entry is in exactly one list, and every list keeps the archive order', () => {
+  for (const n of [1, 2, 3, 8]) {
+    const { streams, rest } = splitStreams(TOC, entryWeights(TOC, TABLES), n);
+    const all = [...streams.flat(), ...rest].sort((a, b) => a - b);
+    assert.deepEqual(all, TOC.map((e) => e.id).sort((a, b) => a - b), `n=${n}`);
+    const order = new Map(TOC.map((e, i) => [e.id, i]));
+    for (const list of [...streams, rest]) {
+      assert.deepEqual(list, [...list].sort((a, b) => order.get(a)! - order.get(b)!), `n=${n}`);
+    }
+  }
+});
+
+test('split: never more streams than data entries, and one stream when there is no data at all', () => {
+  assert.equal(splitStreams(TOC, entryWeights(TOC, TABLES), 8).streams.length, 5);
+  assert.equal(splitStreams(TOC, entryWeights(TOC, TABLES), 1).streams.length, 1);
+  const schemaOnly = TOC.filter((e) => !['TABLE DATA', 'BLOBS'].includes(e.type));
+  const { streams, rest } = splitStreams(schemaOnly, new Map(), 4);
+  assert.deepEqual(streams, [[]]);
+  assert.equal(rest.length, schemaOnly.length);
+});
