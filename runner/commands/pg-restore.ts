@@ -70,24 +70,32 @@ export function pgRestoreFailure(result: ChildResult, backup: CompleteBackup, ta
   );
 }
 
-/** Row counts in the target; a table that is not there counts as null (reported as missing). */
-async function countTargetRows(target: ConnInfo, tables: readonly TableRef[], what: string): Promise<TableRowCount[]> {
-  const c = await connectPg(target, what);
-  try {
-    const out: TableRowCount[] = [];
-    for (const t of tables) {
-      try {
-        const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteTable(t)}`);
-        out.push({ schema: t.schema, name: t.name, rows: Number(r.rows[0]!.n) });
-      } catch (e) {
-        if ((e as { code?: string }).code !== '42P01' && (e as { code?: string }).code !== '3F000') throw e;
-        out.push({ schema: t.schema, name: t.name, rows: null });
+/**
+ * Row counts in the target; a table that is not there counts as null (reported as missing). Counted over up to
+ * `connections` sessions at once (the restore's --jobs), the largest tables first, in the tables' order.
+ */
+async function countTargetRows(target: ConnInfo, tables: readonly TableRowCount[], what: string, connections: number): Promise<TableRowCount[]> {
+  const out = new Array<TableRowCount>(tables.length);
+  const queue = tables.map((t, i) => ({ t, i })).sort((a, b) => (b.t.bytes ?? b.t.rows ?? 0) - (a.t.bytes ?? a.t.rows ?? 0));
+  const worker = async (): Promise<void> => {
+    const c = await connectPg(target, what);
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const { t, i } = next;
+        try {
+          const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteTable(t)}`);
+          out[i] = { schema: t.schema, name: t.name, rows: Number(r.rows[0]!.n) };
+        } catch (e) {
+          if ((e as { code?: string }).code !== '42P01' && (e as { code?: string }).code !== '3F000') throw e;
+          out[i] = { schema: t.schema, name: t.name, rows: null };
+        }
       }
+    } finally {
+      await c.end().catch(() => undefined);
     }
-    return out;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(connections, tables.length)) }, worker));
+  return out;
 }
 
 /** The restored tables' row counts against the manifest's; null when the plan restores no data. */
@@ -101,7 +109,7 @@ export async function compareWithManifest(
   if (!hasData) return { comparison: null, ok: true };
   const wanted = new Set(plan.tables.map(qualified));
   const expected = backup.manifest.tables.filter((t) => t.rows !== null && wanted.has(qualified(t)));
-  const actual = await countTargetRows(target, expected, flag);
+  const actual = await countTargetRows(target, expected, flag, plan.jobs);
   const comparison = compareRowCounts(expected, actual);
   return { comparison, ok: comparison.every((r) => r.ok) };
 }

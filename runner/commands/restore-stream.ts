@@ -406,15 +406,14 @@ function stdinSink(stdin: Writable): Writable {
 
 /**
  * Why the first failed stream failed. The checksum first, as on the temp-file path: a corrupt payload explains
- * every later error. It needs the whole object hashed, which costs a second read when the stream stopped early;
- * that read is skipped when nothing points at the input (pg_restore failed on the database's side). zstd killed
- * by a signal or by the closed pipe is a consequence, not a cause.
+ * every later error, and pg_restore's own message on one can be anything (a flipped byte made it fail with "out
+ * of memory"). When the stream stopped early that costs a second read of the whole object, on failure only.
+ * zstd killed by a signal or by the closed pipe is a consequence, not a cause.
  */
 async function streamFailure(o: StreamOutcome, inputs: RunInputs, target: ConnInfo, plan: RestorePlan): Promise<LifeboatError | Error> {
   const { backup, objectUrl } = inputs;
   const zstdBroke = !childSucceeded(o.zstd) && o.zstd.signal === null && !/broken pipe|write error/i.test(o.zstd.stderr);
-  const inputSuspect = o.feedError !== null || zstdBroke || /input file|archive|block|magic|compress|unexpected end/i.test(o.restore.stderr);
-  if (inputSuspect) await verifyStoredBytes(backup, inputs.storage, o.hasher, objectUrl);
+  await verifyStoredBytes(backup, inputs.storage, o.hasher, objectUrl);
   if (o.feedError !== null) {
     if (backup.manifest.payload.encryption) return decryptFailure(o.feedError, objectUrl);
     return runtimeError('read_failed', `reading ${objectUrl} failed: ${(o.feedError as Error).message}`);
