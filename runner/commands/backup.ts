@@ -190,8 +190,9 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
       kind === 'schema'
         ? Promise.resolve(countedTables.map((t) => ({ schema: t.schema, name: t.name, rows: null })))
         : countRows(client, countedTables).then(async (rows) => {
-            const sizes = await tableSizes(client, countedTables);
-            return rows.map((r, i) => ({ ...r, bytes: sizes[i] }));
+            // Only a hint for restores: a backup does not fail for want of it.
+            const sizes = await tableSizes(client, countedTables).catch(() => null);
+            return sizes ? rows.map((r, i) => ({ ...r, bytes: sizes[i] })) : rows;
           });
     counts.catch(() => abort.abort(new Error('row counts failed')));
 

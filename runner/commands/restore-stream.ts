@@ -1,8 +1,8 @@
 /**
  * A whole restore without a temp file: the archive's data loads in N parallel streams while it downloads.
  *
- *   head of the payload ─▶ zstd -d ─▶ head file (the archive's header and TOC)
- *   head file ─▶ pg_restore --section=pre-data
+ *   head of the payload ─▶ zstd -d ─▶ head file (the archive's header and TOC, no data)
+ *   head file ─▶ pg_restore --use-list=<pre-data but grants>
  *   N times: storage.get ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d ─▶ pg_restore --use-list=<its tables' data,
  *            then their indexes and keys>
  *   sha256 and size of every stream checked ─▶ head file ─▶ pg_restore -j N --use-list=<the rest: sequence
@@ -17,9 +17,8 @@
  * tables' indexes once they are loaded, while the others still load, as pg_restore -j schedules them.
  *
  * The checksum of the stored bytes is known only once a stream has read them all, after its data is loaded, not
- * before anything is restored. So restoreBackup takes this path only where a failure can be undone exactly (a
- * database it created, or one without user objects) and then undoes it: a mismatch fails the restore and leaves
- * nothing. A checksum guards against corruption; it cannot guard against whoever can rewrite the payload, who
+ * before anything is restored. So restoreBackup takes this path only into a database it creates, and drops it
+ * on any failure: a mismatch fails the restore and leaves nothing. A checksum guards against corruption; it cannot guard against whoever can rewrite the payload, who
  * can rewrite the manifest too. Encrypted payloads are authenticated chunk by chunk before a byte goes on.
  *
  * - prepareStreamRestore(...) → StreamRestore | null: reads the TOC from the payload's head; null when it is not
@@ -35,7 +34,7 @@ import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CompleteBackup } from '../catalog/catalog';
 import type { TableRowCount } from '../contract/manifest';
-import { runtimeError, type LifeboatError } from '../errors';
+import { isLifeboatError, runtimeError, type LifeboatError } from '../errors';
 import { pgToolEnv, type ConnInfo } from '../pg/connection';
 import type { RowCountComparison } from '../pg/tables';
 import { parseTocList, useListText, type TocEntry } from '../pg/toc';
@@ -52,7 +51,7 @@ const DATA_BLOCK_TYPES = new Set(['TABLE DATA', 'BLOBS', 'BLOB DATA']);
 
 /** The head read first; grown 4x at a time while the TOC does not fit, up to HEAD_MAX (compressed bytes). */
 const HEAD_FIRST = 1 << 20;
-const HEAD_MAX = 64 << 20;
+const HEAD_MAX = 16 << 20;
 
 /**
  * Weight of each data entry: its table's bytes from the manifest (rows where an older manifest has no bytes).
@@ -78,27 +77,48 @@ export function entryWeights(entries: readonly TocEntry[], tables: readonly Tabl
 /** Post-data entries a stream may build as soon as its own tables are loaded: a table's indexes and keys. */
 const OWNABLE_POST_DATA_TYPES = new Set(['INDEX', 'CONSTRAINT']);
 
+/** Entries that follow the object they describe: they go where that object goes. */
+const ATTACHED_NOTE_TYPES = new Set(['COMMENT', 'SECURITY LABEL']);
+
+/** Entries pg_restore runs in its last pass, after everything else: grants run after the data, as with pg_restore -j. */
+const ACL_PASS_TYPES = new Set(['ACL', 'ACL LANGUAGE', 'DEFAULT ACL']);
+
+export type Section = 'pre-data' | 'data' | 'post-data';
+
 export interface StreamSplit {
+  /** The first step: the pre-data entries but the grants. */
+  pre: number[];
   /** Each stream's --use-list, in the archive's order (a pg_restore reading stdin cannot go back). */
   streams: number[][];
-  /** Everything else, for the last step (sequence values, foreign keys, triggers, grants, what spans streams). */
+  /** The last step: sequence values, foreign keys, triggers, grants, and whatever spans streams. */
   rest: number[];
 }
 
 /**
- * Pure: which stream loads what. Data entries are dealt heaviest first to the lightest stream. A table's
- * indexes and primary or unique keys go with its data, so a stream builds them while the others still load,
- * as pg_restore -j does: an INDEX or CONSTRAINT whose dependencies are tables loaded by one stream, or objects
- * of the pre-data part (before the first data entry), and at least one such table. Everything else, such as
- * foreign keys between tables of two streams, is left to the last step. Never more streams than data entries,
- * and at least one.
+ * Pure: which step restores each entry, by explicit lists (no --section: pg_restore gives a comment or grant the
+ * section of the entry before it in the list, so filtering reordered lists by section loses some).
+ *
+ * - `sections`: each entry's section as pg_restore itself counts it (pg_restore --list --section=X). Entries
+ *   in none (ENCODING, STDSTRINGS, SEARCHPATH: applied from the archive's header anyway) are left out.
+ * - Data entries are dealt heaviest first to the lightest stream; there are only as many streams as data
+ *   entries that weigh anything (a stream costs a whole download), at least one.
+ * - A table's indexes and primary or unique keys go with its data, so a stream builds them while the others
+ *   still load, as pg_restore -j schedules them: an INDEX or CONSTRAINT whose dependencies are tables loaded by
+ *   one stream, or pre-data objects, and at least one such table. Their comments and security labels follow.
+ * - Everything else in the data and post-data sections, and the grants of the pre-data section, is left to the
+ *   last step.
  */
-export function splitStreams(entries: readonly TocEntry[], weights: ReadonlyMap<number, number>, n: number): StreamSplit {
+export function splitStreams(
+  entries: readonly TocEntry[],
+  sections: ReadonlyMap<number, Section>,
+  weights: ReadonlyMap<number, number>,
+  n: number,
+): StreamSplit {
   const blocks = entries.filter((e) => DATA_BLOCK_TYPES.has(e.type));
-  const count = Math.max(1, Math.min(n, blocks.length));
+  const weight = (id: number): number => weights.get(id) ?? 0;
+  const count = Math.max(1, Math.min(n, blocks.filter((e) => weight(e.id) > 0).length));
   const load = new Array<number>(count).fill(0);
   const owner = new Map<number, number>();
-  const weight = (id: number): number => weights.get(id) ?? 0;
   for (const e of [...blocks].sort((a, b) => weight(b.id) - weight(a.id) || a.id - b.id)) {
     const lightest = load.indexOf(Math.min(...load));
     owner.set(e.id, lightest);
@@ -106,11 +126,9 @@ export function splitStreams(entries: readonly TocEntry[], weights: ReadonlyMap<
   }
   const tableStream = new Map<number, number>();
   for (const e of blocks) if (e.type === 'TABLE DATA' && e.deps.length === 1) tableStream.set(e.deps[0]!, owner.get(e.id)!);
-  const position = new Map(entries.map((e, i) => [e.id, i]));
   const byId = new Map(entries.map((e) => [e.id, e]));
-  const firstData = entries.findIndex((e) => DATA_BLOCK_TYPES.has(e.type));
   for (const e of entries) {
-    if (!OWNABLE_POST_DATA_TYPES.has(e.type)) continue;
+    if (!OWNABLE_POST_DATA_TYPES.has(e.type) || sections.get(e.id) !== 'post-data') continue;
     let stream: number | null = null;
     let ok = true;
     for (const d of e.deps) {
@@ -118,20 +136,26 @@ export function splitStreams(entries: readonly TocEntry[], weights: ReadonlyMap<
       if (s !== undefined) {
         if (stream !== null && stream !== s) ok = false;
         stream = s;
-      } else if (byId.get(d)?.type === 'TABLE' || (position.get(d) ?? Infinity) >= firstData) {
-        ok = false; // a table without data here (a partitioned parent), or something not restored before the data
+      } else if (byId.get(d)?.type === 'TABLE' || sections.get(d) !== 'pre-data') {
+        ok = false; // a table without data here (a partitioned parent), or something restored after the data
       }
     }
     if (ok && stream !== null) owner.set(e.id, stream);
   }
-  const streams = Array.from({ length: count }, () => [] as number[]);
-  const rest: number[] = [];
+  for (const e of entries) {
+    if (!ATTACHED_NOTE_TYPES.has(e.type) || e.deps.length !== 1) continue;
+    const s = owner.get(e.deps[0]!);
+    if (s !== undefined && !DATA_BLOCK_TYPES.has(byId.get(e.deps[0]!)?.type ?? '')) owner.set(e.id, s);
+  }
+  const split: StreamSplit = { pre: [], streams: Array.from({ length: count }, () => [] as number[]), rest: [] };
   for (const e of entries) {
     const s = owner.get(e.id);
-    if (s === undefined) rest.push(e.id);
-    else streams[s]!.push(e.id);
+    const section = sections.get(e.id);
+    if (s !== undefined) split.streams[s]!.push(e.id);
+    else if (section === 'pre-data' && !ACL_PASS_TYPES.has(e.type)) split.pre.push(e.id);
+    else if (section) split.rest.push(e.id);
   }
-  return { streams, rest };
+  return split;
 }
 
 export interface StreamRestore {
@@ -170,31 +194,33 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
   const cleanup = (): Promise<void> => fs.rm(dir, { recursive: true, force: true });
   const headFile = path.join(dir, 'head.pgc');
   try {
-    let entries: TocEntry[] | null = null;
+    let toc: ArchiveToc | null = null;
     const { first, max } = inputs.head ?? { first: HEAD_FIRST, max: HEAD_MAX };
-    for (let limit = first; limit <= max && !entries; limit *= 4) {
+    for (let limit = first; limit <= max && !toc; limit *= 4) {
       const head = await readPayloadHead(inputs, objectUrl, limit, ctx.signal);
       if (!head) break;
       await decompressHead(zstd.path, head.bytes, headFile, spawner, ctx.env);
-      entries = await listToc(pgRestore.path, headFile, ctx.env);
+      toc = await readArchiveToc(pgRestore.path, headFile, ctx.env);
       if (head.whole) break;
     }
-    if (!entries) {
+    if (!toc) {
       await cleanup();
       return null;
     }
-    const split = splitStreams(entries, entryWeights(entries, backup.manifest.tables), inputs.jobs);
-    const listFiles: string[] = [];
-    for (const [i, ids] of split.streams.entries()) {
-      const file = path.join(dir, `stream-${i}.list`);
+    const split = splitStreams(toc.entries, toc.sections, entryWeights(toc.entries, backup.manifest.tables), inputs.jobs);
+    const write = async (name: string, ids: number[]): Promise<string> => {
+      const file = path.join(dir, name);
       await fs.writeFile(file, useListText(ids));
-      listFiles.push(file);
-    }
-    const restList = path.join(dir, 'rest.list');
-    await fs.writeFile(restList, useListText(split.rest));
+      return file;
+    };
+    const lists = {
+      pre: await write('pre.list', split.pre),
+      streams: await Promise.all(split.streams.map((ids, i) => write(`stream-${i}.list`, ids))),
+      rest: await write('rest.list', split.rest),
+    };
     return {
       streams: split.streams.length,
-      run: (target, plan, flag) => runStreams({ ...inputs, objectUrl, headFile, listFiles, restList, zstd: zstd.path, pgRestore: pgRestore.path }, target, plan, flag, deps),
+      run: (target, plan, flag) => runStreams({ ...inputs, objectUrl, headFile, lists, zstd: zstd.path, pgRestore: pgRestore.path }, target, plan, flag, deps),
       cleanup,
     };
   } catch (e) {
@@ -242,20 +268,37 @@ async function decompressHead(zstd: string, head: Buffer, file: string, spawner:
   await dec.done;
 }
 
-/** `pg_restore --list --verbose` (with dependencies) of the head file; null while the head holds only part of the TOC. */
-function listToc(pgRestore: string, file: string, env: NodeJS.ProcessEnv): Promise<TocEntry[] | null> {
-  return new Promise((resolve) => {
-    execFile(pgRestore, ['--list', '--verbose', file], { env: { ...env, LC_ALL: 'C', LC_MESSAGES: 'C' }, maxBuffer: 1 << 30, encoding: 'utf8' }, (err, stdout) => {
-      resolve(err ? null : parseTocList(stdout));
+interface ArchiveToc {
+  entries: TocEntry[];
+  sections: Map<number, Section>;
+}
+
+/**
+ * The head file's TOC: `pg_restore --list --verbose` for the entries with their dependencies, and one
+ * `--list --section=X` per section for each entry's section as pg_restore counts it. null while the head holds
+ * only part of the TOC (pg_restore then fails: it never lists part of one).
+ */
+async function readArchiveToc(pgRestore: string, file: string, env: NodeJS.ProcessEnv): Promise<ArchiveToc | null> {
+  const run = (args: string[]): Promise<string | null> =>
+    new Promise((resolve) => {
+      execFile(pgRestore, [...args, file], { env: { ...env, LC_ALL: 'C', LC_MESSAGES: 'C' }, maxBuffer: 1 << 30, encoding: 'utf8' }, (err, stdout) => {
+        resolve(err ? null : stdout);
+      });
     });
+  const SECTIONS: Section[] = ['pre-data', 'data', 'post-data'];
+  const [all, ...bySection] = await Promise.all([run(['--list', '--verbose']), ...SECTIONS.map((x) => run(['--list', `--section=${x}`]))]);
+  if (all === null || bySection.some((t) => t === null)) return null;
+  const sections = new Map<number, Section>();
+  SECTIONS.forEach((x, i) => {
+    for (const e of parseTocList(bySection[i]!)) sections.set(e.id, x);
   });
+  return { entries: parseTocList(all), sections };
 }
 
 interface RunInputs extends StreamInputs {
   objectUrl: string;
   headFile: string;
-  listFiles: string[];
-  restList: string;
+  lists: { pre: string; streams: string[]; rest: string };
   zstd: string;
   pgRestore: string;
 }
@@ -276,9 +319,9 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   const env = pgToolEnv(target, ctx.env);
   const options = restoreOptionArgs(target.database, plan);
 
-  await runPgRestore(inputs, [...options, '--section=pre-data', headFile], env, target, plan, deps);
+  await runPgRestore(inputs, [...options, `--use-list=${inputs.lists.pre}`, headFile], env, target, plan, deps);
 
-  const streams = inputs.listFiles.length;
+  const streams = inputs.lists.streams.length;
   const total = backup.manifest.payload.storedBytes * streams;
   const progress = createProgress(ctx.stderr, 'restore', total);
   const read = new Array<number>(streams).fill(0);
@@ -286,8 +329,8 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   const stopAll = new AbortController();
   let first: number | null = null;
   const outcomes = await Promise.all(
-    inputs.listFiles.map((list, i) =>
-      dataStream(inputs, [...options, '--section=data', '--section=post-data', `--use-list=${list}`], env, AbortSignal.any([ctx.signal, stopAll.signal]), deps, (bytes) => {
+    inputs.lists.streams.map((list, i) =>
+      dataStream(inputs, [...options, `--use-list=${list}`], env, AbortSignal.any([ctx.signal, stopAll.signal]), deps, (bytes) => {
         read[i] = bytes;
         progress.update(read.reduce((a, b) => a + b, 0));
       }).then((o) => {
@@ -307,7 +350,7 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   for (const o of outcomes) await verifyStoredBytes(backup, inputs.storage, o.hasher, inputs.objectUrl);
 
   // What the streams left: no data blocks, so the head file serves (sequence values, foreign keys, grants, ...).
-  const rest = [...options, '--section=data', '--section=post-data', `--use-list=${inputs.restList}`, `--jobs=${plan.jobs}`, headFile];
+  const rest = [...options, `--use-list=${inputs.lists.rest}`, `--jobs=${plan.jobs}`, headFile];
   await runPgRestore(inputs, rest, env, target, plan, deps);
   return compareWithManifest(backup, target, plan, flag);
 }
@@ -375,7 +418,8 @@ async function dataStream(
  * checksum covers every stored byte. Whether the early close was fine is for the exit statuses to say.
  */
 function stdinSink(stdin: Writable): Writable {
-  let closed = false;
+  // Already closed when the child was killed before the download began.
+  let closed = stdin.destroyed || stdin.writableEnded;
   stdin.on('error', () => {
     closed = true;
   });
@@ -384,7 +428,7 @@ function stdinSink(stdin: Writable): Writable {
   });
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
-      if (closed || stdin.write(chunk)) return cb();
+      if (closed || stdin.destroyed || stdin.writableEnded || stdin.write(chunk)) return cb();
       const go = (): void => {
         stdin.off('drain', go);
         stdin.off('close', go);
@@ -413,11 +457,11 @@ function stdinSink(stdin: Writable): Writable {
 async function streamFailure(o: StreamOutcome, inputs: RunInputs, target: ConnInfo, plan: RestorePlan): Promise<LifeboatError | Error> {
   const { backup, objectUrl } = inputs;
   const zstdBroke = !childSucceeded(o.zstd) && o.zstd.signal === null && !/broken pipe|write error/i.test(o.zstd.stderr);
+  const decryptError = isLifeboatError(o.feedError) && o.feedError.code.startsWith('decrypt_');
+  // A read that failed is its own explanation (reading it all again would most likely fail the same way).
+  if (o.feedError !== null && !decryptError) return runtimeError('read_failed', `reading ${objectUrl} failed: ${(o.feedError as Error).message}`);
   await verifyStoredBytes(backup, inputs.storage, o.hasher, objectUrl);
-  if (o.feedError !== null) {
-    if (backup.manifest.payload.encryption) return decryptFailure(o.feedError, objectUrl);
-    return runtimeError('read_failed', `reading ${objectUrl} failed: ${(o.feedError as Error).message}`);
-  }
+  if (decryptError) return decryptFailure(o.feedError, objectUrl);
   if (zstdBroke) return runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(o.zstd)}`);
   return pgRestoreFailure(o.restore, backup, target, plan);
 }

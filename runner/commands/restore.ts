@@ -280,9 +280,11 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
   // A whole restore into an existing database without user objects can be undone exactly (runner/pg/scratch.ts).
   const emptyBefore = !opts.create && !plan.clean && !plan.dataOnly && !plan.selective ? await emptyState(opts.target, flag) : null;
 
-  // A whole restore whose failure can be undone exactly streams (runner/commands/restore-stream.ts): no temp
-  // file, and the checksum is checked as the data arrives. Anything else is fetched and verified first.
-  const undoable = opts.create || emptyBefore !== null;
+  // A whole restore into a database it creates streams (runner/commands/restore-stream.ts): no temp file, and
+  // the checksums are checked as the data arrives, so a corrupt payload is found after it touched the target,
+  // and only DROP DATABASE undoes that exactly (an existing database may have had its public schema altered, or
+  // large objects added). Anything else is fetched and verified first.
+  const undoable = Boolean(opts.create);
   // A schema backup has no data to stream (and its checksum would then be checked by no stream).
   const wholeRestore = !plan.selective && !plan.schemaOnly && !plan.dataOnly && !plan.clean && backup.manifest.kind !== 'schema';
   const streamed = undoable && wholeRestore ? await prepareStreamRestore({ backup, storage: opts.storage, identityText: opts.identityText, jobs: plan.jobs }, deps) : null;

@@ -18,8 +18,9 @@ export const TableRowCountSchema = z.object({
   /** Exact count(*) in the dump's snapshot; null when the kind carries no data (schema-only). */
   rows: z.number().int().nonnegative().nullable(),
   /**
-   * pg_table_size (heap and TOAST, without indexes) in the dump's snapshot: roughly what the table puts in the
-   * dump. A streamed restore deals tables out to its parallel streams by it. Absent in older manifests.
+   * pg_table_size (heap and TOAST, without indexes) while the dump ran (file sizes, not of its snapshot):
+   * roughly what the table puts in the dump. A streamed restore deals tables out to its parallel streams by it.
+   * Absent in older manifests, or when the sizes could not be read.
    */
   bytes: z.number().int().nonnegative().optional(),
 });

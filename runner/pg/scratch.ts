@@ -4,7 +4,8 @@
  *
  * - scratchState(client): schemas, extensions and whether the database holds user objects.
  * - dropAddedObjects(client, before): drops new schemas and extensions (CASCADE) and every relation, routine
- *   and type in the schemas that existed before (they held none before: scratchState checked).
+ *   and type in the schemas that existed before (they held none before: scratchState checked), and the large
+ *   objects when there were none before.
  */
 import type { Client } from 'pg';
 import { quoteIdent } from './connection';
@@ -14,6 +15,8 @@ export interface ScratchState {
   extensions: string[];
   /** Relations, routines and types in non-system schemas (extension members excluded). */
   userObjects: number;
+  /** Large objects (database-wide, in no schema). */
+  largeObjects: number;
 }
 
 const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
@@ -28,7 +31,8 @@ export async function scratchState(client: Pick<Client, 'query'>): Promise<Scrat
              WHERE ${USER_SCHEMA} AND c.relkind IN ('r','p','v','m','S','f') AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')})
          + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
              WHERE ${USER_SCHEMA} AND ${NOT_EXTENSION_MEMBER('pg_proc', 'p.oid')}) AS n`);
-  return { schemas: schemas.rows.map((r) => r.n), extensions: exts.rows.map((r) => r.n), userObjects: Number(objs.rows[0]!.n) };
+  const los = await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_largeobject_metadata`);
+  return { schemas: schemas.rows.map((r) => r.n), extensions: exts.rows.map((r) => r.n), userObjects: Number(objs.rows[0]!.n), largeObjects: Number(los.rows[0]!.n) };
 }
 
 export async function dropAddedObjects(client: Pick<Client, 'query'>, before: ScratchState): Promise<void> {
@@ -63,4 +67,6 @@ export async function dropAddedObjects(client: Pick<Client, 'query'>, before: Sc
     [kept],
   );
   for (const t of types.rows) await client.query(`DROP ${t.domain ? 'DOMAIN' : 'TYPE'} IF EXISTS ${t.q} CASCADE`);
+  // Large objects belong to no schema: the restore added all there are when there were none before.
+  if (before.largeObjects === 0) await client.query(`SELECT lo_unlink(oid) FROM pg_largeobject_metadata`);
 }

@@ -88,12 +88,45 @@ test('restore --create --jobs 3 streams in 3 and gives back grants, comments, la
   await assertSameAsSource('wide_3');
 });
 
-test('into an existing empty database it streams too (one stream with the default --jobs 1)', async () => {
+test('into an existing empty database it does not stream: the payload is verified before the database is touched', async () => {
   await pg.createDatabase('wide_existing');
-  const r = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('wide_existing'), '--json']);
+  const r = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('wide_existing'), '--jobs', '2', '--json']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(streamsLogged(r.stderr), 1);
+  assert.equal(streamsLogged(r.stderr), undefined);
   await assertSameAsSource('wide_existing');
+});
+
+test('without sequences: comments on a stream\'s keys and indexes are restored; grants run after the data (a non-superuser owner who revoked its own INSERT)', async () => {
+  const appPassword = 'app-' + Math.random().toString(36).slice(2);
+  await pg.query(`CREATE ROLE app LOGIN CREATEDB PASSWORD '${appPassword}'`);
+  await pg.createDatabase('plain');
+  await pg.query(`ALTER DATABASE plain OWNER TO app`);
+  const appUrl = (db: string): string => `postgres://app:${encodeURIComponent(appPassword)}@127.0.0.1:${pg.port}/${db}`;
+  const { Client } = await import('pg');
+  const c = new Client({ connectionString: appUrl('plain') });
+  await c.connect();
+  try {
+    await c.query(`
+      CREATE SCHEMA a; CREATE SCHEMA b;
+      CREATE TABLE a.t (id int PRIMARY KEY, v text);
+      CREATE TABLE b.t (id int PRIMARY KEY, v text);
+      CREATE INDEX t_v ON b.t (v);
+      INSERT INTO a.t SELECT g, md5(g::text) FROM generate_series(1, 2000) g;
+      INSERT INTO b.t SELECT g, md5(g::text) FROM generate_series(1, 1000) g;
+      COMMENT ON CONSTRAINT t_pkey ON a.t IS 'the key of a.t';
+      COMMENT ON INDEX b.t_v IS 'by v';
+      REVOKE INSERT ON a.t FROM app;`);
+  } finally {
+    await c.end();
+  }
+  const b = await runCli(['backup', '--storage', storage, '--database-url', appUrl('plain'), '--class', 'manual', '--json']);
+  assert.equal(b.code, 0, b.stderr);
+  const plainId = (JSON.parse(b.stdout) as { id: string }).id;
+  const r = await runCli(['restore', plainId, '--storage', storage, '--target-url', appUrl('plain_copy'), '--create', '--jobs', '2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(streamsLogged(r.stderr), 2);
+  assert.equal(schemaDump(pg, 'plain_copy'), schemaDump(pg, 'plain'));
+  assert.deepEqual(await tableChecksums(pg, 'plain_copy'), await tableChecksums(pg, 'plain'));
 });
 
 test('a stream whose pg_restore fails stops the others; the created database is dropped and nothing is left running', async () => {
@@ -145,4 +178,26 @@ test('a TOC larger than the first head read: the head grows until it holds the T
 
   const none = await prepareStreamRestore({ backup, storage: counting, jobs: 2, head: { first: 64, max: 64 } }, { ctx });
   assert.equal(none, null, 'a TOC past the limit falls back to the temp-file path');
+});
+
+test('undoing a restore into an existing empty database removes the large objects it added, and only when there were none', async () => {
+  const { scratchState, dropAddedObjects } = await import('../../runner/pg/scratch');
+  const { Client } = await import('pg');
+  for (const [db, before] of [['undo_lo', 0], ['undo_lo_kept', 1]] as const) {
+    await pg.createDatabase(db);
+    const c = new Client({ connectionString: pg.url(db) });
+    await c.connect();
+    try {
+      if (before) await c.query(`SELECT lo_from_bytea(0, 'was there before')`);
+      const state = await scratchState(c);
+      assert.equal(state.largeObjects, before);
+      await c.query(`CREATE TABLE added (id int); SELECT lo_from_bytea(0, 'added by the restore')`);
+      await dropAddedObjects(c, state);
+      const [n] = (await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_largeobject_metadata`)).rows;
+      assert.equal(n!.n, before ? '2' : '0', db);
+      assert.equal((await c.query(`SELECT to_regclass('added') AS r`)).rows[0].r, null);
+    } finally {
+      await c.end();
+    }
+  }
 });

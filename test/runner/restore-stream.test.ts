@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { entryWeights, splitStreams } from '../../runner/commands/restore-stream';
+import { entryWeights, splitStreams, type Section } from '../../runner/commands/restore-stream';
 import type { TocEntry } from '../../runner/pg/toc';
 
 function entry(id: number, type: string, label: string, deps: number[] = []): TocEntry {
@@ -9,6 +9,7 @@ function entry(id: number, type: string, label: string, deps: number[] = []): To
 
 // An archive's TOC in archive order: pre-data, data, post-data, grants last (as pg_dump sorts it).
 const TOC: TocEntry[] = [
+  entry(3, 'ENCODING', '- ENCODING '),
   entry(1, 'SCHEMA', '- sales postgres'),
   entry(2, 'FUNCTION', 'sales norm(text) postgres', [1]),
   entry(10, 'TABLE', 'sales big postgres', [1]),
@@ -17,6 +18,7 @@ const TOC: TocEntry[] = [
   entry(13, 'TABLE', 'public parted postgres'),
   entry(14, 'TABLE', 'public parted_1 postgres'),
   entry(15, 'TABLE ATTACH', 'public parted_1 postgres', [13, 14]),
+  entry(16, 'ACL', 'sales TABLE big postgres', [10]),
   entry(20, 'TABLE DATA', 'sales big postgres', [10]),
   entry(21, 'TABLE DATA', 'sales mid postgres', [11]),
   entry(22, 'TABLE DATA', 'sales small postgres', [12]),
@@ -33,8 +35,14 @@ const TOC: TocEntry[] = [
   entry(37, 'INDEX', 'sales big_mid postgres', [10, 11]),
   entry(38, 'TRIGGER', 'sales big big_touch postgres', [10, 2]),
   entry(39, 'COMMENT', 'sales INDEX small_idx postgres', [32]),
-  entry(40, 'ACL', 'sales TABLE big postgres', [10]),
+  entry(40, 'COMMENT', 'sales CONSTRAINT mid_big_fk postgres', [36]),
 ];
+
+// Each entry's section as `pg_restore --list --section=X` reports it; ENCODING is in none.
+const SECTIONS = new Map<number, Section>(
+  TOC.filter((e) => e.id !== 3).map((e) => [e.id, e.id < 20 ? 'pre-data' : e.id < 30 ? 'data' : 'post-data']),
+);
+const split = (toc: TocEntry[], n: number, tables = TABLES) => splitStreams(toc, SECTIONS, entryWeights(toc, tables), n);
 
 const TABLES = [
   { schema: 'sales', name: 'big', rows: 10, bytes: 1000 },
@@ -64,40 +72,44 @@ test('weights: a name with spaces goes to the longest schema and name its label 
   assert.equal(w.get(6), 10);
 });
 
-test('split: data dealt heaviest first to the lightest stream; each table takes its own indexes and keys', () => {
-  const { streams, rest } = splitStreams(TOC, entryWeights(TOC, TABLES), 2);
+test('split: data dealt heaviest first to the lightest stream; each table takes its own indexes and keys, and their comments', () => {
+  const { pre, streams, rest } = split(TOC, 2);
   // big 1000 -> 0; mid 600 -> 1; large objects 500 -> 1 (1100); small 300 -> 0 (1300); parted_1 100 -> 1 (1200).
   assert.deepEqual(streams, [
-    [20, 22, 30, 32], // big and small with big's primary key and small's index
+    [20, 22, 30, 32, 39], // big and small with big's primary key, small's index and its comment
     [21, 23, 25, 31], // mid, parted_1 and the large objects, with mid's expression index (its function is pre-data)
   ]);
-  // Everything else waits for all the streams, in the archive's order.
-  assert.deepEqual(rest, [1, 2, 10, 11, 12, 13, 14, 15, 24, 33, 34, 35, 36, 37, 38, 39, 40]);
+  // The pre-data section but its grants; ENCODING (in no section) nowhere.
+  assert.deepEqual(pre, [1, 2, 10, 11, 12, 13, 14, 15]);
+  // Everything else waits for all the streams, in the archive's order: grants, sequence values, what spans streams.
+  assert.deepEqual(rest, [16, 24, 33, 34, 35, 36, 37, 38, 40]);
 });
 
 test('split: what spans tables of two streams, or a partitioned parent, or a post-data object, is left to the last step', () => {
-  const { streams, rest } = splitStreams(TOC, entryWeights(TOC, TABLES), 2);
+  const { streams, rest } = split(TOC, 2);
   const owned = new Set(streams.flat());
-  for (const id of [33, 34, 35, 36, 37, 38, 39, 40]) assert.ok(!owned.has(id) && rest.includes(id), `entry ${id}`);
+  for (const id of [33, 34, 35, 36, 37, 38, 40]) assert.ok(!owned.has(id) && rest.includes(id), `entry ${id}`);
 });
 
-test('split: every entry is in exactly one list, and every list keeps the archive order', () => {
+test('split: every entry with a section is in exactly one list, and every list keeps the archive order', () => {
   for (const n of [1, 2, 3, 8]) {
-    const { streams, rest } = splitStreams(TOC, entryWeights(TOC, TABLES), n);
-    const all = [...streams.flat(), ...rest].sort((a, b) => a - b);
-    assert.deepEqual(all, TOC.map((e) => e.id).sort((a, b) => a - b), `n=${n}`);
+    const { pre, streams, rest } = split(TOC, n);
+    const all = [...pre, ...streams.flat(), ...rest].sort((a, b) => a - b);
+    assert.deepEqual(all, [...SECTIONS.keys()].sort((a, b) => a - b), `n=${n}`);
     const order = new Map(TOC.map((e, i) => [e.id, i]));
-    for (const list of [...streams, rest]) {
+    for (const list of [pre, ...streams, rest]) {
       assert.deepEqual(list, [...list].sort((a, b) => order.get(a)! - order.get(b)!), `n=${n}`);
     }
   }
 });
 
-test('split: never more streams than data entries, and one stream when there is no data at all', () => {
-  assert.equal(splitStreams(TOC, entryWeights(TOC, TABLES), 8).streams.length, 5);
-  assert.equal(splitStreams(TOC, entryWeights(TOC, TABLES), 1).streams.length, 1);
+test('split: no more streams than data entries that weigh anything, and one when there is no data at all', () => {
+  assert.equal(split(TOC, 8).streams.length, 5);
+  assert.equal(split(TOC, 1).streams.length, 1);
+  const empties = TABLES.map((t) => ({ ...t, bytes: 0, rows: 0 }));
+  assert.equal(split(TOC.filter((e) => e.type !== 'BLOBS'), 4, empties).streams.length, 1, 'empty tables are not worth a download each');
   const schemaOnly = TOC.filter((e) => !['TABLE DATA', 'BLOBS'].includes(e.type));
-  const { streams, rest } = splitStreams(schemaOnly, new Map(), 4);
+  const { streams, rest } = split(schemaOnly, 4);
   assert.deepEqual(streams, [[]]);
-  assert.equal(rest.length, schemaOnly.length);
+  assert.ok(rest.includes(24));
 });
