@@ -175,8 +175,8 @@ test('credentials reach pg_dump and pg_restore by environment only, never argv',
   // A whole restore into a new database streams: pre-data, one data stream (--jobs 1), then the rest.
   assert.deepEqual(tools.map((c) => path.basename(c.file)), ['pg_dump', 'pg_restore', 'pg_restore', 'pg_restore']);
   assert.deepEqual(
-    tools.slice(1).map((c) => c.args.filter((a) => a.startsWith('--section=')).join(' ')),
-    ['--section=pre-data', '--section=data --section=post-data', '--section=data --section=post-data'],
+    tools.slice(1).map((c) => path.basename(c.args.find((a) => a.startsWith('--use-list='))!)),
+    ['pre.list', 'stream-0.list', 'rest.list'],
   );
   for (const c of calls) assert.ok(!c.args.join(' ').includes(pg.password), `${c.file} argv carries the password`);
   for (const c of tools) assert.equal(c.env.PGPASSWORD, pg.password);
