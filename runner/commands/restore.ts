@@ -5,6 +5,9 @@
  *   decrypt, zstd -d into a temp file) ─▶ [CREATE DATABASE] ─▶ pg_restore --exit-on-error -j N ─▶ count rows
  *   of the restored tables and compare with the manifest
  *
+ * A whole restore with --create streams instead (restore-stream.ts): no temp file, N parallel streams, the
+ * checksums checked as the data arrives, and the database dropped on any failure.
+ *
  * Reusable pieces (drills and clone build on them):
  * - restoreBackup(opts, deps) → RestoreResult: the whole command above; never prints.
  * - restoreArchive(file, backup, target, plan, deps): pg_restore of a fetched archive into a database that is
