@@ -3,8 +3,9 @@
  *
  *   resolve the backup (an id or latest) and the newest complete full backup of its source (RPO is measured
  *   from that one's snapshot, whichever backup is drilled) ─▶ preflight the scratch server ─▶ clock starts ─▶
- *   fetchArchive (sha256, decrypt, zstd -d) ─▶ CREATE DATABASE <scratch> ─▶ pg_restore --no-owner --no-privileges
- *   (the scratch server, e.g. a DR instance, may lack the source's roles) ─▶ row counts
+ *   CREATE DATABASE <scratch> ─▶ the streamed restore of restore --create (restore-stream.ts; a schema backup:
+ *   fetchArchive, then pg_restore) with --no-owner --no-privileges (the scratch server, e.g. a DR instance, may
+ *   lack the source's roles) ─▶ row counts
  *   against the manifest ─▶ clock stops (RTO) ─▶ [amcheck] ─▶ DROP DATABASE <scratch> (always, also on failure)
  *   ─▶ the report, stored under drills/ and returned
  *
@@ -27,6 +28,7 @@ import { redact } from '../redact';
 import type { Storage } from '../storage/types';
 import { fetchArchive, requireIdentityFor } from './fetch';
 import { planTables, restoreArchive, type RestorePlan } from './restore';
+import { prepareStreamRestore } from './restore-stream';
 
 export interface DrillOptions {
   storage: Storage;
@@ -137,15 +139,19 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
   let dropError: unknown = null;
   const clock = ctx.now();
   try {
-    const archive = await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'drill' }, deps);
+    // The drill restores as a disaster would (restore --create): streamed, into a database it creates and
+    // always drops, so a checksum found wrong after the data is loaded costs nothing (restore-stream.ts).
+    const streamed =
+      backup.manifest.kind !== 'schema' ? await prepareStreamRestore({ backup, storage: opts.storage, identityText: opts.identityText, jobs }, deps) : null;
+    const archive = streamed ? null : await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'drill' }, deps);
     try {
       await createDatabase(scratch, FLAG);
       created = true;
       const plan: RestorePlan = { ...planTables(backup, undefined), schemaOnly: false, dataOnly: false, clean: false, jobs, noOwner: true, noPrivileges: true };
-      ({ comparison } = await restoreArchive(archive.file, backup, scratch, plan, deps, FLAG));
+      ({ comparison } = streamed ? await streamed.run(scratch, plan, FLAG) : await restoreArchive(archive!.file, backup, scratch, plan, deps, FLAG));
       rtoSeconds = seconds(clock, ctx.now());
     } finally {
-      await archive.cleanup();
+      await (streamed ?? archive)!.cleanup();
     }
     if (opts.amcheck) amcheck = await amcheckIn(scratch);
   } catch (e) {
