@@ -3,8 +3,8 @@
  *
  *   head of the payload ─▶ zstd -d ─▶ head file (the archive's header and TOC, no data)
  *   head file ─▶ pg_restore --use-list=<pre-data but grants>
- *   N times: storage.get ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d ─▶ pg_restore --use-list=<its tables' data,
- *            then their indexes and keys>
+ *   N times: storage.get ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d ─▶ pg_restore --use-list=<its tables' data>
+ *            and once that is in: head file ─▶ pg_restore -j <free sessions> --use-list=<their indexes, keys>
  *   sha256 and size of every stream checked ─▶ head file ─▶ pg_restore -j N --use-list=<the rest: sequence
  *   values, foreign keys, triggers, grants, ...> ─▶ row counts against the manifest
  *
@@ -13,8 +13,9 @@
  * pg_restore starts. Here download, decompression and COPY overlap. A pg_restore reading stdin goes through the
  * archive in order and skips the data of entries outside its list, so each stream reads the whole payload: N
  * downloads and N decompressions, one per stream. One download fanned out to N streams would not do: the
- * streams would advance in lockstep, each waiting while another loads a table it skips. A stream builds its
- * tables' indexes once they are loaded, while the others still load, as pg_restore -j schedules them.
+ * streams would advance in lockstep, each waiting while another loads a table it skips. A stream's indexes are
+ * built once its tables are loaded, while the others still load, as pg_restore -j schedules them (inside the
+ * stream's own pg_restore they would run one at a time: 1 s of one idle core on the bench).
  *
  * The checksum of the stored bytes is known only once a stream has read them all, after its data is loaded, not
  * before anything is restored. So restoreBackup takes this path only into a database it creates, and drops it
@@ -88,8 +89,10 @@ export type Section = 'pre-data' | 'data' | 'post-data';
 export interface StreamSplit {
   /** The first step: the pre-data entries but the grants. */
   pre: number[];
-  /** Each stream's --use-list, in the archive's order (a pg_restore reading stdin cannot go back). */
+  /** Each stream's --use-list, its data entries in the archive's order (a pg_restore reading stdin cannot go back). */
   streams: number[][];
+  /** Each stream's indexes and keys (and their comments), built from the head file once its data is in. */
+  post: number[][];
   /** The last step: sequence values, foreign keys, triggers, grants, and whatever spans streams. */
   rest: number[];
 }
@@ -102,9 +105,10 @@ export interface StreamSplit {
  *   in none (ENCODING, STDSTRINGS, SEARCHPATH: applied from the archive's header anyway) are left out.
  * - Data entries are dealt heaviest first to the lightest stream; there are only as many streams as data
  *   entries that weigh anything (a stream costs a whole download), at least one.
- * - A table's indexes and primary or unique keys go with its data, so a stream builds them while the others
- *   still load, as pg_restore -j schedules them: an INDEX or CONSTRAINT whose dependencies are tables loaded by
- *   one stream, or pre-data objects, and at least one such table. Their comments and security labels follow.
+ * - A table's indexes and primary or unique keys go with its data (`post`), so they are built as soon as its
+ *   stream has loaded, while the others still load, as pg_restore -j schedules them: an INDEX or CONSTRAINT
+ *   whose dependencies are tables loaded by one stream, or pre-data objects, and at least one such table.
+ *   Their comments and security labels follow.
  * - Everything else in the data and post-data sections, and the grants of the pre-data section, is left to the
  *   last step.
  */
@@ -147,11 +151,12 @@ export function splitStreams(
     const s = owner.get(e.deps[0]!);
     if (s !== undefined && !DATA_BLOCK_TYPES.has(byId.get(e.deps[0]!)?.type ?? '')) owner.set(e.id, s);
   }
-  const split: StreamSplit = { pre: [], streams: Array.from({ length: count }, () => [] as number[]), rest: [] };
+  const lists = (): number[][] => Array.from({ length: count }, () => [] as number[]);
+  const split: StreamSplit = { pre: [], streams: lists(), post: lists(), rest: [] };
   for (const e of entries) {
     const s = owner.get(e.id);
     const section = sections.get(e.id);
-    if (s !== undefined) split.streams[s]!.push(e.id);
+    if (s !== undefined) (DATA_BLOCK_TYPES.has(e.type) ? split.streams : split.post)[s]!.push(e.id);
     else if (section === 'pre-data' && !ACL_PASS_TYPES.has(e.type)) split.pre.push(e.id);
     else if (section) split.rest.push(e.id);
   }
@@ -216,6 +221,8 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
     const lists = {
       pre: await write('pre.list', split.pre),
       streams: await Promise.all(split.streams.map((ids, i) => write(`stream-${i}.list`, ids))),
+      post: await Promise.all(split.post.map((ids, i) => write(`post-${i}.list`, ids))),
+      postCounts: split.post.map((ids) => ids.length),
       rest: await write('rest.list', split.rest),
     };
     return {
@@ -298,7 +305,7 @@ async function readArchiveToc(pgRestore: string, file: string, env: NodeJS.Proce
 interface RunInputs extends StreamInputs {
   objectUrl: string;
   headFile: string;
-  lists: { pre: string; streams: string[]; rest: string };
+  lists: { pre: string; streams: string[]; post: string[]; postCounts: number[]; rest: string };
   zstd: string;
   pgRestore: string;
 }
@@ -325,16 +332,35 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   const total = backup.manifest.payload.storedBytes * streams;
   const progress = createProgress(ctx.stderr, 'restore', total);
   const read = new Array<number>(streams).fill(0);
-  // The first stream to fail stops the others; its outcome is the one reported.
+  // The first stream (or index build) to fail stops the others; its outcome is the one reported.
   const stopAll = new AbortController();
+  const cancel = AbortSignal.any([ctx.signal, stopAll.signal]);
   let first: number | null = null;
+  let postFailure: ChildResult | null = null;
+  // A stream's indexes are built as soon as its data is in, on the sessions the loading streams leave free.
+  const loading = new Set(inputs.lists.streams.keys());
+  const builds: Promise<void>[] = [];
+  const loaded = (i: number): void => {
+    loading.delete(i);
+    if (!inputs.lists.postCounts[i] || cancel.aborted) return;
+    const jobs = Math.max(1, plan.jobs - loading.size);
+    const args = [...options, `--jobs=${jobs}`, `--use-list=${inputs.lists.post[i]}`, headFile];
+    builds.push(
+      spawnPgRestore(inputs, args, env, cancel, deps).then((r) => {
+        if (!childSucceeded(r) && !cancel.aborted && first === null && postFailure === null) {
+          postFailure = r;
+          stopAll.abort();
+        }
+      }),
+    );
+  };
   const outcomes = await Promise.all(
     inputs.lists.streams.map((list, i) =>
-      dataStream(inputs, [...options, `--use-list=${list}`], env, AbortSignal.any([ctx.signal, stopAll.signal]), deps, (bytes) => {
+      dataStream(inputs, [...options, `--use-list=${list}`], env, cancel, deps, (bytes) => {
         read[i] = bytes;
         progress.update(read.reduce((a, b) => a + b, 0));
-      }).then((o) => {
-        if (first === null && !o.cancelled && !streamSucceeded(o)) {
+      }, () => loaded(i)).then((o) => {
+        if (first === null && postFailure === null && !o.cancelled && !streamSucceeded(o)) {
           first = i;
           stopAll.abort();
         }
@@ -343,7 +369,13 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
     ),
   );
   progress.done();
+  await Promise.all(builds);
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
+  if (postFailure) {
+    // The checksum first, as everywhere: corrupt data can break an index build (a duplicate key, say).
+    await verifyStoredBytes(backup, inputs.storage, outcomes[0]!.hasher, inputs.objectUrl);
+    throw pgRestoreFailure(postFailure, backup, target, plan);
+  }
   const failed = first ?? outcomes.findIndex((o) => !streamSucceeded(o));
   if (failed >= 0) throw await streamFailure(outcomes[failed]!, inputs, target, plan);
   // Every stream read every stored byte: each one's checksum is checked.
@@ -371,6 +403,7 @@ async function dataStream(
   cancel: AbortSignal,
   deps: RestoreDeps,
   onBytes: (bytes: number) => void,
+  onLoaded: () => void,
 ): Promise<StreamOutcome> {
   const spawner = deps.spawner ?? defaultSpawner;
   const decryptor = await openDecryptor(inputs.backup, inputs.identityText, inputs.objectUrl);
@@ -383,7 +416,8 @@ async function dataStream(
   // A failed pg_restore stops this stream's download at once; success lets it run on to hash every byte.
   const failed = new AbortController();
   void restore.done.then((r) => {
-    if (!childSucceeded(r)) failed.abort();
+    if (childSucceeded(r)) onLoaded();
+    else failed.abort();
   });
   const stop = AbortSignal.any([cancel, failed.signal]);
   const kill = (): void => {
@@ -466,18 +500,21 @@ async function streamFailure(o: StreamOutcome, inputs: RunInputs, target: ConnIn
   return pgRestoreFailure(o.restore, backup, target, plan);
 }
 
-async function runPgRestore(inputs: RunInputs, args: string[], env: NodeJS.ProcessEnv, target: ConnInfo, plan: RestorePlan, deps: RestoreDeps): Promise<void> {
-  const { ctx } = deps;
+/** One pg_restore over the head file (no data read), stopped when `signal` aborts. */
+async function spawnPgRestore(inputs: RunInputs, args: string[], env: NodeJS.ProcessEnv, signal: AbortSignal, deps: RestoreDeps): Promise<ChildResult> {
   const spawner = deps.spawner ?? defaultSpawner;
-  const proc = watchChild('pg_restore', spawner(inputs.pgRestore, args, { env, stdio: ['ignore', 'ignore', 'pipe'] }), pgRestoreWarning(ctx));
+  const proc = watchChild('pg_restore', spawner(inputs.pgRestore, args, { env, stdio: ['ignore', 'ignore', 'pipe'] }), pgRestoreWarning(deps.ctx));
   const onAbort = (): void => proc.kill();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  let result: ChildResult;
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
-    result = await proc.done;
+    return await proc.done;
   } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', onAbort);
   }
-  if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
+}
+
+async function runPgRestore(inputs: RunInputs, args: string[], env: NodeJS.ProcessEnv, target: ConnInfo, plan: RestorePlan, deps: RestoreDeps): Promise<void> {
+  const result = await spawnPgRestore(inputs, args, env, deps.ctx.signal, deps);
+  if (deps.ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
   if (!childSucceeded(result)) throw pgRestoreFailure(result, inputs.backup, target, plan);
 }

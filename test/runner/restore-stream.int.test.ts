@@ -129,35 +129,39 @@ test('without sequences: comments on a stream\'s keys and indexes are restored; 
   assert.deepEqual(await tableChecksums(pg, 'plain_copy'), await tableChecksums(pg, 'plain'));
 });
 
-test('a stream whose pg_restore fails stops the others; the created database is dropped and nothing is left running', async () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-stream-tmp-'));
-  const children: { file: string; args: readonly string[]; child: ChildProcess }[] = [];
-  const spawner: Spawner = (file, args, opts) => {
-    // The second stream's pg_restore fails at once, as one would on a broken connection.
-    const broken = path.basename(file) === 'pg_restore' && args.some((a) => a.endsWith('stream-1.list'));
-    const child = broken ? defaultSpawner('sh', ['-c', 'echo "pg_restore: error: connection to server lost" >&2; exit 1'], opts) : defaultSpawner(file, args, opts);
-    children.push({ file, args, child });
-    return child;
-  };
-  const ctx = { env: { ...process.env, LIFEBOAT_TMPDIR: tmp }, logger: silentLogger(), signal: new AbortController().signal, stderr: { write: () => true } };
-  try {
-    const store = new LocalStorage(storage);
-    await assert.rejects(
-      restoreBackup({ storage: store, ref: id, target: parseDatabaseUrl(pg.url('wide_broken')), create: true, jobs: 2 }, { ctx, spawner }),
-      (e: Error & { code?: string }) => {
-        assert.equal(e.code, 'restore_failed');
-        assert.match(e.message, /connection to server lost.*the database "wide_broken" it created was dropped/);
-        return true;
-      },
-    );
-    assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'wide_broken'`), []);
-    assert.equal(children.filter((c) => c.args.some((a) => /stream-\d\.list$/.test(a))).length, 2, 'two data streams were started');
-    for (const c of children) assert.ok(c.child.exitCode !== null || c.child.signalCode !== null, `${c.file} still running`);
-    assert.deepEqual(readdirSync(tmp), [], 'the temp folder is removed');
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-});
+for (const [step, what] of [['stream-1.list', 'a data stream'], ['post-0.list', "a stream's index build"]] as const) {
+  test(`${what} whose pg_restore fails stops the rest; the created database is dropped and nothing is left running`, async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-stream-tmp-'));
+    const children: { file: string; args: readonly string[]; child: ChildProcess }[] = [];
+    const spawner: Spawner = (file, args, opts) => {
+      // That step's pg_restore fails at once, as one would on a broken connection.
+      const broken = path.basename(file) === 'pg_restore' && args.some((a) => a.endsWith(step));
+      const child = broken ? defaultSpawner('sh', ['-c', 'echo "pg_restore: error: connection to server lost" >&2; exit 1'], opts) : defaultSpawner(file, args, opts);
+      children.push({ file, args, child });
+      return child;
+    };
+    const ctx = { env: { ...process.env, LIFEBOAT_TMPDIR: tmp }, logger: silentLogger(), signal: new AbortController().signal, stderr: { write: () => true } };
+    try {
+      const store = new LocalStorage(storage);
+      await assert.rejects(
+        restoreBackup({ storage: store, ref: id, target: parseDatabaseUrl(pg.url('wide_broken')), create: true, jobs: 2 }, { ctx, spawner }),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'restore_failed');
+          assert.match(e.message, /connection to server lost.*the database "wide_broken" it created was dropped/);
+          return true;
+        },
+      );
+      assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'wide_broken'`), []);
+      assert.ok(children.some((c) => c.args.some((a) => a.endsWith(step))), `the ${step} step ran`);
+      assert.equal(children.filter((c) => c.args.some((a) => /stream-\d\.list$/.test(a))).length, 2, 'two data streams were started');
+      assert.ok(!children.some((c) => c.args.some((a) => a.endsWith('rest.list'))), 'the last step never ran');
+      for (const c of children) assert.ok(c.child.exitCode !== null || c.child.signalCode !== null, `${c.file} still running`);
+      assert.deepEqual(readdirSync(tmp), [], 'the temp folder is removed');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+}
 
 test('a TOC larger than the first head read: the head grows until it holds the TOC; past the limit, the temp-file path', async () => {
   const local = new LocalStorage(storage);
