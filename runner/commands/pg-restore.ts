@@ -74,7 +74,7 @@ export function pgRestoreFailure(result: ChildResult, backup: CompleteBackup, ta
  * Row counts in the target; a table that is not there counts as null (reported as missing). Counted over up to
  * `connections` sessions at once (the restore's --jobs), the largest tables first, in the tables' order.
  */
-export async function countTargetRows(target: ConnInfo, tables: readonly TableRowCount[], what: string, connections: number): Promise<TableRowCount[]> {
+async function countTargetRows(target: ConnInfo, tables: readonly TableRowCount[], what: string, connections: number): Promise<TableRowCount[]> {
   const out = new Array<TableRowCount>(tables.length);
   const queue = tables.map((t, i) => ({ t, i })).sort((a, b) => (b.t.bytes ?? b.t.rows ?? 0) - (a.t.bytes ?? a.t.rows ?? 0));
   const worker = async (): Promise<void> => {
@@ -104,15 +104,12 @@ export async function compareWithManifest(
   target: ConnInfo,
   plan: RestorePlan,
   flag: string,
-  counted: readonly TableRowCount[] = [],
 ): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }> {
   const hasData = !plan.schemaOnly && backup.manifest.kind !== 'schema';
   if (!hasData) return { comparison: null, ok: true };
   const wanted = new Set(plan.tables.map(qualified));
   const expected = backup.manifest.tables.filter((t) => t.rows !== null && wanted.has(qualified(t)));
-  // `counted`: tables already counted once their data was in (a streamed restore); the others are counted now.
-  const done = new Set(counted.map(qualified));
-  const actual = [...counted, ...(await countTargetRows(target, expected.filter((t) => !done.has(qualified(t))), flag, plan.jobs))];
+  const actual = await countTargetRows(target, expected, flag, plan.jobs);
   const comparison = compareRowCounts(expected, actual);
   return { comparison, ok: comparison.every((r) => r.ok) };
 }

@@ -44,7 +44,7 @@ import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type ChildResult, type WatchedChild } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
 import { decryptFailure, openDecryptor, verifyStoredBytes } from './fetch';
-import { compareWithManifest, countTargetRows, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
+import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
 import { findZstd } from './tools';
 
 /** Entries whose rows are stored in the archive's data blocks: what the streams share out. */
@@ -60,29 +60,19 @@ const HEAD_MAX = 16 << 20;
  * A TABLE DATA list label is "schema name owner"; the longest schema and name it starts with wins.
  */
 export function entryWeights(entries: readonly TocEntry[], tables: readonly TableRowCount[]): Map<number, number> {
+  const keyed = tables.map((t) => ({ key: `${t.schema} ${t.name}`, weight: t.bytes ?? t.rows ?? 0 })).sort((a, b) => b.key.length - a.key.length);
   const out = new Map<number, number>();
   const unmatched: number[] = [];
   for (const e of entries) {
     if (!DATA_BLOCK_TYPES.has(e.type)) continue;
-    const t = manifestTable(e, tables);
-    if (t) out.set(e.id, t.bytes ?? t.rows ?? 0);
+    const t = e.type === 'TABLE DATA' ? keyed.find((k) => e.label === k.key || e.label.startsWith(`${k.key} `)) : undefined;
+    if (t) out.set(e.id, t.weight);
     else unmatched.push(e.id);
   }
   const known = [...out.values()];
   const average = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 1;
   for (const id of unmatched) out.set(id, average);
   return out;
-}
-
-/** The manifest's table a TABLE DATA entry loads: the longest schema and name its "schema name owner" label starts with. */
-export function manifestTable(e: TocEntry, tables: readonly TableRowCount[]): TableRowCount | undefined {
-  if (e.type !== 'TABLE DATA') return undefined;
-  let best: TableRowCount | undefined;
-  for (const t of tables) {
-    const key = `${t.schema} ${t.name}`;
-    if ((e.label === key || e.label.startsWith(`${key} `)) && (!best || key.length > best.schema.length + best.name.length + 1)) best = t;
-  }
-  return best;
 }
 
 /** Post-data entries a stream may build as soon as its own tables are loaded: a table's indexes and keys. */
@@ -228,11 +218,6 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
       await fs.writeFile(file, useListText(ids));
       return file;
     };
-    const byId = new Map(toc.entries.map((e) => [e.id, e]));
-    // The tables each stream loads, counted as soon as it is done.
-    const streamTables = split.streams.map((ids) =>
-      ids.map((id) => manifestTable(byId.get(id)!, backup.manifest.tables)).filter((t): t is TableRowCount => t !== undefined && t.rows !== null),
-    );
     const lists = {
       pre: await write('pre.list', split.pre),
       streams: await Promise.all(split.streams.map((ids, i) => write(`stream-${i}.list`, ids))),
@@ -242,7 +227,7 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
     };
     return {
       streams: split.streams.length,
-      run: (target, plan, flag) => runStreams({ ...inputs, objectUrl, headFile, lists, streamTables, zstd: zstd.path, pgRestore: pgRestore.path }, target, plan, flag, deps),
+      run: (target, plan, flag) => runStreams({ ...inputs, objectUrl, headFile, lists, zstd: zstd.path, pgRestore: pgRestore.path }, target, plan, flag, deps),
       cleanup,
     };
   } catch (e) {
@@ -321,8 +306,6 @@ interface RunInputs extends StreamInputs {
   objectUrl: string;
   headFile: string;
   lists: { pre: string; streams: string[]; post: string[]; postCounts: number[]; rest: string };
-  /** The manifest's tables each stream loads. */
-  streamTables: TableRowCount[][];
   zstd: string;
   pgRestore: string;
 }
@@ -357,14 +340,9 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   // A stream's indexes are built as soon as its data is in, on the sessions the loading streams leave free.
   const loading = new Set(inputs.lists.streams.keys());
   const builds: Promise<void>[] = [];
-  // Row counts need only the data: a stream's tables are counted while the rest is built.
-  const counts: Promise<TableRowCount[]>[] = [];
   const loaded = (i: number): void => {
     loading.delete(i);
-    if (cancel.aborted) return;
-    // A count that fails here is taken again at the end, where its error is reported.
-    counts.push(countTargetRows(target, inputs.streamTables[i]!, flag, 1).catch(() => []));
-    if (!inputs.lists.postCounts[i]) return;
+    if (!inputs.lists.postCounts[i] || cancel.aborted) return;
     const jobs = Math.max(1, plan.jobs - loading.size);
     const args = [...options, `--jobs=${jobs}`, `--use-list=${inputs.lists.post[i]}`, headFile];
     builds.push(
@@ -392,8 +370,6 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   );
   progress.done();
   await Promise.all(builds);
-  // Before any verdict: a failed restore drops the database, which open sessions would block.
-  const counted = (await Promise.all(counts)).flat();
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
   if (postFailure) {
     // The checksum first, as everywhere: corrupt data can break an index build (a duplicate key, say).
@@ -408,7 +384,7 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   // What the streams left: no data blocks, so the head file serves (sequence values, foreign keys, grants, ...).
   const rest = [...options, `--use-list=${inputs.lists.rest}`, `--jobs=${plan.jobs}`, headFile];
   await runPgRestore(inputs, rest, env, target, plan, deps);
-  return compareWithManifest(backup, target, plan, flag, counted);
+  return compareWithManifest(backup, target, plan, flag);
 }
 
 /**
