@@ -336,25 +336,45 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   const stopAll = new AbortController();
   const cancel = AbortSignal.any([ctx.signal, stopAll.signal]);
   let first: number | null = null;
-  let postFailure: ChildResult | null = null;
-  // A stream's indexes are built as soon as its data is in, on the sessions the loading streams leave free.
+  let postFailure: { result: ChildResult; stream: number } | null = null;
+  // A stream's indexes are built as soon as its data is in, on the sessions left free: loading streams and
+  // running builds together never use more than --jobs sessions (a small DR server's max_connections).
   const loading = new Set(inputs.lists.streams.keys());
+  const waiting: number[] = [];
+  let building = 0;
   const builds: Promise<void>[] = [];
+  let thrown: unknown = null;
+  const fail = (e: unknown): void => {
+    thrown ??= e;
+    stopAll.abort();
+  };
+  const startBuilds = (): void => {
+    for (let free = plan.jobs - loading.size - building; waiting.length && free > 0 && !cancel.aborted; free = plan.jobs - loading.size - building) {
+      const i = waiting.shift()!;
+      const jobs = free;
+      building += jobs;
+      const args = [...options, `--jobs=${jobs}`, `--use-list=${inputs.lists.post[i]}`, headFile];
+      builds.push(
+        spawnPgRestore(inputs, args, env, cancel, deps)
+          .then((r) => {
+            if (!childSucceeded(r) && !cancel.aborted && first === null && postFailure === null) {
+              postFailure = { result: r, stream: i };
+              stopAll.abort();
+            }
+          }, fail)
+          .finally(() => {
+            building -= jobs;
+            startBuilds();
+          }),
+      );
+    }
+  };
   const loaded = (i: number): void => {
     loading.delete(i);
-    if (!inputs.lists.postCounts[i] || cancel.aborted) return;
-    const jobs = Math.max(1, plan.jobs - loading.size);
-    const args = [...options, `--jobs=${jobs}`, `--use-list=${inputs.lists.post[i]}`, headFile];
-    builds.push(
-      spawnPgRestore(inputs, args, env, cancel, deps).then((r) => {
-        if (!childSucceeded(r) && !cancel.aborted && first === null && postFailure === null) {
-          postFailure = r;
-          stopAll.abort();
-        }
-      }),
-    );
+    if (inputs.lists.postCounts[i]) waiting.push(i);
+    startBuilds();
   };
-  const outcomes = await Promise.all(
+  const settled = await Promise.allSettled(
     inputs.lists.streams.map((list, i) =>
       dataStream(inputs, [...options, `--use-list=${list}`], env, cancel, deps, (bytes) => {
         read[i] = bytes;
@@ -365,16 +385,25 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
           stopAll.abort();
         }
         return o;
+      }, (e: unknown) => {
+        fail(e); // could not even start (a spawn error): stop the others, report it below
+        throw e;
       }),
     ),
   );
   progress.done();
-  await Promise.all(builds);
+  // Builds started by the last stream to finish are in `builds` by now (its handler ran first); later ones are
+  // started from the finally of earlier ones, so wait until none is left.
+  while (builds.length) await Promise.all(builds.splice(0));
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
+  if (thrown) throw thrown;
+  const outcomes = settled.map((r) => (r as PromiseFulfilledResult<StreamOutcome>).value);
   if (postFailure) {
-    // The checksum first, as everywhere: corrupt data can break an index build (a duplicate key, say).
-    await verifyStoredBytes(backup, inputs.storage, outcomes[0]!.hasher, inputs.objectUrl);
-    throw pgRestoreFailure(postFailure, backup, target, plan);
+    // The checksum first, as everywhere: corrupt data can break an index build (a duplicate key, say). The
+    // failed build's own stream read the whole payload; its hash is complete unless it was stopped.
+    const { result, stream } = postFailure as { result: ChildResult; stream: number };
+    await verifyStoredBytes(backup, inputs.storage, outcomes[stream]!.hasher, inputs.objectUrl);
+    throw pgRestoreFailure(result, backup, target, plan);
   }
   const failed = first ?? outcomes.findIndex((o) => !streamSucceeded(o));
   if (failed >= 0) throw await streamFailure(outcomes[failed]!, inputs, target, plan);

@@ -163,6 +163,29 @@ for (const [step, what] of [['stream-1.list', 'a data stream'], ['post-0.list', 
   });
 }
 
+test('streams and index builds together never hold more sessions than --jobs', async () => {
+  for (const jobs of [2, 3]) {
+    const running = new Map<ChildProcess, number>();
+    let most = 0;
+    const spawner: Spawner = (file, args, opts) => {
+      const child = defaultSpawner(file, args, opts);
+      const list = args.find((a) => a.startsWith('--use-list=')) ?? '';
+      // A data stream is one session; an index build as many as its --jobs.
+      const sessions = /stream-\d+\.list$/.test(list) ? 1 : /post-\d+\.list$/.test(list) ? Number(args.find((a) => a.startsWith('--jobs='))!.slice(7)) : 0;
+      if (sessions) {
+        running.set(child, sessions);
+        most = Math.max(most, [...running.values()].reduce((a, b) => a + b, 0));
+        child.once('exit', () => running.delete(child));
+      }
+      return child;
+    };
+    const ctx = { env: process.env, logger: silentLogger(), signal: new AbortController().signal, stderr: { write: () => true } };
+    const r = await restoreBackup({ storage: new LocalStorage(storage), ref: id, target: parseDatabaseUrl(pg.url(`wide_budget_${jobs}`)), create: true, jobs }, { ctx, spawner });
+    assert.equal(r.ok, true);
+    assert.ok(most >= 1 && most <= jobs, `--jobs ${jobs}: at most ${most} sessions at once`);
+  }
+});
+
 test('a TOC larger than the first head read: the head grows until it holds the TOC; past the limit, the temp-file path', async () => {
   const local = new LocalStorage(storage);
   let gets = 0;
