@@ -18,14 +18,16 @@
  * stream's own pg_restore they would run one at a time: 1 s of one idle core on the bench).
  *
  * The checksum of the stored bytes is known only once a stream has read them all, after its data is loaded, not
- * before anything is restored. So restoreBackup takes this path only into a database it creates, and drops it
- * on any failure: a mismatch fails the restore and leaves nothing. A checksum guards against corruption; it cannot guard against whoever can rewrite the payload, who
- * can rewrite the manifest too. Encrypted payloads are authenticated chunk by chunk before a byte goes on.
+ * before anything is restored. So restoreBackup (and the drill) take this path only into a database they create,
+ * and drop it on any failure: a mismatch fails the restore and leaves nothing. A checksum guards against
+ * corruption; it cannot guard against whoever can rewrite the payload, who can rewrite the manifest too.
+ * Encrypted payloads are authenticated chunk by chunk before a byte goes on.
  *
  * - prepareStreamRestore(...) → StreamRestore | null: reads the TOC from the payload's head; null when it is not
  *   within HEAD_MAX (a schema with a million objects) or the head cannot be read, and the caller falls back to
  *   the temp-file path, which reports a broken payload properly.
- * - splitStreams(entries, weights, n) / entryWeights(entries, tables): which stream loads which data; pure.
+ * - splitStreams(entries, sections, weights, n) / entryWeights(entries, tables): which step restores each
+ *   entry; pure.
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
