@@ -2,7 +2,8 @@
  * The streamed restore (runner/commands/restore-stream.ts) against a real server: what a database has besides
  * plain tables (grants, comments, large objects, a materialized view, an expression index, tables of the same
  * name in two schemas, foreign keys between tables of different streams) comes back identical; a failing
- * stream undoes everything; a TOC larger than the first head read is still found.
+ * stream or index build undoes everything; sessions stay within --jobs; a TOC larger than the first head read
+ * is still found; row counts of hash partitions routed again are judged by their tree.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
