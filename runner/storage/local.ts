@@ -87,7 +87,7 @@ export class LocalStorage implements Storage {
     } catch {
       throw notFound(this.url, key);
     }
-    return createReadStream(file, { highWaterMark: 1 << 20 });
+    return createReadStream(file);
   }
 
   async getBytes(key: string): Promise<Buffer> {
