@@ -87,7 +87,9 @@ export class LocalStorage implements Storage {
     } catch {
       throw notFound(this.url, key);
     }
-    return createReadStream(file);
+    // 256 KiB chunks: node's CPU to read, hash and pipe 276 MiB into zstd was 0.52-0.80 s with the default 64 KiB,
+    // 0.40-0.47 s with 256 KiB, 0.39-0.41 s with 1 MiB; a streamed restore holds one such stream per --jobs.
+    return createReadStream(file, { highWaterMark: 256 << 10 });
   }
 
   async getBytes(key: string): Promise<Buffer> {
