@@ -16,7 +16,6 @@
  * and reported (exit 1), as restore does.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'pg';
 import type { RunContext } from '../context';
@@ -28,6 +27,7 @@ import { dropAddedObjects, scratchState, type ScratchState } from '../pg/scratch
 import { compareRowCounts, countRows, listBackupTables, userTableCount, type RowCountComparison, type TableRef } from '../pg/tables';
 import { findTool, serverMajor, type ToolCandidate } from '../pg/tools';
 import { createProgress } from '../pipeline/progress';
+import { makeTempDir } from '../pipeline/temp-dir';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type ChildResult, type Spawner, type WatchedChild } from '../pipeline/spawn';
 import { openSnapshot, type Snapshot } from './backup';
 import { validateRestoreFlags } from './restore';
@@ -205,13 +205,7 @@ async function folderBytes(dir: string): Promise<number> {
 async function copyViaDirectory(opts: CloneOptions, snap: Snapshot, tools: Tools, jobs: number, deps: CloneDeps): Promise<number> {
   const { ctx } = deps;
   const spawner = deps.spawner ?? defaultSpawner;
-  const base = ctx.env.LIFEBOAT_TMPDIR || os.tmpdir();
-  let tmp: string;
-  try {
-    tmp = await fs.mkdtemp(path.join(base, 'lifeboat-clone-'));
-  } catch (e) {
-    throw runtimeError('tmpdir_unwritable', `cannot create a temp folder in ${base} (${(e as NodeJS.ErrnoException).code})`, 'Set LIFEBOAT_TMPDIR to a writable folder with room for the dump');
-  }
+  const { dir: tmp, cleanup } = await makeTempDir(ctx.env, 'lifeboat-clone-', 'the dump');
   const dir = path.join(tmp, 'dump');
   try {
     const dumpArgs = ['--format=directory', `--jobs=${jobs}`, '--compress=1', '--no-password', `--snapshot=${snap.id}`, `--file=${dir}`];
@@ -231,7 +225,7 @@ async function copyViaDirectory(opts: CloneOptions, snap: Snapshot, tools: Tools
     if (restoreFailed) throw runtimeError('restore_failed', `restoring into ${describeConn(opts.to)} failed: ${restoreFailed}`);
     return bytes;
   } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
+    await cleanup();
   }
 }
 

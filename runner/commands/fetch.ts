@@ -11,7 +11,6 @@
  * loadIdentity(path): reads an age identity file for encrypted payloads.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable, type Duplex, type Readable } from 'node:stream';
@@ -23,6 +22,7 @@ import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
+import { makeTempDir } from '../pipeline/temp-dir';
 import { findZstd } from './tools';
 
 export interface FetchOptions {
@@ -71,14 +71,7 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
   const spawner = deps.spawner ?? defaultSpawner;
   requireIdentityFor(backup, opts.identityText);
   const zstd = await findZstd();
-  const base = ctx.env.LIFEBOAT_TMPDIR || os.tmpdir();
-  let dir: string;
-  try {
-    dir = await fs.mkdtemp(path.join(base, 'lifeboat-restore-'));
-  } catch (e) {
-    throw runtimeError('tmpdir_unwritable', `cannot create a temp folder in ${base} (${(e as NodeJS.ErrnoException).code})`, 'Set LIFEBOAT_TMPDIR to a writable folder with room for the archive');
-  }
-  const cleanup = (): Promise<void> => fs.rm(dir, { recursive: true, force: true });
+  const { dir, cleanup } = await makeTempDir(ctx.env, 'lifeboat-restore-', 'the archive');
   const file = path.join(dir, 'archive.pgc');
   const objectUrl = `${storage.url}/${backup.payloadKey}`;
   try {

@@ -26,17 +26,14 @@
  * - prepareStreamRestore(...) → StreamRestore | null: reads the TOC from the payload's head; null when it is not
  *   within HEAD_MAX (a schema with a million objects) or the head cannot be read, and the caller falls back to
  *   the temp-file path, which reports a broken payload properly.
- * - splitStreams(entries, sections, weights, n) / entryWeights(entries, tables): which step restores each
- *   entry; pure.
+ * - Which step restores which entry is planned in stream-split.ts.
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CompleteBackup } from '../catalog/catalog';
-import type { TableRowCount } from '../contract/manifest';
 import { isLifeboatError, runtimeError, type LifeboatError } from '../errors';
 import { pgToolEnv, type ConnInfo } from '../pg/connection';
 import type { RowCountComparison } from '../pg/tables';
@@ -47,123 +44,13 @@ import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type 
 import type { Storage } from '../storage/types';
 import { decryptFailure, openDecryptor, verifyStoredBytes } from './fetch';
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
+import { entryWeights, splitStreams, type Section } from './stream-split';
+import { makeTempDir } from '../pipeline/temp-dir';
 import { findZstd } from './tools';
-
-/** Entries whose rows are stored in the archive's data blocks: what the streams share out. */
-const DATA_BLOCK_TYPES = new Set(['TABLE DATA', 'BLOBS', 'BLOB DATA']);
 
 /** The head read first; grown 4x at a time while the TOC does not fit, up to HEAD_MAX (compressed bytes). */
 const HEAD_FIRST = 1 << 20;
 const HEAD_MAX = 16 << 20;
-
-/**
- * Weight of each data entry: its table's bytes from the manifest (rows where an older manifest has no bytes).
- * Entries matched to no table (large objects, or a name the list line renders ambiguously) weigh the average.
- * A TABLE DATA list label is "schema name owner"; the longest schema and name it starts with wins.
- */
-export function entryWeights(entries: readonly TocEntry[], tables: readonly TableRowCount[]): Map<number, number> {
-  const keyed = tables.map((t) => ({ key: `${t.schema} ${t.name}`, weight: t.bytes ?? t.rows ?? 0 })).sort((a, b) => b.key.length - a.key.length);
-  const out = new Map<number, number>();
-  const unmatched: number[] = [];
-  for (const e of entries) {
-    if (!DATA_BLOCK_TYPES.has(e.type)) continue;
-    const t = e.type === 'TABLE DATA' ? keyed.find((k) => e.label === k.key || e.label.startsWith(`${k.key} `)) : undefined;
-    if (t) out.set(e.id, t.weight);
-    else unmatched.push(e.id);
-  }
-  const known = [...out.values()];
-  const average = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 1;
-  for (const id of unmatched) out.set(id, average);
-  return out;
-}
-
-/** Post-data entries a stream may build as soon as its own tables are loaded: a table's indexes and keys. */
-const OWNABLE_POST_DATA_TYPES = new Set(['INDEX', 'CONSTRAINT']);
-
-/** Entries that follow the object they describe: they go where that object goes. */
-const ATTACHED_NOTE_TYPES = new Set(['COMMENT', 'SECURITY LABEL']);
-
-/** Entries pg_restore runs in its last pass, after everything else: grants run after the data, as with pg_restore -j. */
-const ACL_PASS_TYPES = new Set(['ACL', 'ACL LANGUAGE', 'DEFAULT ACL']);
-
-export type Section = 'pre-data' | 'data' | 'post-data';
-
-export interface StreamSplit {
-  /** The first step: the pre-data entries but the grants. */
-  pre: number[];
-  /** Each stream's --use-list, its data entries in the archive's order (a pg_restore reading stdin cannot go back). */
-  streams: number[][];
-  /** Each stream's indexes and keys (and their comments), built from the head file once its data is in. */
-  post: number[][];
-  /** The last step: sequence values, foreign keys, triggers, grants, and whatever spans streams. */
-  rest: number[];
-}
-
-/**
- * Pure: which step restores each entry, by explicit lists (no --section: pg_restore gives a comment or grant the
- * section of the entry before it in the list, so filtering reordered lists by section loses some).
- *
- * - `sections`: each entry's section as pg_restore itself counts it (pg_restore --list --section=X). Entries
- *   in none (ENCODING, STDSTRINGS, SEARCHPATH: applied from the archive's header anyway) are left out.
- * - Data entries are dealt heaviest first to the lightest stream; there are only as many streams as data
- *   entries that weigh anything (a stream costs a whole download), at least one.
- * - A table's indexes and primary or unique keys go with its data (`post`), so they are built as soon as its
- *   stream has loaded, while the others still load, as pg_restore -j schedules them: an INDEX or CONSTRAINT
- *   whose dependencies are tables loaded by one stream, or pre-data objects, and at least one such table.
- *   Their comments and security labels follow.
- * - Everything else in the data and post-data sections, and the grants of the pre-data section, is left to the
- *   last step.
- */
-export function splitStreams(
-  entries: readonly TocEntry[],
-  sections: ReadonlyMap<number, Section>,
-  weights: ReadonlyMap<number, number>,
-  n: number,
-): StreamSplit {
-  const blocks = entries.filter((e) => DATA_BLOCK_TYPES.has(e.type));
-  const weight = (id: number): number => weights.get(id) ?? 0;
-  const count = Math.max(1, Math.min(n, blocks.filter((e) => weight(e.id) > 0).length));
-  const load = new Array<number>(count).fill(0);
-  const owner = new Map<number, number>();
-  for (const e of [...blocks].sort((a, b) => weight(b.id) - weight(a.id) || a.id - b.id)) {
-    const lightest = load.indexOf(Math.min(...load));
-    owner.set(e.id, lightest);
-    load[lightest]! += weight(e.id);
-  }
-  const tableStream = new Map<number, number>();
-  for (const e of blocks) if (e.type === 'TABLE DATA' && e.deps.length === 1) tableStream.set(e.deps[0]!, owner.get(e.id)!);
-  const byId = new Map(entries.map((e) => [e.id, e]));
-  for (const e of entries) {
-    if (!OWNABLE_POST_DATA_TYPES.has(e.type) || sections.get(e.id) !== 'post-data') continue;
-    let stream: number | null = null;
-    let ok = true;
-    for (const d of e.deps) {
-      const s = tableStream.get(d);
-      if (s !== undefined) {
-        if (stream !== null && stream !== s) ok = false;
-        stream = s;
-      } else if (byId.get(d)?.type === 'TABLE' || sections.get(d) !== 'pre-data') {
-        ok = false; // a table without data here (a partitioned parent), or something restored after the data
-      }
-    }
-    if (ok && stream !== null) owner.set(e.id, stream);
-  }
-  for (const e of entries) {
-    if (!ATTACHED_NOTE_TYPES.has(e.type) || e.deps.length !== 1) continue;
-    const s = owner.get(e.deps[0]!);
-    if (s !== undefined && !DATA_BLOCK_TYPES.has(byId.get(e.deps[0]!)?.type ?? '')) owner.set(e.id, s);
-  }
-  const lists = (): number[][] => Array.from({ length: count }, () => [] as number[]);
-  const split: StreamSplit = { pre: [], streams: lists(), post: lists(), rest: [] };
-  for (const e of entries) {
-    const s = owner.get(e.id);
-    const section = sections.get(e.id);
-    if (s !== undefined) (DATA_BLOCK_TYPES.has(e.type) ? split.streams : split.post)[s]!.push(e.id);
-    else if (section === 'pre-data' && !ACL_PASS_TYPES.has(e.type)) split.pre.push(e.id);
-    else if (section) split.rest.push(e.id);
-  }
-  return split;
-}
 
 export interface StreamRestore {
   /** How many data streams (at most the plan's jobs). */
@@ -191,14 +78,7 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
   const [zstd, pgRestore] = await Promise.all([findZstd(), findPgRestore(backup, ctx.env)]);
   // A wrong key fails here, before anything else, with the same error as on the temp-file path.
   await openDecryptor(backup, inputs.identityText, objectUrl);
-  const base = ctx.env.LIFEBOAT_TMPDIR || os.tmpdir();
-  let dir: string;
-  try {
-    dir = await fs.mkdtemp(path.join(base, 'lifeboat-restore-'));
-  } catch (e) {
-    throw runtimeError('tmpdir_unwritable', `cannot create a temp folder in ${base} (${(e as NodeJS.ErrnoException).code})`, 'Set LIFEBOAT_TMPDIR to a writable folder');
-  }
-  const cleanup = (): Promise<void> => fs.rm(dir, { recursive: true, force: true });
+  const { dir, cleanup } = await makeTempDir(ctx.env, 'lifeboat-restore-');
   const headFile = path.join(dir, 'head.pgc');
   try {
     let toc: ArchiveToc | null = null;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { entryWeights, splitStreams, type Section } from '../../runner/commands/restore-stream';
+import { entryWeights, splitStreams, type Section } from '../../runner/commands/stream-split';
 import type { TocEntry } from '../../runner/pg/toc';
 
 function entry(id: number, type: string, label: string, deps: number[] = []): TocEntry {
