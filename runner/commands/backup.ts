@@ -1,7 +1,8 @@
 /**
  * `lifeboat backup`: one PostgreSQL logical backup into storage.
  *
- *   pg_dump -Fc -Z0 --snapshot S ─(count raw bytes)─▶ zstd -3 -T0 ─▶ [age] ─▶ sha256 ─▶ storage.put(payload)
+ *   pg_dump -Fc -Z0 --snapshot S ─(count raw bytes)─▶ zstd -3, in frames cut at data blocks ─▶ [age] ─▶ sha256
+ *     ─▶ storage.put(payload); the frames' index (framed-compress.ts) goes into the manifest
  *   the snapshot's transaction: exact count(*) per table, concurrently, open until pg_dump has exited
  *   then: manifest.json (storage.putBytes), last
  *
@@ -36,6 +37,7 @@ import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connect
 import { countRows, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
 import { findTool, serverMajor } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
+import { createFramedCompressor, frameMinBytes } from '../pipeline/framed-compress';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
@@ -130,6 +132,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
   ctx.signal.throwIfAborted();
 
   const zstd = await findZstd();
+  const frameMin = frameMinBytes(ctx.env);
   const client = await connectPg(opts.conn);
   // Aborted on any failure or on ctx.signal: stops the children and the upload.
   const abort = new AbortController();
@@ -167,23 +170,25 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     const dump = watchChild('pg_dump', spawner(pgDump.path, dumpArgs(snap.id, kind, selected), { env, stdio: ['ignore', 'pipe', 'pipe'] }), (line) => {
       if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_dump' }, line);
     });
-    const comp = watchChild('zstd', spawner(zstd.path, ZSTD_COMPRESS_ARGS, { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
+    // zstd in frames cut where the archive's data blocks start, with their index (framed-compress.ts).
+    const comp = createFramedCompressor(spawner, zstd.path, ZSTD_COMPRESS_ARGS, ctx.env, frameMin);
     const killAll = (): void => {
       dump.kill();
       comp.kill();
     };
     abort.signal.addEventListener('abort', killAll, { once: true });
+    void comp.done.then((r) => {
+      if (!childSucceeded(r)) abort.abort(new Error('compression failed'));
+    });
 
     let rawBytes = 0;
     const progress = createProgress(ctx.stderr, 'backup', snap.databaseSize);
     const dumpOut = dump.child.stdout!;
-    const compIn = comp.child.stdin!;
-    compIn.on('error', () => undefined); // EPIPE when zstd dies: its exit status reports it.
     dumpOut.on('data', (chunk: Buffer) => {
       rawBytes += chunk.length;
       progress.update(rawBytes);
     });
-    dumpOut.pipe(compIn);
+    dumpOut.pipe(comp.input);
 
     // Row counts in the dump's snapshot, while it runs.
     const counts: Promise<TableRowCount[]> =
@@ -200,8 +205,9 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     const verdict = (async (): Promise<TableRowCount[]> => {
       const [d, c] = await Promise.all([dump.done, comp.done]);
       if (ctx.signal.aborted) throw interrupted(ctx.signal);
-      if (!childSucceeded(d)) throw runtimeError('dump_failed', describeChildFailure(d));
+      // zstd first: a failed zstd stops pg_dump, while a failed pg_dump leaves zstd to end normally.
       if (!childSucceeded(c)) throw runtimeError('compress_failed', describeChildFailure(c));
+      if (!childSucceeded(d)) throw runtimeError('dump_failed', describeChildFailure(d));
       try {
         return await counts;
       } catch (e) {
@@ -217,7 +223,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     const hasher = new HashingStream(async () => void (await verdict));
     const stages: NodeJS.ReadWriteStream[] = encryptor ? [encryptor.stream, hasher] : [hasher];
     // Errors of any stage destroy the others; storage.put then rejects and publishes nothing.
-    pipeline([comp.child.stdout!, ...stages] as unknown as [Readable, ...NodeJS.ReadWriteStream[]], () => undefined);
+    pipeline([comp.output, ...stages] as unknown as [Readable, ...NodeJS.ReadWriteStream[]], () => undefined);
 
     // A storage failure that came first is the cause; the dump's failure then is only its consequence.
     let storageFailure: unknown;
@@ -238,6 +244,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     if (!outcome.ok) throw outcome.error;
     await client.query('COMMIT');
 
+    const frames = comp.index();
     const finishedAt = ctx.now();
     const manifest: ManifestInput = {
       formatVersion: 1,
@@ -267,6 +274,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
         storedBytes: hasher.bytes,
         sha256: hasher.sha256,
         compression: 'zstd',
+        ...(frames ? { frames } : {}),
         encryption: encryptor ? { scheme: 'age', recipients: encryptor.fingerprints } : null,
       },
       tables: outcome.tables,

@@ -44,6 +44,7 @@ import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type 
 import type { Storage } from '../storage/types';
 import { decryptFailure, openDecryptor, verifyStoredBytes } from './fetch';
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
+import { frameOffsets, frameSource, frameWeights, framesMatchToc, headMatches, readRange, usableFrames, verifyFrames, type FrameFetch } from './payload-frames';
 import { entryWeights, splitStreams, type Section } from './stream-split';
 import { makeTempDir } from '../pipeline/temp-dir';
 import { findZstd } from './tools';
@@ -55,6 +56,8 @@ const HEAD_MAX = 16 << 20;
 export interface StreamRestore {
   /** How many data streams (at most the plan's jobs). */
   streams: number;
+  /** Each stream fetches only its own frames of the payload (else each reads all of it). */
+  byFrames: boolean;
   /** pre-data, the data streams, post-data, then the row counts; the caller has made the database. */
   run(target: ConnInfo, plan: RestorePlan, flag: string): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }>;
   cleanup(): Promise<void>;
@@ -81,20 +84,36 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
   const { dir, cleanup } = await makeTempDir(ctx.env, 'lifeboat-restore-');
   const headFile = path.join(dir, 'head.pgc');
   try {
+    const frames = usableFrames(backup);
     let toc: ArchiveToc | null = null;
-    const { first, max } = inputs.head ?? { first: HEAD_FIRST, max: HEAD_MAX };
-    for (let limit = first; limit <= max && !toc; limit *= 4) {
-      const head = await readPayloadHead(inputs, objectUrl, limit, ctx.signal);
-      if (!head) break;
-      await decompressHead(zstd.path, head.bytes, headFile, spawner, ctx.env);
-      toc = await readArchiveToc(pgRestore.path, headFile, ctx.env);
-      if (head.whole) break;
+    let headBytes: Buffer | null = null;
+    if (frames) {
+      // The head is exactly the first frame: read it, check it, decompress it whole.
+      headBytes = await readRange(storage, backup.payloadKey, 0, frames[0]!.bytes, ctx.signal).catch(() => null);
+      if (headBytes && headMatches(headBytes, frames)) {
+        await decompressHead(zstd.path, headBytes, headFile, spawner, ctx.env);
+        toc = await readArchiveToc(pgRestore.path, headFile, ctx.env);
+      }
+    } else {
+      const { first, max } = inputs.head ?? { first: HEAD_FIRST, max: HEAD_MAX };
+      for (let limit = first; limit <= max && !toc; limit *= 4) {
+        const head = await readPayloadHead(inputs, objectUrl, limit, ctx.signal);
+        if (!head) break;
+        await decompressHead(zstd.path, head.bytes, headFile, spawner, ctx.env);
+        toc = await readArchiveToc(pgRestore.path, headFile, ctx.env);
+        if (head.whole) break;
+      }
     }
     if (!toc) {
+      // Unreadable, or a head that fails its checksum or does not list: the temp-file path reads it and says why.
       await cleanup();
       return null;
     }
-    const split = splitStreams(toc.entries, toc.sections, entryWeights(toc.entries, backup.manifest.tables), inputs.jobs);
+    // Each frame after the head is a unit a stream fetches whole; its weight is the archive bytes it holds.
+    const framed = frames && headBytes && framesMatchToc(frames, toc.entries) ? frames : null;
+    const units = framed?.slice(1).map((f) => f.blocks);
+    const weights = framed ? frameWeights(framed) : entryWeights(toc.entries, backup.manifest.tables);
+    const split = splitStreams(toc.entries, toc.sections, weights, inputs.jobs, units);
     const write = async (name: string, ids: number[]): Promise<string> => {
       const file = path.join(dir, name);
       await fs.writeFile(file, useListText(ids));
@@ -107,9 +126,19 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
       postCounts: split.post.map((ids) => ids.length),
       rest: await write('rest.list', split.rest),
     };
+    const fetch: FrameFetch | null =
+      framed && headBytes
+        ? {
+            frames: framed,
+            offsets: frameOffsets(framed),
+            head: headBytes,
+            perStream: split.streams.map((_, i) => split.unitStreams.flatMap((stream, u) => (stream === i ? [u + 1] : []))),
+          }
+        : null;
     return {
       streams: split.streams.length,
-      run: (target, plan, flag) => runStreams({ ...inputs, objectUrl, headFile, lists, zstd: zstd.path, pgRestore: pgRestore.path }, target, plan, flag, deps),
+      byFrames: fetch !== null,
+      run: (target, plan, flag) => runStreams({ ...inputs, objectUrl, headFile, lists, fetch, zstd: zstd.path, pgRestore: pgRestore.path }, target, plan, flag, deps),
       cleanup,
     };
   } catch (e) {
@@ -188,6 +217,8 @@ interface RunInputs extends StreamInputs {
   objectUrl: string;
   headFile: string;
   lists: { pre: string; streams: string[]; post: string[]; postCounts: number[]; rest: string };
+  /** Each stream's frames, when the payload is read by frames; null: each stream reads it whole. */
+  fetch: FrameFetch | null;
   zstd: string;
   pgRestore: string;
 }
@@ -199,7 +230,12 @@ interface StreamOutcome {
   cancelled: boolean;
   zstd: ChildResult;
   restore: ChildResult;
+  /** Counts (and, read whole, hashes) the bytes the stream read. */
   hasher: HashingStream;
+  /** Which stream. */
+  stream: number;
+  /** Read by frames: those whose checksum passed. */
+  verified: Set<number>;
 }
 
 async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan, flag: string, deps: RestoreDeps): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }> {
@@ -211,7 +247,10 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   await runPgRestore(inputs, [...options, `--use-list=${inputs.lists.pre}`, headFile], env, target, plan, deps);
 
   const streams = inputs.lists.streams.length;
-  const total = backup.manifest.payload.storedBytes * streams;
+  const fetch = inputs.fetch;
+  const total = fetch
+    ? backup.manifest.payload.storedBytes + fetch.head.length * (streams - 1)
+    : backup.manifest.payload.storedBytes * streams;
   const progress = createProgress(ctx.stderr, 'restore', total);
   const read = new Array<number>(streams).fill(0);
   // The first stream (or index build) to fail stops the others; its outcome is the one reported.
@@ -258,7 +297,7 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   };
   const settled = await Promise.allSettled(
     inputs.lists.streams.map((list, i) =>
-      dataStream(inputs, [...options, `--use-list=${list}`], env, cancel, deps, (bytes) => {
+      dataStream(inputs, i, [...options, `--use-list=${list}`], env, cancel, deps, (bytes) => {
         read[i] = bytes;
         progress.update(read.reduce((a, b) => a + b, 0));
       }, () => loaded(i)).then((o) => {
@@ -284,13 +323,14 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
     // The checksum first, as everywhere: corrupt data can break an index build (a duplicate key, say). The
     // failed build's own stream read the whole payload; its hash is complete unless it was stopped.
     const { result, stream } = postFailure as { result: ChildResult; stream: number };
-    await verifyStoredBytes(backup, inputs.storage, outcomes[stream]!.hasher, inputs.objectUrl);
+    await checkStoredBytes(inputs, outcomes[stream]!);
     throw pgRestoreFailure(result, backup, target, plan);
   }
   const failed = first ?? outcomes.findIndex((o) => !streamSucceeded(o));
   if (failed >= 0) throw await streamFailure(outcomes[failed]!, inputs, target, plan);
-  // Every stream read every stored byte: each one's checksum is checked.
-  for (const o of outcomes) await verifyStoredBytes(backup, inputs.storage, o.hasher, inputs.objectUrl);
+  // Read whole, every stream read every stored byte: each one's checksum is checked. Read by frames, every frame
+  // but the head (checked when read) went to one stream, and each was checked as it ended.
+  for (const o of outcomes) await checkStoredBytes(inputs, o);
 
   // What the streams left: no data blocks, so the head file serves (sequence values, foreign keys, grants, ...).
   const rest = [...options, `--use-list=${inputs.lists.rest}`, `--jobs=${plan.jobs}`, headFile];
@@ -309,6 +349,7 @@ function streamSucceeded(o: StreamOutcome): boolean {
 
 async function dataStream(
   inputs: RunInputs,
+  stream: number,
   args: string[],
   env: NodeJS.ProcessEnv,
   cancel: AbortSignal,
@@ -319,6 +360,7 @@ async function dataStream(
   const spawner = deps.spawner ?? defaultSpawner;
   const decryptor = await openDecryptor(inputs.backup, inputs.identityText, inputs.objectUrl);
   const hasher = new HashingStream();
+  const verified = new Set<number>();
   hasher.on('data', () => onBytes(hasher.bytes));
   const zstd = watchChild('zstd', spawner(inputs.zstd, ['-d', '-q', '-c'], { env: deps.ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
   const restore = watchChild('pg_restore', spawner(inputs.pgRestore, args, { env, stdio: [zstd.child.stdout!, 'ignore', 'pipe'] }), pgRestoreWarning(deps.ctx));
@@ -339,7 +381,10 @@ async function dataStream(
   try {
     const feed = (async (): Promise<unknown> => {
       try {
-        const stored = await inputs.storage.get(inputs.backup.payloadKey);
+        const { fetch } = inputs;
+        const stored = fetch
+          ? frameSource(inputs.storage, inputs.backup.payloadKey, inputs.objectUrl, fetch, fetch.perStream[stream]!, verified)
+          : await inputs.storage.get(inputs.backup.payloadKey);
         const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher];
         if (decryptor) stages.push(decryptor);
         stages.push(stdinSink(zstd.child.stdin!));
@@ -351,7 +396,7 @@ async function dataStream(
       }
     })();
     const [feedError, zstdResult, restoreResult] = await Promise.all([feed, zstd.done, restore.done]);
-    return { feedError, cancelled: cancel.aborted, zstd: zstdResult, restore: restoreResult, hasher };
+    return { feedError, cancelled: cancel.aborted, zstd: zstdResult, restore: restoreResult, hasher, stream, verified };
   } finally {
     stop.removeEventListener('abort', kill);
   }
@@ -403,12 +448,24 @@ async function streamFailure(o: StreamOutcome, inputs: RunInputs, target: ConnIn
   const { backup, objectUrl } = inputs;
   const zstdBroke = !childSucceeded(o.zstd) && o.zstd.signal === null && !/broken pipe|write error/i.test(o.zstd.stderr);
   const decryptError = isLifeboatError(o.feedError) && o.feedError.code.startsWith('decrypt_');
+  // A frame that failed its checksum as it ended.
+  if (isLifeboatError(o.feedError) && o.feedError.code === 'checksum_mismatch') return o.feedError;
   // A read that failed is its own explanation (reading it all again would most likely fail the same way).
   if (o.feedError !== null && !decryptError) return runtimeError('read_failed', `reading ${objectUrl} failed: ${(o.feedError as Error).message}`);
-  await verifyStoredBytes(backup, inputs.storage, o.hasher, objectUrl);
+  await checkStoredBytes(inputs, o);
   if (decryptError) return decryptFailure(o.feedError, objectUrl);
   if (zstdBroke) return runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(o.zstd)}`);
   return pgRestoreFailure(o.restore, backup, target, plan);
+}
+
+/**
+ * The bytes a stream was to read against the manifest: read whole, the payload's sha256 and size (rehashed when the
+ * stream stopped early); read by frames, each of its frames (those not checked as they ended are read again).
+ */
+async function checkStoredBytes(inputs: RunInputs, o: StreamOutcome): Promise<void> {
+  const { fetch, storage, backup, objectUrl } = inputs;
+  if (!fetch) return verifyStoredBytes(backup, storage, o.hasher, objectUrl);
+  await verifyFrames(storage, backup.payloadKey, objectUrl, fetch, fetch.perStream[o.stream]!, o.verified);
 }
 
 /** One pg_restore over the head file (no data read), stopped when `signal` aborts. */

@@ -300,7 +300,7 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
     }
     let result: { comparison: RowCountComparison[] | null; ok: boolean };
     if (streamed) {
-      ctx.logger.info({ backupId: backup.id, database: opts.target.database, jobs: plan.jobs, streams: streamed.streams }, `pg_restore started, ${streamed.streams} data stream${streamed.streams === 1 ? '' : 's'}; checksums checked as the data arrives`);
+      ctx.logger.info({ backupId: backup.id, database: opts.target.database, jobs: plan.jobs, streams: streamed.streams, byFrames: streamed.byFrames }, `pg_restore started, ${streamed.streams} data stream${streamed.streams === 1 ? '' : 's'} ${streamed.byFrames ? 'reading only their own frames of' : 'each reading all of'} the payload; checksums checked as the data arrives`);
       result = await streamed.run(opts.target, plan, flag);
     } else {
       ctx.logger.info({ backupId: backup.id, database: opts.target.database, jobs: plan.jobs }, 'checksum verified; pg_restore started');

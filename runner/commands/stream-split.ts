@@ -52,6 +52,8 @@ export interface StreamSplit {
   post: number[][];
   /** The last step: sequence values, foreign keys, triggers, grants, and whatever spans streams. */
   rest: number[];
+  /** The stream each unit went to (units given, or one per data entry in the TOC's order). */
+  unitStreams: number[];
 }
 
 /**
@@ -61,7 +63,8 @@ export interface StreamSplit {
  * - `sections`: each entry's section as pg_restore itself counts it (pg_restore --list --section=X). Entries
  *   in none (ENCODING, STDSTRINGS, SEARCHPATH: applied from the archive's header anyway) are left out.
  * - Data entries are dealt heaviest first to the lightest stream; there are only as many streams as data
- *   entries that weigh anything (a stream costs a whole download), at least one.
+ *   entries that weigh anything (a stream costs a whole download), at least one. With `units` (the payload's
+ *   frames: entries whose data blocks share a frame) each unit's entries go to one stream, dealt by their sum.
  * - A table's indexes and primary or unique keys go with its data (`post`), so they are built as soon as its
  *   stream has loaded, while the others still load, as pg_restore -j schedules them: an INDEX or CONSTRAINT
  *   whose dependencies are tables loaded by one stream, or pre-data objects, and at least one such table.
@@ -74,16 +77,21 @@ export function splitStreams(
   sections: ReadonlyMap<number, Section>,
   weights: ReadonlyMap<number, number>,
   n: number,
+  units?: readonly (readonly number[])[],
 ): StreamSplit {
   const blocks = entries.filter((e) => DATA_BLOCK_TYPES.has(e.type));
-  const weight = (id: number): number => weights.get(id) ?? 0;
-  const count = Math.max(1, Math.min(n, blocks.filter((e) => weight(e.id) > 0).length));
+  const dealt = units ?? blocks.map((e) => [e.id]);
+  const weight = (unit: readonly number[]): number => unit.reduce((sum, id) => sum + (weights.get(id) ?? 0), 0);
+  const count = Math.max(1, Math.min(n, dealt.filter((u) => weight(u) > 0).length));
   const load = new Array<number>(count).fill(0);
   const owner = new Map<number, number>();
-  for (const e of [...blocks].sort((a, b) => weight(b.id) - weight(a.id) || a.id - b.id)) {
+  const unitStreams = new Array<number>(dealt.length).fill(0);
+  const order = dealt.map((_, i) => i).sort((a, b) => weight(dealt[b]!) - weight(dealt[a]!) || (dealt[a]![0] ?? 0) - (dealt[b]![0] ?? 0));
+  for (const u of order) {
     const lightest = load.indexOf(Math.min(...load));
-    owner.set(e.id, lightest);
-    load[lightest]! += weight(e.id);
+    for (const id of dealt[u]!) owner.set(id, lightest);
+    unitStreams[u] = lightest;
+    load[lightest]! += weight(dealt[u]!);
   }
   const tableStream = new Map<number, number>();
   for (const e of blocks) if (e.type === 'TABLE DATA' && e.deps.length === 1) tableStream.set(e.deps[0]!, owner.get(e.id)!);
@@ -109,7 +117,7 @@ export function splitStreams(
     if (s !== undefined && !DATA_BLOCK_TYPES.has(byId.get(e.deps[0]!)?.type ?? '')) owner.set(e.id, s);
   }
   const lists = (): number[][] => Array.from({ length: count }, () => [] as number[]);
-  const split: StreamSplit = { pre: [], streams: lists(), post: lists(), rest: [] };
+  const split: StreamSplit = { pre: [], streams: lists(), post: lists(), rest: [], unitStreams };
   for (const e of entries) {
     const s = owner.get(e.id);
     const section = sections.get(e.id);

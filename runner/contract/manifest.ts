@@ -36,6 +36,27 @@ export const PayloadSchema = z.object({
   /** sha256 (hex) of exactly the stored bytes. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   compression: z.enum(['zstd', 'none']),
+  /**
+   * The zstd frames the compressed bytes are made of, in order (runner/pipeline/framed-compress.ts): the first
+   * holds the archive's header and TOC, each later one whole data blocks. Offsets add up from 0 in the
+   * compressed bytes (the stored bytes when not encrypted). A streamed restore fetches only its tables' frames.
+   * Absent in older manifests, and when the archive could not be scanned: the payload is then read whole.
+   */
+  frames: z
+    .array(
+      z.object({
+        /** Archive (uncompressed) bytes in the frame. */
+        rawBytes: z.number().int().nonnegative(),
+        /** Compressed bytes of the frame. */
+        bytes: z.number().int().positive(),
+        /** sha256 (hex) of the frame's compressed bytes. */
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        /** dumpIds (pg_restore --list ids) of the data blocks in the frame. */
+        blocks: z.array(z.number().int().positive()),
+      }),
+    )
+    .min(1)
+    .optional(),
   /** Encryption scheme, or null when stored in plain text. */
   encryption: z
     .object({

@@ -25,13 +25,14 @@
  * mid-body, so a read that receives nothing for LIFEBOAT_STORAGE_IDLE_TIMEOUT_S (60 s) counts as broken.
  */
 import { IdempotencyStrategy, Storage as GcsClient, type Bucket, type StorageOptions as GcsClientOptions } from '@google-cloud/storage';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../errors';
 import { bucketLocation, objectName, relativeKey, type BucketLocation } from './keys';
 import type { StorageFactory, StorageOptions } from './open';
 import { idleTimeoutMs, resumableRead } from './resumable-read';
-import { OBJECT_NOT_FOUND, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
+import { checkRange } from './range';
+import { OBJECT_NOT_FOUND, type ByteRange, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
 import { uploadBody } from './upload-body';
 
 const MiB = 1024 * 1024;
@@ -128,7 +129,7 @@ export class GcsStorage implements Storage {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     const name = objectName(this.loc, key);
     let generation: string | number | undefined;
     let size: number | undefined;
@@ -140,13 +141,19 @@ export class GcsStorage implements Storage {
     } catch (e) {
       throw this.wrap(e, 'read', key);
     }
+    if (range) {
+      checkRange(range, size, `${this.url}/${key}`);
+      if (range.end === range.start) return Readable.from([]);
+    }
     const file = this.bucket.file(name, generation !== undefined ? { generation } : {});
     // The SDK's own CRC32C/MD5 check is off: the manifest's sha256 of the stored bytes is verified by the
     // reader, and a ranged (resumed) read could not be validated by the SDK anyway.
-    const open = async (offset: number): Promise<Readable> => file.createReadStream({ start: offset, validation: false });
+    const start = range?.start ?? 0;
+    const open = async (offset: number): Promise<Readable> =>
+      file.createReadStream({ start: start + offset, ...(range ? { end: range.end - 1 } : {}), validation: false });
     // The SDK's read stream neither errors nor ends when the connection breaks mid-body: the idle timeout is
     // what notices (resumable-read.ts).
-    return resumableRead(await open(0), { open, size, idleTimeoutMs: this.idleTimeoutMs });
+    return resumableRead(await open(0), { open, size: range ? range.end - range.start : size, idleTimeoutMs: this.idleTimeoutMs });
   }
 
   async getBytes(key: string): Promise<Buffer> {

@@ -35,12 +35,13 @@ import {
   S3ServiceException,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../errors';
 import { bucketLocation, objectName, relativeKey, type BucketLocation } from './keys';
 import type { StorageFactory, StorageOptions } from './open';
 import { idleTimeoutMs, resumableRead } from './resumable-read';
-import { OBJECT_NOT_FOUND, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
+import { checkRange } from './range';
+import { OBJECT_NOT_FOUND, type ByteRange, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
 import { uploadStream } from './s3-multipart';
 import { uploadBody } from './upload-body';
 
@@ -175,24 +176,32 @@ export class S3Storage implements Storage {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     const Key = objectName(this.loc, key);
-    const first = await this.getFrom(key, Key, 0);
+    if (range) {
+      checkRange(range, undefined, `${this.url}/${key}`);
+      if (range.end === range.start) return Readable.from([]);
+    }
+    const first = await this.getFrom(key, Key, 0, undefined, range);
     return resumableRead(first.body, {
       // Pin the resumed reads to the version we started with: a changed object must not be spliced in.
-      open: async (offset) => (await this.getFrom(key, Key, offset, first.etag)).body,
-      size: first.size,
+      open: async (offset) => (await this.getFrom(key, Key, offset, first.etag, range)).body,
+      // A ranged response's length is the range's: a range past the object's end is a short read.
+      size: range ? range.end - range.start : first.size,
       idleTimeoutMs: this.idleTimeoutMs,
     });
   }
 
-  private async getFrom(key: string, Key: string, offset: number, etag?: string): Promise<{ body: Readable; etag?: string; size?: number }> {
+  /** From `offset` bytes into the object, or into `range`, to its end. */
+  private async getFrom(key: string, Key: string, offset: number, etag?: string, range?: ByteRange): Promise<{ body: Readable; etag?: string; size?: number }> {
+    const from = (range?.start ?? 0) + offset;
+    const to = range ? String(range.end - 1) : '';
     try {
       const r = await this.client.send(
         new GetObjectCommand({
           Bucket: this.loc.bucket,
           Key,
-          ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}),
+          ...(from > 0 || range ? { Range: `bytes=${from}-${to}` } : {}),
           ...(etag ? { IfMatch: etag } : {}),
         }),
       );

@@ -22,6 +22,12 @@ export interface PutOptions {
   onProgress?: (bytes: number) => void;
 }
 
+/** Bytes `start` (inclusive) to `end` (exclusive) of an object. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 export interface PutResult {
   bytes: number;
 }
@@ -33,8 +39,11 @@ export interface Storage {
   put(key: string, body: Readable, opts?: PutOptions): Promise<PutResult>;
   /** Writes a small object whole (manifests, reports). Atomic like `put`. */
   putBytes(key: string, data: Buffer | string, opts?: { contentType?: string }): Promise<void>;
-  /** A stream of the object's bytes. Rejects with code `object_not_found` when missing. */
-  get(key: string): Promise<Readable>;
+  /**
+   * A stream of the object's bytes, or of `range` of them (a streamed restore fetches its frames so). Rejects with
+   * code `object_not_found` when missing. A range must lie inside the object: a read that ends short is an error.
+   */
+  get(key: string, range?: ByteRange): Promise<Readable>;
   getBytes(key: string): Promise<Buffer>;
   /** Every object whose key starts with `prefix`, across all pages, in no particular order. */
   list(prefix: string): AsyncIterable<StoredObject>;

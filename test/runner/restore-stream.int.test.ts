@@ -41,6 +41,9 @@ SELECT lo_from_bytea(424242, 'large object bytes');
 COMMENT ON LARGE OBJECT 424242 IS 'a blob';
 `;
 
+/** A frame per data block: the tables here are far below the 1 MiB a frame holds by default. */
+const FRAME_PER_TABLE = { LIFEBOAT_FRAME_MIN_KIB: '0' };
+
 let pg: PgCluster;
 let storage: string;
 let id: string;
@@ -50,7 +53,7 @@ before(async () => {
   await pg.createDatabase('wide');
   await pg.query(RICH_SCHEMA_SQL + RICH_DATA_SQL + EXTRA_SQL, 'wide');
   storage = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-stream-'));
-  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('wide'), '--class', 'manual', '--json']);
+  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('wide'), '--class', 'manual', '--json'], FRAME_PER_TABLE);
   assert.equal(b.code, 0, b.stderr);
   id = (JSON.parse(b.stdout) as { id: string }).id;
 });
@@ -120,7 +123,7 @@ test('without sequences: comments on a stream\'s keys and indexes are restored; 
   } finally {
     await c.end();
   }
-  const b = await runCli(['backup', '--storage', storage, '--database-url', appUrl('plain'), '--class', 'manual', '--json']);
+  const b = await runCli(['backup', '--storage', storage, '--database-url', appUrl('plain'), '--class', 'manual', '--json'], FRAME_PER_TABLE);
   assert.equal(b.code, 0, b.stderr);
   const plainId = (JSON.parse(b.stdout) as { id: string }).id;
   const r = await runCli(['restore', plainId, '--storage', storage, '--target-url', appUrl('plain_copy'), '--create', '--jobs', '2', '--json']);
@@ -187,7 +190,7 @@ test('streams and index builds together never hold more sessions than --jobs', a
   }
 });
 
-test('a TOC larger than the first head read: the head grows until it holds the TOC; past the limit, the temp-file path', async () => {
+test('without frames (an older manifest), a TOC larger than the first head read: the head grows until it holds the TOC; past the limit, the temp-file path', async () => {
   const local = new LocalStorage(storage);
   let gets = 0;
   const counting = Object.assign(Object.create(local) as LocalStorage, {
@@ -197,6 +200,7 @@ test('a TOC larger than the first head read: the head grows until it holds the T
     },
   });
   const backup = await resolveBackup(counting, id, { engine: 'postgres' });
+  delete backup.manifest.payload.frames;
   const ctx = { env: process.env, logger: silentLogger(), signal: new AbortController().signal, stderr: { write: () => true } };
   const grown = await prepareStreamRestore({ backup, storage: counting, jobs: 2, head: { first: 64, max: 64 << 12 } }, { ctx });
   assert.ok(grown, 'the TOC was found');
@@ -242,7 +246,7 @@ test('hash partitions on an enum: rows land in other partitions of the new datab
      INSERT INTO h SELECT g, 'happy' FROM generate_series(1, 500) g;`,
     'hashed',
   );
-  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('hashed'), '--class', 'manual', '--json']);
+  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('hashed'), '--class', 'manual', '--json'], FRAME_PER_TABLE);
   assert.equal(b.code, 0, b.stderr);
   const hashedId = (JSON.parse(b.stdout) as { id: string }).id;
   for (const create of [true, false]) {

@@ -1,0 +1,140 @@
+/**
+ * Reading a payload by its frames (runner/pipeline/framed-compress.ts): the head frame holds the archive's header
+ * and TOC, each later frame whole data blocks. A streamed restore (restore-stream.ts) reads the head once and
+ * gives each stream only its own frames, each checked against its sha256 in the manifest as it ends.
+ *
+ * - usableFrames(backup): the manifest's frames, when a restore can fetch them by range.
+ * - framesMatchToc(frames, entries): the frames hold exactly the TOC's data blocks.
+ * - frameWeights / frameOffsets: pure.
+ * - frameSource(...): the head then the given frames, as one stream; verifyFrames(...): rehash frames by range.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { CompleteBackup } from '../catalog/catalog';
+import { runtimeError } from '../errors';
+import type { TocEntry } from '../pg/toc';
+import type { PayloadFrame } from '../pipeline/framed-compress';
+import type { Storage } from '../storage/types';
+import { DATA_BLOCK_TYPES } from './stream-split';
+
+/** What a streamed restore needs to fetch by frames: the head read once, and each stream's frames (indexes). */
+export interface FrameFetch {
+  frames: readonly PayloadFrame[];
+  offsets: readonly number[];
+  head: Buffer;
+  perStream: number[][];
+}
+
+/**
+ * The manifest's frames, or null to read the payload whole: none recorded (older backups, or an archive that
+ * could not be scanned), or encrypted (an age payload's ranges would need decrypting from a chunk boundary:
+ * not done yet), or frames that do not add up to the stored bytes.
+ */
+export function usableFrames(backup: CompleteBackup): readonly PayloadFrame[] | null {
+  const { frames, encryption, storedBytes, compression } = backup.manifest.payload;
+  if (!frames?.length || encryption || compression !== 'zstd') return null;
+  if (frames[0]!.blocks.length || frames.reduce((sum, f) => sum + f.bytes, 0) !== storedBytes) return null;
+  return frames;
+}
+
+/** Where each frame starts in the stored bytes. */
+export function frameOffsets(frames: readonly PayloadFrame[]): number[] {
+  const out: number[] = [];
+  let at = 0;
+  for (const f of frames) {
+    out.push(at);
+    at += f.bytes;
+  }
+  return out;
+}
+
+/** Pure: true when the frames' blocks are exactly the TOC's data entries, each once. */
+export function framesMatchToc(frames: readonly PayloadFrame[], entries: readonly TocEntry[]): boolean {
+  const data = new Set(entries.filter((e) => DATA_BLOCK_TYPES.has(e.type)).map((e) => e.id));
+  const seen = new Set<number>();
+  for (const f of frames) {
+    for (const id of f.blocks) {
+      if (!data.has(id) || seen.has(id)) return false;
+      seen.add(id);
+    }
+  }
+  return seen.size === data.size;
+}
+
+/** Each data entry's weight: its frame's archive bytes, shared out among the frame's blocks. */
+export function frameWeights(frames: readonly PayloadFrame[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const f of frames) for (const id of f.blocks) out.set(id, f.rawBytes / f.blocks.length);
+  return out;
+}
+
+export function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** Bytes `start` to `end` of an object, read whole into memory (the head frame). */
+export async function readRange(storage: Storage, key: string, start: number, end: number, signal: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await storage.get(key, { start, end })) {
+    signal.throwIfAborted();
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function frameMismatch(objectUrl: string, fetch: FrameFetch, k: number, actual: string, bytes: number): Error {
+  const f = fetch.frames[k]!;
+  const where = `bytes ${fetch.offsets[k]}-${fetch.offsets[k]! + f.bytes} (frame ${k} of ${fetch.frames.length})`;
+  return runtimeError(
+    'checksum_mismatch',
+    bytes !== f.bytes
+      ? `${objectUrl} ${where}: read ${bytes} bytes, the manifest says ${f.bytes}`
+      : `checksum mismatch for ${objectUrl} ${where}: manifest says sha256 ${f.sha256}, stored bytes hash to ${actual}`,
+    'The stored payload is corrupt: restore another backup (lifeboat list)',
+  );
+}
+
+/** Frame `k` read by range; throws after its last chunk when its size or sha256 differs from the manifest's. */
+async function* checkedFrame(storage: Storage, key: string, objectUrl: string, fetch: FrameFetch, k: number): AsyncGenerator<Buffer> {
+  const frame = fetch.frames[k]!;
+  const start = fetch.offsets[k]!;
+  const hash = createHash('sha256');
+  let n = 0;
+  for await (const c of await storage.get(key, { start, end: start + frame.bytes })) {
+    hash.update(c as Buffer);
+    n += (c as Buffer).length;
+    yield c as Buffer;
+  }
+  const actual = hash.digest('hex');
+  if (actual !== frame.sha256 || n !== frame.bytes) throw frameMismatch(objectUrl, fetch, k, actual, n);
+}
+
+/**
+ * The head, then frames `ks` read by range, as one stream for zstd -d. Each frame's sha256 is checked as it ends;
+ * a mismatch fails the stream (after its bytes went on: the caller restores only into a database it drops on
+ * failure). `verified` collects the frames that passed.
+ */
+export function frameSource(storage: Storage, key: string, objectUrl: string, fetch: FrameFetch, ks: readonly number[], verified: Set<number>): Readable {
+  async function* bytes(): AsyncGenerator<Buffer> {
+    yield fetch.head;
+    for (const k of ks) {
+      yield* checkedFrame(storage, key, objectUrl, fetch, k);
+      verified.add(k);
+    }
+  }
+  return Readable.from(bytes(), { objectMode: false });
+}
+
+/** Rehashes by range the frames of `ks` not yet verified (a stream that stopped early); throws on a mismatch. */
+export async function verifyFrames(storage: Storage, key: string, objectUrl: string, fetch: FrameFetch, ks: readonly number[], verified: Set<number>): Promise<void> {
+  for (const k of ks) {
+    if (verified.has(k)) continue;
+    for await (const _ of checkedFrame(storage, key, objectUrl, fetch, k));
+    verified.add(k);
+  }
+}
+
+/** The head frame as read against the manifest's size and sha256. */
+export function headMatches(head: Buffer, frames: readonly PayloadFrame[]): boolean {
+  return head.length === frames[0]!.bytes && sha256(head) === frames[0]!.sha256;
+}
