@@ -93,6 +93,9 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
     settle = resolve;
   });
 
+  const stopped = (): boolean => killed || output.destroyed;
+  output.once('close', () => current?.proc.child.stdout?.resume());
+
   const fail = (r: ChildResult): void => {
     if (failure) return;
     failure = r;
@@ -109,10 +112,11 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
       out.on('data', (c: Buffer) => {
         frame.hash.update(c);
         frame.bytes += c.length;
-        if (!output.write(c)) {
-          out.pause();
-          output.once('drain', () => out.resume());
-        }
+        // Once the output is gone (the upload failed) or the run was stopped, zstd's bytes are dropped: a paused
+        // stdout would keep the child's 'close', and so its exit status, from ever coming.
+        if (stopped() || output.write(c)) return;
+        out.pause();
+        output.once('drain', () => out.resume());
       });
       out.once('end', resolve);
       out.once('error', () => resolve());
@@ -234,13 +238,13 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
             mode = 'plain';
           }
         }
-        if (!failure) {
+        if (!failure && !killed) {
           current ??= open(); // an empty input is still one (empty) zstd frame
           cutBeforeNext = false;
           await close();
         }
         output.end();
-        if (!failure) settle(last!);
+        if (!failure) settle(last ?? { name: 'zstd', code: null, signal: 'SIGTERM', stderr: 'stopped' });
       })().then(() => cb(), (e: unknown) => cb(e as Error));
     },
   });
@@ -262,6 +266,7 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
     },
     kill() {
       killed = true;
+      current?.proc.child.stdout?.resume();
       current?.proc.kill();
     },
   };
