@@ -54,7 +54,7 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
     .option('--table <name>', 'only this table (NAME or SCHEMA.NAME); repeatable', collect)
     .option('--schema-only', 'restore definitions only')
     .option('--data-only', 'restore data only (into existing, empty tables)')
-    .option('--jobs <n>', 'parallel pg_restore jobs (with --create: parallel streams, each downloading the payload)', '1')
+    .option('--jobs <n>', 'parallel pg_restore jobs (with --create: parallel streams, each fetching its own tables\' frames of the payload)', '1')
     .option('--no-owner', 'do not restore object ownership (target lacks the original roles)')
     .option('--no-privileges', 'do not restore grants (target lacks the roles they name)')
     ;

@@ -3,37 +3,47 @@
  * and TOC, each later frame whole data blocks. A streamed restore (restore-stream.ts) reads the head once and
  * gives each stream only its own frames, each checked against its sha256 in the manifest as it ends.
  *
- * - usableFrames(backup): the manifest's frames, when a restore can fetch them by range.
+ * - usableFrames(backup, plainBytes): the manifest's frames, when a restore can fetch them by range.
  * - framesMatchToc(frames, entries): the frames hold exactly the TOC's data blocks.
  * - frameWeights / frameOffsets: pure.
- * - frameSource(...): the head then the given frames, as one stream; verifyFrames(...): rehash frames by range.
+ * - readFrame / frameSource(...): a frame; the head then the given frames, as one stream; verifyFrames(...):
+ *   rehash frames by range. An age payload's frames are decrypted from the chunk holding their first byte.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { CompleteBackup } from '../catalog/catalog';
+import type { AgeRandomAccess } from '../crypto/age';
 import { runtimeError } from '../errors';
 import type { TocEntry } from '../pg/toc';
 import type { PayloadFrame } from '../pipeline/framed-compress';
 import type { Storage } from '../storage/types';
 import { DATA_BLOCK_TYPES } from './stream-split';
 
-/** What a streamed restore needs to fetch by frames: the head read once, and each stream's frames (indexes). */
-export interface FrameFetch {
+/** How to read frames: where each starts in the compressed bytes, and for an age payload how to decrypt a range. */
+export interface FrameReader {
   frames: readonly PayloadFrame[];
   offsets: readonly number[];
+  /** null when the payload is not encrypted (compressed bytes are the stored bytes). */
+  access: AgeRandomAccess | null;
+}
+
+/** What a streamed restore needs to fetch by frames: the head read once, and each stream's frames (indexes). */
+export interface FrameFetch extends FrameReader {
   head: Buffer;
   perStream: number[][];
 }
 
 /**
  * The manifest's frames, or null to read the payload whole: none recorded (older backups, or an archive that
- * could not be scanned), or encrypted (an age payload's ranges would need decrypting from a chunk boundary:
- * not done yet), or frames that do not add up to the stored bytes.
+ * could not be scanned), a first frame with data (no head), or frames that do not add up to the compressed
+ * bytes (the stored bytes; for an age payload, its plaintext: `plainBytes`).
  */
-export function usableFrames(backup: CompleteBackup): readonly PayloadFrame[] | null {
+export function usableFrames(backup: CompleteBackup, plainBytes?: number): readonly PayloadFrame[] | null {
   const { frames, encryption, storedBytes, compression } = backup.manifest.payload;
-  if (!frames?.length || encryption || compression !== 'zstd') return null;
-  if (frames[0]!.blocks.length || frames.reduce((sum, f) => sum + f.bytes, 0) !== storedBytes) return null;
+  if (!frames?.length || compression !== 'zstd' || frames[0]!.blocks.length) return null;
+  const compressed = encryption ? plainBytes : storedBytes;
+  if (frames.reduce((sum, f) => sum + f.bytes, 0) !== compressed) return null;
   return frames;
 }
 
@@ -68,11 +78,7 @@ export function frameWeights(frames: readonly PayloadFrame[]): Map<number, numbe
   return out;
 }
 
-export function sha256(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
-}
-
-/** Bytes `start` to `end` of an object, read whole into memory (the head frame). */
+/** Bytes `start` to `end` of an object, read whole into memory (the start of an age payload). */
 export async function readRange(storage: Storage, key: string, start: number, end: number, signal: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of await storage.get(key, { start, end })) {
@@ -82,9 +88,9 @@ export async function readRange(storage: Storage, key: string, start: number, en
   return Buffer.concat(chunks);
 }
 
-function frameMismatch(objectUrl: string, fetch: FrameFetch, k: number, actual: string, bytes: number): Error {
+function frameMismatch(objectUrl: string, fetch: FrameReader, k: number, actual: string, bytes: number): Error {
   const f = fetch.frames[k]!;
-  const where = `bytes ${fetch.offsets[k]}-${fetch.offsets[k]! + f.bytes} (frame ${k} of ${fetch.frames.length})`;
+  const where = `${fetch.access ? 'decrypted ' : ''}bytes ${fetch.offsets[k]}-${fetch.offsets[k]! + f.bytes} (frame ${k} of ${fetch.frames.length})`;
   return runtimeError(
     'checksum_mismatch',
     bytes !== f.bytes
@@ -94,19 +100,36 @@ function frameMismatch(objectUrl: string, fetch: FrameFetch, k: number, actual: 
   );
 }
 
-/** Frame `k` read by range; throws after its last chunk when its size or sha256 differs from the manifest's. */
-async function* checkedFrame(storage: Storage, key: string, objectUrl: string, fetch: FrameFetch, k: number): AsyncGenerator<Buffer> {
-  const frame = fetch.frames[k]!;
-  const start = fetch.offsets[k]!;
+/**
+ * Frame `k` read by range (and decrypted); throws after its last chunk when its size or sha256 (of the compressed
+ * bytes) differs from the manifest's.
+ */
+async function* checkedFrame(storage: Storage, key: string, objectUrl: string, reader: FrameReader, k: number): AsyncGenerator<Buffer> {
+  const frame = reader.frames[k]!;
+  const start = reader.offsets[k]!;
+  const end = start + frame.bytes;
+  let source: Readable = await storage.get(key, reader.access ? reader.access.storedRange(start, end) : { start, end });
+  if (reader.access) {
+    const dec = reader.access.rangeDecryptor(start, end);
+    pipeline(source, dec).catch((e: unknown) => dec.destroy(e as Error));
+    source = dec;
+  }
   const hash = createHash('sha256');
   let n = 0;
-  for await (const c of await storage.get(key, { start, end: start + frame.bytes })) {
+  for await (const c of source) {
     hash.update(c as Buffer);
     n += (c as Buffer).length;
     yield c as Buffer;
   }
   const actual = hash.digest('hex');
-  if (actual !== frame.sha256 || n !== frame.bytes) throw frameMismatch(objectUrl, fetch, k, actual, n);
+  if (actual !== frame.sha256 || n !== frame.bytes) throw frameMismatch(objectUrl, reader, k, actual, n);
+}
+
+/** Frame `k` whole, checked (the head). */
+export async function readFrame(storage: Storage, key: string, objectUrl: string, reader: FrameReader, k: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of checkedFrame(storage, key, objectUrl, reader, k)) chunks.push(c);
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -132,9 +155,4 @@ export async function verifyFrames(storage: Storage, key: string, objectUrl: str
     for await (const _ of checkedFrame(storage, key, objectUrl, fetch, k));
     verified.add(k);
   }
-}
-
-/** The head frame as read against the manifest's size and sha256. */
-export function headMatches(head: Buffer, frames: readonly PayloadFrame[]): boolean {
-  return head.length === frames[0]!.bytes && sha256(head) === frames[0]!.sha256;
 }

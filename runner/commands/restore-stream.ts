@@ -1,31 +1,43 @@
 /**
  * A whole restore without a temp file: the archive's data loads in N parallel streams while it downloads.
  *
- *   head of the payload ─▶ zstd -d ─▶ head file (the archive's header and TOC, no data)
+ *   head frame (or first bytes) of the payload ─▶ zstd -d ─▶ head file (the archive's header and TOC, no data)
  *   head file ─▶ pg_restore --use-list=<pre-data but grants>
- *   N times: storage.get ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d ─▶ pg_restore --use-list=<its tables' data>
+ *   N times: head + its frames by range (or all the payload) ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d
+ *            ─▶ pg_restore --use-list=<its tables' data>
  *            and once that is in: head file ─▶ pg_restore -j <free sessions> --use-list=<their indexes, keys>
- *   sha256 and size of every stream checked ─▶ head file ─▶ pg_restore -j N --use-list=<the rest: sequence
- *   values, foreign keys, triggers, grants, ...> ─▶ row counts against the manifest
+ *   checksums of every stream checked ─▶ head file ─▶ pg_restore -j N --use-list=<the rest: sequence values,
+ *   foreign keys, triggers, grants, ...> ─▶ row counts against the manifest
  *
  * Why: pg_restore -j needs a seekable file, so the other path (fetchArchive, then pg_restore -j) first writes
  * the whole decompressed archive to disk, about 1 s per GiB here and temp space as large as the dump, before
- * pg_restore starts. Here download, decompression and COPY overlap. A pg_restore reading stdin goes through the
- * archive in order and skips the data of entries outside its list, so each stream reads the whole payload: N
- * downloads and N decompressions, one per stream. One download fanned out to N streams would not do: the
- * streams would advance in lockstep, each waiting while another loads a table it skips. A stream's indexes are
- * built once its tables are loaded, while the others still load, as pg_restore -j schedules them (inside the
- * stream's own pg_restore they would run one at a time: 1 s of one idle core on the bench).
+ * pg_restore starts. Here download, decompression and COPY overlap.
  *
- * The checksum of the stored bytes is known only once a stream has read them all, after its data is loaded, not
- * before anything is restored. So restoreBackup (and the drill) take this path only into a database they create,
- * and drop it on any failure: a mismatch fails the restore and leaves nothing. A checksum guards against
+ * Backups store the payload in zstd frames cut where data blocks start (framed-compress.ts), indexed in the
+ * manifest. The frames are the units dealt to the streams (heaviest first, by the archive bytes they hold); a
+ * stream reads the head frame (from memory) then its own frames by ranged reads, and pg_restore finds in them
+ * exactly the data blocks of its list, in the archive's order. So the payload is read and decompressed once in
+ * all, plus the small head once per stream, and each frame's sha256 is checked as it ends (payload-frames.ts).
+ *
+ * Without usable frames (a backup from before them, an encrypted payload, an archive the backup could not scan),
+ * a pg_restore reading stdin goes through the whole archive and skips the data of entries outside its list, so
+ * each stream reads the whole payload: N downloads and N decompressions. One download fanned out to N streams
+ * would not do: the streams would advance in lockstep, each waiting while another loads a table it skips.
+ *
+ * A stream's indexes are built once its tables are loaded, while the others still load, as pg_restore -j
+ * schedules them (inside the stream's own pg_restore they would run one at a time: 1 s of one idle core on the
+ * bench).
+ *
+ * The checksum of the stored bytes (or of a frame) is known only once a stream has read them, after its data
+ * went to pg_restore, not before anything is restored. So restoreBackup (and the drill) take this path only
+ * into a database they create, and drop it on any failure: a mismatch fails the restore and leaves nothing. A checksum guards against
  * corruption; it cannot guard against whoever can rewrite the payload, who can rewrite the manifest too.
  * Encrypted payloads are authenticated chunk by chunk before a byte goes on.
  *
- * - prepareStreamRestore(...) → StreamRestore | null: reads the TOC from the payload's head; null when it is not
- *   within HEAD_MAX (a schema with a million objects) or the head cannot be read, and the caller falls back to
- *   the temp-file path, which reports a broken payload properly.
+ * - prepareStreamRestore(...) → StreamRestore | null: reads the TOC from the payload's head; null when the head
+ *   frame fails its checksum, or without frames the TOC is not within HEAD_MAX (a schema with a million objects),
+ *   or the head cannot be read: the caller falls back to the temp-file path, which reports a broken payload
+ *   properly.
  * - Which step restores which entry is planned in stream-split.ts.
  */
 import { execFile } from 'node:child_process';
@@ -34,6 +46,7 @@ import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CompleteBackup } from '../catalog/catalog';
+import { openRandomAccess, type AgeRandomAccess } from '../crypto/age';
 import { isLifeboatError, runtimeError, type LifeboatError } from '../errors';
 import { pgToolEnv, type ConnInfo } from '../pg/connection';
 import type { RowCountComparison } from '../pg/tables';
@@ -44,7 +57,7 @@ import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type 
 import type { Storage } from '../storage/types';
 import { decryptFailure, openDecryptor, verifyStoredBytes } from './fetch';
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
-import { frameOffsets, frameSource, frameWeights, framesMatchToc, headMatches, readRange, usableFrames, verifyFrames, type FrameFetch } from './payload-frames';
+import { frameOffsets, frameSource, frameWeights, framesMatchToc, readFrame, readRange, usableFrames, verifyFrames, type FrameFetch, type FrameReader } from './payload-frames';
 import { entryWeights, splitStreams, type Section } from './stream-split';
 import { makeTempDir } from '../pipeline/temp-dir';
 import { findZstd } from './tools';
@@ -52,6 +65,8 @@ import { findZstd } from './tools';
 /** The head read first; grown 4x at a time while the TOC does not fit, up to HEAD_MAX (compressed bytes). */
 const HEAD_FIRST = 1 << 20;
 const HEAD_MAX = 16 << 20;
+/** Stored bytes read for an age payload's header (a few hundred bytes per recipient) before its frames. */
+const AGE_HEAD_READ = 64 << 10;
 
 export interface StreamRestore {
   /** How many data streams (at most the plan's jobs). */
@@ -84,13 +99,13 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
   const { dir, cleanup } = await makeTempDir(ctx.env, 'lifeboat-restore-');
   const headFile = path.join(dir, 'head.pgc');
   try {
-    const frames = usableFrames(backup);
+    const reader = await openFrameReader(inputs, objectUrl, ctx.signal);
     let toc: ArchiveToc | null = null;
     let headBytes: Buffer | null = null;
-    if (frames) {
+    if (reader) {
       // The head is exactly the first frame: read it, check it, decompress it whole.
-      headBytes = await readRange(storage, backup.payloadKey, 0, frames[0]!.bytes, ctx.signal).catch(() => null);
-      if (headBytes && headMatches(headBytes, frames)) {
+      headBytes = await readFrame(storage, backup.payloadKey, objectUrl, reader, 0).catch(() => null);
+      if (headBytes) {
         await decompressHead(zstd.path, headBytes, headFile, spawner, ctx.env);
         toc = await readArchiveToc(pgRestore.path, headFile, ctx.env);
       }
@@ -110,7 +125,7 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
       return null;
     }
     // Each frame after the head is a unit a stream fetches whole; its weight is the archive bytes it holds.
-    const framed = frames && headBytes && framesMatchToc(frames, toc.entries) ? frames : null;
+    const framed = reader && headBytes && framesMatchToc(reader.frames, toc.entries) ? reader.frames : null;
     const units = framed?.slice(1).map((f) => f.blocks);
     const weights = framed ? frameWeights(framed) : entryWeights(toc.entries, backup.manifest.tables);
     const split = splitStreams(toc.entries, toc.sections, weights, inputs.jobs, units);
@@ -127,10 +142,9 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
       rest: await write('rest.list', split.rest),
     };
     const fetch: FrameFetch | null =
-      framed && headBytes
+      reader && framed && headBytes
         ? {
-            frames: framed,
-            offsets: frameOffsets(framed),
+            ...reader,
             head: headBytes,
             perStream: split.streams.map((_, i) => split.unitStreams.flatMap((stream, u) => (stream === i ? [u + 1] : []))),
           }
@@ -145,6 +159,28 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
     await cleanup();
     throw e;
   }
+}
+
+/**
+ * How to read the payload by frames, or null to read it whole: no usable frames (payload-frames.ts), or an age
+ * payload whose header cannot be read here (the temp-file path reads it again and says why).
+ */
+async function openFrameReader(inputs: StreamInputs, objectUrl: string, signal: AbortSignal): Promise<FrameReader | null> {
+  const { backup, storage } = inputs;
+  const { encryption, storedBytes, frames } = backup.manifest.payload;
+  if (!frames) return null;
+  let access: AgeRandomAccess | null = null;
+  if (encryption) {
+    try {
+      const start = await readRange(storage, backup.payloadKey, 0, Math.min(storedBytes, AGE_HEAD_READ), signal);
+      access = await openRandomAccess(inputs.identityText ?? '', start, storedBytes);
+    } catch {
+      return null;
+    }
+    if (!access) return null;
+  }
+  const usable = usableFrames(backup, access?.plainBytes);
+  return usable ? { frames: usable, offsets: frameOffsets(usable), access } : null;
 }
 
 /** The first `limit` plaintext bytes of the payload, or all of it (`whole`) when shorter; null when unreadable. */
@@ -386,7 +422,8 @@ async function dataStream(
           ? frameSource(inputs.storage, inputs.backup.payloadKey, inputs.objectUrl, fetch, fetch.perStream[stream]!, verified)
           : await inputs.storage.get(inputs.backup.payloadKey);
         const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher];
-        if (decryptor) stages.push(decryptor);
+        // Frames of an age payload come decrypted (each from the chunk holding its first byte).
+        if (decryptor && !fetch) stages.push(decryptor);
         stages.push(stdinSink(zstd.child.stdin!));
         await pipeline(stages as unknown as [Readable, Writable], { signal: stop });
         return null;

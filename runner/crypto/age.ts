@@ -304,34 +304,144 @@ class StreamDecrypter extends Transform {
   }
 
   private async readHeader(): Promise<void> {
-    const seen = this.buf.peek(Math.min(this.buf.length, MAX_HEADER + NONCE_PREFIX));
-    const macLine = seen.indexOf('\n--- ');
-    const end = macLine < 0 ? -1 : seen.indexOf('\n', macLine + 1);
-    if (end < 0 || seen.length < end + 1 + NONCE_PREFIX) {
-      if (seen.length >= MAX_HEADER + NONCE_PREFIX || !seen.subarray(0, 21).equals(AGE_MAGIC.subarray(0, Math.min(21, seen.length)))) {
-        throw runtimeError('decrypt_not_age', 'the encrypted payload is not an age file (its header is missing or corrupt)');
-      }
-      return; // wait for more bytes
+    const opened = await openHeader(this.buf.peek(Math.min(this.buf.length, MAX_HEADER + NONCE_PREFIX)), this.unwrap);
+    if (!opened) return; // wait for more bytes
+    this.buf.take(opened.payloadStart);
+    this.offset = opened.payloadStart;
+    this.key = opened.key;
+  }
+}
+
+/**
+ * The payload key from the start of an age file (`seen`: its first bytes), and where the sealed chunks start;
+ * null while `seen` ends before the header and nonce do. Throws LifeboatErrors for what is not age, a wrong
+ * identity or a tampered header.
+ */
+async function openHeader(seen: Buffer, unwrap: (header: Uint8Array) => Promise<Uint8Array>): Promise<{ key: Buffer; payloadStart: number } | null> {
+  const macLine = seen.indexOf('\n--- ');
+  const end = macLine < 0 ? -1 : seen.indexOf('\n', macLine + 1);
+  if (end < 0 || seen.length < end + 1 + NONCE_PREFIX) {
+    if (seen.length >= MAX_HEADER + NONCE_PREFIX || !seen.subarray(0, 21).equals(AGE_MAGIC.subarray(0, Math.min(21, seen.length)))) {
+      throw runtimeError('decrypt_not_age', 'the encrypted payload is not an age file (its header is missing or corrupt)');
     }
-    const header = this.buf.take(end + 1);
-    const nonce = this.buf.take(NONCE_PREFIX);
-    let fileKey: Uint8Array;
+    return null;
+  }
+  const header = seen.subarray(0, end + 1);
+  const nonce = seen.subarray(end + 1, end + 1 + NONCE_PREFIX);
+  let fileKey: Uint8Array;
+  try {
+    fileKey = await unwrap(header);
+  } catch (e) {
+    const msg = (e as Error).message ?? '';
+    if (/no identity matched/.test(msg)) {
+      throw runtimeError(
+        'decrypt_wrong_identity',
+        'none of the keys in the age identity file can decrypt this backup (it was encrypted to other recipients, ' +
+          'or its header was altered)',
+        'Use the identity whose public key fingerprint is listed in the manifest (payload.encryption.recipients)',
+      );
+    }
+    throw runtimeError('decrypt_bad_header', `the age header of the encrypted payload is invalid or was tampered with (${msg})`);
+  }
+  return { key: payloadKey(fileKey, nonce), payloadStart: end + 1 + NONCE_PREFIX };
+}
+
+/**
+ * Random access to an age payload's plaintext: STREAM chunks are sealed independently (each with its counter
+ * and last-chunk flag), so any plaintext range can be decrypted from the chunk that holds its first byte. A
+ * streamed restore reads its frames of an encrypted payload so (payload-frames.ts).
+ */
+export interface AgeRandomAccess {
+  /** Plaintext bytes in the payload. */
+  plainBytes: number;
+  /** The stored bytes that hold plaintext [start, end). */
+  storedRange(start: number, end: number): { start: number; end: number };
+  /** Stored bytes of storedRange(start, end) in, plaintext [start, end) out, every chunk authenticated. */
+  rangeDecryptor(start: number, end: number): Transform;
+}
+
+/**
+ * Opens an age payload of `storedBytes` for random access, from its first stored bytes (`head`: at least its
+ * header and nonce; null when they are longer). The same errors as the streaming decryptor for a wrong identity.
+ */
+export async function openRandomAccess(identityText: string, head: Buffer, storedBytes: number): Promise<AgeRandomAccess | null> {
+  const identities = parseIdentities(identityText);
+  const { Decrypter } = await loadAge();
+  const dec = new Decrypter();
+  for (const id of identities) {
     try {
-      fileKey = await this.unwrap(header);
-    } catch (e) {
-      const msg = (e as Error).message ?? '';
-      if (/no identity matched/.test(msg)) {
-        throw runtimeError(
-          'decrypt_wrong_identity',
-          'none of the keys in the age identity file can decrypt this backup (it was encrypted to other recipients, ' +
-            'or its header was altered)',
-          'Use the identity whose public key fingerprint is listed in the manifest (payload.encryption.recipients)',
-        );
-      }
-      throw runtimeError('decrypt_bad_header', `the age header of the encrypted payload is invalid or was tampered with (${msg})`);
+      dec.addIdentity(id);
+    } catch {
+      throw usageError('bad_identity', 'the age identity file holds a line that is not a valid age secret key');
     }
-    this.offset = header.length + NONCE_PREFIX;
-    this.key = payloadKey(fileKey, nonce);
+  }
+  const opened = await openHeader(head, (h) => dec.decryptHeader(h));
+  if (!opened) return null;
+  const { key, payloadStart } = opened;
+  const sealed = storedBytes - payloadStart;
+  const chunks = Math.max(1, Math.ceil(sealed / (CHUNK + TAG)));
+  const plainBytes = sealed - chunks * TAG;
+  if (plainBytes < 0) throw truncated('the payload ends without its final chunk', storedBytes);
+  return {
+    plainBytes,
+    storedRange(start, end) {
+      const first = Math.floor(start / CHUNK);
+      const last = Math.max(first, Math.floor((end - 1) / CHUNK));
+      return { start: payloadStart + first * (CHUNK + TAG), end: Math.min(storedBytes, payloadStart + (last + 1) * (CHUNK + TAG)) };
+    },
+    rangeDecryptor(start, end) {
+      return new RangeDecrypter(key, chunks, payloadStart, start, end);
+    },
+  };
+}
+
+/** Decrypts the sealed chunks holding plaintext [start, end) and passes on exactly those bytes. */
+class RangeDecrypter extends Transform {
+  private readonly buf = new BlockBuffer();
+  private counter: number;
+  private skip: number;
+  private left: number;
+
+  constructor(
+    private readonly key: Buffer,
+    private readonly chunks: number,
+    private readonly payloadStart: number,
+    start: number,
+    end: number,
+  ) {
+    super();
+    this.counter = Math.floor(start / CHUNK);
+    this.skip = start - this.counter * CHUNK;
+    this.left = end - start;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.buf.push(chunk);
+    while (this.buf.length >= CHUNK + TAG && this.left > 0) {
+      if (!this.openNext(CHUNK + TAG)) return cb(tampered(this.at(), this.counter === this.chunks - 1));
+    }
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.left > 0 && this.buf.length >= TAG && !this.openNext(this.buf.length)) return cb(tampered(this.at(), true));
+    if (this.left > 0) return cb(truncated(`${this.left} bytes of the range are missing`, this.at()));
+    cb();
+  }
+
+  private at(): number {
+    return this.payloadStart + this.counter * (CHUNK + TAG);
+  }
+
+  private openNext(n: number): boolean {
+    const plain = open(this.key, this.counter, this.counter === this.chunks - 1, this.buf.take(n));
+    if (!plain) return false;
+    this.counter++;
+    const out = plain.subarray(this.skip, this.skip + this.left);
+    this.skip = 0;
+    this.left -= out.length;
+    this.push(out);
+    return true;
   }
 }
 

@@ -79,7 +79,9 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
   let scanner: BlockScanner | null = null;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  let nextParseAt = 64 << 10;
+  // Tried on every chunk up to 1 MiB (the TOC of most databases: its frame's zstd starts as soon as it is whole,
+  // even when the dump then stalls), then whenever the buffered bytes have doubled (each try starts over).
+  let nextParseAt = 0;
   let rawWritten = 0;
   let current: OpenFrame | null = null;
   let cutBeforeNext = false;
@@ -195,10 +197,10 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
     await write(chunk.subarray(from));
   };
 
-  /** The header and TOC, buffered until they parse (tried at doubling sizes: the parse starts over each time). */
+  /** The header and TOC, buffered until they parse. */
   const tryHead = async (atEnd: boolean): Promise<void> => {
     if (!atEnd && pendingBytes < nextParseAt && pendingBytes < HEAD_BUFFER_MAX) return;
-    nextParseAt = pendingBytes * 2;
+    nextParseAt = pendingBytes < 1 << 20 ? 0 : pendingBytes * 2;
     const buf = Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;

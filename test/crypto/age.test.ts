@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   createDecryptor,
   createEncryptor,
+  openRandomAccess,
   identityFingerprints,
   parseIdentities,
   recipientFingerprint,
@@ -266,4 +267,41 @@ test('memory stays bounded: 200 MB streamed through encrypt and decrypt', async 
   assert.equal(outHash.digest('hex'), inHash.digest('hex'));
   // Not a timing assertion: a buffered implementation would hold 400 MB+.
   assert.ok(peakRss < 250 * (1 << 20), `peak RSS ${Math.round(peakRss / (1 << 20))} MiB`);
+});
+
+test('random access: any plaintext range decrypts from the chunks that hold it, at every size around chunk boundaries', async () => {
+  const { identity, recipient } = await keypair();
+  const C = 64 * 1024;
+  for (const size of [0, 1, C - 1, C, C + 1, 3 * C, 3 * C + 5]) {
+    const plain = randomBytes(size);
+    const enc = await createEncryptor([recipient]);
+    const sealed = await collect(source(plain), enc.stream);
+    const ra = await openRandomAccess(identity, sealed.subarray(0, 4096), sealed.length);
+    assert.ok(ra);
+    assert.equal(ra.plainBytes, size);
+    const cuts = [...new Set([0, 1, C - 1, C, C + 1, 2 * C + 3, size - 1, size].filter((x) => x >= 0 && x <= size))];
+    for (const a of cuts) {
+      for (const b of cuts) {
+        if (b <= a) continue;
+        const r = ra.storedRange(a, b);
+        const got = await collect(Readable.from([sealed.subarray(r.start, r.end)]), ra.rangeDecryptor(a, b));
+        assert.ok(got.equals(plain.subarray(a, b)), `size ${size}: ${a}-${b}`);
+      }
+    }
+  }
+});
+
+test('random access: a flipped bit in a range, or a range cut short, fails; a wrong identity fails as when streaming', async () => {
+  const { identity, recipient } = await keypair();
+  const plain = randomBytes(200_000);
+  const sealed = await collect(source(plain), (await createEncryptor([recipient])).stream);
+  const ra = (await openRandomAccess(identity, sealed.subarray(0, 4096), sealed.length))!;
+  const r = ra.storedRange(70_000, 140_000);
+  const bad = Buffer.from(sealed.subarray(r.start, r.end));
+  bad[bad.length - 100]! ^= 1;
+  await assert.rejects(collect(Readable.from([bad]), ra.rangeDecryptor(70_000, 140_000)), (e: LifeboatError) => e.code === 'decrypt_failed');
+  await assert.rejects(collect(Readable.from([sealed.subarray(r.start, r.end - 20)]), ra.rangeDecryptor(70_000, 140_000)), (e: LifeboatError) => e.code.startsWith('decrypt_'));
+  const other = await keypair();
+  await assert.rejects(openRandomAccess(other.identity, sealed.subarray(0, 4096), sealed.length), (e: LifeboatError) => e.code === 'decrypt_wrong_identity');
+  assert.equal(await openRandomAccess(identity, sealed.subarray(0, 30), sealed.length), null, 'the header is not whole yet');
 });

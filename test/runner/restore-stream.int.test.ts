@@ -3,12 +3,13 @@
  * plain tables (grants, comments, large objects, a materialized view, an expression index, tables of the same
  * name in two schemas, foreign keys between tables of different streams) comes back identical; a failing
  * stream or index build undoes everything; sessions stay within --jobs; a TOC larger than the first head read
- * is still found; row counts of hash partitions routed again are judged by their tree.
+ * is still found; row counts of hash partitions routed again are judged by their tree. The payload's frames:
+ * what they hold, each stream fetching only its own, a corrupt one caught, and manifests without them.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres, type PgCluster } from '../harness/postgres';
@@ -21,6 +22,7 @@ import { silentLogger } from '../../runner/log';
 import { parseDatabaseUrl } from '../../runner/pg/connection';
 import { defaultSpawner, type Spawner } from '../../runner/pipeline/spawn';
 import { LocalStorage } from '../../runner/storage/local';
+import type { ByteRange } from '../../runner/storage/types';
 
 const EXTRA_SQL = `
 CREATE ROLE stream_reader;
@@ -272,4 +274,136 @@ test('hash partitions on an enum: rows land in other partitions of the new datab
   const lost = await compareWithManifestOf('hashed_via_file');
   assert.equal(lost.ok, false);
   assert.ok(lost.comparison!.filter((r) => /^h\d$/.test(r.name)).some((r) => !r.ok && r.note === undefined));
+});
+
+test("the backup's frames: the head is the archive up to its first data block, each frame decompresses alone, their blocks are the TOC's data entries", async () => {
+  const store = new LocalStorage(storage);
+  const backup = await resolveBackup(store, id, { engine: 'postgres' });
+  const frames = backup.manifest.payload.frames!;
+  assert.ok(frames.length >= 4, `${frames.length} frames`);
+  const payload = await store.getBytes(backup.payloadKey);
+  const whole = execFileSync('zstd', ['-d', '-q', '-c'], { input: payload, maxBuffer: 1 << 30 });
+  assert.equal(whole.length, backup.manifest.payload.rawBytes);
+  let at = 0;
+  let raw = 0;
+  for (const f of frames) {
+    const part = execFileSync('zstd', ['-d', '-q', '-c'], { input: payload.subarray(at, at + f.bytes), maxBuffer: 1 << 30 });
+    assert.ok(part.equals(whole.subarray(raw, raw + f.rawBytes)));
+    at += f.bytes;
+    raw += f.rawBytes;
+  }
+  assert.equal(at, payload.length);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-frames-'));
+  try {
+    writeFileSync(path.join(dir, 'a.pgc'), whole);
+    const list = execFileSync(path.join(pg.binDir, 'pg_restore'), ['--list', path.join(dir, 'a.pgc')], { encoding: 'utf8' });
+    const data = list.split('\n').filter((l) => / (TABLE DATA|BLOBS) /.test(l)).map((l) => Number(l.split(';')[0]));
+    assert.deepEqual(frames.flatMap((f) => f.blocks).sort(), data.sort());
+    assert.deepEqual(frames[0]!.blocks, []);
+    // The head alone lists: it is the whole header and TOC.
+    writeFileSync(path.join(dir, 'head.pgc'), whole.subarray(0, frames[0]!.rawBytes));
+    assert.equal(execFileSync(path.join(pg.binDir, 'pg_restore'), ['--list', path.join(dir, 'head.pgc')], { encoding: 'utf8' }), list);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A local storage that counts the bytes read, whole and by range. */
+function countingStorage(root: string): { store: LocalStorage; read: { whole: number; ranged: number } } {
+  const local = new LocalStorage(root);
+  const read = { whole: 0, ranged: 0 };
+  const store = Object.assign(Object.create(local) as LocalStorage, {
+    get: async (key: string, range?: ByteRange) => {
+      const s = await local.get(key, range);
+      if (/\/dump\.pgc/.test(key)) s.on('data', (c: Buffer) => (range ? (read.ranged += c.length) : (read.whole += c.length)));
+      return s;
+    },
+  });
+  return { store, read };
+}
+
+test('each stream fetches only its own frames: the payload is read exactly once in all (the head once, kept in memory for every stream)', async () => {
+  const { store, read } = countingStorage(storage);
+  const ctx = { env: process.env, logger: silentLogger(), signal: new AbortController().signal, stderr: { write: () => true } };
+  const r = await restoreBackup({ storage: store, ref: id, target: parseDatabaseUrl(pg.url('wide_frames')), create: true, jobs: 3 }, { ctx });
+  assert.equal(r.ok, true);
+  const backup = await resolveBackup(store, id, { engine: 'postgres' });
+  assert.equal(read.whole, 0, 'no stream read the whole payload');
+  assert.equal(read.ranged, backup.manifest.payload.storedBytes);
+  await assertSameAsSource('wide_frames');
+});
+
+test('a corrupt frame fails its stream with checksum_mismatch naming the frame; the created database is dropped', async () => {
+  const copy = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-frame-corrupt-'));
+  try {
+    cpSync(storage, copy, { recursive: true });
+    const store = new LocalStorage(copy);
+    const backup = await resolveBackup(store, id, { engine: 'postgres' });
+    const frames = backup.manifest.payload.frames!;
+    const k = frames.findIndex((f) => f.blocks.length > 0 && f.bytes > 64);
+    const offset = frames.slice(0, k).reduce((a, f) => a + f.bytes, 0) + Math.floor(frames[k]!.bytes / 2);
+    const file = path.join(copy, ...backup.payloadKey.split('/'));
+    const bytes = readFileSync(file);
+    bytes[offset] ^= 0x20;
+    writeFileSync(file, bytes);
+    const r = await runCli(['restore', id, '--storage', copy, '--target-url', pg.url('wide_corrupt'), '--create', '--jobs', '2', '--json']);
+    assert.equal(r.code, 1, r.stderr);
+    const end = finalEvent(r.stderr)!;
+    assert.equal(end.errorCode, 'checksum_mismatch');
+    assert.match(String(end.message), new RegExp(`\\(frame ${k} of ${frames.length}\\)`));
+    assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'wide_corrupt'`), []);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+});
+
+test('a manifest without frames (an older backup): each stream reads the whole payload, and the restore is the same', async () => {
+  const copy = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-frameless-'));
+  try {
+    cpSync(storage, copy, { recursive: true });
+    const store = new LocalStorage(copy);
+    const backup = await resolveBackup(store, id, { engine: 'postgres' });
+    const manifest = JSON.parse((await store.getBytes(backup.manifestKey)).toString()) as { payload: { frames?: unknown } };
+    delete manifest.payload.frames;
+    await store.putBytes(backup.manifestKey, JSON.stringify(manifest, null, 2));
+    const r = await runCli(['restore', id, '--storage', copy, '--target-url', pg.url('wide_frameless'), '--create', '--jobs', '2', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /2 data streams each reading all of the payload/);
+    await assertSameAsSource('wide_frameless');
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+});
+
+test('an encrypted payload is read by frames too: each decrypted from the chunk holding its first byte; a tampered chunk fails and leaves nothing', async () => {
+  const age = await import('age-encryption');
+  const identity = await age.generateX25519Identity();
+  const recipient = await age.identityToRecipient(identity);
+  const own = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-frames-age-'));
+  try {
+    const b = await runCli(['backup', '--storage', own, '--database-url', pg.url('wide'), '--class', 'manual', '--encrypt-to', recipient, '--json'], FRAME_PER_TABLE);
+    assert.equal(b.code, 0, b.stderr);
+    const ageId = (JSON.parse(b.stdout) as { id: string }).id;
+    const { store, read } = countingStorage(own);
+    const ctx = { env: process.env, logger: silentLogger(), signal: new AbortController().signal, stderr: { write: () => true } };
+    const r = await restoreBackup({ storage: store, ref: ageId, target: parseDatabaseUrl(pg.url('wide_age')), create: true, jobs: 3, identityText: identity }, { ctx });
+    assert.equal(r.ok, true);
+    await assertSameAsSource('wide_age');
+    const backup = await resolveBackup(store, ageId, { engine: 'postgres' });
+    const { storedBytes, frames } = backup.manifest.payload;
+    assert.equal(read.whole, 0, 'no stream read the whole payload');
+    // The header read, then every frame once; a frame's first and last 64 KiB chunks may be read twice.
+    assert.ok(read.ranged >= storedBytes && read.ranged <= storedBytes + (64 << 10) + frames!.length * 2 * ((64 << 10) + 16), `${read.ranged} bytes read of ${storedBytes}`);
+
+    const file = path.join(own, ...backup.payloadKey.split('/'));
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 5000] ^= 0x01;
+    writeFileSync(file, bytes);
+    const bad = await runCli(['restore', ageId, '--storage', own, '--target-url', pg.url('wide_age_bad'), '--create', '--jobs', '2', '--json'], { LIFEBOAT_AGE_IDENTITY: identity });
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.equal(finalEvent(bad.stderr)!.errorCode, 'decrypt_failed');
+    assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'wide_age_bad'`), []);
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { frameWeights } from '../../runner/commands/payload-frames';
 import { entryWeights, splitStreams, type Section } from '../../runner/commands/stream-split';
 import type { TocEntry } from '../../runner/pg/toc';
 
@@ -113,4 +114,22 @@ test('split: no more streams than data entries that weigh anything, and one when
   const { streams, rest } = split(schemaOnly, 4);
   assert.deepEqual(streams, [[]]);
   assert.ok(rest.includes(24));
+});
+
+test('split by frames: the entries of a frame go to one stream together, frames dealt by their weight', () => {
+  // Frames: [20] big, [21, 22] mid and small, [23, 25] parted_1 and the large objects (archive bytes).
+  const units = [[20], [21, 22], [23, 25]];
+  const weights = frameWeights([
+    { rawBytes: 10, bytes: 1, sha256: '', blocks: [] },
+    { rawBytes: 900, bytes: 1, sha256: '', blocks: [20] },
+    { rawBytes: 800, bytes: 1, sha256: '', blocks: [21, 22] },
+    { rawBytes: 300, bytes: 1, sha256: '', blocks: [23, 25] },
+  ]);
+  assert.deepEqual([...weights.entries()], [[20, 900], [21, 400], [22, 400], [23, 150], [25, 150]]);
+  const s = splitStreams(TOC, SECTIONS, weights, 2, units);
+  // big 900 -> 0; mid+small 800 -> 1; parted_1+large objects 300 -> 1 (1100).
+  assert.deepEqual(s.streams, [[20], [21, 22, 23, 25]]);
+  assert.deepEqual(s.unitStreams, [0, 1, 1]);
+  assert.deepEqual(s.post, [[30], [31, 32, 39]], "each table's indexes follow its frame's stream");
+  assert.equal(splitStreams(TOC, SECTIONS, weights, 8, units).streams.length, 3, 'no more streams than frames');
 });
