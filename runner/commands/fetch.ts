@@ -151,13 +151,16 @@ export async function openDecryptor(backup: CompleteBackup, identityText: string
 
 /**
  * The stored bytes against the manifest's sha256 and size. `hasher` saw them on the way in; when its stream
- * stopped early (a decompressor or pg_restore gave up on bad input), the whole object is read again and hashed.
+ * stopped early (a decompressor or pg_restore gave up on bad input), or there is none, the whole object is read
+ * again and hashed.
  */
-export async function verifyStoredBytes(backup: CompleteBackup, storage: Storage, hasher: HashingStream, objectUrl: string): Promise<void> {
+export async function verifyStoredBytes(backup: CompleteBackup, storage: Storage, hasher: HashingStream | null, objectUrl: string): Promise<void> {
   let actual: string;
-  let storedBytes = hasher.bytes;
+  let storedBytes: number;
   try {
+    if (!hasher) throw new Error('not hashed on the way in');
     actual = hasher.sha256;
+    storedBytes = hasher.bytes;
   } catch {
     ({ sha256: actual, bytes: storedBytes } = await hashObject(storage, backup.payloadKey));
   }

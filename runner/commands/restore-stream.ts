@@ -502,6 +502,9 @@ async function streamFailure(o: StreamOutcome, inputs: RunInputs, target: ConnIn
 async function checkStoredBytes(inputs: RunInputs, o: StreamOutcome): Promise<void> {
   const { fetch, storage, backup, objectUrl } = inputs;
   if (!fetch) return verifyStoredBytes(backup, storage, o.hasher, objectUrl);
+  // Frames of an age payload are checked after decryption: a stored byte that changed fails its chunk first. The
+  // stored bytes' own checksum then says what happened, as on the other paths (a read of the whole object).
+  if (fetch.access && isLifeboatError(o.feedError) && o.feedError.code.startsWith('decrypt_')) await verifyStoredBytes(backup, storage, null, objectUrl);
   await verifyFrames(storage, backup.payloadKey, objectUrl, fetch, fetch.perStream[o.stream]!, o.verified);
 }
 

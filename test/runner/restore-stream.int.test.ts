@@ -9,6 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -399,9 +400,19 @@ test('an encrypted payload is read by frames too: each decrypted from the chunk 
     const bytes = readFileSync(file);
     bytes[bytes.length - 5000] ^= 0x01;
     writeFileSync(file, bytes);
-    const bad = await runCli(['restore', ageId, '--storage', own, '--target-url', pg.url('wide_age_bad'), '--create', '--jobs', '2', '--json'], { LIFEBOAT_AGE_IDENTITY: identity });
+    const restoreBad = () => runCli(['restore', ageId, '--storage', own, '--target-url', pg.url('wide_age_bad'), '--create', '--jobs', '2', '--json'], { LIFEBOAT_AGE_IDENTITY: identity });
+    // The stored bytes' checksum names the corruption first, as on the other paths.
+    const bad = await restoreBad();
     assert.equal(bad.code, 1, bad.stderr);
-    assert.equal(finalEvent(bad.stderr)!.errorCode, 'decrypt_failed');
+    assert.equal(finalEvent(bad.stderr)!.errorCode, 'checksum_mismatch');
+    assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'wide_age_bad'`), []);
+    // With the manifest's checksum rewritten to match, authentication of the chunk still refuses it.
+    const manifest = JSON.parse((await store.getBytes(backup.manifestKey)).toString()) as { payload: { sha256: string } };
+    manifest.payload.sha256 = createHash('sha256').update(bytes).digest('hex');
+    await store.putBytes(backup.manifestKey, JSON.stringify(manifest, null, 2));
+    const forged = await restoreBad();
+    assert.equal(forged.code, 1, forged.stderr);
+    assert.equal(finalEvent(forged.stderr)!.errorCode, 'decrypt_failed');
     assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'wide_age_bad'`), []);
   } finally {
     rmSync(own, { recursive: true, force: true });
