@@ -177,8 +177,10 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
       comp.kill();
     };
     abort.signal.addEventListener('abort', killAll, { once: true });
+    // A failed zstd stops pg_dump; its verdict below then names zstd, not the pg_dump it killed.
+    const compressionFailed = new Error('compression failed');
     void comp.done.then((r) => {
-      if (!childSucceeded(r)) abort.abort(new Error('compression failed'));
+      if (!childSucceeded(r)) abort.abort(compressionFailed);
     });
 
     let rawBytes = 0;
@@ -205,14 +207,20 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     const verdict = (async (): Promise<TableRowCount[]> => {
       const [d, c] = await Promise.all([dump.done, comp.done]);
       if (ctx.signal.aborted) throw interrupted(ctx.signal);
-      // zstd first: a failed zstd stops pg_dump, while a failed pg_dump leaves zstd to end normally.
-      if (!childSucceeded(c)) throw runtimeError('compress_failed', describeChildFailure(c));
-      if (!childSucceeded(d)) throw runtimeError('dump_failed', describeChildFailure(d));
+      // What stopped the children first is the cause: zstd's failure (it stops pg_dump), pg_dump's own (zstd then
+      // ends normally), or the row counts' (below: both children were stopped for it).
+      const stoppedFor = abort.signal.aborted ? abort.signal.reason : null;
+      if (!childSucceeded(c) && (stoppedFor === null || stoppedFor === compressionFailed)) throw runtimeError('compress_failed', describeChildFailure(c));
+      if (!childSucceeded(d) && stoppedFor === null) throw runtimeError('dump_failed', describeChildFailure(d));
+      let tables: TableRowCount[];
       try {
-        return await counts;
+        tables = await counts;
       } catch (e) {
         throw runtimeError('row_count_failed', `counting rows in the dump's snapshot failed: ${(e as Error).message}`);
       }
+      // Stopped for another reason (the upload failed: reported as such below): never a success.
+      if (!childSucceeded(c) || !childSucceeded(d)) throw runtimeError('dump_failed', `the dump was stopped (${(stoppedFor as Error | null)?.message ?? 'stopped'})`);
+      return tables;
     })();
     let verdictFailed = false;
     verdict.catch(() => {
@@ -244,7 +252,9 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     if (!outcome.ok) throw outcome.error;
     await client.query('COMMIT');
 
-    const frames = comp.index();
+    // An index that does not add up to what was stored would only send restores to the whole-payload path.
+    const indexed = comp.index();
+    const frames = indexed && (encryptor || indexed.reduce((sum, f) => sum + f.bytes, 0) === hasher.bytes) ? indexed : null;
     const finishedAt = ctx.now();
     const manifest: ManifestInput = {
       formatVersion: 1,

@@ -19,7 +19,9 @@
  * exactly the data blocks of its list, in the archive's order. So the payload is read and decompressed once in
  * all, plus the small head once per stream, and each frame's sha256 is checked as it ends (payload-frames.ts).
  *
- * Without usable frames (a backup from before them, an encrypted payload, an archive the backup could not scan),
+ * An age payload's frames are decrypted from the chunk holding their first byte (openRandomAccess in age.ts).
+ *
+ * Without usable frames (a backup from before them, an archive the backup could not scan, an age header too long),
  * a pg_restore reading stdin goes through the whole archive and skips the data of entries outside its list, so
  * each stream reads the whole payload: N downloads and N decompressions. One download fanned out to N streams
  * would not do: the streams would advance in lockstep, each waiting while another loads a table it skips.
@@ -284,8 +286,9 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
 
   const streams = inputs.lists.streams.length;
   const fetch = inputs.fetch;
+  // What the streams will read: by frames, each frame once and the head (from memory) once per stream.
   const total = fetch
-    ? backup.manifest.payload.storedBytes + fetch.head.length * (streams - 1)
+    ? fetch.frames.reduce((sum, f) => sum + f.bytes, 0) + fetch.head.length * (streams - 1)
     : backup.manifest.payload.storedBytes * streams;
   const progress = createProgress(ctx.stderr, 'restore', total);
   const read = new Array<number>(streams).fill(0);
@@ -487,25 +490,36 @@ async function streamFailure(o: StreamOutcome, inputs: RunInputs, target: ConnIn
   const decryptError = isLifeboatError(o.feedError) && o.feedError.code.startsWith('decrypt_');
   // A frame that failed its checksum as it ended.
   if (isLifeboatError(o.feedError) && o.feedError.code === 'checksum_mismatch') return o.feedError;
+  // By frames, a read or a chunk that failed may be a payload cut short or altered (a range past its end, a
+  // frame of an age payload is checked after decryption): the stored bytes' checksum says so first.
+  if (inputs.fetch && o.feedError !== null) await verifyStoredBytes(backup, inputs.storage, null, objectUrl);
   // A read that failed is its own explanation (reading it all again would most likely fail the same way).
-  if (o.feedError !== null && !decryptError) return runtimeError('read_failed', `reading ${objectUrl} failed: ${(o.feedError as Error).message}`);
+  if (o.feedError !== null && !decryptError) return readFailed(o.feedError, objectUrl);
   await checkStoredBytes(inputs, o);
   if (decryptError) return decryptFailure(o.feedError, objectUrl);
   if (zstdBroke) return runtimeError('decompress_failed', `${objectUrl}: ${describeChildFailure(o.zstd)}`);
   return pgRestoreFailure(o.restore, backup, target, plan);
 }
 
+function readFailed(e: unknown, objectUrl: string): LifeboatError {
+  return runtimeError('read_failed', `reading ${objectUrl} failed: ${(e as Error).message}`);
+}
+
 /**
  * The bytes a stream was to read against the manifest: read whole, the payload's sha256 and size (rehashed when the
- * stream stopped early); read by frames, each of its frames (those not checked as they ended are read again).
+ * stream stopped early); read by frames, each of its frames (those not checked as they ended are read again; one
+ * that cannot be read or decrypted sends us to the stored bytes' checksum first, as above).
  */
 async function checkStoredBytes(inputs: RunInputs, o: StreamOutcome): Promise<void> {
   const { fetch, storage, backup, objectUrl } = inputs;
   if (!fetch) return verifyStoredBytes(backup, storage, o.hasher, objectUrl);
-  // Frames of an age payload are checked after decryption: a stored byte that changed fails its chunk first. The
-  // stored bytes' own checksum then says what happened, as on the other paths (a read of the whole object).
-  if (fetch.access && isLifeboatError(o.feedError) && o.feedError.code.startsWith('decrypt_')) await verifyStoredBytes(backup, storage, null, objectUrl);
-  await verifyFrames(storage, backup.payloadKey, objectUrl, fetch, fetch.perStream[o.stream]!, o.verified);
+  try {
+    await verifyFrames(storage, backup.payloadKey, objectUrl, fetch, fetch.perStream[o.stream]!, o.verified);
+  } catch (e) {
+    if (isLifeboatError(e) && e.code === 'checksum_mismatch') throw e;
+    await verifyStoredBytes(backup, storage, null, objectUrl);
+    throw isLifeboatError(e) && e.code.startsWith('decrypt_') ? decryptFailure(e, objectUrl) : readFailed(e, objectUrl);
+  }
 }
 
 /** One pg_restore over the head file (no data read), stopped when `signal` aborts. */

@@ -47,7 +47,7 @@ export function frameMinBytes(env: NodeJS.ProcessEnv): number {
   return n * 1024;
 }
 /** The TOC is buffered until it parses; past this the archive is compressed without frames. */
-const HEAD_BUFFER_MAX = 64 << 20;
+const HEAD_BUFFER_MAX = 16 << 20;
 
 interface OpenFrame {
   proc: WatchedChild;
@@ -95,45 +95,65 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
     settle = resolve;
   });
 
+  /** Every zstd not yet exited, the one being closed included: what kill() and a lost output must reach. */
+  const live = new Set<OpenFrame>();
   const stopped = (): boolean => killed || output.destroyed;
-  output.once('close', () => current?.proc.child.stdout?.resume());
+  output.once('close', () => {
+    for (const f of live) f.proc.child.stdout?.resume();
+  });
 
   const fail = (r: ChildResult): void => {
     if (failure) return;
     failure = r;
-    current?.proc.kill();
+    for (const f of live) f.proc.kill();
     settle(r);
   };
 
-  const open = (): OpenFrame => {
+  /**
+   * A frame's zstd. Its output goes on only once `before` (the previous frame's) has all gone on, so a cut spawns
+   * the next zstd first and then closes the previous one: one is always running while the archive continues.
+   */
+  const open = (before: OpenFrame | null): OpenFrame => {
     const proc = watchChild('zstd', spawner(zstdPath, zstdArgs, { env, stdio: ['pipe', 'pipe', 'pipe'] }));
     proc.child.stdin!.on('error', () => undefined); // EPIPE when zstd dies: its exit status reports it
     const frame: OpenFrame = { proc, hash: createHash('sha256'), raw: 0, bytes: 0, rawStart: rawWritten, drained: Promise.resolve() };
+    live.add(frame);
     const out = proc.child.stdout!;
-    frame.drained = new Promise<void>((resolve) => {
-      out.on('data', (c: Buffer) => {
-        frame.hash.update(c);
-        frame.bytes += c.length;
-        // Once the output is gone (the upload failed) or the run was stopped, zstd's bytes are dropped: a paused
-        // stdout would keep the child's 'close', and so its exit status, from ever coming.
-        if (stopped() || output.write(c)) return;
-        out.pause();
-        output.once('drain', () => out.resume());
-      });
-      out.once('end', resolve);
-      out.once('error', () => resolve());
-    });
+    frame.drained = (before?.drained ?? Promise.resolve()).then(
+      () =>
+        new Promise<void>((resolve) => {
+          out.on('data', (c: Buffer) => {
+            frame.hash.update(c);
+            frame.bytes += c.length;
+            // Once the output is gone (the upload failed) or the run was stopped, zstd's bytes are dropped: a
+            // paused stdout would keep the child's 'close', and so its exit status, from ever coming.
+            if (stopped() || output.write(c)) return;
+            out.pause();
+            const go = (): void => {
+              output.off('drain', go);
+              output.off('close', go);
+              out.resume();
+            };
+            output.on('drain', go);
+            output.on('close', go);
+          });
+          out.once('end', resolve);
+          out.once('error', () => resolve());
+          if (stopped()) out.resume();
+        }),
+    );
     void proc.done.then((r) => {
+      live.delete(frame);
       if (!childSucceeded(r)) fail(r);
     });
-    if (killed) proc.kill();
+    if (killed) {
+      out.resume();
+      proc.kill();
+    }
     return frame;
   };
 
-  const close = async (): Promise<void> => {
-    const f = current;
-    if (!f) return;
-    current = null;
+  const close = async (f: OpenFrame): Promise<void> => {
     f.proc.child.stdin!.end();
     const [r] = await Promise.all([f.proc.done, f.drained]);
     last = r;
@@ -143,12 +163,14 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
 
   const write = async (piece: Buffer): Promise<void> => {
     if (!piece.length || failure) return;
-    if (cutBeforeNext) {
+    if (cutBeforeNext && current) {
       cutBeforeNext = false;
-      await close();
+      const previous = current;
+      current = open(previous);
+      await close(previous);
       if (failure) return;
     }
-    current ??= open();
+    current ??= open(null);
     const f = current;
     f.raw += piece.length;
     rawWritten += piece.length;
@@ -241,12 +263,19 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
           }
         }
         if (!failure && !killed) {
-          current ??= open(); // an empty input is still one (empty) zstd frame
+          current ??= open(null); // an empty input is still one (empty) zstd frame
           cutBeforeNext = false;
-          await close();
+          const f = current;
+          current = null;
+          await close(f);
         }
         output.end();
-        if (!failure) settle(last ?? { name: 'zstd', code: null, signal: 'SIGTERM', stderr: 'stopped' });
+        if (killed && !failure) {
+          // Stopped from outside: not a success, whatever the frames before said; settled once every zstd is gone.
+          await Promise.all([...live].map((f) => f.proc.done));
+          failure = { name: 'zstd', code: null, signal: 'SIGTERM', stderr: 'stopped with the backup' };
+        }
+        settle(failure ?? last!);
       })().then(() => cb(), (e: unknown) => cb(e as Error));
     },
   });
@@ -268,8 +297,10 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
     },
     kill() {
       killed = true;
-      current?.proc.child.stdout?.resume();
-      current?.proc.kill();
+      for (const f of live) {
+        f.proc.child.stdout?.resume();
+        f.proc.kill();
+      }
     },
   };
 }

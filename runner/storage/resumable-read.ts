@@ -100,6 +100,8 @@ export function resumableRead(first: Readable, opts: ResumableReadOptions): Read
       } catch (e) {
         current?.destroy();
         current = undefined;
+        // Every byte arrived and only the end went wrong: reopening at the size would ask for a range past it.
+        if (opts.size !== undefined && offset >= opts.size) return;
         if (!retryable(e) || failures >= maxRetries) throw e;
         await sleep(Math.min(base * 2 ** failures, 16_000));
         failures++;

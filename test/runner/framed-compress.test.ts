@@ -111,4 +111,30 @@ describe('framed-compress: zstd frames cut where data blocks start', () => {
     assert.notEqual(r, 'hung', 'done ended');
     assert.equal(childSucceeded(r as Exclude<typeof r, 'hung'>), false);
   });
+
+  test('stopped while a frame is being closed and nobody reads the output: every zstd is stopped, done ends', async () => {
+    const c = createFramedCompressor(spawn, 'zstd', ZSTD_COMPRESS_ARGS, process.env, 0);
+    // Incompressible blocks fill the pipes: the first frame's close waits on the output, which is never read.
+    const blocks = archive(16, [1, 2, 3].map((id) => ({ id, desc: 'TABLE DATA', chunks: [randomBytes(4 << 20)] })));
+    c.input.write(blocks.bytes);
+    await new Promise((r) => setTimeout(r, 300));
+    c.output.destroy();
+    c.kill();
+    const r = await Promise.race([c.done, new Promise<'hung'>((res) => setTimeout(() => res('hung'), 10_000))]);
+    assert.notEqual(r, 'hung', 'done ended');
+    assert.equal(childSucceeded(r as Exclude<typeof r, 'hung'>), false);
+  });
+
+  test('stopped, then the input ends (pg_dump killed by the same abort): a failure, no index, never the last frame\'s success', async () => {
+    const c = createFramedCompressor(spawn, 'zstd', ZSTD_COMPRESS_ARGS, process.env, 0);
+    const drain = pipeline(c.output, new Writable({ write: (_b, _e, cb) => cb() }));
+    c.input.write(big.bytes.subarray(0, big.blocks[3]!.offset + 100));
+    await new Promise((r) => setTimeout(r, 200));
+    c.kill();
+    c.input.end();
+    const r = await c.done;
+    assert.equal(childSucceeded(r), false);
+    assert.equal(c.index(), null);
+    await drain.catch(() => undefined);
+  });
 });

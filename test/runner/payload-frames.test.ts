@@ -11,10 +11,13 @@ function backupWith(payload: Record<string, unknown>): CompleteBackup {
   return { manifest: { payload: { storedBytes: 850, compression: 'zstd', encryption: null, frames: FRAMES, ...payload } } } as unknown as CompleteBackup;
 }
 
-test('usable frames: recorded, not encrypted, a head without blocks, and adding up to the stored bytes', () => {
+test('usable frames: recorded, a head without blocks, adding up to the stored bytes (an age payload: to its plaintext)', () => {
   assert.equal(usableFrames(backupWith({})), FRAMES);
   assert.equal(usableFrames(backupWith({ frames: undefined })), null, 'an older manifest');
-  assert.equal(usableFrames(backupWith({ encryption: { scheme: 'age', recipients: ['sha256:x'] } })), null, 'encrypted: read whole');
+  const age = { encryption: { scheme: 'age', recipients: ['sha256:x'] }, storedBytes: 1234 };
+  assert.equal(usableFrames(backupWith(age), 850), FRAMES, 'encrypted: the frames add up to the plaintext');
+  assert.equal(usableFrames(backupWith(age), 851), null, 'encrypted: they do not');
+  assert.equal(usableFrames(backupWith(age)), null, 'encrypted, the plaintext size unknown');
   assert.equal(usableFrames(backupWith({ storedBytes: 851 })), null, 'frames that do not add up');
   assert.equal(usableFrames(backupWith({ frames: [frame(850, [7])] })), null, 'a first frame with data is no head');
 });

@@ -358,6 +358,23 @@ test('a corrupt frame fails its stream with checksum_mismatch naming the frame; 
   }
 });
 
+test('a payload cut short: the stream that reads past its end fails with checksum_mismatch, not a read error; nothing is left', async () => {
+  const copy = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-frame-short-'));
+  try {
+    cpSync(storage, copy, { recursive: true });
+    const backup = await resolveBackup(new LocalStorage(copy), id, { engine: 'postgres' });
+    const file = path.join(copy, ...backup.payloadKey.split('/'));
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 1000));
+    const r = await runCli(['restore', id, '--storage', copy, '--target-url', pg.url('wide_short'), '--create', '--jobs', '2', '--json']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(finalEvent(r.stderr)!.errorCode, 'checksum_mismatch');
+    assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'wide_short'`), []);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+});
+
 test('a manifest without frames (an older backup): each stream reads the whole payload, and the restore is the same', async () => {
   const copy = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-frameless-'));
   try {

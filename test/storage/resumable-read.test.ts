@@ -160,3 +160,19 @@ test('idle timeout: 60 s by default, LIFEBOAT_STORAGE_IDLE_TIMEOUT_S, bad values
   assert.equal(idleTimeoutMs({ LIFEBOAT_STORAGE_IDLE_TIMEOUT_S: '5' }), 5000);
   assert.throws(() => idleTimeoutMs({ LIFEBOAT_STORAGE_IDLE_TIMEOUT_S: '0' }), /LIFEBOAT_STORAGE_IDLE_TIMEOUT_S expected a whole number of seconds from 1 to 3600, got "0"/);
 });
+
+test('a stream that stalls after its last byte (the size is known) ends there: no reopen asks for a range past the end', async () => {
+  const data = randomBytes(3000);
+  let opens = 0;
+  const s = resumableRead(stalling(data, 0, 3000), {
+    baseDelayMs: 1,
+    idleTimeoutMs: 50,
+    size: data.length,
+    open: async (offset) => {
+      opens++;
+      return serve(data, offset);
+    },
+  });
+  assert.deepEqual(await readAll(s), data);
+  assert.equal(opens, 0);
+});
