@@ -55,7 +55,7 @@ import type { RowCountComparison } from '../pg/tables';
 import { parseTocList, useListText, type TocEntry } from '../pg/toc';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
-import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type ChildResult, type WatchedChild } from '../pipeline/spawn';
+import { childSucceeded, defaultSpawner, describeChildFailure, drainOrClose, watchChild, type ChildResult, type WatchedChild } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
 import { decryptFailure, openDecryptor, verifyStoredBytes } from './fetch';
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
@@ -459,13 +459,7 @@ function stdinSink(stdin: Writable): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       if (closed || stdin.destroyed || stdin.writableEnded || stdin.write(chunk)) return cb();
-      const go = (): void => {
-        stdin.off('drain', go);
-        stdin.off('close', go);
-        cb();
-      };
-      stdin.on('drain', go);
-      stdin.on('close', go);
+      void drainOrClose(stdin).then(() => cb());
     },
     final(cb) {
       if (!closed) stdin.end();

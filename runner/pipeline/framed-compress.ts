@@ -8,12 +8,13 @@
  *   pg_dump ─▶ input ─(archive-scan.ts finds the TOC's end and each block's start)─▶ zstd, one per frame ─▶ output
  *
  * Frame cuts: always where the TOC ends, so the first frame is the head; then at a block's start when the frame
- * holds at least FRAME_MIN archive bytes (LIFEBOAT_FRAME_MIN_KIB) and a 64th of the archive so far. That keeps a small table with its
- * neighbours and the number of frames (one zstd process each) near 64 × ln(size / 64 MiB) for archives of
- * many small tables, while a large table starts its own frame.
+ * holds at least FRAME_MIN archive bytes (LIFEBOAT_FRAME_MIN_KIB) and a 64th of the archive so far. That keeps
+ * a small table with its neighbours and the number of frames (one zstd process each) near 64 × ln(size / 64 MiB)
+ * for archives of many small tables, while a large table starts its own frame.
  *
  * zstd's CLI cannot end a frame on request mid-stream, and Node 20's zlib has no zstd; so each frame is its own
- * short-lived zstd process, run one after another (a few milliseconds each).
+ * zstd process. At a cut the next one is spawned before the previous one is closed (its output waits its turn):
+ * one always runs while the archive continues, and the spawn overlaps the close.
  *
  * When the archive cannot be scanned (archive-scan.ts) the rest goes into the current frame and `index()` is
  * null: the payload is then what it was before frames, a valid zstd stream without an index.
@@ -22,7 +23,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { ArchiveFormatError, BlockScanner, parseArchiveHead, type ArchiveHead, type DataBlock } from '../pg/archive-scan';
 import { usageError } from '../errors';
-import { childSucceeded, watchChild, type ChildResult, type Spawner, type WatchedChild } from './spawn';
+import { childSucceeded, drainOrClose, watchChild, type ChildResult, type Spawner, type WatchedChild } from './spawn';
 
 /** A frame of the payload: `bytes` compressed bytes (their sha256) holding `rawBytes` of the archive. */
 export interface PayloadFrame {
@@ -46,6 +47,7 @@ export function frameMinBytes(env: NodeJS.ProcessEnv): number {
   }
   return n * 1024;
 }
+
 /** The TOC is buffered until it parses; past this the archive is compressed without frames. */
 const HEAD_BUFFER_MAX = 16 << 20;
 
@@ -176,15 +178,7 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
     rawWritten += piece.length;
     const stdin = f.proc.child.stdin!;
     if (stdin.destroyed || stdin.write(piece)) return;
-    await new Promise<void>((resolve) => {
-      const go = (): void => {
-        stdin.off('drain', go);
-        stdin.off('close', go);
-        resolve();
-      };
-      stdin.on('drain', go);
-      stdin.on('close', go);
-    });
+    await drainOrClose(stdin);
   };
 
   const startData = async (buf: Buffer, h: ArchiveHead): Promise<void> => {
@@ -249,7 +243,7 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
     write(chunk: Buffer, _enc, cb) {
       if (failure) return cb();
       const step = mode === 'head' ? (pending.push(chunk), (pendingBytes += chunk.length), tryHead(false)) : mode === 'data' ? writeData(chunk) : write(chunk);
-      step.then(() => cb(), (e: unknown) => cb(e as Error));
+      step.then(() => cb(), (e: unknown) => (unexpected(e), cb()));
     },
     final(cb) {
       (async (): Promise<void> => {
@@ -276,9 +270,14 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
           failure = { name: 'zstd', code: null, signal: 'SIGTERM', stderr: 'stopped with the backup' };
         }
         settle(failure ?? last!);
-      })().then(() => cb(), (e: unknown) => cb(e as Error));
+      })().then(() => cb(), (e: unknown) => (unexpected(e), output.end(), cb()));
     },
   });
+
+  /** A bug here must fail the backup through `done`, not crash the process from a stream nobody listens to. */
+  const unexpected = (e: unknown): void => {
+    fail({ name: 'zstd', code: null, signal: null, stderr: `framing failed: ${(e as Error).message}` });
+  };
 
   return {
     input,

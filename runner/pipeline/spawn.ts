@@ -4,6 +4,7 @@
  * exit status is the only authority on whether its work succeeded: a stream that ended is not a success.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { Writable } from 'node:stream';
 
 export type Spawner = (file: string, args: readonly string[], opts: SpawnOptions) => ChildProcess;
 
@@ -89,4 +90,20 @@ export function describeChildFailure(r: ChildResult): string {
     .join(' | ');
   const tail = errLine || r.stderr.trim().split('\n').slice(-2).join(' | ');
   return `${r.name} ${how}${tail ? `: ${tail}` : ''}`;
+}
+
+/**
+ * Resolves when a child's stdin that refused a write can take more ('drain'), or is gone ('close': the child
+ * exited, and its exit status says whether that was fine). Never rejects: EPIPE is the child's to report.
+ */
+export function drainOrClose(stdin: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const go = (): void => {
+      stdin.off('drain', go);
+      stdin.off('close', go);
+      resolve();
+    };
+    stdin.on('drain', go);
+    stdin.on('close', go);
+  });
 }

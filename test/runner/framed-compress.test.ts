@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { childSucceeded, type Spawner } from '../../runner/pipeline/spawn';
+import { childSucceeded, type ChildResult, type Spawner } from '../../runner/pipeline/spawn';
 import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '../../runner/pipeline/framed-compress';
 import { ZSTD_COMPRESS_ARGS } from '../../runner/commands/tools';
 import { archive, rows } from './archive-fixture';
@@ -100,29 +100,27 @@ describe('framed-compress: zstd frames cut where data blocks start', () => {
     assert.equal(c.index(), null);
   });
 
-  test('stopped while nobody reads the output (a failed upload): done ends, nothing is left running', async () => {
+  /** Writes `bytes`, never reads the output, then destroys it and kills (a failed upload): how `done` ends. */
+  async function stopUnread(bytes: Buffer): Promise<ChildResult | 'hung'> {
     const c = createFramedCompressor(spawn, 'zstd', ZSTD_COMPRESS_ARGS, process.env, 0);
-    const incompressible = archive(14, [{ id: 1, desc: 'TABLE DATA', chunks: [randomBytes(8 << 20)] }]);
-    c.input.write(incompressible.bytes);
+    c.input.write(bytes);
     await new Promise((r) => setTimeout(r, 300)); // zstd fills the pipes; the output is never read
     c.output.destroy();
     c.kill();
-    const r = await Promise.race([c.done, new Promise<'hung'>((res) => setTimeout(() => res('hung'), 10_000))]);
+    return Promise.race([c.done, new Promise<'hung'>((res) => setTimeout(() => res('hung'), 10_000))]);
+  }
+
+  test('stopped while nobody reads the output (a failed upload): done ends, nothing is left running', async () => {
+    const r = await stopUnread(archive(14, [{ id: 1, desc: 'TABLE DATA', chunks: [randomBytes(8 << 20)] }]).bytes);
     assert.notEqual(r, 'hung', 'done ended');
-    assert.equal(childSucceeded(r as Exclude<typeof r, 'hung'>), false);
+    assert.equal(childSucceeded(r as ChildResult), false);
   });
 
   test('stopped while a frame is being closed and nobody reads the output: every zstd is stopped, done ends', async () => {
-    const c = createFramedCompressor(spawn, 'zstd', ZSTD_COMPRESS_ARGS, process.env, 0);
     // Incompressible blocks fill the pipes: the first frame's close waits on the output, which is never read.
-    const blocks = archive(16, [1, 2, 3].map((id) => ({ id, desc: 'TABLE DATA', chunks: [randomBytes(4 << 20)] })));
-    c.input.write(blocks.bytes);
-    await new Promise((r) => setTimeout(r, 300));
-    c.output.destroy();
-    c.kill();
-    const r = await Promise.race([c.done, new Promise<'hung'>((res) => setTimeout(() => res('hung'), 10_000))]);
+    const r = await stopUnread(archive(16, [1, 2, 3].map((id) => ({ id, desc: 'TABLE DATA', chunks: [randomBytes(4 << 20)] }))).bytes);
     assert.notEqual(r, 'hung', 'done ended');
-    assert.equal(childSucceeded(r as Exclude<typeof r, 'hung'>), false);
+    assert.equal(childSucceeded(r as ChildResult), false);
   });
 
   test('stopped, then the input ends (pg_dump killed by the same abort): a failure, no index, never the last frame\'s success', async () => {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { startPostgres, type PgCluster } from '../harness/postgres';
 import { finalEvent, runCli } from './cli-harness';
 import { RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
-import { resolveBackup } from '../../runner/catalog/catalog';
+import { resolveBackup, type CompleteBackup } from '../../runner/catalog/catalog';
 import { restoreBackup } from '../../runner/commands/restore';
 import { prepareStreamRestore } from '../../runner/commands/restore-stream';
 import { silentLogger } from '../../runner/log';
@@ -334,63 +334,60 @@ test('each stream fetches only its own frames: the payload is read exactly once 
   await assertSameAsSource('wide_frames');
 });
 
-test('a corrupt frame fails its stream with checksum_mismatch naming the frame; the created database is dropped', async () => {
-  const copy = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-frame-corrupt-'));
+/**
+ * Runs `fn` on a copy of the test storage (to corrupt or rewrite), with the wide backup resolved in it and the
+ * path of its payload file; the copy is removed afterwards.
+ */
+async function onCopy(fn: (copy: { root: string; store: LocalStorage; backup: CompleteBackup; file: string }) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-frames-copy-'));
   try {
-    cpSync(storage, copy, { recursive: true });
-    const store = new LocalStorage(copy);
+    cpSync(storage, root, { recursive: true });
+    const store = new LocalStorage(root);
     const backup = await resolveBackup(store, id, { engine: 'postgres' });
+    await fn({ root, store, backup, file: path.join(root, ...backup.payloadKey.split('/')) });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test('a corrupt frame fails its stream with checksum_mismatch naming the frame; the created database is dropped', async () => {
+  await onCopy(async ({ root, backup, file }) => {
     const frames = backup.manifest.payload.frames!;
     const k = frames.findIndex((f) => f.blocks.length > 0 && f.bytes > 64);
     const offset = frames.slice(0, k).reduce((a, f) => a + f.bytes, 0) + Math.floor(frames[k]!.bytes / 2);
-    const file = path.join(copy, ...backup.payloadKey.split('/'));
     const bytes = readFileSync(file);
     bytes[offset] ^= 0x20;
     writeFileSync(file, bytes);
-    const r = await runCli(['restore', id, '--storage', copy, '--target-url', pg.url('wide_corrupt'), '--create', '--jobs', '2', '--json']);
+    const r = await runCli(['restore', id, '--storage', root, '--target-url', pg.url('wide_corrupt'), '--create', '--jobs', '2', '--json']);
     assert.equal(r.code, 1, r.stderr);
     const end = finalEvent(r.stderr)!;
     assert.equal(end.errorCode, 'checksum_mismatch');
     assert.match(String(end.message), new RegExp(`\\(frame ${k} of ${frames.length}\\)`));
     assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'wide_corrupt'`), []);
-  } finally {
-    rmSync(copy, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a payload cut short: the stream that reads past its end fails with checksum_mismatch, not a read error; nothing is left', async () => {
-  const copy = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-frame-short-'));
-  try {
-    cpSync(storage, copy, { recursive: true });
-    const backup = await resolveBackup(new LocalStorage(copy), id, { engine: 'postgres' });
-    const file = path.join(copy, ...backup.payloadKey.split('/'));
+  await onCopy(async ({ root, file }) => {
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, bytes.length - 1000));
-    const r = await runCli(['restore', id, '--storage', copy, '--target-url', pg.url('wide_short'), '--create', '--jobs', '2', '--json']);
+    const r = await runCli(['restore', id, '--storage', root, '--target-url', pg.url('wide_short'), '--create', '--jobs', '2', '--json']);
     assert.equal(r.code, 1, r.stderr);
     assert.equal(finalEvent(r.stderr)!.errorCode, 'checksum_mismatch');
     assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'wide_short'`), []);
-  } finally {
-    rmSync(copy, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a manifest without frames (an older backup): each stream reads the whole payload, and the restore is the same', async () => {
-  const copy = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-frameless-'));
-  try {
-    cpSync(storage, copy, { recursive: true });
-    const store = new LocalStorage(copy);
-    const backup = await resolveBackup(store, id, { engine: 'postgres' });
+  await onCopy(async ({ root, store, backup }) => {
     const manifest = JSON.parse((await store.getBytes(backup.manifestKey)).toString()) as { payload: { frames?: unknown } };
     delete manifest.payload.frames;
     await store.putBytes(backup.manifestKey, JSON.stringify(manifest, null, 2));
-    const r = await runCli(['restore', id, '--storage', copy, '--target-url', pg.url('wide_frameless'), '--create', '--jobs', '2', '--json']);
+    const r = await runCli(['restore', id, '--storage', root, '--target-url', pg.url('wide_frameless'), '--create', '--jobs', '2', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /2 data streams each reading all of the payload/);
     await assertSameAsSource('wide_frameless');
-  } finally {
-    rmSync(copy, { recursive: true, force: true });
-  }
+  });
 });
 
 test('an encrypted payload is read by frames too: each decrypted from the chunk holding its first byte; a tampered chunk fails and leaves nothing', async () => {
