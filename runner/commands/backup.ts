@@ -222,11 +222,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
       if (!childSucceeded(c) || !childSucceeded(d)) throw runtimeError('dump_failed', `the dump was stopped (${(stoppedFor as Error | null)?.message ?? 'stopped'})`);
       return tables;
     })();
-    let verdictFailed = false;
-    verdict.catch(() => {
-      verdictFailed = true;
-      abort.abort(new Error('backup failed'));
-    });
+    verdict.catch(() => abort.abort(new Error('backup failed')));
 
     const hasher = new HashingStream(async () => void (await verdict));
     const stages: NodeJS.ReadWriteStream[] = encryptor ? [encryptor.stream, hasher] : [hasher];
@@ -238,7 +234,9 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     try {
       await opts.storage.put(payloadKey, hasher, { signal: abort.signal, contentType: 'application/octet-stream' });
     } catch (e) {
-      if (!verdictFailed && !ctx.signal.aborted) storageFailure = e;
+      // An upload that failed on its own; one stopped by our abort (a failed zstd, row counts, pg_dump, an
+      // interruption) only echoes that cause, which the verdict reports.
+      if (!abort.signal.aborted) storageFailure = e;
       abort.abort(e);
     }
     progress.done();

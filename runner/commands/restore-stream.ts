@@ -369,7 +369,7 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   if (failed >= 0) throw await streamFailure(outcomes[failed]!, inputs, target, plan);
   // Read whole, every stream read every stored byte: each one's checksum is checked. Read by frames, every frame
   // but the head (checked when read) went to one stream, and each was checked as it ended.
-  for (const o of outcomes) await checkStoredBytes(inputs, o);
+  for (const o of outcomes) await checkStoredBytes(inputs, o, true);
 
   // What the streams left: no data blocks, so the head file serves (sequence values, foreign keys, grants, ...).
   const rest = [...options, `--use-list=${inputs.lists.rest}`, `--jobs=${plan.jobs}`, headFile];
@@ -481,12 +481,10 @@ function stdinSink(stdin: Writable): Writable {
 async function streamFailure(o: StreamOutcome, inputs: RunInputs, target: ConnInfo, plan: RestorePlan): Promise<LifeboatError | Error> {
   const { backup, objectUrl } = inputs;
   const zstdBroke = !childSucceeded(o.zstd) && o.zstd.signal === null && !/broken pipe|write error/i.test(o.zstd.stderr);
-  const decryptError = isLifeboatError(o.feedError) && o.feedError.code.startsWith('decrypt_');
+  const decryptError = isDecryptError(o.feedError);
   // A frame that failed its checksum as it ended.
   if (isLifeboatError(o.feedError) && o.feedError.code === 'checksum_mismatch') return o.feedError;
-  // By frames, a read or a chunk that failed may be a payload cut short or altered (a range past its end, a
-  // frame of an age payload is checked after decryption): the stored bytes' checksum says so first.
-  if (inputs.fetch && o.feedError !== null) await verifyStoredBytes(backup, inputs.storage, null, objectUrl);
+  if (inputs.fetch && o.feedError !== null) await explainBrokenFrame(inputs, o.feedError);
   // A read that failed is its own explanation (reading it all again would most likely fail the same way).
   if (o.feedError !== null && !decryptError) return readFailed(o.feedError, objectUrl);
   await checkStoredBytes(inputs, o);
@@ -499,20 +497,49 @@ function readFailed(e: unknown, objectUrl: string): LifeboatError {
   return runtimeError('read_failed', `reading ${objectUrl} failed: ${(e as Error).message}`);
 }
 
+function isDecryptError(e: unknown): e is LifeboatError {
+  return isLifeboatError(e) && e.code.startsWith('decrypt_');
+}
+
+/**
+ * A frame that could not be read or decrypted may be a payload cut short or altered (a range past its end; an
+ * age frame is checked only after decryption): throws checksum_mismatch when that is so, as the other paths
+ * report it. A failed chunk: the stored bytes' sha256 (a read of the whole object, on failure only). A failed
+ * read: the object's size from a listing (not a second download while the storage is in trouble). What cannot
+ * be told is left to the caller's own report.
+ */
+async function explainBrokenFrame(inputs: RunInputs, e: unknown): Promise<void> {
+  const { backup, storage, objectUrl } = inputs;
+  try {
+    if (isDecryptError(e)) return await verifyStoredBytes(backup, storage, null, objectUrl);
+    for await (const o of storage.list(backup.payloadKey)) {
+      if (o.key === backup.payloadKey && o.size !== backup.manifest.payload.storedBytes) {
+        throw runtimeError('checksum_mismatch', `${objectUrl} has ${o.size} bytes, the manifest says ${backup.manifest.payload.storedBytes}`, 'The stored payload is corrupt: restore another backup (lifeboat list)');
+      }
+    }
+  } catch (err) {
+    if (isLifeboatError(err) && err.code === 'checksum_mismatch') throw err;
+  }
+}
+
 /**
  * The bytes a stream was to read against the manifest: read whole, the payload's sha256 and size (rehashed when the
- * stream stopped early); read by frames, each of its frames (those not checked as they ended are read again; one
- * that cannot be read or decrypted sends us to the stored bytes' checksum first, as above).
+ * stream stopped early); read by frames, each of its frames (those not checked as they ended are read again). A
+ * frame that cannot be read again: a changed payload is reported as such, a chunk that fails authentication as
+ * that; a read that fails now while the payload's size is right leaves the caller's report (pg_restore's) alone,
+ * unless the restore is about to succeed (`beforeSuccess`).
  */
-async function checkStoredBytes(inputs: RunInputs, o: StreamOutcome): Promise<void> {
+async function checkStoredBytes(inputs: RunInputs, o: StreamOutcome, beforeSuccess = false): Promise<void> {
   const { fetch, storage, backup, objectUrl } = inputs;
   if (!fetch) return verifyStoredBytes(backup, storage, o.hasher, objectUrl);
   try {
     await verifyFrames(storage, backup.payloadKey, objectUrl, fetch, fetch.perStream[o.stream]!, o.verified);
   } catch (e) {
     if (isLifeboatError(e) && e.code === 'checksum_mismatch') throw e;
-    await verifyStoredBytes(backup, storage, null, objectUrl);
-    throw isLifeboatError(e) && e.code.startsWith('decrypt_') ? decryptFailure(e, objectUrl) : readFailed(e, objectUrl);
+    await explainBrokenFrame(inputs, e);
+    if (isDecryptError(e)) throw decryptFailure(e, objectUrl);
+    // Before a success every frame must have passed: an unread one fails the restore.
+    if (beforeSuccess) throw readFailed(e, objectUrl);
   }
 }
 

@@ -99,7 +99,7 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
 
   /** Every zstd not yet exited, the one being closed included: what kill() and a lost output must reach. */
   const live = new Set<OpenFrame>();
-  const stopped = (): boolean => killed || output.destroyed;
+  const stopped = (): boolean => killed || failure !== null || output.destroyed;
   output.once('close', () => {
     for (const f of live) f.proc.child.stdout?.resume();
   });
@@ -121,6 +121,7 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
     const frame: OpenFrame = { proc, hash: createHash('sha256'), raw: 0, bytes: 0, rawStart: rawWritten, drained: Promise.resolve() };
     live.add(frame);
     const out = proc.child.stdout!;
+    out.on('error', () => undefined); // a broken pipe: the exit status reports it
     frame.drained = (before?.drained ?? Promise.resolve()).then(
       () =>
         new Promise<void>((resolve) => {
@@ -164,7 +165,7 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
   };
 
   const write = async (piece: Buffer): Promise<void> => {
-    if (!piece.length || failure) return;
+    if (!piece.length || failure || killed) return;
     if (cutBeforeNext && current) {
       cutBeforeNext = false;
       const previous = current;

@@ -181,6 +181,40 @@ test('credentials reach pg_dump and pg_restore by environment only, never argv',
   for (const c of tools) assert.equal(c.env.PGPASSWORD, pg.password);
 });
 
+test('a zstd that fails mid-backup is what the backup reports (compress_failed with its message), and nothing is published', async () => {
+  const { runBackup } = await import('../../runner/commands/backup');
+  const { defaultSpawner } = await import('../../runner/pipeline/spawn');
+  const { parseDatabaseUrl } = await import('../../runner/pg/connection');
+  const { LocalStorage } = await import('../../runner/storage/local');
+  const { silentLogger } = await import('../../runner/log');
+  let frames = 0;
+  // The second frame's zstd (the first data) reads a little, then fails as a full disk would make it.
+  const spawner: typeof defaultSpawner = (file, args, opts) =>
+    file === 'zstd' && ++frames === 2
+      ? defaultSpawner('sh', ['-c', 'head -c 1000 >/dev/null; echo "zstd: error 70 : Write error : cannot write block : No space left on device" >&2; exit 1'], opts)
+      : defaultSpawner(file, args, opts);
+  const ctx = { env: process.env, logger: silentLogger(), now: () => new Date(), signal: new AbortController().signal, stderr: { write: () => true } };
+  const root = path.join(storage, 'zstd-fails');
+  await assert.rejects(
+    runBackup({ conn: parseDatabaseUrl(pg.url('shop')), storage: new LocalStorage(root), requestedClass: 'manual' }, { ctx, spawner }),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'compress_failed');
+      assert.match(e.message, /No space left on device/);
+      return true;
+    },
+  );
+  assert.deepEqual(await readdirRecursive(root), [], 'no payload, no manifest');
+});
+
+async function readdirRecursive(dir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  try {
+    return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
 test('a restore that fails half-way leaves no half-restored database behind, and says why and what to do', async () => {
   // A table owned by a role the target server no longer has: pg_restore stops at ALTER TABLE ... OWNER TO.
   await pg.query(`CREATE ROLE gone_owner; CREATE ROLE gone_reader`);
