@@ -58,15 +58,41 @@ function rssKiB(pid: number): number {
   }
 }
 
-/** Summed RSS of every descendant of `root` (not root itself: that is GNU time, a few hundred KiB). */
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Private (not shared) resident memory: what a process adds to the machine's use. */
+function privateKiB(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    let sum = 0;
+    for (const m of text.matchAll(/^Private_(?:Clean|Dirty):\s+(\d+) kB/gm)) sum += Number(m[1]);
+    return sum;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Summed RSS of every descendant of `root` (not root itself: that is GNU time, a few hundred KiB). A child forked
+ * but not yet exec'd (same command as its parent: node between fork() and exec of zstd or pg_restore) shares
+ * all its parent's pages copy-on-write, and its RSS would count them a second time for that instant (a sample
+ * caught node's fork at +44 MiB while node was at 109); only its private pages count.
+ */
 function treeRssKiB(root: number): number {
   const kids = childrenOf();
   let sum = 0;
-  const stack = [...(kids.get(root) ?? [])];
+  const stack = (kids.get(root) ?? []).map((pid) => ({ pid, parentComm: '' }));
   while (stack.length) {
-    const pid = stack.pop()!;
-    sum += rssKiB(pid);
-    stack.push(...(kids.get(pid) ?? []));
+    const { pid, parentComm } = stack.pop()!;
+    const comm = commOf(pid);
+    sum += comm !== '' && comm === parentComm ? privateKiB(pid) : rssKiB(pid);
+    stack.push(...(kids.get(pid) ?? []).map((c) => ({ pid: c, parentComm: comm })));
   }
   return sum;
 }
