@@ -4,7 +4,8 @@
  *   storage.get ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d ─▶ a local temp file (pg_restore -j needs a seekable file)
  *
  * fetchArchive(backup, storage, opts, deps) → { file, dir, cleanup }: resolves only when the sha256 of the
- * stored bytes equals the manifest's and the decompressor exited cleanly. A mismatch is reported first (it
+ * stored bytes equals the manifest's and the decompressor exited cleanly (with checkFrames, and the manifest's
+ * frame index matches the payload). A mismatch is reported first (it
  * explains any decompression error) and names the object and both checksums. The temp folder (LIFEBOAT_TMPDIR
  * or the OS temp dir) is removed on failure; on success the caller calls cleanup(), in a finally.
  *
@@ -23,6 +24,7 @@ import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
 import { makeTempDir } from '../pipeline/temp-dir';
+import { FrameIndexCheck } from './payload-frames';
 import { findZstd } from './tools';
 
 export interface FetchOptions {
@@ -30,6 +32,8 @@ export interface FetchOptions {
   identityText?: string;
   /** Label of the progress line (restore, verify). */
   label?: string;
+  /** Also check the manifest's frame index against the payload (verify): a wrong one fails with frames_mismatch. */
+  checkFrames?: boolean;
 }
 
 export interface FetchDeps {
@@ -99,6 +103,8 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
     try {
       const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher];
       if (decryptor) stages.push(decryptor);
+      const frames = opts.checkFrames && backup.manifest.payload.frames ? new FrameIndexCheck(backup.manifest.payload.frames) : null;
+      if (frames) stages.push(frames);
       stages.push(dec.child.stdin!);
       const feed = pipeline(stages as unknown as [Readable, Writable], { signal: ctx.signal }).then(
         () => null,
@@ -119,6 +125,14 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
       const rawBytes = (await fs.stat(file)).size;
       if (rawBytes !== backup.manifest.payload.rawBytes) {
         throw runtimeError('checksum_mismatch', `${objectUrl} decompressed to ${rawBytes} bytes, the manifest says ${backup.manifest.payload.rawBytes}`);
+      }
+      const wrongIndex = frames?.mismatch();
+      if (wrongIndex) {
+        throw runtimeError(
+          'frames_mismatch',
+          `the frame index in the manifest of ${objectUrl} does not match its payload (${wrongIndex}); the payload itself is intact`,
+          'Restores with --create and drills read by frames and would fail; a restore into an existing empty database reads the payload whole',
+        );
       }
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);

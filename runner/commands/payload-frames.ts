@@ -8,9 +8,10 @@
  * - frameWeights / frameOffsets: pure.
  * - readFrame / frameSource(...): a frame; the head then the given frames, as one stream; verifyFrames(...):
  *   rehash frames by range. An age payload's frames are decrypted from the chunk holding their first byte.
+ * - FrameIndexCheck: the index against a payload read whole (verify).
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CompleteBackup } from '../catalog/catalog';
 import type { AgeRandomAccess } from '../crypto/age';
@@ -156,5 +157,54 @@ export async function verifyFrames(storage: Storage, key: string, objectUrl: str
     if (verified.has(k)) continue;
     for await (const _ of checkedFrame(storage, key, objectUrl, fetch, k));
     verified.add(k);
+  }
+}
+
+/**
+ * Passes the compressed bytes (a plain payload's stored bytes, an age payload's decrypted ones) through and
+ * checks them against the manifest's frames: each frame's size and sha256, and nothing after the last. `verify`
+ * reads the payload whole and so proves the index streamed restores and drills rely on, not only the payload.
+ * Never errors the stream (the payload's own checksum is judged first): `mismatch()` tells afterwards.
+ */
+export class FrameIndexCheck extends Transform {
+  private k = 0;
+  private inFrame = 0;
+  private hash = createHash('sha256');
+  private problem: string | null = null;
+
+  constructor(private readonly frames: readonly PayloadFrame[]) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    let at = 0;
+    while (at < chunk.length && !this.problem) {
+      const frame = this.frames[this.k];
+      if (!frame) {
+        this.problem = `the payload goes on after the last of its ${this.frames.length} frames`;
+        break;
+      }
+      const take = Math.min(frame.bytes - this.inFrame, chunk.length - at);
+      this.hash.update(chunk.subarray(at, at + take));
+      this.inFrame += take;
+      at += take;
+      if (this.inFrame === frame.bytes) {
+        if (this.hash.digest('hex') !== frame.sha256) this.problem = `frame ${this.k} of ${this.frames.length} does not hash to its sha256 in the manifest`;
+        this.k++;
+        this.inFrame = 0;
+        this.hash = createHash('sha256');
+      }
+    }
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (!this.problem && this.k < this.frames.length) this.problem = `the payload ends inside frame ${this.k} of ${this.frames.length}`;
+    cb();
+  }
+
+  /** What is wrong with the index, once the stream has ended; null when every frame matched. */
+  mismatch(): string | null {
+    return this.problem;
   }
 }

@@ -1,10 +1,10 @@
 /**
  * `lifeboat verify <id|latest> [--restore-into URL]`: proves a backup is readable and, optionally, restorable.
  *
- *   resolve ─▶ fetchArchive (sha256 of the stored bytes, decrypt, zstd -d) ─▶ pg_restore --file=/dev/null
- *   (reads every entry of the archive, data included) ─▶ with --restore-into: restore into that database,
- *   compare row counts with the manifest, then drop what the restore created (the whole database if verify
- *   created it; otherwise the objects it added to the empty database it was given)
+ *   resolve ─▶ fetchArchive (sha256 of the stored bytes, decrypt, the frame index, zstd -d)
+ *   ─▶ pg_restore --file=/dev/null (reads every entry of the archive, data included) ─▶ with --restore-into:
+ *   restore into that database, compare row counts with the manifest, then drop what the restore created (the
+ *   whole database if verify created it; otherwise the objects it added to the empty database it was given)
  *
  * Reusable: verifyBackup(opts, deps) → VerifyResult (never prints). Drills build on it.
  */
@@ -98,7 +98,7 @@ export async function verifyBackup(opts: VerifyOptions, deps: RestoreDeps): Prom
     }
   }
 
-  const archive = await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'verify' }, deps);
+  const archive = await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'verify', checkFrames: true }, deps);
   try {
     await readWholeArchive(archive.file, backup, deps);
     if (!target) return { backup, comparison: null, ok: true, scratch: null };

@@ -34,3 +34,24 @@ test("the frames must hold exactly the TOC's data entries, each once", () => {
   assert.equal(framesMatchToc(FRAMES, toc.filter((x) => x.id !== 9)), false, 'a block of no data entry');
   assert.equal(framesMatchToc([...FRAMES, frame(5, [7])], toc), false, 'a block twice');
 });
+
+test('the frame index against a payload read whole: every frame, a wrong sha256, a payload longer or shorter', async () => {
+  const { createHash } = await import('node:crypto');
+  const { Readable, Writable } = await import('node:stream');
+  const { pipeline } = await import('node:stream/promises');
+  const { FrameIndexCheck } = await import('../../runner/commands/payload-frames');
+  const parts = [Buffer.alloc(100, 1), Buffer.alloc(500, 2), Buffer.alloc(250, 3)];
+  const frames = parts.map((p, i) => ({ rawBytes: 1, bytes: p.length, sha256: createHash('sha256').update(p).digest('hex'), blocks: i ? [i] : [] }));
+  const check = async (payload: Buffer, index = frames): Promise<string | null> => {
+    const c = new FrameIndexCheck(index);
+    // Pieces that straddle frame boundaries.
+    const pieces = Array.from({ length: Math.ceil(payload.length / 77) }, (_, i) => payload.subarray(i * 77, i * 77 + 77));
+    await pipeline(Readable.from(pieces), c, new Writable({ write: (_b, _e, cb) => cb() }));
+    return c.mismatch();
+  };
+  const whole = Buffer.concat(parts);
+  assert.equal(await check(whole), null);
+  assert.match((await check(whole, frames.map((f, i) => (i === 1 ? { ...f, sha256: 'b'.repeat(64) } : f))))!, /frame 1 of 3 does not hash/);
+  assert.match((await check(Buffer.concat([whole, Buffer.from('x')])))!, /goes on after the last of its 3 frames/);
+  assert.match((await check(whole.subarray(0, 700)))!, /ends inside frame 2 of 3/);
+});

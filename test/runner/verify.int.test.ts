@@ -115,9 +115,10 @@ test('verify reads the whole archive: a truncated dump with a consistent checksu
   const cut = execFileSync('zstd', ['-q', '-c'], { input: rawCut });
   fs.writeFileSync(path.join(dir, 'dump.pgc.zst'), cut);
   const mPath = path.join(dir, 'manifest.json');
-  const m = JSON.parse(fs.readFileSync(mPath, 'utf8')) as { payload: { sha256: string; storedBytes: number; rawBytes: number } };
+  const m = JSON.parse(fs.readFileSync(mPath, 'utf8')) as { payload: { sha256: string; storedBytes: number; rawBytes: number; frames?: unknown } };
   m.payload.sha256 = createHash('sha256').update(cut).digest('hex');
   m.payload.storedBytes = cut.length;
+  delete m.payload.frames; // recompressed in one frame: as a manifest from before frames
   const manifestWithRawBytes = (n: number): string => JSON.stringify({ ...m, payload: { ...m.payload, rawBytes: n } });
 
   // The manifest's size of the decompressed dump gives the cut away before pg_restore runs...
@@ -134,6 +135,24 @@ test('verify reads the whole archive: a truncated dump with a consistent checksu
   assert.equal(finalEvent(v.stderr)!.errorCode, 'archive_unreadable');
   const line = v.stderr.split('\n').find((l) => l.startsWith('lifeboat: '))!;
   assert.match(line, new RegExp(`backup ${tid}: pg_restore exited with code 1: pg_restore: error: `));
+});
+
+test('verify checks the frame index too: a wrong sha256 for one frame fails with frames_mismatch, saying the payload is intact', async () => {
+  const fs = await import('node:fs');
+  const r0 = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--source', 'frames', '--class', 'manual']);
+  assert.equal(r0.code, 0, r0.stderr);
+  const tid = r0.stdout.trim();
+  const mPath = path.join(storage, 'manual', 'postgres', 'frames', tid, 'manifest.json');
+  const good = await runCli(['verify', tid, '--storage', storage]);
+  assert.equal(good.code, 0, good.stderr);
+  const m = JSON.parse(fs.readFileSync(mPath, 'utf8')) as { payload: { frames: { sha256: string }[] } };
+  assert.ok(m.payload.frames.length >= 2, 'a head frame and data');
+  m.payload.frames[1]!.sha256 = '0'.repeat(64);
+  fs.writeFileSync(mPath, JSON.stringify(m));
+  const v = await runCli(['verify', tid, '--storage', storage]);
+  assert.equal(v.code, 1, v.stderr);
+  assert.equal(finalEvent(v.stderr)!.errorCode, 'frames_mismatch');
+  assert.match(v.stderr, /frame 1 of \d+ does not hash to its sha256 in the manifest\); the payload itself is intact/);
 });
 
 test('verify --json prints one JSON document with the checksum, the scratch restore and its row counts', async () => {
