@@ -16,8 +16,9 @@
  * Backups store the payload in zstd frames cut where data blocks start (framed-compress.ts), indexed in the
  * manifest. The frames are the units dealt to the streams (heaviest first, by the archive bytes they hold); a
  * stream reads the head frame (from memory) then its own frames by ranged reads, and pg_restore finds in them
- * exactly the data blocks of its list, in the archive's order. So the payload is read and decompressed once in
- * all, plus the small head once per stream, and each frame's sha256 is checked as it ends (payload-frames.ts).
+ * exactly the data blocks of its list, in the archive's order. So the payload is read once in all (the head
+ * too: kept in memory) and decompressed once, plus the small head once per stream, and each frame's sha256 is
+ * checked as it ends (payload-frames.ts).
  *
  * An age payload's frames are decrypted from the chunk holding their first byte (openRandomAccess in age.ts).
  *
@@ -32,8 +33,9 @@
  *
  * The checksum of the stored bytes (or of a frame) is known only once a stream has read them, after its data
  * went to pg_restore, not before anything is restored. So restoreBackup (and the drill) take this path only
- * into a database they create, and drop it on any failure: a mismatch fails the restore and leaves nothing. A checksum guards against
- * corruption; it cannot guard against whoever can rewrite the payload, who can rewrite the manifest too.
+ * into a database they create, and drop it on any failure: a mismatch fails the restore and leaves nothing. A
+ * checksum guards against corruption; it cannot guard against whoever can rewrite the payload, who can rewrite
+ * the manifest too.
  * Encrypted payloads are authenticated chunk by chunk before a byte goes on.
  *
  * - prepareStreamRestore(...) → StreamRestore | null: reads the TOC from the payload's head; null when the head
@@ -360,7 +362,7 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   const outcomes = settled.map((r) => (r as PromiseFulfilledResult<StreamOutcome>).value);
   if (postFailure) {
     // The checksum first, as everywhere: corrupt data can break an index build (a duplicate key, say). The
-    // failed build's own stream read the whole payload; its hash is complete unless it was stopped.
+    // failed build's own stream read all it was to read (the payload, or its frames) unless it was stopped.
     const { result, stream } = postFailure as { result: ChildResult; stream: number };
     await checkStoredBytes(inputs, outcomes[stream]!);
     throw pgRestoreFailure(result, backup, target, plan);
@@ -484,7 +486,10 @@ async function streamFailure(o: StreamOutcome, inputs: RunInputs, target: ConnIn
   const decryptError = isDecryptError(o.feedError);
   // A frame that failed its checksum as it ended.
   if (isLifeboatError(o.feedError) && o.feedError.code === 'checksum_mismatch') return o.feedError;
-  if (inputs.fetch && o.feedError !== null) await explainBrokenFrame(inputs, o.feedError);
+  if (inputs.fetch && o.feedError !== null) {
+    await explainBrokenFrame(inputs, o.feedError);
+    return decryptError ? decryptFailure(o.feedError, objectUrl) : readFailed(o.feedError, objectUrl);
+  }
   // A read that failed is its own explanation (reading it all again would most likely fail the same way).
   if (o.feedError !== null && !decryptError) return readFailed(o.feedError, objectUrl);
   await checkStoredBytes(inputs, o);
