@@ -4,7 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres, type PgCluster } from '../harness/postgres';
+import { runBackup } from '../../runner/commands/backup';
+import { restoreBackup } from '../../runner/commands/restore';
 import { ManifestSchema, type Manifest } from '../../runner/contract/manifest';
+import { silentLogger } from '../../runner/log';
+import { parseDatabaseUrl } from '../../runner/pg/connection';
+import { defaultSpawner } from '../../runner/pipeline/spawn';
+import { LocalStorage } from '../../runner/storage/local';
 import { finalEvent, runCli } from './cli-harness';
 import { RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
 
@@ -155,12 +161,6 @@ test('a schema-only backup restores the definitions and carries no row counts', 
 });
 
 test('credentials reach pg_dump and pg_restore by environment only, never argv', async () => {
-  const { runBackup } = await import('../../runner/commands/backup');
-  const { restoreBackup } = await import('../../runner/commands/restore');
-  const { defaultSpawner } = await import('../../runner/pipeline/spawn');
-  const { parseDatabaseUrl } = await import('../../runner/pg/connection');
-  const { LocalStorage } = await import('../../runner/storage/local');
-  const { silentLogger } = await import('../../runner/log');
   const calls: { file: string; args: readonly string[]; env: NodeJS.ProcessEnv }[] = [];
   const spawner: typeof defaultSpawner = (file, args, opts) => {
     calls.push({ file, args, env: opts.env ?? {} });
@@ -182,11 +182,6 @@ test('credentials reach pg_dump and pg_restore by environment only, never argv',
 });
 
 test('a zstd that fails mid-backup is what the backup reports (compress_failed with its message), and nothing is published', async () => {
-  const { runBackup } = await import('../../runner/commands/backup');
-  const { defaultSpawner } = await import('../../runner/pipeline/spawn');
-  const { parseDatabaseUrl } = await import('../../runner/pg/connection');
-  const { LocalStorage } = await import('../../runner/storage/local');
-  const { silentLogger } = await import('../../runner/log');
   let frames = 0;
   // The second frame's zstd (the first data) reads a little, then fails as a full disk would make it.
   const spawner: typeof defaultSpawner = (file, args, opts) =>
@@ -259,11 +254,6 @@ test('restore --json prints one JSON document: backup id, database, ok and the r
 });
 
 test('progress: on a terminal backup and restore draw one updating line and clear it; off a terminal nothing', async () => {
-  const { runBackup } = await import('../../runner/commands/backup');
-  const { restoreBackup } = await import('../../runner/commands/restore');
-  const { parseDatabaseUrl } = await import('../../runner/pg/connection');
-  const { LocalStorage } = await import('../../runner/storage/local');
-  const { silentLogger } = await import('../../runner/log');
   const store = new LocalStorage(path.join(storage, 'progress'));
   for (const isTTY of [true, false]) {
     let text = '';
