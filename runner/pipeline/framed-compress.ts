@@ -35,7 +35,7 @@ export interface PayloadFrame {
 }
 
 /** The smallest frame cut before a block, in archive bytes (LIFEBOAT_FRAME_MIN_KIB). */
-export const FRAME_MIN = 1 << 20;
+const FRAME_MIN = 1 << 20;
 
 /** LIFEBOAT_FRAME_MIN_KIB (0..1048576) in bytes, or FRAME_MIN. 0 cuts before every block (tests of small databases). */
 export function frameMinBytes(env: NodeJS.ProcessEnv): number {
