@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CompleteBackup } from '../catalog/catalog';
-import type { AgeRandomAccess } from '../crypto/age';
+import type { AgeRandomAccess } from '../crypto/age-range';
 import { runtimeError } from '../errors';
 import type { TocEntry } from '../pg/toc';
 import type { PayloadFrame } from '../pipeline/framed-compress';

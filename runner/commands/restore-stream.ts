@@ -20,7 +20,7 @@
  * too: kept in memory) and decompressed once, plus the small head once per stream, and each frame's sha256 is
  * checked as it ends (payload-frames.ts).
  *
- * An age payload's frames are decrypted from the chunk holding their first byte (openRandomAccess in age.ts).
+ * An age payload's frames are decrypted from the chunk holding their first byte (age-range.ts).
  *
  * Without usable frames (a backup from before them, an archive the backup could not scan, an age header too long),
  * a pg_restore reading stdin goes through the whole archive and skips the data of entries outside its list, so
@@ -38,39 +38,30 @@
  * the manifest too.
  * Encrypted payloads are authenticated chunk by chunk before a byte goes on.
  *
- * - prepareStreamRestore(...) → StreamRestore | null: reads the TOC from the payload's head; null when the head
- *   frame fails its checksum, or without frames the TOC is not within HEAD_MAX (a schema with a million objects),
- *   or the head cannot be read: the caller falls back to the temp-file path, which reports a broken payload
- *   properly.
+ * - prepareStreamRestore(...) → StreamRestore | null: reads the TOC from the payload's head (stream-head.ts);
+ *   null when the head frame fails its checksum, or without frames the TOC is not within HEAD_MAX (a schema with
+ *   a million objects), or the head cannot be read: the caller falls back to the temp-file path, which reports a
+ *   broken payload properly.
  * - Which step restores which entry is planned in stream-split.ts.
  */
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CompleteBackup } from '../catalog/catalog';
-import { openRandomAccess, type AgeRandomAccess } from '../crypto/age';
 import { isLifeboatError, runtimeError, type LifeboatError } from '../errors';
 import { pgToolEnv, type ConnInfo } from '../pg/connection';
 import type { RowCountComparison } from '../pg/tables';
-import { parseTocList, useListText, type TocEntry } from '../pg/toc';
+import { useListText } from '../pg/toc';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
-import { childSucceeded, defaultSpawner, describeChildFailure, drainOrClose, watchChild, type ChildResult, type WatchedChild } from '../pipeline/spawn';
-import type { Storage } from '../storage/types';
+import { childSucceeded, defaultSpawner, describeChildFailure, drainOrClose, watchChild, type ChildResult } from '../pipeline/spawn';
 import { decryptFailure, openDecryptor, verifyStoredBytes } from './fetch';
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
-import { frameOffsets, frameSource, frameWeights, framesMatchToc, readFrame, readRange, usableFrames, verifyFrames, type FrameFetch, type FrameReader } from './payload-frames';
-import { entryWeights, splitStreams, type Section } from './stream-split';
+import { frameSource, frameWeights, framesMatchToc, verifyFrames, type FrameFetch } from './payload-frames';
+import { entryWeights, splitStreams } from './stream-split';
+import { readStreamHead, type HeadInputs } from './stream-head';
 import { makeTempDir } from '../pipeline/temp-dir';
 import { findZstd } from './tools';
-
-/** The head read first; grown 4x at a time while the TOC does not fit, up to HEAD_MAX (compressed bytes). */
-const HEAD_FIRST = 1 << 20;
-const HEAD_MAX = 16 << 20;
-/** Stored bytes read for an age payload's header (a few hundred bytes per recipient) before its frames. */
-const AGE_HEAD_READ = 64 << 10;
 
 export interface StreamRestore {
   /** How many data streams (at most the plan's jobs). */
@@ -82,13 +73,8 @@ export interface StreamRestore {
   cleanup(): Promise<void>;
 }
 
-interface StreamInputs {
-  backup: CompleteBackup;
-  storage: Storage;
-  identityText?: string;
+interface StreamInputs extends HeadInputs {
   jobs: number;
-  /** Compressed bytes of the first head read and the most it may grow to; HEAD_FIRST and HEAD_MAX by default. */
-  head?: { first: number; max: number };
 }
 
 /** Reads the archive's TOC from the head of the payload and plans the streams; null to use the temp-file path. */
@@ -103,31 +89,13 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
   const { dir, cleanup } = await makeTempDir(ctx.env, 'lifeboat-restore-');
   const headFile = path.join(dir, 'head.pgc');
   try {
-    const reader = await openFrameReader(inputs, objectUrl, ctx.signal);
-    let toc: ArchiveToc | null = null;
-    let headBytes: Buffer | null = null;
-    if (reader) {
-      // The head is exactly the first frame: read it, check it, decompress it whole.
-      headBytes = await readFrame(storage, backup.payloadKey, objectUrl, reader, 0).catch(() => null);
-      if (headBytes) {
-        await decompressHead(zstd.path, headBytes, headFile, spawner, ctx.env);
-        toc = await readArchiveToc(pgRestore.path, headFile, ctx.env);
-      }
-    } else {
-      const { first, max } = inputs.head ?? { first: HEAD_FIRST, max: HEAD_MAX };
-      for (let limit = first; limit <= max && !toc; limit *= 4) {
-        const head = await readPayloadHead(inputs, objectUrl, limit, ctx.signal);
-        if (!head) break;
-        await decompressHead(zstd.path, head.bytes, headFile, spawner, ctx.env);
-        toc = await readArchiveToc(pgRestore.path, headFile, ctx.env);
-        if (head.whole) break;
-      }
-    }
-    if (!toc) {
+    const head = await readStreamHead(inputs, objectUrl, headFile, { zstd: zstd.path, pgRestore: pgRestore.path }, spawner, ctx);
+    if (!head) {
       // Unreadable, or a head that fails its checksum or does not list: the temp-file path reads it and says why.
       await cleanup();
       return null;
     }
+    const { toc, reader, headBytes } = head;
     // Each frame after the head is a unit a stream fetches whole; its weight is the archive bytes it holds.
     const framed = reader && headBytes && framesMatchToc(reader.frames, toc.entries) ? reader.frames : null;
     const units = framed?.slice(1).map((f) => f.blocks);
@@ -163,94 +131,6 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
     await cleanup();
     throw e;
   }
-}
-
-/**
- * How to read the payload by frames, or null to read it whole: no usable frames (payload-frames.ts), or an age
- * payload whose header cannot be read here (the temp-file path reads it again and says why).
- */
-async function openFrameReader(inputs: StreamInputs, objectUrl: string, signal: AbortSignal): Promise<FrameReader | null> {
-  const { backup, storage } = inputs;
-  const { encryption, storedBytes, frames } = backup.manifest.payload;
-  if (!frames) return null;
-  let access: AgeRandomAccess | null = null;
-  if (encryption) {
-    try {
-      const start = await readRange(storage, backup.payloadKey, 0, Math.min(storedBytes, AGE_HEAD_READ), signal);
-      access = await openRandomAccess(inputs.identityText ?? '', start, storedBytes);
-    } catch {
-      return null;
-    }
-    if (!access) return null;
-  }
-  const usable = usableFrames(backup, access?.plainBytes);
-  return usable ? { frames: usable, offsets: frameOffsets(usable), access } : null;
-}
-
-/** The first `limit` plaintext bytes of the payload, or all of it (`whole`) when shorter; null when unreadable. */
-async function readPayloadHead(inputs: StreamInputs, objectUrl: string, limit: number, signal: AbortSignal): Promise<{ bytes: Buffer; whole: boolean } | null> {
-  const decryptor = await openDecryptor(inputs.backup, inputs.identityText, objectUrl);
-  const stop = new AbortController();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const collect = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk);
-      size += chunk.length;
-      cb();
-      if (size >= limit) stop.abort();
-    },
-  });
-  try {
-    const stored = await inputs.storage.get(inputs.backup.payloadKey);
-    const stages = decryptor ? [stored, decryptor, collect] : [stored, collect];
-    await pipeline(stages as unknown as [Readable, Writable], { signal: AbortSignal.any([stop.signal, signal]) });
-    return { bytes: Buffer.concat(chunks, size), whole: true };
-  } catch {
-    if (stop.signal.aborted && !signal.aborted) return { bytes: Buffer.concat(chunks, size).subarray(0, limit), whole: false };
-    return null; // read or decryption failed: the temp-file path reads it again and says why
-  }
-}
-
-/** zstd -d of a cut-off head: it writes every block it could decode, then exits 1 on the cut frame (expected). */
-async function decompressHead(zstd: string, head: Buffer, file: string, spawner: NonNullable<RestoreDeps['spawner']>, env: NodeJS.ProcessEnv): Promise<void> {
-  const out = await fs.open(file, 'w');
-  let dec: WatchedChild;
-  try {
-    dec = watchChild('zstd', spawner(zstd, ['-d', '-q', '-c'], { env, stdio: ['pipe', out.fd, 'pipe'] }));
-  } finally {
-    await out.close();
-  }
-  dec.child.stdin!.on('error', () => undefined);
-  dec.child.stdin!.end(head);
-  await dec.done;
-}
-
-interface ArchiveToc {
-  entries: TocEntry[];
-  sections: Map<number, Section>;
-}
-
-/**
- * The head file's TOC: `pg_restore --list --verbose` for the entries with their dependencies, and one
- * `--list --section=X` per section for each entry's section as pg_restore counts it. null while the head holds
- * only part of the TOC (pg_restore then fails: it never lists part of one).
- */
-async function readArchiveToc(pgRestore: string, file: string, env: NodeJS.ProcessEnv): Promise<ArchiveToc | null> {
-  const run = (args: string[]): Promise<string | null> =>
-    new Promise((resolve) => {
-      execFile(pgRestore, [...args, file], { env: { ...env, LC_ALL: 'C', LC_MESSAGES: 'C' }, maxBuffer: 1 << 30, encoding: 'utf8' }, (err, stdout) => {
-        resolve(err ? null : stdout);
-      });
-    });
-  const SECTIONS: Section[] = ['pre-data', 'data', 'post-data'];
-  const [all, ...bySection] = await Promise.all([run(['--list', '--verbose']), ...SECTIONS.map((x) => run(['--list', `--section=${x}`]))]);
-  if (all === null || bySection.some((t) => t === null)) return null;
-  const sections = new Map<number, Section>();
-  SECTIONS.forEach((x, i) => {
-    for (const e of parseTocList(bySection[i]!)) sections.set(e.id, x);
-  });
-  return { entries: parseTocList(all), sections };
 }
 
 interface RunInputs extends StreamInputs {

@@ -25,8 +25,8 @@ function loadAge(): Promise<AgeModule> {
 }
 
 /** Plaintext bytes per STREAM chunk and the Poly1305 tag appended to each (age spec). */
-const CHUNK = 64 * 1024;
-const TAG = 16;
+export const CHUNK = 64 * 1024;
+export const TAG = 16;
 const NONCE_PREFIX = 16;
 /** A header with many post-quantum recipients is a few tens of KiB; anything longer is not an age file. */
 const MAX_HEADER = 1024 * 1024;
@@ -81,6 +81,11 @@ export async function createEncryptor(recipients: string[]): Promise<Encryptor> 
  * identity, a tampered header or chunk, or a truncated payload; it never emits unauthenticated bytes.
  */
 export async function createDecryptor(identityText: string): Promise<Duplex> {
+  return new StreamDecrypter(await headerUnwrapper(identityText));
+}
+
+/** Unwraps a header's file key with the identities of an identity file (the library's work). */
+export async function headerUnwrapper(identityText: string): Promise<(header: Uint8Array) => Promise<Uint8Array>> {
   const identities = parseIdentities(identityText);
   const { Decrypter } = await loadAge();
   const dec = new Decrypter();
@@ -91,7 +96,7 @@ export async function createDecryptor(identityText: string): Promise<Duplex> {
       throw usageError('bad_identity', 'the age identity file holds a line that is not a valid age secret key');
     }
   }
-  return new StreamDecrypter((header) => dec.decryptHeader(header));
+  return (header) => dec.decryptHeader(header);
 }
 
 /** A stable, non-secret fingerprint of a recipient (public key) string: `sha256:` and 16 hex digits. */
@@ -167,7 +172,7 @@ function seal(key: Buffer, counter: number, last: boolean, plain: Buffer): Buffe
   return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
 }
 
-function open(key: Buffer, counter: number, last: boolean, sealed: Buffer): Buffer | null {
+export function openChunk(key: Buffer, counter: number, last: boolean, sealed: Buffer): Buffer | null {
   if (sealed.length < TAG) return null;
   const d = createDecipheriv('chacha20-poly1305', key, chunkNonce(counter, last), { authTagLength: TAG });
   d.setAuthTag(sealed.subarray(sealed.length - TAG));
@@ -179,7 +184,7 @@ function open(key: Buffer, counter: number, last: boolean, sealed: Buffer): Buff
 }
 
 /** Collects bytes and hands out fixed-size blocks without copying more than once. */
-class BlockBuffer {
+export class BlockBuffer {
   private parts: Buffer[] = [];
   length = 0;
 
@@ -272,7 +277,7 @@ class StreamDecrypter extends Transform {
       cb(truncated('the payload ends without its final chunk', this.offset));
       return;
     }
-    const plain = open(this.key, this.counter, true, rest);
+    const plain = openChunk(this.key, this.counter, true, rest);
     if (!plain) {
       cb(tampered(this.offset, true));
       return;
@@ -291,7 +296,7 @@ class StreamDecrypter extends Transform {
     const key = this.key!;
     // Keep one full sealed chunk back: only at the end do we know whether it is the last one.
     while (this.buf.length > CHUNK + TAG) {
-      const plain = open(key, this.counter, false, this.buf.take(CHUNK + TAG));
+      const plain = openChunk(key, this.counter, false, this.buf.take(CHUNK + TAG));
       if (!plain) {
         cb(tampered(this.offset, false));
         return;
@@ -317,7 +322,7 @@ class StreamDecrypter extends Transform {
  * null while `seen` ends before the header and nonce do. Throws LifeboatErrors for what is not age, a wrong
  * identity or a tampered header.
  */
-async function openHeader(seen: Buffer, unwrap: (header: Uint8Array) => Promise<Uint8Array>): Promise<{ key: Buffer; payloadStart: number } | null> {
+export async function openHeader(seen: Buffer, unwrap: (header: Uint8Array) => Promise<Uint8Array>): Promise<{ key: Buffer; payloadStart: number } | null> {
   const macLine = seen.indexOf('\n--- ');
   const end = macLine < 0 ? -1 : seen.indexOf('\n', macLine + 1);
   if (end < 0 || seen.length < end + 1 + NONCE_PREFIX) {
@@ -346,114 +351,13 @@ async function openHeader(seen: Buffer, unwrap: (header: Uint8Array) => Promise<
   return { key: payloadKey(fileKey, nonce), payloadStart: end + 1 + NONCE_PREFIX };
 }
 
-/**
- * Random access to an age payload's plaintext: STREAM chunks are sealed independently (each with its counter
- * and last-chunk flag), so any plaintext range can be decrypted from the chunk that holds its first byte. A
- * streamed restore reads its frames of an encrypted payload so (payload-frames.ts).
- */
-export interface AgeRandomAccess {
-  /** Plaintext bytes in the payload. */
-  plainBytes: number;
-  /** The stored bytes that hold plaintext [start, end). */
-  storedRange(start: number, end: number): { start: number; end: number };
-  /** Stored bytes of storedRange(start, end) in, plaintext [start, end) out, every chunk authenticated. */
-  rangeDecryptor(start: number, end: number): Transform;
-}
-
-/**
- * Opens an age payload of `storedBytes` for random access, from its first stored bytes (`head`: at least its
- * header and nonce; null when they are longer). The same errors as the streaming decryptor for a wrong identity.
- */
-export async function openRandomAccess(identityText: string, head: Buffer, storedBytes: number): Promise<AgeRandomAccess | null> {
-  const identities = parseIdentities(identityText);
-  const { Decrypter } = await loadAge();
-  const dec = new Decrypter();
-  for (const id of identities) {
-    try {
-      dec.addIdentity(id);
-    } catch {
-      throw usageError('bad_identity', 'the age identity file holds a line that is not a valid age secret key');
-    }
-  }
-  const opened = await openHeader(head, (h) => dec.decryptHeader(h));
-  if (!opened) return null;
-  const { key, payloadStart } = opened;
-  const sealed = storedBytes - payloadStart;
-  const chunks = Math.max(1, Math.ceil(sealed / (CHUNK + TAG)));
-  const plainBytes = sealed - chunks * TAG;
-  if (plainBytes < 0) throw truncated('the payload ends without its final chunk', storedBytes);
-  return {
-    plainBytes,
-    storedRange(start, end) {
-      const first = Math.floor(start / CHUNK);
-      const last = Math.max(first, Math.floor((end - 1) / CHUNK));
-      return { start: payloadStart + first * (CHUNK + TAG), end: Math.min(storedBytes, payloadStart + (last + 1) * (CHUNK + TAG)) };
-    },
-    rangeDecryptor(start, end) {
-      return new RangeDecrypter(key, chunks, payloadStart, start, end);
-    },
-  };
-}
-
-/** Decrypts the sealed chunks holding plaintext [start, end) and passes on exactly those bytes. */
-class RangeDecrypter extends Transform {
-  private readonly buf = new BlockBuffer();
-  private counter: number;
-  private skip: number;
-  private left: number;
-
-  constructor(
-    private readonly key: Buffer,
-    private readonly chunks: number,
-    private readonly payloadStart: number,
-    start: number,
-    end: number,
-  ) {
-    super();
-    this.counter = Math.floor(start / CHUNK);
-    this.skip = start - this.counter * CHUNK;
-    this.left = end - start;
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.buf.push(chunk);
-    while (this.buf.length >= CHUNK + TAG && this.left > 0) {
-      if (!this.openNext(CHUNK + TAG)) return cb(tampered(this.at(), this.counter === this.chunks - 1));
-    }
-    cb();
-  }
-
-  override _flush(cb: TransformCallback): void {
-    // Only the payload's final chunk may be shorter than a full one: anything else here is a read cut short.
-    const final = this.counter === this.chunks - 1;
-    if (this.left > 0 && final && this.buf.length >= TAG && !this.openNext(this.buf.length)) return cb(tampered(this.at(), true));
-    if (this.left > 0) return cb(truncated(`${this.left} bytes of the range are missing`, this.at()));
-    cb();
-  }
-
-  private at(): number {
-    return this.payloadStart + this.counter * (CHUNK + TAG);
-  }
-
-  private openNext(n: number): boolean {
-    const plain = open(this.key, this.counter, this.counter === this.chunks - 1, this.buf.take(n));
-    if (!plain) return false;
-    this.counter++;
-    const out = plain.subarray(this.skip, this.skip + this.left);
-    this.skip = 0;
-    this.left -= out.length;
-    this.push(out);
-    return true;
-  }
-}
-
 const AGE_MAGIC = Buffer.from('age-encryption.org/v1\n');
 
-function truncated(what: string, offset: number): Error {
+export function truncated(what: string, offset: number): Error {
   return runtimeError('decrypt_truncated', `the encrypted payload is truncated: ${what} (after ${offset} bytes)`);
 }
 
-function tampered(offset: number, last: boolean): Error {
+export function tampered(offset: number, last: boolean): Error {
   return runtimeError(
     'decrypt_failed',
     `the encrypted payload failed authentication at byte ${offset}${last ? ' (final chunk)' : ''}: it is truncated, ` +

@@ -6,11 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import {
   createDecryptor,
   createEncryptor,
-  openRandomAccess,
   identityFingerprints,
   parseIdentities,
   recipientFingerprint,
 } from '../../runner/crypto/age';
+import { openRandomAccess } from '../../runner/crypto/age-range';
 import { LifeboatError } from '../../runner/errors';
 
 async function keypair(): Promise<{ identity: string; recipient: string }> {

@@ -91,6 +91,7 @@ test('restore --create --jobs 3 streams in 3 and gives back grants, comments, la
   const r = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('wide_3'), '--create', '--jobs', '3', '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(streamsLogged(r.stderr), 3);
+  assert.match(r.stderr, /3 data streams reading only their own frames of the payload/);
   assert.equal(finalEvent(r.stderr)!.event, 'restore.succeeded');
   await assertSameAsSource('wide_3');
 });
