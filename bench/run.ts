@@ -260,7 +260,8 @@ async function main(): Promise<void> {
     `1x rows: median wall and cpu of ${rounds} interleaved runs (each run's wall is in the JSON file), highest RSS of them; 4x rows: one run.`,
     'wall/cpu: cpu is the command and its children (pg_dump, zstd); tree RSS: summed RSS of the command\'s process tree, sampled every 50 ms (a child between fork and exec counts only its private pages, not the parent\'s it shares); max proc: the largest single process (GNU time).',
     'S3 rows: the emulator runs in its own process on the same cores; its CPU during the backup is the last column. ' +
-      'That work (MD5 and a disk write of each part; on completion s3rver reads every part back, hashes it again and writes the whole object a second time, after the last byte) ' +
+      'That work (MD5 and a write of each part; on completion s3rver reads every part back, hashes it again and writes the whole object a second time, after the last byte; ' +
+      'it keeps its objects in /dev/shm and runs node with the runner\'s flags, see bench/s3-emulator.ts) ' +
       'happens on the store\'s side against real S3, so these wall times are an upper bound. The sink row is the lower bound: an endpoint that ' +
       'discards the payload, so only lifeboat\'s own S3 work (signing, HTTP, part buffering) is timed; s3CpuVsLocal is that work in CPU.',
   ];
