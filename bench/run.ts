@@ -260,15 +260,16 @@ async function main(): Promise<void> {
     `1x rows: median wall and cpu of ${rounds} interleaved runs (each run's wall is in the JSON file), highest RSS of them; 4x rows: one run.`,
     'wall/cpu: cpu is the command and its children (pg_dump, zstd); tree RSS: summed RSS of the command\'s process tree, sampled every 50 ms (a child between fork and exec counts only its private pages, not the parent\'s it shares); max proc: the largest single process (GNU time).',
     'S3 rows: the emulator runs in its own process on the same cores; its CPU during the backup is the last column. ' +
-      'That work (MD5 and a write of each part; on completion s3rver reads every part back, hashes it again and writes the whole object a second time, after the last byte; ' +
-      'it keeps its objects in /dev/shm and runs node with the runner\'s flags, see bench/s3-emulator.ts) ' +
-      'happens on the store\'s side against real S3, so these wall times are an upper bound. The sink row is the lower bound: an endpoint that ' +
+      'That work (MD5 and a write of each part; on completion s3rver reads every part back, hashes it again and writes the whole object a second time, after the last byte) ' +
+      `happens on the store's side against real S3. Here it competes for the same cores; the emulators keep their objects in ${s3.tmpdir} and s3rver runs node with the runner's flags ` +
+      '(bench/s3-emulator.ts; results files from before 2026-11-22 had them on disk with node\'s defaults, so their S3 rows are not comparable). ' +
+      'Loopback has no TLS and no network latency, which a real store adds. The sink row is the lower bound: an endpoint that ' +
       'discards the payload, so only lifeboat\'s own S3 work (signing, HTTP, part buffering) is timed; s3CpuVsLocal is that work in CPU.',
   ];
   console.log('\nnotes:');
   for (const n of notes) console.log(`  - ${n}`);
   const file = path.join(__dirname, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, loadavg: os.loadavg(), node: process.version, nodeOptions: RUNNER_NODE_OPTIONS }, rounds, dataset: sizes, results, ratios, targets, notes }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, loadavg: os.loadavg(), node: process.version, nodeOptions: RUNNER_NODE_OPTIONS, emulator: { tmpdir: s3.tmpdir, nodeOptions: RUNNER_NODE_OPTIONS } }, rounds, dataset: sizes, results, ratios, targets, notes }, null, 2) + '\n');
   console.log(`\nwritten to ${path.relative(ROOT, file)}`);
 }
 

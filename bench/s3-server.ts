@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     // Dummy keys for the SDK's default chain: the sink checks no signatures.
     const sink = await startS3Sink();
     process.stdin.on('end', () => void sink.stop().finally(() => process.exit(0))).resume();
-    process.on('SIGTERM', () => void sink.stop().finally(() => process.exit(0)));
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void sink.stop().finally(() => process.exit(0)));
     const env = { AWS_ACCESS_KEY_ID: 'SINK', AWS_SECRET_ACCESS_KEY: 'SINK', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
     process.stdout.write(`${JSON.stringify({ endpoint: sink.endpoint, env, pid: process.pid })}\n`);
     return;
@@ -28,7 +28,8 @@ async function main(): Promise<void> {
     void emu.stop().finally(() => process.exit(0));
   };
   process.stdin.on('end', stop).on('close', stop).resume();
-  process.on('SIGTERM', stop);
+  // Ctrl-C reaches this process too: stop cleanly, so no objects are left behind in /dev/shm.
+  process.on('SIGTERM', stop).on('SIGINT', stop);
   process.stdout.write(`${JSON.stringify({ endpoint: emu.endpoint, env: emu.env, pid: process.pid })}\n`);
 }
 
