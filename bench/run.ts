@@ -16,12 +16,13 @@
  * machine vary by 20%. bench/s3-memory.ts measures the cloud upload paths' memory alone.
  *
  * The runner runs as in its container image: compiled with tsc (runner/tsconfig.build.json) and started with
- * plain node, not through tsx.
+ * plain node, not through tsx, of the image's version (runner-node.ts) and with the image's NODE_OPTIONS.
  */
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildRunner, RUNNER_NODE_OPTIONS } from './build';
+import { runnerNode } from './runner-node';
 import { CACHE, datasetCluster } from './dataset';
 import { TIME_BIN, haveGnuTime, measure, type Figures } from './measure';
 import { startExternalS3, type ExternalS3 } from './s3-emulator';
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
   const rounds = repeatArg();
   const want = (step: string): boolean => only === null || only.has(step);
   const cli = buildRunner(log);
+  const node = runnerNode(log);
+  log(`runner node: ${node.version} (the image pins ${node.imageVersion}): ${node.path}`);
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   const pg = await datasetCluster(log);
@@ -111,7 +114,7 @@ async function main(): Promise<void> {
     LIFEBOAT_S3_ENDPOINT: emu.endpoint,
   });
   const bin = (name: string): string => path.join(pg.binDir, name);
-  const lifeboat = (...args: string[]): string[] => [process.execPath, cli, ...args];
+  const lifeboat = (...args: string[]): string[] => [node.path, cli, ...args];
   const results: Record<string, Figures> = {};
   const samples: Record<string, Figures[]> = {};
   const record = (key: string, f: Figures): void => void (samples[key] ??= []).push(f);
@@ -249,7 +252,7 @@ async function main(): Promise<void> {
   const rows = Object.values(results);
   const w = Math.max(...rows.map((x) => x.label.length));
   const line = (cols: string[]): string => cols.map((c, i) => (i === 0 ? c.padEnd(w) : c.padStart(12))).join('  ');
-  console.log(`\nmachine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; dataset 1x ${sizes.bench1x}, 4x ${sizes.bench4x}; node ${process.version}, NODE_OPTIONS=${RUNNER_NODE_OPTIONS}; 1x rows: median of ${rounds} runs`);
+  console.log(`\nmachine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; dataset 1x ${sizes.bench1x}, 4x ${sizes.bench4x}; runner on node ${node.version} (image: ${node.imageVersion}), NODE_OPTIONS=${RUNNER_NODE_OPTIONS}; 1x rows: median of ${rounds} runs`);
   console.log(line(['', 'wall s', 'cpu s', 'tree RSS MiB', 'max proc MiB', 'archive MiB', 'emulator cpu s']));
   for (const x of rows) {
     console.log(line([x.label, x.wallSeconds.toFixed(2), x.cpuSeconds.toFixed(2), x.peakTreeRssMiB.toFixed(1), x.maxProcessRssMiB.toFixed(1), x.archiveBytes ? (x.archiveBytes / 1024 ** 2).toFixed(1) : '', x.emulatorCpuSeconds?.toFixed(2) ?? '']));
@@ -269,7 +272,7 @@ async function main(): Promise<void> {
   console.log('\nnotes:');
   for (const n of notes) console.log(`  - ${n}`);
   const file = path.join(__dirname, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, loadavg: os.loadavg(), node: process.version, nodeOptions: RUNNER_NODE_OPTIONS, emulator: { tmpdir: s3.tmpdir, nodeOptions: RUNNER_NODE_OPTIONS } }, rounds, dataset: sizes, results, ratios, targets, notes }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, loadavg: os.loadavg(), node: process.version, runnerNode: node.version, imageNode: node.imageVersion, nodeOptions: RUNNER_NODE_OPTIONS, emulator: { tmpdir: s3.tmpdir, nodeOptions: RUNNER_NODE_OPTIONS } }, rounds, dataset: sizes, results, ratios, targets, notes }, null, 2) + '\n');
   console.log(`\nwritten to ${path.relative(ROOT, file)}`);
 }
 
