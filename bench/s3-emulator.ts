@@ -55,9 +55,10 @@ export async function startExternalS3(kind: 's3rver' | 'moto' | 'sink', bucket: 
 }
 
 /**
- * The bench's S3 backups stay in the emulators until they stop: three rounds of 276 MiB each in s3rver and moto,
- * with a second copy while s3rver completes one. /dev/shm is used only with room for all of that to spare
- * (a container's default /dev/shm is 64 MiB), and LIFEBOAT_BENCH_EMULATOR_TMPDIR chooses the place outright.
+ * The bench's S3 backups stay in the emulators until they stop: 276 MiB per round (three by default) in s3rver and
+ * in moto, with a second copy while s3rver completes one. /dev/shm is used only with 4 GiB free, room for the
+ * default rounds to spare (a container's default /dev/shm is 64 MiB); LIFEBOAT_BENCH_EMULATOR_TMPDIR chooses the
+ * place outright, e.g. for many more rounds.
  */
 function memoryBackedTmp(): string {
   const chosen = process.env.LIFEBOAT_BENCH_EMULATOR_TMPDIR;
