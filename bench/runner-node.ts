@@ -33,9 +33,9 @@ export function imageNodeVersion(): string {
   return m[1]!;
 }
 
-export function runnerNode(log: (s: string) => void): RunnerNode {
+export function runnerNode(log: (s: string) => void, env: NodeJS.ProcessEnv = process.env): RunnerNode {
   const imageVersion = imageNodeVersion();
-  const chosen = process.env.LIFEBOAT_BENCH_NODE;
+  const chosen = env.LIFEBOAT_BENCH_NODE;
   if (chosen) return { path: chosen, version: versionOf(chosen), imageVersion };
   if (process.versions.node === imageVersion) return { path: process.execPath, version: imageVersion, imageVersion };
   const major = imageVersion.split('.')[0]!;

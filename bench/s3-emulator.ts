@@ -30,7 +30,7 @@ export interface ExternalS3 {
 }
 
 export async function startExternalS3(kind: 's3rver' | 'moto' | 'sink', bucket: string): Promise<ExternalS3> {
-  const tmpdir = memoryBackedTmp();
+  const tmpdir = emulatorTmpdir();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 's3-server.ts'), kind, bucket], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, NODE_OPTIONS: RUNNER_NODE_OPTIONS, TMPDIR: tmpdir },
@@ -60,17 +60,21 @@ export async function startExternalS3(kind: 's3rver' | 'moto' | 'sink', bucket: 
  * default rounds to spare (a container's default /dev/shm is 64 MiB); LIFEBOAT_BENCH_EMULATOR_TMPDIR chooses the
  * place outright, e.g. for many more rounds.
  */
-function memoryBackedTmp(): string {
-  const chosen = process.env.LIFEBOAT_BENCH_EMULATOR_TMPDIR;
+export function emulatorTmpdir(env: NodeJS.ProcessEnv = process.env, shmFree: number | null = shmFreeBytes()): string {
+  const chosen = env.LIFEBOAT_BENCH_EMULATOR_TMPDIR;
   if (chosen) return chosen;
+  return shmFree !== null && shmFree >= SHM_NEEDED ? '/dev/shm' : os.tmpdir();
+}
+
+/** Bytes free in /dev/shm, or null where there is no writable one. */
+function shmFreeBytes(): number | null {
   try {
     accessSync('/dev/shm', constants.W_OK);
     const fs = statfsSync('/dev/shm');
-    if (fs.bavail * fs.bsize >= SHM_NEEDED) return '/dev/shm';
+    return fs.bavail * fs.bsize;
   } catch {
-    // No /dev/shm here: the temp folder it is.
+    return null;
   }
-  return os.tmpdir();
 }
 
-const SHM_NEEDED = 4 * 1024 ** 3;
+export const SHM_NEEDED = 4 * 1024 ** 3;
