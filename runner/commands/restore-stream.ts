@@ -54,10 +54,10 @@ import type { RowCountComparison } from '../pg/tables';
 import { useListText } from '../pg/toc';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
-import { childSucceeded, defaultSpawner, describeChildFailure, drainOrClose, watchChild, type ChildResult } from '../pipeline/spawn';
+import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type ChildResult } from '../pipeline/spawn';
 import { decryptFailure, openDecryptor, verifyStoredBytes } from './fetch';
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
-import { frameSource, frameWeights, framesMatchToc, verifyFrames, type FrameFetch } from './payload-frames';
+import { frameSource, frameWeights, framesMatchToc, pumpFrames, verifyFrames, type FrameFetch } from './payload-frames';
 import { entryWeights, splitStreams } from './stream-split';
 import { readStreamHead, type HeadInputs } from './stream-head';
 import { makeTempDir } from '../pipeline/temp-dir';
@@ -282,6 +282,7 @@ async function dataStream(
   const decryptor = await openDecryptor(inputs.backup, inputs.identityText, inputs.objectUrl);
   const hasher = new HashingStream();
   const verified = new Set<number>();
+  let read = 0;
   hasher.on('data', () => onBytes(hasher.bytes));
   const zstd = watchChild('zstd', spawner(inputs.zstd, ['-d', '-q', '-c'], { env: deps.ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
   const restore = watchChild('pg_restore', spawner(inputs.pgRestore, args, { env, stdio: [zstd.child.stdout!, 'ignore', 'pipe'] }), pgRestoreWarning(deps.ctx));
@@ -302,14 +303,28 @@ async function dataStream(
   try {
     const feed = (async (): Promise<unknown> => {
       try {
-        const { fetch } = inputs;
-        const stored = fetch
-          ? frameSource(inputs.storage, inputs.backup.payloadKey, inputs.objectUrl, fetch, fetch.perStream[stream]!, verified)
-          : await inputs.storage.get(inputs.backup.payloadKey);
+        const { fetch, storage } = inputs;
+        const { payloadKey } = inputs.backup;
+        const stdin = stdinWriter(zstd.child.stdin!);
+        if (fetch && !fetch.access && storage.open) {
+          const reader = await storage.open(payloadKey);
+          try {
+            await pumpFrames(reader, inputs.objectUrl, fetch, fetch.perStream[stream]!, verified, (chunk) => {
+              read += chunk.length;
+              onBytes(read);
+              return stdin.write(chunk);
+            }, stop);
+          } finally {
+            await reader.close();
+          }
+          stdin.end();
+          return null;
+        }
+        const stored = fetch ? frameSource(storage, payloadKey, inputs.objectUrl, fetch, fetch.perStream[stream]!, verified) : await storage.get(payloadKey);
         const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher];
         // Frames of an age payload come decrypted (each from the chunk holding its first byte).
         if (decryptor && !fetch) stages.push(decryptor);
-        stages.push(stdinSink(zstd.child.stdin!));
+        stages.push(stdinSink(stdin));
         await pipeline(stages as unknown as [Readable, Writable], { signal: stop });
         return null;
       } catch (e) {
@@ -324,31 +339,61 @@ async function dataStream(
   }
 }
 
+interface StdinWriter {
+  /** Resolves once the child has the chunk (or has closed its stdin): the chunk's buffer may be reused then. */
+  write(chunk: Buffer): Promise<void>;
+  end(): void;
+  destroy(): void;
+}
+
 /**
  * Writes into a child's stdin. Once the child has closed it (its pg_restore had everything it needed and exited,
  * so zstd died of the closed pipe), later bytes are dropped: the download still runs to its end, and the
  * checksum covers every stored byte. Whether the early close was fine is for the exit statuses to say.
  */
-function stdinSink(stdin: Writable): Writable {
+function stdinWriter(stdin: Writable): StdinWriter {
   // Already closed when the child was killed before the download began.
   let closed = stdin.destroyed || stdin.writableEnded;
-  stdin.on('error', () => {
+  const close = (): void => {
     closed = true;
-  });
-  stdin.on('close', () => {
-    closed = true;
-  });
+  };
+  stdin.on('error', close);
+  stdin.on('close', close);
+  return {
+    write: (chunk) =>
+      closed || stdin.destroyed || stdin.writableEnded
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            // The callback comes once the pipe has the bytes, or with an error once it cannot take them; 'close'
+            // covers a stdin destroyed with the write still queued.
+            const done = (): void => {
+              stdin.off('close', done);
+              resolve();
+            };
+            stdin.once('close', done);
+            stdin.write(chunk, done);
+          }),
+    end: () => {
+      if (!closed) stdin.end();
+    },
+    destroy: () => {
+      if (!closed) stdin.destroy();
+    },
+  };
+}
+
+/** stdinWriter as the last stage of a pipeline. */
+function stdinSink(stdin: StdinWriter): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
-      if (closed || stdin.destroyed || stdin.writableEnded || stdin.write(chunk)) return cb();
-      void drainOrClose(stdin).then(() => cb());
+      void stdin.write(chunk).then(() => cb());
     },
     final(cb) {
-      if (!closed) stdin.end();
+      stdin.end();
       cb();
     },
     destroy(err, cb) {
-      if (!closed) stdin.destroy();
+      stdin.destroy();
       cb(err);
     },
   });

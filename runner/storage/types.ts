@@ -32,6 +32,15 @@ export interface PutResult {
   bytes: number;
 }
 
+/** An object opened for positional reads into buffers the caller owns (and may reuse). */
+export interface ObjectReader {
+  /** The object's size when it was opened. */
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into `into`, from its start; how many were read (0 at the end). */
+  read(into: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 export interface Storage {
   /** A display form of the location, without credentials: `file:///var/backups`, `s3://bucket/prefix`. */
   readonly url: string;
@@ -45,6 +54,13 @@ export interface Storage {
    */
   get(key: string, range?: ByteRange): Promise<Readable>;
   getBytes(key: string): Promise<Buffer>;
+  /**
+   * Optional, where reads are local (a folder): the object opened for positional reads into the caller's buffers.
+   * Every chunk of a `get` stream is a new buffer, outside V8's heap and freed only once a GC finds it dead; a
+   * streamed restore reads through two buffers of its own instead (payload-frames.ts says why). Rejects with code
+   * `object_not_found` when missing.
+   */
+  open?(key: string): Promise<ObjectReader>;
   /** Every object whose key starts with `prefix`, across all pages, in no particular order. */
   list(prefix: string): AsyncIterable<StoredObject>;
   /** Removes an object; missing objects are not an error. Backup identities in the cloud may lack this right. */

@@ -55,3 +55,64 @@ test('the frame index against a payload read whole: every frame, a wrong sha256,
   assert.match((await check(Buffer.concat([whole, Buffer.from('x')])))!, /goes on after the last of its 3 frames/);
   assert.match((await check(whole.subarray(0, 700)))!, /ends inside frame 2 of 3/);
 });
+
+test('pumpFrames: the head, then the given frames in order, through two buffers reused only once a write is done; each frame checked', async () => {
+  const { createHash } = await import('node:crypto');
+  const { pumpFrames } = await import('../../runner/commands/payload-frames');
+  const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+  // Frames longer than one read (256 KiB) and shorter; distinct bytes, so a chunk overwritten too early shows.
+  const parts = [100, 700 << 10, 5, 300 << 10].map((n, i) => Buffer.from(Array.from({ length: n }, (_, j) => (j * 7 + i * 13) & 0xff)));
+  const payload = Buffer.concat(parts);
+  const frames = parts.map((p, i) => ({ rawBytes: p.length, bytes: p.length, sha256: sha(p), blocks: i ? [i] : [] }));
+  const fetch = { frames, offsets: frameOffsets(frames), access: null, head: parts[0]!, perStream: [] };
+  const memReader = (bytes: Buffer, size = bytes.length) => ({
+    size,
+    read: async (into: Buffer, length: number, position: number) => bytes.copy(into, 0, position, Math.min(position + length, bytes.length)),
+    close: async () => undefined,
+  });
+  const run = async (reader: ReturnType<typeof memReader>, ks: number[], signal = new AbortController().signal) => {
+    const written: Buffer[] = [];
+    const stores = new Set<ArrayBufferLike>();
+    const verified = new Set<number>();
+    const write = async (chunk: Buffer): Promise<void> => {
+      const copy = Buffer.from(chunk);
+      if (chunk !== fetch.head) stores.add(chunk.buffer);
+      // A slow pipe: the next read runs meanwhile, into the other buffer.
+      await new Promise((r) => setTimeout(r, 2));
+      assert.ok(chunk.equals(copy), 'a chunk changed while it was being written');
+      written.push(copy);
+    };
+    const error = await pumpFrames(reader, 'file:///x/dump.pgc.zst', fetch, ks, verified, write, signal).then(() => null, (e: unknown) => e as Error & { code?: string });
+    return { written: Buffer.concat(written), stores, verified, error };
+  };
+
+  const ok = await run(memReader(payload), [3, 1]);
+  assert.equal(ok.error, null);
+  assert.ok(ok.written.equals(Buffer.concat([parts[0]!, parts[3]!, parts[1]!])), 'the head, then frames 3 and 1, byte for byte');
+  assert.deepEqual([...ok.verified].sort(), [1, 3]);
+  assert.equal(ok.stores.size, 2, 'every chunk after the head is one of two buffers');
+
+  const flipped = Buffer.from(payload);
+  flipped[frames[0]!.bytes + 1000]! ^= 1;
+  const bad = await run(memReader(flipped), [2, 1, 3]);
+  assert.equal(bad.error?.code, 'checksum_mismatch');
+  assert.match(bad.error!.message, /frame 1 of 4/);
+  assert.deepEqual([...bad.verified], [2], 'frame 1 failed; frame 3 was not read');
+  assert.equal(bad.written.length, parts[0]!.length + parts[2]!.length + parts[1]!.length, "the bad frame's bytes went on before its check");
+
+  const cut = await run(memReader(payload.subarray(0, payload.length - 10)), [1, 3]);
+  assert.equal(cut.error?.code, 'range_invalid', 'a payload cut short fails as a range past its end, as Storage.get would');
+  assert.deepEqual([...cut.verified], [1]);
+
+  const shrank = await run(memReader(payload.subarray(0, payload.length - 10), payload.length), [3]);
+  assert.equal(shrank.error?.code, 'checksum_mismatch', 'an object that shrank after it was opened');
+  assert.match(shrank.error!.message, /read \d+ bytes, the manifest says \d+/);
+
+  const stop = new AbortController();
+  stop.abort(new Error('stopped'));
+  const stopped = await run(memReader(payload), [1, 3], stop.signal);
+  assert.equal(stopped.error?.message, 'stopped');
+  assert.equal(stopped.written.length, parts[0]!.length, 'only the head went on');
+
+  await assert.rejects(pumpFrames(memReader(payload), 'u', { ...fetch, access: {} as never }, [1], new Set(), async () => undefined, stop.signal), /age payload/);
+});

@@ -310,15 +310,27 @@ test("the backup's frames: the head is the archive up to its first data block, e
   }
 });
 
-/** A local storage that counts the bytes read, whole and by range. */
-function countingStorage(root: string): { store: LocalStorage; read: { whole: number; ranged: number } } {
+/** A local storage that counts the payload's bytes read: whole, by range, and by positional reads (Storage.open). */
+function countingStorage(root: string): { store: LocalStorage; read: { whole: number; ranged: number; positional: number } } {
   const local = new LocalStorage(root);
-  const read = { whole: 0, ranged: 0 };
+  const read = { whole: 0, ranged: 0, positional: 0 };
   const store = Object.assign(Object.create(local) as LocalStorage, {
     get: async (key: string, range?: ByteRange) => {
       const s = await local.get(key, range);
       if (/\/dump\.pgc/.test(key)) s.on('data', (c: Buffer) => (range ? (read.ranged += c.length) : (read.whole += c.length)));
       return s;
+    },
+    open: async (key: string) => {
+      const r = await local.open(key);
+      return {
+        size: r.size,
+        read: async (into: Buffer, length: number, position: number) => {
+          const n = await r.read(into, length, position);
+          if (/\/dump\.pgc/.test(key)) read.positional += n;
+          return n;
+        },
+        close: () => r.close(),
+      };
     },
   });
   return { store, read };
@@ -330,8 +342,11 @@ test('each stream fetches only its own frames: the payload is read exactly once 
   const r = await restoreBackup({ storage: store, ref: id, target: parseDatabaseUrl(pg.url('wide_frames')), create: true, jobs: 3 }, { ctx });
   assert.equal(r.ok, true);
   const backup = await resolveBackup(store, id, { engine: 'postgres' });
+  const { storedBytes, frames } = backup.manifest.payload;
   assert.equal(read.whole, 0, 'no stream read the whole payload');
-  assert.equal(read.ranged, backup.manifest.payload.storedBytes);
+  // The head by range; a folder's frames by positional reads into the streams' own buffers (Storage.open).
+  assert.equal(read.ranged, frames![0]!.bytes);
+  assert.equal(read.positional, storedBytes - frames![0]!.bytes);
   await assertSameAsSource('wide_frames');
 });
 
@@ -408,6 +423,7 @@ test('an encrypted payload is read by frames too: each decrypted from the chunk 
     const backup = await resolveBackup(store, ageId, { engine: 'postgres' });
     const { storedBytes, frames } = backup.manifest.payload;
     assert.equal(read.whole, 0, 'no stream read the whole payload');
+    assert.equal(read.positional, 0, 'frames to decrypt are read by range');
     // The header read, then every frame once; a frame's first and last 64 KiB chunks may be read twice.
     assert.ok(read.ranged >= storedBytes && read.ranged <= storedBytes + (64 << 10) + frames!.length * 2 * ((64 << 10) + 16), `${read.ranged} bytes read of ${storedBytes}`);
 
