@@ -20,7 +20,9 @@
  * too: kept in memory) and decompressed once, plus the small head once per stream, and each frame's sha256 is
  * checked as it ends (payload-frames.ts).
  *
- * An age payload's frames are decrypted from the chunk holding their first byte (age-range.ts).
+ * An age payload's frames are decrypted from the chunk holding their first byte (age-range.ts). From a folder
+ * (Storage.open), a stream reads its frames into two buffers of its own, reused (pumpFrames: node's RSS stays
+ * flat); from a bucket, as a stream of the SDK's chunks.
  *
  * Without usable frames (a backup from before them, an archive the backup could not scan, an age header too long),
  * a pg_restore reading stdin goes through the whole archive and skips the data of entries outside its list, so
@@ -52,6 +54,7 @@ import { isLifeboatError, runtimeError, type LifeboatError } from '../errors';
 import { pgToolEnv, type ConnInfo } from '../pg/connection';
 import type { RowCountComparison } from '../pg/tables';
 import { useListText } from '../pg/toc';
+import { childStdin, childStdinSink } from '../pipeline/child-stdin';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type ChildResult } from '../pipeline/spawn';
@@ -305,7 +308,7 @@ async function dataStream(
       try {
         const { fetch, storage } = inputs;
         const { payloadKey } = inputs.backup;
-        const stdin = stdinWriter(zstd.child.stdin!);
+        const stdin = childStdin(zstd.child.stdin!);
         if (fetch && !fetch.access && storage.open) {
           const reader = await storage.open(payloadKey);
           try {
@@ -324,7 +327,7 @@ async function dataStream(
         const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher];
         // Frames of an age payload come decrypted (each from the chunk holding its first byte).
         if (decryptor && !fetch) stages.push(decryptor);
-        stages.push(stdinSink(stdin));
+        stages.push(childStdinSink(stdin));
         await pipeline(stages as unknown as [Readable, Writable], { signal: stop });
         return null;
       } catch (e) {
@@ -337,66 +340,6 @@ async function dataStream(
   } finally {
     stop.removeEventListener('abort', kill);
   }
-}
-
-interface StdinWriter {
-  /** Resolves once the child has the chunk (or has closed its stdin): the chunk's buffer may be reused then. */
-  write(chunk: Buffer): Promise<void>;
-  end(): void;
-  destroy(): void;
-}
-
-/**
- * Writes into a child's stdin. Once the child has closed it (its pg_restore had everything it needed and exited,
- * so zstd died of the closed pipe), later bytes are dropped: the download still runs to its end, and the
- * checksum covers every stored byte. Whether the early close was fine is for the exit statuses to say.
- */
-function stdinWriter(stdin: Writable): StdinWriter {
-  // Already closed when the child was killed before the download began.
-  let closed = stdin.destroyed || stdin.writableEnded;
-  const close = (): void => {
-    closed = true;
-  };
-  stdin.on('error', close);
-  stdin.on('close', close);
-  return {
-    write: (chunk) =>
-      closed || stdin.destroyed || stdin.writableEnded
-        ? Promise.resolve()
-        : new Promise((resolve) => {
-            // The callback comes once the pipe has the bytes, or with an error once it cannot take them; 'close'
-            // covers a stdin destroyed with the write still queued.
-            const done = (): void => {
-              stdin.off('close', done);
-              resolve();
-            };
-            stdin.once('close', done);
-            stdin.write(chunk, done);
-          }),
-    end: () => {
-      if (!closed) stdin.end();
-    },
-    destroy: () => {
-      if (!closed) stdin.destroy();
-    },
-  };
-}
-
-/** stdinWriter as the last stage of a pipeline. */
-function stdinSink(stdin: StdinWriter): Writable {
-  return new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      void stdin.write(chunk).then(() => cb());
-    },
-    final(cb) {
-      stdin.end();
-      cb();
-    },
-    destroy(err, cb) {
-      stdin.destroy();
-      cb(err);
-    },
-  });
 }
 
 /**
