@@ -20,9 +20,9 @@
  * too: kept in memory) and decompressed once, plus the small head once per stream, and each frame's sha256 is
  * checked as it ends (payload-frames.ts).
  *
- * An age payload's frames are decrypted from the chunk holding their first byte (age-range.ts). From a folder
- * (Storage.open), a stream reads its frames into two buffers of its own, reused (pumpFrames: node's RSS stays
- * flat); from a bucket, as a stream of the SDK's chunks.
+ * An age payload's frames are decrypted from the chunk holding their first byte (age-range.ts). The frames of a
+ * payload that is not encrypted, in a folder (Storage.open), are read into two buffers per stream, reused
+ * (pumpFrames: node's RSS stays flat); otherwise they come as a stream of new chunks (frameSource).
  *
  * Without usable frames (a backup from before them, an archive the backup could not scan, an age header too long),
  * a pg_restore reading stdin goes through the whole archive and skips the data of entries outside its list, so
@@ -48,7 +48,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Writable, type Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isLifeboatError, runtimeError, type LifeboatError } from '../errors';
 import { pgToolEnv, type ConnInfo } from '../pg/connection';
@@ -153,7 +153,7 @@ interface StreamOutcome {
   cancelled: boolean;
   zstd: ChildResult;
   restore: ChildResult;
-  /** Counts (and, read whole, hashes) the bytes the stream read. */
+  /** Read whole: hashes and counts the bytes the stream read (by frames, each frame is checked on its own). */
   hasher: HashingStream;
   /** Which stream. */
   stream: number;
@@ -263,7 +263,7 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
 }
 
 /**
- * A stream succeeded when its pg_restore did and the whole payload went through its hasher. zstd's own status
+ * A stream succeeded when its pg_restore did and all it was to read was read (and checked, by frames). zstd's own status
  * does not count once pg_restore succeeded: a pg_restore whose last entry comes before the end of the archive
  * exits without reading the rest, and its zstd dies of the closed pipe.
  */
@@ -318,7 +318,8 @@ async function dataStream(
               return stdin.write(chunk);
             }, stop);
           } finally {
-            await reader.close();
+            // A read-only file: failing to close it must not hide how the reading went.
+            await reader.close().catch(() => undefined);
           }
           stdin.end();
           return null;

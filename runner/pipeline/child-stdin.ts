@@ -1,7 +1,8 @@
 /**
  * Writing into a child's stdin from node (a streamed restore feeds each zstd so).
  *
- * - childStdin(stdin): write(chunk) resolves once the pipe has the chunk, so its buffer may be reused then.
+ * - childStdin(stdin): write(chunk) resolves once the pipe has the chunk (or is closed, its queued writes cancelled),
+ *   so the chunk's buffer may be reused then.
  * - childStdinSink(writer): the same as the last stage of a pipeline.
  *
  * Once the child has closed its stdin (in a restore: its pg_restore had everything it needed and exited, so zstd
@@ -10,13 +11,13 @@
  *
  * A finished sink ends stdin and leaves it open until the pipe has taken the last bytes. Destroying stdin right
  * after end() discards what is still queued: the sink this replaced did that through Writable's autoDestroy, and
- * 1 restore in 10 on the bench failed with zstd's "premature end" (its last, small write had returned true, so it
- * had counted as done while it still waited for room in the pipe).
+ * 3 of 25 restores of the bench's 1x dataset failed with zstd's "premature end" (its last, small write had returned
+ * true, so it had counted as done while it still waited for room in the pipe).
  */
 import { Writable } from 'node:stream';
 
 export interface ChildStdin {
-  /** Resolves once the pipe has the chunk (or stdin is gone); never rejects. */
+  /** Resolves once the pipe has the chunk (or stdin is gone, and with it the queued write); never rejects. */
   write(chunk: Buffer): Promise<void>;
   /** No more bytes: stdin closes once the queued ones are written. */
   end(): void;

@@ -139,11 +139,14 @@ test('SIGTERM to PID 1 mid-backup: exit 1, no manifest, nothing listed, no parti
   let dumpPid: number | undefined;
   let zstdPid: number | undefined;
   try {
-    // pg_dump's server backend, once it is copying the big table.
+    // pg_dump's server backend, once it has sent some MB of the big table: enough to pass every buffer on the way
+    // (pg_dump's own output buffer among them), so the runner's zstd for the table's frame is running. Frozen the
+    // moment COPY began, pg_dump could still hold the end of the archive's TOC unsent, and no zstd would run yet.
     const backend = await waitFor('pg_dump to copy the events table', async () => {
       const r = await watcher.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity
-          WHERE application_name = 'pg_dump' AND state = 'active' AND query ILIKE 'COPY %events%'`,
+        `SELECT a.pid FROM pg_stat_activity a JOIN pg_stat_progress_copy p ON p.pid = a.pid
+          WHERE a.application_name = 'pg_dump' AND a.state = 'active' AND a.query ILIKE 'COPY %events%'
+            AND p.tuples_processed >= ${ROWS / 20}`,
       );
       return r.rows[0]?.pid;
     });
@@ -155,7 +158,9 @@ test('SIGTERM to PID 1 mid-backup: exit 1, no manifest, nothing listed, no parti
     await waitFor('the upload to start', () => (files(storage).some((f) => f.endsWith('.partial')) ? true : undefined));
     const node = childrenOf(tini).find((c) => c.comm === 'node');
     assert.ok(node, 'tini runs node');
-    const kids = childrenOf(node.pid);
+    let kids = childrenOf(node.pid);
+    // The last bytes may still be on their way to the runner: a moment for its zstd to show.
+    await waitFor("the runner's pg_dump and zstd", () => ((kids = childrenOf(node.pid)).some((c) => c.comm === 'zstd') ? true : undefined), 5_000).catch(() => undefined);
     dumpPid = kids.find((c) => c.comm === 'pg_dump')?.pid;
     zstdPid = kids.find((c) => c.comm === 'zstd')?.pid;
     assert.ok(dumpPid && zstdPid, `the runner's children: ${JSON.stringify(kids)}`);

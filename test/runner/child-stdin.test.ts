@@ -9,18 +9,19 @@ import { childStdin, childStdinSink } from '../../runner/pipeline/child-stdin';
  * A child's stdin as a pipe behaves: a write completes only once the child has room (here: 5 ms later), and a
  * stdin destroyed before then never delivers it.
  */
-function slowPipe(): { stdin: Writable; delivered: () => number } {
-  let delivered = 0;
+function slowPipe(): { stdin: Writable; delivered: () => number; content: () => Buffer } {
+  const got: Buffer[] = [];
   const stdin: Writable = new Writable({
     highWaterMark: 16 << 10,
     write(chunk: Buffer, _enc, cb) {
       setTimeout(() => {
-        if (!stdin.destroyed) delivered += chunk.length;
+        // What the pipe takes is what the buffer holds now, as a real write reads it only when there is room.
+        if (!stdin.destroyed) got.push(Buffer.from(chunk));
         cb();
       }, 5);
     },
   });
-  return { stdin, delivered: () => delivered };
+  return { stdin, delivered: () => got.reduce((n, b) => n + b.length, 0), content: () => Buffer.concat(got) };
 }
 
 test('a sink that finished ends stdin and leaves it to take its last, small write: nothing queued is dropped', async () => {
@@ -40,8 +41,19 @@ test('write resolves only once the pipe has the chunk, so its buffer may be reus
   assert.equal(pipe.delivered(), 1000);
   buf.fill(4);
   await w.write(buf);
-  assert.equal(pipe.delivered(), 2000);
+  assert.ok(pipe.content().equals(Buffer.concat([Buffer.alloc(1000, 3), Buffer.alloc(1000, 4)])), 'each write took the bytes the buffer held then');
   w.end();
+});
+
+test('a write still queued when stdin is destroyed (the child was killed) resolves: the writer does not hang', async () => {
+  // A pipe the child never reads from: the write stays queued.
+  const stuck = new Writable({ write: () => undefined });
+  stuck.on('error', () => undefined);
+  const w = childStdin(stuck);
+  const pending = w.write(Buffer.alloc(10));
+  setTimeout(() => stuck.destroy(), 5);
+  const outcome = await Promise.race([pending.then(() => 'resolved'), new Promise((r) => setTimeout(() => r('hung'), 2000))]);
+  assert.equal(outcome, 'resolved');
 });
 
 test('once the child has closed its stdin, later writes are dropped and resolve at once; a failed pipeline aborts stdin', async () => {

@@ -114,5 +114,28 @@ test('pumpFrames: the head, then the given frames in order, through two buffers 
   assert.equal(stopped.error?.message, 'stopped');
   assert.equal(stopped.written.length, parts[0]!.length, 'only the head went on');
 
+  // Stopped in the middle of a frame, with the next read running: it ends there, and nothing rejects unheard.
+  const midway = new AbortController();
+  const slowReads = { ...memReader(payload), read: async (into: Buffer, length: number, position: number) => {
+    await new Promise((r) => setTimeout(r, 10));
+    return payload.copy(into, 0, position, position + length);
+  } };
+  let writes = 0;
+  const halted = await pumpFrames(slowReads, 'u', fetch, [1], new Set(), async () => {
+    if (++writes === 2) midway.abort(new Error('stopped midway'));
+  }, midway.signal).then(() => null, (e: Error) => e);
+  assert.equal(halted?.message, 'stopped midway');
+  assert.equal(writes, 2, 'the head and one chunk of frame 1, then nothing');
+  await new Promise((r) => setTimeout(r, 30));
+
+  // A read that fails in the middle of a frame fails the pump with its error.
+  const failing = { ...memReader(payload), read: async (into: Buffer, length: number, position: number) => {
+    if (position > fetch.offsets[1]!) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+    return payload.copy(into, 0, position, position + length);
+  } };
+  const io = await run(failing, [1]);
+  assert.equal(io.error?.message, 'EIO: i/o error, read');
+  assert.deepEqual([...io.verified], []);
+
   await assert.rejects(pumpFrames(memReader(payload), 'u', { ...fetch, access: {} as never }, [1], new Set(), async () => undefined, stop.signal), /age payload/);
 });
