@@ -6,9 +6,9 @@
  * - usableFrames(backup, plainBytes): the manifest's frames, when a restore can fetch them by range.
  * - framesMatchToc(frames, entries): the frames hold exactly the TOC's data blocks.
  * - frameWeights / frameOffsets: pure.
- * - readFrame / frameSource(...): a frame; the head then the given frames, as one stream; pumpFrames(...): the
- *   same through two reused buffers, from a storage that reads into them (a folder); verifyFrames(...): rehash
- *   frames by range. An age payload's frames are decrypted from the chunk holding their first byte.
+ * - readFrame(...): a frame; pumpFrames(...): the head then the given frames, chunk by chunk, each checked as it
+ *   ends; verifyFrames(...): rehash frames by range. An age payload's frames are decrypted from the chunk holding
+ *   their first byte.
  * - FrameIndexCheck: the index against a payload read whole (verify).
  */
 import { createHash } from 'node:crypto';
@@ -137,39 +137,27 @@ export async function readFrame(storage: Storage, key: string, objectUrl: string
   return Buffer.concat(chunks);
 }
 
-/**
- * The head, then frames `ks` read by range, as one stream for zstd -d. Each frame's sha256 is checked as it ends;
- * a mismatch fails the stream (after its bytes went on: the caller restores only into a database it drops on
- * failure). `verified` collects the frames that passed.
- */
-export function frameSource(storage: Storage, key: string, objectUrl: string, fetch: FrameFetch, ks: readonly number[], verified: Set<number>): Readable {
-  async function* bytes(): AsyncGenerator<Buffer> {
-    yield fetch.head;
-    for (const k of ks) {
-      yield* checkedFrame(storage, key, objectUrl, fetch, k);
-      verified.add(k);
-    }
-  }
-  return Readable.from(bytes(), { objectMode: false });
-}
-
-/** Bytes per read of pumpFrames: as local.ts's streams read (its comment has the measurements). */
+/** Bytes per read of pumpFrames from a folder: as local.ts's streams read (its comment has the measurements). */
 const PUMP_READ_BYTES = 256 << 10;
 
 /**
- * frameSource for a payload that is not encrypted, read with `reader` (Storage.open): the head, then frames `ks`,
- * handed to `write` in order, each frame checked as it ends (a mismatch throws after its bytes went on). `write`
- * must be done with a chunk when its promise resolves: the chunks are two buffers, reused, the next read filling
- * one while `write` sends the other.
+ * The head, then frames `ks`, handed to `write` in order, each frame checked as it ends (a mismatch throws after
+ * its bytes went on); `verified` collects those that passed. `write` must be done with a chunk when its promise
+ * resolves. From a storage that reads into the caller's buffers (Storage.open: a folder), a payload that is not
+ * encrypted is read through two buffers, reused, the next read filling one while `write` sends the other; else
+ * each frame comes by range as a stream (decrypted from the chunk holding its first byte for an age payload), one
+ * chunk at a time.
  *
- * Why not frameSource: every chunk of a `get` stream is a new buffer outside V8's heap, which V8 frees only when a
- * GC finds it dead. On Node 26, in a 4x bench restore (--jobs 2; its two streams read 1.1 GB in their first ~22 s
- * of ~35), node's RSS swung between 93 and 114 MiB while they read, and fell to ~90 once they were done. Through
- * this pump it stays at 74-75 MiB from start to end, in the same wall time, with 2.2 s less CPU. (A forced full GC
- * every 200 ms had brought the peak to 89-90 MiB, for 8% more wall time.)
+ * Why no stream stages in between (as frameSource and a hashing stream were): every chunk read is a buffer outside
+ * V8's heap, freed only once a GC finds it dead. Chunks that wait in a stage's buffer live through scavenges and
+ * are promoted, and then only a full GC frees them, which V8 starts on such memory late. On Node 26, in a 4x bench
+ * restore from a folder (--jobs 2; its two streams read 1.1 GB in their first ~22 s of ~35), node's RSS swung
+ * between 93 and 114 MiB while they read; through the two buffers it stays at 74-75 MiB, in the same wall time,
+ * with 2.2 s less CPU. (A forced full GC every 200 ms had brought the peak to 89-90 MiB, for 8% more wall time.)
  */
 export async function pumpFrames(
-  reader: ObjectReader,
+  storage: Storage,
+  key: string,
   objectUrl: string,
   fetch: FrameFetch,
   ks: readonly number[],
@@ -177,13 +165,24 @@ export async function pumpFrames(
   write: (chunk: Buffer) => Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
-  if (fetch.access) throw new Error('pumpFrames reads stored bytes: an age payload goes through frameSource');
   await write(fetch.head);
-  const buffers = [Buffer.allocUnsafeSlow(PUMP_READ_BYTES), Buffer.allocUnsafeSlow(PUMP_READ_BYTES)] as const;
-  for (const k of ks) {
-    signal.throwIfAborted();
-    await pumpFrame(reader, objectUrl, fetch, k, buffers, write, signal);
-    verified.add(k);
+  const reader = !fetch.access && storage.open ? await storage.open(key) : null;
+  try {
+    const buffers = reader ? ([Buffer.allocUnsafeSlow(PUMP_READ_BYTES), Buffer.allocUnsafeSlow(PUMP_READ_BYTES)] as const) : null;
+    for (const k of ks) {
+      signal.throwIfAborted();
+      if (reader) await pumpFrame(reader, objectUrl, fetch, k, buffers!, write, signal);
+      else {
+        for await (const chunk of checkedFrame(storage, key, objectUrl, fetch, k)) {
+          signal.throwIfAborted();
+          await write(chunk);
+        }
+      }
+      verified.add(k);
+    }
+  } finally {
+    // A read-only file: failing to close it must not hide how the reading went.
+    await reader?.close().catch(() => undefined);
   }
 }
 

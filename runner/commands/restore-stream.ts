@@ -20,9 +20,10 @@
  * too: kept in memory) and decompressed once, plus the small head once per stream, and each frame's sha256 is
  * checked as it ends (payload-frames.ts).
  *
- * An age payload's frames are decrypted from the chunk holding their first byte (age-range.ts). The frames of a
- * payload that is not encrypted, in a folder (Storage.open), are read into two buffers per stream, reused
- * (pumpFrames: node's RSS stays flat); otherwise they come as a stream of new chunks (frameSource).
+ * An age payload's frames are decrypted from the chunk holding their first byte (age-range.ts). Each chunk goes
+ * from its read straight into zstd's stdin, the next one read once the pipe has taken it, with no stream stage in
+ * between to hold chunks (pumpFrames says why: node's RSS); in a folder (Storage.open), the frames of a payload
+ * that is not encrypted are read into two buffers per stream, reused.
  *
  * Without usable frames (a backup from before them, an archive the backup could not scan, an age header too long),
  * a pg_restore reading stdin goes through the whole archive and skips the data of entries outside its list, so
@@ -60,7 +61,7 @@ import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type ChildResult } from '../pipeline/spawn';
 import { decryptFailure, openDecryptor, verifyStoredBytes } from './fetch';
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
-import { frameSource, frameWeights, framesMatchToc, pumpFrames, verifyFrames, type FrameFetch } from './payload-frames';
+import { frameWeights, framesMatchToc, pumpFrames, verifyFrames, type FrameFetch } from './payload-frames';
 import { entryWeights, splitStreams } from './stream-split';
 import { readStreamHead, type HeadInputs } from './stream-head';
 import { makeTempDir } from '../pipeline/temp-dir';
@@ -309,25 +310,18 @@ async function dataStream(
         const { fetch, storage } = inputs;
         const { payloadKey } = inputs.backup;
         const stdin = childStdin(zstd.child.stdin!);
-        if (fetch && !fetch.access && storage.open) {
-          const reader = await storage.open(payloadKey);
-          try {
-            await pumpFrames(reader, inputs.objectUrl, fetch, fetch.perStream[stream]!, verified, (chunk) => {
-              read += chunk.length;
-              onBytes(read);
-              return stdin.write(chunk);
-            }, stop);
-          } finally {
-            // A read-only file: failing to close it must not hide how the reading went.
-            await reader.close().catch(() => undefined);
-          }
+        if (fetch) {
+          await pumpFrames(storage, payloadKey, inputs.objectUrl, fetch, fetch.perStream[stream]!, verified, (chunk) => {
+            read += chunk.length;
+            onBytes(read);
+            return stdin.write(chunk);
+          }, stop);
           stdin.end();
           return null;
         }
-        const stored = fetch ? frameSource(storage, payloadKey, inputs.objectUrl, fetch, fetch.perStream[stream]!, verified) : await storage.get(payloadKey);
+        const stored = await storage.get(payloadKey);
         const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher];
-        // Frames of an age payload come decrypted (each from the chunk holding its first byte).
-        if (decryptor && !fetch) stages.push(decryptor);
+        if (decryptor) stages.push(decryptor);
         stages.push(childStdinSink(stdin));
         await pipeline(stages as unknown as [Readable, Writable], { signal: stop });
         return null;
