@@ -12,15 +12,15 @@
  * - FrameIndexCheck: the index against a payload read whole (verify).
  */
 import { createHash } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CompleteBackup } from '../catalog/catalog';
 import type { AgeRandomAccess } from '../crypto/age-range';
 import { runtimeError } from '../errors';
 import type { TocEntry } from '../pg/toc';
 import type { PayloadFrame } from '../pipeline/framed-compress';
-import { checkRange } from '../storage/range';
-import type { ObjectReader, Storage } from '../storage/types';
+import type { Storage } from '../storage/types';
+import { ChunkBuffers, transientChunks } from '../storage/transient-chunks';
 import { DATA_BLOCK_TYPES } from './stream-split';
 
 /** How to read frames: where each starts in the compressed bytes, and for an age payload how to decrypt a range. */
@@ -105,17 +105,19 @@ function frameMismatch(objectUrl: string, fetch: FrameReader, k: number, actual:
 
 /**
  * Frame `k` read by range (and decrypted); throws after its last chunk when its size or sha256 (of the compressed
- * bytes) differs from the manifest's.
+ * bytes) differs from the manifest's. Each chunk is valid only until the next is asked for (transientChunks).
  */
-async function* checkedFrame(storage: Storage, key: string, objectUrl: string, reader: FrameReader, k: number): AsyncGenerator<Buffer> {
+async function* checkedFrame(storage: Storage, key: string, objectUrl: string, reader: FrameReader, k: number, buffers?: ChunkBuffers): AsyncGenerator<Buffer> {
   const frame = reader.frames[k]!;
   const start = reader.offsets[k]!;
   const end = start + frame.bytes;
-  let source: Readable = await storage.get(key, reader.access ? reader.access.storedRange(start, end) : { start, end });
+  let source: AsyncIterable<unknown>;
   if (reader.access) {
     const dec = reader.access.rangeDecryptor(start, end);
-    pipeline(source, dec).catch((e: unknown) => dec.destroy(e as Error));
+    pipeline(await storage.get(key, reader.access.storedRange(start, end)), dec).catch((e: unknown) => dec.destroy(e as Error));
     source = dec;
+  } else {
+    source = transientChunks(storage, key, { start, end }, buffers);
   }
   const hash = createHash('sha256');
   let n = 0;
@@ -133,27 +135,24 @@ async function* checkedFrame(storage: Storage, key: string, objectUrl: string, r
 /** Frame `k` whole, checked (the head). */
 export async function readFrame(storage: Storage, key: string, objectUrl: string, reader: FrameReader, k: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of checkedFrame(storage, key, objectUrl, reader, k)) chunks.push(c);
+  // A copy of each: the chunks are transient.
+  for await (const c of checkedFrame(storage, key, objectUrl, reader, k)) chunks.push(Buffer.from(c));
   return Buffer.concat(chunks);
 }
 
-/** Bytes per read of pumpFrames from a folder: as local.ts's streams read (its comment has the measurements). */
-const PUMP_READ_BYTES = 256 << 10;
-
 /**
  * The head, then frames `ks`, handed to `write` in order, each frame checked as it ends (a mismatch throws after
- * its bytes went on); `verified` collects those that passed. `write` must be done with a chunk when its promise
- * resolves. From a storage that reads into the caller's buffers (Storage.open: a folder), a payload that is not
- * encrypted is read through two buffers, reused, the next read filling one while `write` sends the other; else
- * each frame comes by range as a stream (decrypted from the chunk holding its first byte for an age payload), one
- * chunk at a time.
+ * its bytes went on); `verified` collects those that passed. A chunk is handed on only once `write` is done with
+ * the one before (its promise resolved), and may be reused after: from a folder, a payload that is not encrypted
+ * is read through two buffers (transientChunks); otherwise each frame comes by range as a stream (decrypted from
+ * the chunk holding its first byte for an age payload).
  *
- * Why no stream stages in between (as frameSource and a hashing stream were): every chunk read is a buffer outside
- * V8's heap, freed only once a GC finds it dead. Chunks that wait in a stage's buffer live through scavenges and
- * are promoted, and then only a full GC frees them, which V8 starts on such memory late. On Node 26, in a 4x bench
- * restore from a folder (--jobs 2; its two streams read 1.1 GB in their first ~22 s of ~35), node's RSS swung
- * between 93 and 114 MiB while they read; through the two buffers it stays at 74-75 MiB, in the same wall time,
- * with 2.2 s less CPU. (A forced full GC every 200 ms had brought the peak to 89-90 MiB, for 8% more wall time.)
+ * Why no stream stages in between (as a Readable of the frames and a hashing stream were): chunks waiting in their
+ * queues were promoted and then freed only by full GCs. On Node 26, in a 4x bench restore from a folder (--jobs 2;
+ * its two streams read 1.1 GB in their first ~22 s of ~35), node's RSS swung between 93 and 114 MiB while they
+ * read; through two buffers it stays at 74-75 MiB, in the same wall time, with 2.2 s less CPU. (A forced full GC
+ * every 200 ms had brought the peak to 89-90 MiB, for 8% more wall time.) From s3rver, without the stages: 127-133
+ * MiB at 1x became 101.
  */
 export async function pumpFrames(
   storage: Storage,
@@ -166,73 +165,15 @@ export async function pumpFrames(
   signal: AbortSignal,
 ): Promise<void> {
   await write(fetch.head);
-  const reader = !fetch.access && storage.open ? await storage.open(key) : null;
-  try {
-    const buffers = reader ? ([Buffer.allocUnsafeSlow(PUMP_READ_BYTES), Buffer.allocUnsafeSlow(PUMP_READ_BYTES)] as const) : null;
-    for (const k of ks) {
-      signal.throwIfAborted();
-      if (reader) await pumpFrame(reader, objectUrl, fetch, k, buffers!, write, signal);
-      else {
-        for await (const chunk of checkedFrame(storage, key, objectUrl, fetch, k)) {
-          signal.throwIfAborted();
-          await write(chunk);
-        }
-      }
-      verified.add(k);
-    }
-  } finally {
-    // A read-only file: failing to close it must not hide how the reading went.
-    await reader?.close().catch(() => undefined);
-  }
-}
-
-async function pumpFrame(
-  reader: ObjectReader,
-  objectUrl: string,
-  fetch: FrameFetch,
-  k: number,
-  buffers: readonly [Buffer, Buffer],
-  write: (chunk: Buffer) => Promise<void>,
-  signal: AbortSignal,
-): Promise<void> {
-  const frame = fetch.frames[k]!;
-  const start = fetch.offsets[k]!;
-  const end = start + frame.bytes;
-  // As Storage.get with this range would: a payload cut short fails as a range past its end.
-  checkRange({ start, end }, reader.size, objectUrl);
-  const hash = createHash('sha256');
-  let at = start;
-  let turn = 0;
-  const readNext = (): Promise<number> | null => {
-    if (at >= end) return null;
-    const read = reader.read(buffers[turn & 1], Math.min(PUMP_READ_BYTES, end - at), at);
-    // It may fail while this chunk is being written, before the loop awaits it: node would count that as an
-    // unhandled rejection (and exit). Marked as handled here; awaiting it still throws.
-    read.catch(() => undefined);
-    return read;
-  };
-  let pending = readNext();
-  try {
-    while (pending) {
-      const n = await pending;
-      pending = null;
-      // The object shrank since it was opened: the size check below reports it.
-      if (n === 0) break;
-      const chunk = buffers[turn & 1].subarray(0, n);
-      at += n;
-      turn++;
-      pending = readNext();
-      hash.update(chunk);
+  const buffers = new ChunkBuffers();
+  for (const k of ks) {
+    signal.throwIfAborted();
+    for await (const chunk of checkedFrame(storage, key, objectUrl, fetch, k, buffers)) {
       signal.throwIfAborted();
       await write(chunk);
     }
-  } finally {
-    // A read still running when the stop signal threw (or a write did): done before the caller closes the file.
-    await pending?.catch(() => 0);
+    verified.add(k);
   }
-  const actual = hash.digest('hex');
-  const bytes = at - start;
-  if (actual !== frame.sha256 || bytes !== frame.bytes) throw frameMismatch(objectUrl, fetch, k, actual, bytes);
 }
 
 /** Rehashes by range the frames of `ks` not yet verified (a stream that stopped early); throws on a mismatch. */
@@ -261,6 +202,17 @@ export class FrameIndexCheck extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.update(chunk);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.finish();
+    cb();
+  }
+
+  /** The next bytes of the payload, without the stream (fetchArchive's pump). */
+  update(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length && !this.problem) {
       const frame = this.frames[this.k];
@@ -279,12 +231,11 @@ export class FrameIndexCheck extends Transform {
         this.hash = createHash('sha256');
       }
     }
-    cb(null, chunk);
   }
 
-  override _flush(cb: TransformCallback): void {
+  /** The payload has ended. */
+  finish(): void {
     if (!this.problem && this.k < this.frames.length) this.problem = `the payload ends inside frame ${this.k} of ${this.frames.length}`;
-    cb();
   }
 
   /** What is wrong with the index, once the stream has ended; null when every frame matched. */

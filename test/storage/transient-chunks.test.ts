@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LifeboatError } from '../../runner/errors';
+import { LocalStorage } from '../../runner/storage/local';
+import { ChunkBuffers, TRANSIENT_CHUNK_BYTES, transientChunks } from '../../runner/storage/transient-chunks';
+import { OBJECT_NOT_FOUND, type Storage } from '../../runner/storage/types';
+
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+test('from a folder: the bytes, in chunks of two reused buffers (shared across ranges), each valid until the next is asked for', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-chunks-'));
+  try {
+    const s = new LocalStorage(dir);
+    const data = Buffer.from(Array.from({ length: 3 * TRANSIENT_CHUNK_BYTES + 1234 }, (_, i) => (i * 31) & 0xff));
+    await s.putBytes('a/obj', data);
+    const fds = openFds();
+    const stores = new Set<ArrayBufferLike>();
+    const got: Buffer[] = [];
+    const buffers = new ChunkBuffers();
+    for (const range of [undefined, { start: 1000, end: 1000 + TRANSIENT_CHUNK_BYTES + 10 }]) {
+      const parts: Buffer[] = [];
+      for await (const c of transientChunks(s, 'a/obj', range, buffers)) {
+        stores.add(c.buffer);
+        const copy = Buffer.from(c);
+        // The next read runs meanwhile, into the other buffer: this chunk must not change.
+        await new Promise((r) => setTimeout(r, 2));
+        assert.ok(c.equals(copy), 'a chunk changed before the next was asked for');
+        parts.push(copy);
+      }
+      got.push(Buffer.concat(parts));
+    }
+    assert.ok(got[0]!.equals(data), 'the whole object');
+    assert.ok(got[1]!.equals(data.subarray(1000, 1000 + TRANSIENT_CHUNK_BYTES + 10)), 'the range');
+    assert.equal(stores.size, 2, 'two buffers in all');
+    assert.equal(openFds(), fds, 'every file is closed');
+
+    // A consumer that stops early: the file is closed too.
+    for await (const _ of transientChunks(s, 'a/obj')) break;
+    assert.equal(openFds(), fds);
+
+    await assert.rejects(async () => {
+      for await (const _ of transientChunks(s, 'a/obj', { start: 0, end: data.length + 1 }));
+    }, (e: unknown) => e instanceof LifeboatError && e.code === 'range_invalid');
+    await assert.rejects(async () => {
+      for await (const _ of transientChunks(s, 'a/missing'));
+    }, (e: unknown) => e instanceof LifeboatError && e.code === OBJECT_NOT_FOUND);
+    assert.equal(openFds(), fds);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("without Storage.open (a bucket): the chunks of get's stream, for the range asked", async () => {
+  const { Readable } = await import('node:stream');
+  const asked: unknown[] = [];
+  const bucket = { url: 'mem://b', get: async (_k: string, range?: unknown) => (asked.push(range), Readable.from([Buffer.from('ab'), Buffer.from('c')])) } as unknown as Storage;
+  const out: string[] = [];
+  for await (const c of transientChunks(bucket, 'k', { start: 3, end: 6 })) out.push(c.toString());
+  assert.deepEqual(out, ['ab', 'c']);
+  assert.deepEqual(asked, [{ start: 3, end: 6 }]);
+});
