@@ -178,9 +178,10 @@ export async function pumpFrames(
 
 /** Rehashes by range the frames of `ks` not yet verified (a stream that stopped early); throws on a mismatch. */
 export async function verifyFrames(storage: Storage, key: string, objectUrl: string, fetch: FrameFetch, ks: readonly number[], verified: Set<number>): Promise<void> {
+  const buffers = new ChunkBuffers();
   for (const k of ks) {
     if (verified.has(k)) continue;
-    for await (const _ of checkedFrame(storage, key, objectUrl, fetch, k));
+    for await (const _ of checkedFrame(storage, key, objectUrl, fetch, k, buffers));
     verified.add(k);
   }
 }

@@ -20,10 +20,10 @@
  * too: kept in memory) and decompressed once, plus the small head once per stream, and each frame's sha256 is
  * checked as it ends (payload-frames.ts).
  *
- * An age payload's frames are decrypted from the chunk holding their first byte (age-range.ts). Each chunk goes
- * from its read straight into zstd's stdin, the next one read once the pipe has taken it, with no stream stage in
- * between to hold chunks (pumpFrames says why: node's RSS); in a folder (Storage.open), the frames of a payload
- * that is not encrypted are read into two buffers per stream, reused.
+ * An age payload's frames are decrypted from the chunk holding their first byte (age-range.ts). A stream hands
+ * each chunk to zstd's stdin, and the next only once the pipe has taken it, with no queue of its own in between
+ * (pumpFrames says why: node's RSS). In a folder (Storage.open), a plain payload's frames are read into two
+ * buffers per stream, reused; from a bucket, the SDK's stream still reads ahead into its own small buffer.
  *
  * Without usable frames (a backup from before them, an archive the backup could not scan, an age header too long),
  * a pg_restore reading stdin goes through the whole archive and skips the data of entries outside its list, so

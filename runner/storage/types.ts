@@ -56,9 +56,9 @@ export interface Storage {
   getBytes(key: string): Promise<Buffer>;
   /**
    * Optional, where reads are local (a folder): the object opened for positional reads into the caller's buffers.
-   * Every chunk of a `get` stream is a new buffer, outside V8's heap and freed only once a GC finds it dead; a
-   * streamed restore reads through two buffers of its own instead (payload-frames.ts says why). Rejects with code
-   * `object_not_found` when missing.
+   * Every chunk of a `get` stream is a new buffer, outside V8's heap and freed only once a GC finds it dead;
+   * restores and verify read through two buffers of their own instead (transient-chunks.ts says why). Rejects
+   * with code `object_not_found` when missing.
    */
   open?(key: string): Promise<ObjectReader>;
   /** Every object whose key starts with `prefix`, across all pages, in no particular order. */

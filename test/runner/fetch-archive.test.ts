@@ -1,7 +1,7 @@
 /**
- * fetchArchive against an in-memory store: zstd writes the decompressed archive straight into the temp file, and
- * every way that can go wrong (a full disk, a size that does not match the manifest) is reported as such, with
- * the temp folder removed.
+ * fetchArchive against an in-memory store and a folder (read through Storage.open): zstd writes the decompressed
+ * archive straight into the temp file, and every way that can go wrong (a full disk, a size that does not match
+ * the manifest, a failed read, an interrupt) is reported as such, with the temp folder removed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,5 +102,82 @@ test('an archive that decompresses to another size than the manifest records is 
     assert.deepEqual(readdirSync(tmp), [], 'the temp folder is removed');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+/** The payload in a folder (read through Storage.open), counting what is read and which files are open. */
+async function folderSetup(onRead?: (position: number) => void) {
+  const base = setup();
+  const { LocalStorage } = await import('../../runner/storage/local');
+  const root = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-fetch-folder-'));
+  const local = new LocalStorage(root);
+  await local.putBytes(base.backup.payloadKey, stored);
+  const seen = { positional: 0, gets: 0, opened: 0, closed: 0 };
+  const storage = Object.assign(Object.create(local) as Storage, {
+    get: async (key: string) => {
+      seen.gets++;
+      return local.get(key);
+    },
+    open: async (key: string) => {
+      const r = await local.open(key);
+      seen.opened++;
+      return {
+        size: r.size,
+        read: async (into: Buffer, length: number, position: number) => {
+          onRead?.(position);
+          const n = await r.read(into, length, position);
+          seen.positional += n;
+          return n;
+        },
+        close: async () => {
+          seen.closed++;
+          await r.close();
+        },
+      };
+    },
+  });
+  return { ...base, storage, seen, done: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+test('from a folder: read once, positionally, and the file closed; a read that fails midway is read_failed, an interrupt is interrupted, files closed and the temp folder removed', async () => {
+  const ok = await folderSetup();
+  try {
+    const a = await fetchArchive(ok.backup, ok.storage, {}, { ctx: ok.ctx });
+    assert.ok(readFileSync(a.file).equals(raw));
+    await a.cleanup();
+    assert.deepEqual(ok.seen, { positional: stored.length, gets: 0, opened: 1, closed: 1 }, 'every byte read once, through Storage.open, not get');
+  } finally {
+    ok.done();
+    rmSync(ok.tmp, { recursive: true, force: true });
+  }
+
+  assert.ok(stored.length > 3 * (256 << 10), 'a payload of several reads');
+  const failing = await folderSetup((position) => {
+    if (position >= 256 << 10) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+  });
+  try {
+    await assert.rejects(fetchArchive(failing.backup, failing.storage, {}, { ctx: failing.ctx }), (e: unknown) => {
+      assert.ok(isLifeboatError(e) && e.code === 'read_failed', String(e));
+      assert.match(e.message, /^reading file:\/\/.*\/dump\.pgc\.zst failed: EIO: i\/o error, read$/);
+      return true;
+    });
+    assert.equal(failing.seen.closed, failing.seen.opened);
+    assert.deepEqual(readdirSync(failing.tmp), [], 'the temp folder is removed');
+  } finally {
+    failing.done();
+    rmSync(failing.tmp, { recursive: true, force: true });
+  }
+
+  const stop = new AbortController();
+  const stopped = await folderSetup((position) => {
+    if (position >= 256 << 10) stop.abort();
+  });
+  try {
+    await assert.rejects(fetchArchive(stopped.backup, stopped.storage, {}, { ctx: { ...stopped.ctx, signal: stop.signal } }), (e: unknown) => isLifeboatError(e) && e.code === 'interrupted');
+    assert.equal(stopped.seen.closed, stopped.seen.opened);
+    assert.deepEqual(readdirSync(stopped.tmp), []);
+  } finally {
+    stopped.done();
+    rmSync(stopped.tmp, { recursive: true, force: true });
   }
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,8 @@ test('from a folder: the bytes, in chunks of two reused buffers (shared across r
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-chunks-'));
   try {
     const s = new LocalStorage(dir);
-    const data = Buffer.from(Array.from({ length: 3 * TRANSIENT_CHUNK_BYTES + 1234 }, (_, i) => (i * 31) & 0xff));
+    // Random: no two chunks alike, so a chunk overwritten too early shows.
+    const data = randomBytes(3 * TRANSIENT_CHUNK_BYTES + 1234);
     await s.putBytes('a/obj', data);
     const fds = openFds();
     const stores = new Set<ArrayBufferLike>();
