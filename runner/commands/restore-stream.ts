@@ -264,9 +264,9 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
 }
 
 /**
- * A stream succeeded when its pg_restore did and all it was to read was read (and checked, by frames). zstd's own status
- * does not count once pg_restore succeeded: a pg_restore whose last entry comes before the end of the archive
- * exits without reading the rest, and its zstd dies of the closed pipe.
+ * A stream succeeded when its pg_restore did and all it was to read was read (and checked, by frames). zstd's own
+ * status does not count once pg_restore succeeded: a pg_restore whose last entry comes before the end of the
+ * archive exits without reading the rest, and its zstd dies of the closed pipe.
  */
 function streamSucceeded(o: StreamOutcome): boolean {
   return o.feedError === null && !o.cancelled && childSucceeded(o.restore);
