@@ -305,3 +305,21 @@ test('random access: a flipped bit in a range, or a range cut short, fails; a wr
   await assert.rejects(openRandomAccess(other.identity, sealed.subarray(0, 4096), sealed.length), (e: LifeboatError) => e.code === 'decrypt_wrong_identity');
   assert.equal(await openRandomAccess(identity, sealed.subarray(0, 30), sealed.length), null, 'the header is not whole yet');
 });
+
+test('BlockBuffer hands out blocks in order: a view when the first part holds the block, a copy across parts', async () => {
+  const { BlockBuffer } = await import('../../runner/crypto/age');
+  const b = new BlockBuffer();
+  const a = Buffer.from('abcdefgh');
+  b.push(a);
+  b.push(Buffer.from('ijk'));
+  const view = b.take(3);
+  assert.equal(view.toString(), 'abc');
+  assert.equal(view.buffer, a.buffer, 'within the first part: no copy');
+  assert.equal(b.take(5).toString(), 'defgh', 'the rest of the first part');
+  b.push(Buffer.from('lm'));
+  const across = b.take(4);
+  assert.equal(across.toString(), 'ijkl', 'across parts');
+  assert.equal(b.length, 1);
+  assert.equal(b.take(1).toString(), 'm');
+  assert.equal(b.length, 0);
+});
