@@ -154,8 +154,8 @@ interface StreamOutcome {
   cancelled: boolean;
   zstd: ChildResult;
   restore: ChildResult;
-  /** Read whole: hashes and counts the bytes the stream read (by frames, each frame is checked on its own). */
-  hasher: HashingStream;
+  /** Read whole: hashes and counts the bytes the stream read. Null by frames: each frame is checked on its own. */
+  hasher: HashingStream | null;
   /** Which stream. */
   stream: number;
   /** Read by frames: those whose checksum passed. */
@@ -284,10 +284,10 @@ async function dataStream(
 ): Promise<StreamOutcome> {
   const spawner = deps.spawner ?? defaultSpawner;
   const decryptor = await openDecryptor(inputs.backup, inputs.identityText, inputs.objectUrl);
-  const hasher = new HashingStream();
+  const hasher = inputs.fetch ? null : new HashingStream();
   const verified = new Set<number>();
   let read = 0;
-  hasher.on('data', () => onBytes(hasher.bytes));
+  hasher?.on('data', () => onBytes(hasher.bytes));
   const zstd = watchChild('zstd', spawner(inputs.zstd, ['-d', '-q', '-c'], { env: deps.ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
   const restore = watchChild('pg_restore', spawner(inputs.pgRestore, args, { env, stdio: [zstd.child.stdout!, 'ignore', 'pipe'] }), pgRestoreWarning(deps.ctx));
   // pg_restore holds the read end now. Node's copy must go, or zstd would block, not fail, once pg_restore is done.
@@ -320,7 +320,7 @@ async function dataStream(
           return null;
         }
         const stored = await storage.get(payloadKey);
-        const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher];
+        const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stored, hasher!];
         if (decryptor) stages.push(decryptor);
         stages.push(childStdinSink(stdin));
         await pipeline(stages as unknown as [Readable, Writable], { signal: stop });
