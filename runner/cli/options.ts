@@ -8,7 +8,7 @@ import { openStorage } from '../storage/open';
 import type { Storage } from '../storage/types';
 import { parseDatabaseUrl, type ConnInfo } from '../pg/connection';
 import { ENV } from '../contract/env';
-import { loadIdentity } from '../commands/fetch';
+import { loadIdentity } from '../payload/fetch';
 import { registerSecret } from '../redact';
 
 export interface StorageFlags {

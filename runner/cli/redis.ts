@@ -25,8 +25,8 @@ import type { CompleteBackup } from '../catalog/catalog';
  * The Redis modules, loaded by the redis commands only: they bring ioredis (about 10 MiB of a process), which a
  * PostgreSQL backup, restore or drill should not carry.
  */
-async function loadRedis(): Promise<typeof import('../redis/connection') & typeof import('../redis/backup') & typeof import('../redis/restore')> {
-  return { ...(await import('../redis/connection')), ...(await import('../redis/backup')), ...(await import('../redis/restore')) };
+async function loadRedis(): Promise<typeof import('../redis/connection') & typeof import('../commands/redis-backup') & typeof import('../commands/redis-restore')> {
+  return { ...(await import('../redis/connection')), ...(await import('../commands/redis-backup')), ...(await import('../commands/redis-restore')) };
 }
 
 /** The backup a restore or verify works on, named on its final event even when it fails. */

@@ -37,11 +37,11 @@ import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connect
 import { countRows, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
 import { findTool, serverMajor } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
-import { createFramedCompressor, frameMinBytes } from '../pipeline/framed-compress';
+import { createFramedCompressor, frameMinBytes } from '../payload/framed-compress';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
-import { findZstd, ZSTD_COMPRESS_ARGS } from './tools';
+import { findZstd, ZSTD_COMPRESS_ARGS } from '../payload/zstd';
 
 export interface BackupOptions {
   conn: ConnInfo;

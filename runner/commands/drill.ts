@@ -3,7 +3,7 @@
  *
  *   resolve the backup (an id or latest) and the newest complete full backup of its source (RPO is measured
  *   from that one's snapshot, whichever backup is drilled) ─▶ preflight the scratch server ─▶ clock starts ─▶
- *   CREATE DATABASE <scratch> ─▶ the streamed restore of restore --create (restore-stream.ts; a schema backup:
+ *   CREATE DATABASE <scratch> ─▶ the streamed restore of restore --create (restore/stream.ts; a schema backup:
  *   fetchArchive, then pg_restore) with --no-owner --no-privileges (the scratch server, e.g. a DR instance, may
  *   lack the source's roles) ─▶ row counts
  *   against the manifest ─▶ clock stops (RTO) ─▶ [amcheck] ─▶ DROP DATABASE <scratch> (always, also on failure)
@@ -26,9 +26,9 @@ import { qualified, type RowCountComparison } from '../pg/tables';
 import type { Spawner } from '../pipeline/spawn';
 import { redact } from '../redact';
 import type { Storage } from '../storage/types';
-import { fetchArchive, requireIdentityFor } from './fetch';
+import { fetchArchive, requireIdentityFor } from '../payload/fetch';
 import { planTables, restoreArchive, type RestorePlan } from './restore';
-import { prepareStreamRestore } from './restore-stream';
+import { prepareStreamRestore } from '../restore/stream';
 
 export interface DrillOptions {
   storage: Storage;
@@ -140,7 +140,7 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
   const clock = ctx.now();
   try {
     // The drill restores as a disaster would (restore --create): streamed, into a database it creates and
-    // always drops, so a checksum found wrong after the data is loaded costs nothing (restore-stream.ts).
+    // always drops, so a checksum found wrong after the data is loaded costs nothing (restore/stream.ts).
     const streamed =
       backup.manifest.kind !== 'schema' ? await prepareStreamRestore({ backup, storage: opts.storage, identityText: opts.identityText, jobs }, deps) : null;
     const archive = streamed ? null : await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'drill' }, deps);

@@ -27,13 +27,13 @@ import { chooseClass } from '../retention/classify';
 import { runtimeError, usageError } from '../errors';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
-import { findZstd } from '../commands/tools';
-import { connectRedis, describeRedis, keyspace, serverVersion, type RedisConnInfo } from './connection';
-import { encodeRecords } from './format';
-import { readKeys, type ReadStats } from './keys';
-import { findRedisCli, findRedisServer, startScratchRedis } from './scratch';
-import { storeCompressed } from './store';
-import { redisPayloadName, type RedisMethod } from './payload';
+import { findZstd } from '../payload/zstd';
+import { connectRedis, describeRedis, keyspace, serverVersion, type RedisConnInfo } from '../redis/connection';
+import { encodeRecords } from '../redis/format';
+import { readKeys, type ReadStats } from '../redis/keys';
+import { findRedisCli, findRedisServer, startScratchRedis } from '../redis/scratch';
+import { storeCompressed } from '../redis/store';
+import { redisPayloadName, type RedisMethod } from '../redis/payload';
 
 export interface RedisBackupOptions {
   conn: RedisConnInfo;

@@ -1,7 +1,7 @@
 /**
  * `lifeboat redis restore` and `lifeboat redis verify`.
  *
- * Both first fetch the payload whole into a temp folder through runner/commands/fetch.ts (sha256 of the stored
+ * Both first fetch the payload whole into a temp folder through runner/payload/fetch.ts (sha256 of the stored
  * bytes checked against the manifest, then decrypt and decompress), so nothing is written anywhere from a
  * payload that is not proven intact.
  *
@@ -20,15 +20,15 @@ import path from 'node:path';
 import type Redis from 'ioredis';
 import type { RunContext } from '../context';
 import { resolveBackup, type CompleteBackup } from '../catalog/catalog';
-import { fetchArchive, type FetchedArchive } from '../commands/fetch';
+import { fetchArchive, type FetchedArchive } from '../payload/fetch';
 import { runtimeError, usageError } from '../errors';
 import type { Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
-import { connectRedis, describeRedis, keyspace, type RedisConnInfo } from './connection';
-import { decodeRecords, FormatError, type KeyRecord } from './format';
-import { readKeys, writeKeys, type ReadStats, type WriteStats } from './keys';
-import { methodOfPayload } from './payload';
-import { findRedisServer, startScratchRedis, type ScratchRedis } from './scratch';
+import { connectRedis, describeRedis, keyspace, type RedisConnInfo } from '../redis/connection';
+import { decodeRecords, FormatError, type KeyRecord } from '../redis/format';
+import { readKeys, writeKeys, type ReadStats, type WriteStats } from '../redis/keys';
+import { methodOfPayload } from '../redis/payload';
+import { findRedisServer, startScratchRedis, type ScratchRedis } from '../redis/scratch';
 
 export interface RedisDeps {
   ctx: Pick<RunContext, 'env' | 'logger' | 'now' | 'signal' | 'stderr'>;

@@ -5,7 +5,7 @@
  *   decrypt, zstd -d into a temp file) ─▶ [CREATE DATABASE] ─▶ pg_restore --exit-on-error -j N ─▶ count rows
  *   of the restored tables and compare with the manifest
  *
- * A whole restore with --create streams instead (restore-stream.ts): no temp file, N parallel streams, the
+ * A whole restore with --create streams instead (restore/stream.ts): no temp file, N parallel streams, the
  * checksums checked as the data arrives, and the database dropped on any failure.
  *
  * Reusable pieces (drills and clone build on them):
@@ -30,7 +30,7 @@ import { treeBytesRead } from '../pipeline/child-io';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, watchChild } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
-import { fetchArchive, requireIdentityFor } from './fetch';
+import { fetchArchive, requireIdentityFor } from '../payload/fetch';
 import {
   compareWithManifest,
   findPgRestore,
@@ -39,10 +39,10 @@ import {
   restoreOptionArgs,
   type RestoreDeps,
   type RestorePlan,
-} from './pg-restore';
-import { prepareStreamRestore } from './restore-stream';
+} from '../restore/pg-restore';
+import { prepareStreamRestore } from '../restore/stream';
 
-export type { RestoreDeps, RestorePlan } from './pg-restore';
+export type { RestoreDeps, RestorePlan } from '../restore/pg-restore';
 
 export interface RestoreOptions {
   storage: Storage;
@@ -283,7 +283,7 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
   // A whole restore into an existing database without user objects can be undone exactly (runner/pg/scratch.ts).
   const emptyBefore = !opts.create && !plan.clean && !plan.dataOnly && !plan.selective ? await emptyState(opts.target, flag) : null;
 
-  // A whole restore into a database it creates streams (runner/commands/restore-stream.ts): no temp file, and
+  // A whole restore into a database it creates streams (runner/restore/stream.ts): no temp file, and
   // the checksums are checked as the data arrives, so a corrupt payload is found after it touched the target,
   // and only DROP DATABASE undoes that exactly (an existing database may have had its public schema altered, or
   // large objects added). Anything else is fetched and verified first.

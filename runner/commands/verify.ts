@@ -18,7 +18,7 @@ import type { RowCountComparison } from '../pg/tables';
 import { findTool, parseToolVersion } from '../pg/tools';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
-import { fetchArchive, requireIdentityFor } from './fetch';
+import { fetchArchive, requireIdentityFor } from '../payload/fetch';
 import { planTables, restoreArchive, type RestoreDeps } from './restore';
 
 export interface VerifyOptions {

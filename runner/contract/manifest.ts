@@ -37,7 +37,7 @@ export const PayloadSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   compression: z.enum(['zstd', 'none']),
   /**
-   * The zstd frames the compressed bytes are made of, in order (runner/pipeline/framed-compress.ts): the first
+   * The zstd frames the compressed bytes are made of, in order (runner/payload/framed-compress.ts): the first
    * holds the archive's header and TOC, each later one whole data blocks. Offsets add up from 0 in the
    * compressed bytes (the stored bytes when not encrypted). A streamed restore fetches only its tables' frames.
    * Absent in older manifests, and when the archive could not be scanned: the payload is then read whole.

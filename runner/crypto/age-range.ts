@@ -1,7 +1,7 @@
 /**
  * Random access to an age payload's plaintext (the STREAM layer of age.ts): every 64 KiB chunk is sealed on its
  * own, with its counter and last-chunk flag in the nonce, so any plaintext range can be decrypted from the chunk
- * that holds its first byte. A streamed restore reads its frames of an encrypted payload so (payload-frames.ts).
+ * that holds its first byte. A streamed restore reads its frames of an encrypted payload so (payload/frames.ts).
  * Every chunk is still authenticated before a byte of it goes on.
  */
 import { Transform, type TransformCallback } from 'node:stream';

@@ -27,8 +27,8 @@ import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type 
 import { transientChunks } from '../storage/transient-chunks';
 import type { Storage } from '../storage/types';
 import { makeTempDir } from '../pipeline/temp-dir';
-import { FrameIndexCheck } from './payload-frames';
-import { findZstd } from './tools';
+import { FrameIndexCheck } from './frames';
+import { findZstd } from './zstd';
 
 export interface FetchOptions {
   /** Text of an age identity file; required when the payload is encrypted. */
@@ -132,7 +132,7 @@ export async function fetchArchive(backup: CompleteBackup, storage: Storage, opt
       progress.done();
       if (ctx.signal.aborted) throw runtimeError('interrupted', 'interrupted while reading the backup');
       // A plain payload's feed fails only when reading does: that is its own explanation (reading it all again for
-      // the checksum would most likely fail the same way), as in restore-stream.ts.
+      // the checksum would most likely fail the same way), as in restore/stream.ts.
       if (chunks && feedError) throw runtimeError('read_failed', `reading ${objectUrl} failed: ${(feedError as Error).message}`);
       // The checksum first: a corrupted payload explains every later error.
       await verifyStoredBytes(backup, storage, digest, objectUrl);

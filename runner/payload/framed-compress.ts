@@ -3,7 +3,7 @@
  * an index of the frames (compressed size, sha256, the data blocks in each). zstd frames concatenated are one
  * valid zstd stream, so `zstd -d` of the whole payload still gives the archive, byte for byte. What the frames
  * add: a restore stream can fetch the head frame (header and TOC) and the frames of its own tables by range,
- * decompress only those, and check each one's sha256 on its own (restore-stream.ts).
+ * decompress only those, and check each one's sha256 on its own (restore/stream.ts).
  *
  *   pg_dump ─▶ input ─(archive-scan.ts finds the TOC's end and each block's start)─▶ zstd, one per frame ─▶ output
  *
@@ -23,7 +23,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { ArchiveFormatError, BlockScanner, parseArchiveHead, type ArchiveHead, type DataBlock } from '../pg/archive-scan';
 import { usageError } from '../errors';
-import { childSucceeded, drainOrClose, watchChild, type ChildResult, type Spawner, type WatchedChild } from './spawn';
+import { childSucceeded, drainOrClose, watchChild, type ChildResult, type Spawner, type WatchedChild } from '../pipeline/spawn';
 
 /** A frame of the payload: `bytes` compressed bytes (their sha256) holding `rawBytes` of the archive. */
 export interface PayloadFrame {

@@ -1,6 +1,6 @@
 /**
- * Reading a payload by its frames (runner/pipeline/framed-compress.ts): the head frame holds the archive's header
- * and TOC, each later frame whole data blocks. A streamed restore (restore-stream.ts) reads the head once and
+ * Reading a payload by its frames (runner/payload/framed-compress.ts): the head frame holds the archive's header
+ * and TOC, each later frame whole data blocks. A streamed restore (restore/stream.ts) reads the head once and
  * gives each stream only its own frames, each checked against its sha256 in the manifest as it ends.
  *
  * - usableFrames(backup, plainBytes): the manifest's frames, when a restore can fetch them by range.
@@ -18,10 +18,10 @@ import type { CompleteBackup } from '../catalog/catalog';
 import type { AgeRandomAccess } from '../crypto/age-range';
 import { runtimeError } from '../errors';
 import type { TocEntry } from '../pg/toc';
-import type { PayloadFrame } from '../pipeline/framed-compress';
+import type { PayloadFrame } from './framed-compress';
 import type { Storage } from '../storage/types';
 import { ChunkBuffers, transientChunks } from '../storage/transient-chunks';
-import { DATA_BLOCK_TYPES } from './stream-split';
+import { DATA_BLOCK_TYPES } from '../restore/stream-split';
 
 /** How to read frames: where each starts in the compressed bytes, and for an age payload how to decrypt a range. */
 export interface FrameReader {

@@ -12,7 +12,7 @@ import { LifeboatError, runtimeError } from '../errors';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
-import { findZstd, ZSTD_COMPRESS_ARGS } from '../commands/tools';
+import { findZstd, ZSTD_COMPRESS_ARGS } from '../payload/zstd';
 import type { Storage } from '../storage/types';
 
 export interface StoredPayload {

@@ -1,8 +1,8 @@
 /**
- * The head of a streamed restore (restore-stream.ts): the archive's header and TOC read from the start of the
+ * The head of a streamed restore (restore/stream.ts): the archive's header and TOC read from the start of the
  * payload into a file of its own, and the TOC as pg_restore reads it.
  *
- * - With usable frames (payload-frames.ts) the head is exactly the first frame: read by range, checked against
+ * - With usable frames (payload/frames.ts) the head is exactly the first frame: read by range, checked against
  *   its sha256, decompressed whole. An age payload's frames are read through random access (age-range.ts).
  * - Without: the first HEAD_FIRST compressed bytes, grown 4x at a time while the TOC does not fit, up to
  *   HEAD_MAX; zstd -d of a cut-off head writes every block it could decode.
@@ -19,8 +19,8 @@ import { openRandomAccess, type AgeRandomAccess } from '../crypto/age-range';
 import { parseTocList, type TocEntry } from '../pg/toc';
 import { watchChild, type Spawner, type WatchedChild } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
-import { openDecryptor } from './fetch';
-import { frameOffsets, readFrame, readRange, usableFrames, type FrameReader } from './payload-frames';
+import { openDecryptor } from '../payload/fetch';
+import { frameOffsets, readFrame, readRange, usableFrames, type FrameReader } from '../payload/frames';
 import type { Section } from './stream-split';
 
 /** The head read first; grown 4x at a time while the TOC does not fit, up to HEAD_MAX (compressed bytes). */
@@ -81,7 +81,7 @@ export async function readStreamHead(
 }
 
 /**
- * How to read the payload by frames, or null to read it whole: no usable frames (payload-frames.ts), or an age
+ * How to read the payload by frames, or null to read it whole: no usable frames (payload/frames.ts), or an age
  * payload whose header cannot be read here (the temp-file path reads it again and says why).
  */
 async function openFrameReader(inputs: HeadInputs, signal: AbortSignal): Promise<FrameReader | null> {

@@ -1,5 +1,5 @@
 /**
- * Which step of a streamed restore (restore-stream.ts) restores each entry of the archive's TOC: pure, given
+ * Which step of a streamed restore (restore/stream.ts) restores each entry of the archive's TOC: pure, given
  * the entries, their sections as pg_restore counts them, and each data entry's weight.
  *
  * - entryWeights(entries, tables): a data entry's weight, from the manifest's table sizes.

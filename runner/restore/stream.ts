@@ -18,7 +18,7 @@
  * stream reads the head frame (from memory) then its own frames by ranged reads, and pg_restore finds in them
  * exactly the data blocks of its list, in the archive's order. So the payload is read once in all (the head
  * too: kept in memory) and decompressed once, plus the small head once per stream, and each frame's sha256 is
- * checked as it ends (payload-frames.ts).
+ * checked as it ends (payload/frames.ts).
  *
  * An age payload's frames are decrypted from the chunk holding their first byte (age-range.ts). A stream hands
  * each chunk to zstd's stdin, and the next only once the pipe has taken it, with no queue of its own in between
@@ -59,13 +59,13 @@ import { childStdin, childStdinSink } from '../pipeline/child-stdin';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type ChildResult } from '../pipeline/spawn';
-import { decryptFailure, openDecryptor, verifyStoredBytes } from './fetch';
+import { decryptFailure, openDecryptor, verifyStoredBytes } from '../payload/fetch';
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
-import { frameWeights, framesMatchToc, pumpFrames, verifyFrames, type FrameFetch } from './payload-frames';
+import { frameWeights, framesMatchToc, pumpFrames, verifyFrames, type FrameFetch } from '../payload/frames';
 import { entryWeights, splitStreams } from './stream-split';
 import { readStreamHead, type HeadInputs } from './stream-head';
 import { makeTempDir } from '../pipeline/temp-dir';
-import { findZstd } from './tools';
+import { findZstd } from '../payload/zstd';
 
 export interface StreamRestore {
   /** How many data streams (at most the plan's jobs). */

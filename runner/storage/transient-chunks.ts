@@ -11,7 +11,7 @@
  * while (in a stream's queue), it is promoted, and then only a full GC frees it, which V8 starts on such memory
  * late. On Node 26, restores of the 4x bench dataset from a folder through stream stages and new buffers took node
  * to 113-114 MiB (streamed) and 139 MiB (temp file); chunk by chunk through two reused buffers, 74-75 MiB for
- * both, flat from start to end (runner/commands/payload-frames.ts and fetch.ts have the details).
+ * both, flat from start to end (runner/payload/frames.ts and fetch.ts have the details).
  */
 import { checkRange } from './range';
 import type { ByteRange, ObjectReader, Storage } from './types';

@@ -11,7 +11,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } f
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { fetchArchive } from '../../runner/commands/fetch';
+import { fetchArchive } from '../../runner/payload/fetch';
 import { createEncryptor } from '../../runner/crypto/age';
 import type { CompleteBackup } from '../../runner/catalog/catalog';
 import type { RunContext } from '../../runner/context';

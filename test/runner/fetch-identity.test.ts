@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fetchArchive } from '../../runner/commands/fetch';
+import { fetchArchive } from '../../runner/payload/fetch';
 import type { CompleteBackup } from '../../runner/catalog/catalog';
 import { recipientFingerprint } from '../../runner/crypto/age';
 import { isLifeboatError } from '../../runner/errors';

@@ -1,5 +1,5 @@
 /**
- * The framed compressor (runner/pipeline/framed-compress.ts) with the real zstd CLI: the frames decompress to the
+ * The framed compressor (runner/payload/framed-compress.ts) with the real zstd CLI: the frames decompress to the
  * archive byte for byte, together and one by one; the index says where each block is; what cannot be scanned
  * is still compressed whole; a failed or stopped zstd ends `done` even when nobody reads the output.
  */
@@ -10,8 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { childSucceeded, type ChildResult, type Spawner } from '../../runner/pipeline/spawn';
-import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '../../runner/pipeline/framed-compress';
-import { ZSTD_COMPRESS_ARGS } from '../../runner/commands/tools';
+import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '../../runner/payload/framed-compress';
+import { ZSTD_COMPRESS_ARGS } from '../../runner/payload/zstd';
 import { archive, rows } from './archive-fixture';
 
 function zstdInstalled(): void {

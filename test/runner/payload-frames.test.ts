@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CompleteBackup } from '../../runner/catalog/catalog';
-import { frameOffsets, framesMatchToc, usableFrames } from '../../runner/commands/payload-frames';
+import { frameOffsets, framesMatchToc, usableFrames } from '../../runner/payload/frames';
 import type { AgeRandomAccess } from '../../runner/crypto/age-range';
 import type { TocEntry } from '../../runner/pg/toc';
 import type { Storage } from '../../runner/storage/types';
@@ -41,7 +41,7 @@ test('the frame index against a payload read whole: every frame, a wrong sha256,
   const { createHash } = await import('node:crypto');
   const { Readable, Writable } = await import('node:stream');
   const { pipeline } = await import('node:stream/promises');
-  const { FrameIndexCheck } = await import('../../runner/commands/payload-frames');
+  const { FrameIndexCheck } = await import('../../runner/payload/frames');
   const parts = [Buffer.alloc(100, 1), Buffer.alloc(500, 2), Buffer.alloc(250, 3)];
   const frames = parts.map((p, i) => ({ rawBytes: 1, bytes: p.length, sha256: createHash('sha256').update(p).digest('hex'), blocks: i ? [i] : [] }));
   const check = async (payload: Buffer, index = frames): Promise<string | null> => {
@@ -92,7 +92,7 @@ async function framedPayload() {
     return s as unknown as Storage & { ranged: number };
   };
   const run = async (storage: Storage, ks: number[], signal = new AbortController().signal, f = fetch) => {
-    const { pumpFrames } = await import('../../runner/commands/payload-frames');
+    const { pumpFrames } = await import('../../runner/payload/frames');
     const written: Buffer[] = [];
     const stores = new Set<ArrayBufferLike>();
     const verified = new Set<number>();
@@ -112,7 +112,7 @@ async function framedPayload() {
 
 test('pumpFrames from a folder (Storage.open): the head, then the given frames in order, through two buffers reused only once a write is done; each frame checked', async () => {
   const { parts, payload, frames, fetch, files, memReader, storageOf, run } = await framedPayload();
-  const { pumpFrames } = await import('../../runner/commands/payload-frames');
+  const { pumpFrames } = await import('../../runner/payload/frames');
   const folder = (bytes: Buffer, size?: number) => storageOf(bytes, memReader(bytes, size));
 
   const ok = await run(folder(payload), [3, 1]);

@@ -1,5 +1,5 @@
 /**
- * The streamed restore (runner/commands/restore-stream.ts) against a real server: what a database has besides
+ * The streamed restore (runner/restore/stream.ts) against a real server: what a database has besides
  * plain tables (grants, comments, large objects, a materialized view, an expression index, tables of the same
  * name in two schemas, foreign keys between tables of different streams) comes back identical; a failing
  * stream or index build undoes everything; sessions stay within --jobs; a TOC larger than the first head read
@@ -18,7 +18,7 @@ import { finalEvent, runCli } from './cli-harness';
 import { RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
 import { resolveBackup, type CompleteBackup } from '../../runner/catalog/catalog';
 import { restoreBackup } from '../../runner/commands/restore';
-import { prepareStreamRestore } from '../../runner/commands/restore-stream';
+import { prepareStreamRestore } from '../../runner/restore/stream';
 import { silentLogger } from '../../runner/log';
 import { parseDatabaseUrl } from '../../runner/pg/connection';
 import { defaultSpawner, type Spawner } from '../../runner/pipeline/spawn';
@@ -263,7 +263,7 @@ test('hash partitions on an enum: rows land in other partitions of the new datab
     assert.equal(leaves.reduce((a, t) => a + t.actual, 0), 3500);
     assert.ok(leaves.every((t) => t.ok), JSON.stringify(leaves));
   }
-  const { compareWithManifest } = await import('../../runner/commands/pg-restore');
+  const { compareWithManifest } = await import('../../runner/restore/pg-restore');
   const { planTables } = await import('../../runner/commands/restore');
   const backup = await resolveBackup(new LocalStorage(storage), hashedId, { engine: 'postgres' });
   const plan = { ...planTables(backup, undefined), schemaOnly: false, dataOnly: false, clean: false, jobs: 1, noOwner: false };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { frameWeights } from '../../runner/commands/payload-frames';
-import { entryWeights, splitStreams, type Section } from '../../runner/commands/stream-split';
+import { frameWeights } from '../../runner/payload/frames';
+import { entryWeights, splitStreams, type Section } from '../../runner/restore/stream-split';
 import type { TocEntry } from '../../runner/pg/toc';
 
 function entry(id: number, type: string, label: string, deps: number[] = []): TocEntry {
