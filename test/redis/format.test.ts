@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeRecords, encodeRecords, FormatError, type KeyRecord } from '../../runner/redis/format';
-import { compareKeyCounts } from '../../runner/commands/redis-restore';
+import { compareKeyCounts } from '../../runner/redis/key-counts';
 
 const RECORDS: KeyRecord[] = [
   { type: 'db', db: 0 },
