@@ -16,7 +16,6 @@
  */
 import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
-import type { Client } from 'pg';
 import type { RunContext } from '../context';
 import {
   ENGINES,
@@ -35,6 +34,7 @@ import { chooseClass } from '../retention/classify';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
 import { countRows, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
+import { openSnapshot } from '../pg/snapshot';
 import { findTool, serverMajor } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
 import { createFramedCompressor, frameMinBytes } from '../payload/framed-compress';
@@ -86,31 +86,6 @@ export function sourceNameFor(conn: ConnInfo, source: string | undefined): strin
     );
   }
   return name;
-}
-
-/** An exported snapshot in an open REPEATABLE READ transaction (clone reuses it). */
-export interface Snapshot {
-  id: string;
-  at: Date;
-  serverVersion: string;
-  serverVersionNum: number;
-  databaseSize: number;
-}
-
-export async function openSnapshot(client: Client): Promise<Snapshot> {
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  const r = await client.query<{ snap: string; at: Date; v: string; vn: string; size: string }>(
-    `SELECT pg_export_snapshot() AS snap, now() AS at, current_setting('server_version') AS v,
-            current_setting('server_version_num') AS vn, pg_database_size(current_database()) AS size`,
-  );
-  const row = r.rows[0]!;
-  return {
-    id: row.snap,
-    at: row.at,
-    serverVersion: row.v.split(' ')[0]!,
-    serverVersionNum: Number(row.vn),
-    databaseSize: Number(row.size),
-  };
 }
 
 function dumpArgs(snapshot: string, kind: 'full' | 'schema' | 'data', tables: TableRef[]): string[] {

@@ -29,8 +29,8 @@ import { findTool, serverMajor, type ToolCandidate } from '../pg/tools';
 import { createProgress } from '../pipeline/progress';
 import { makeTempDir } from '../pipeline/temp-dir';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type ChildResult, type Spawner, type WatchedChild } from '../pipeline/spawn';
-import { openSnapshot, type Snapshot } from './backup';
-import { validateRestoreFlags } from './restore';
+import { openSnapshot, type Snapshot } from '../pg/snapshot';
+import { validateRestoreFlags } from '../restore/plan';
 
 export interface CloneOptions {
   from: ConnInfo;

@@ -27,7 +27,9 @@ import type { Spawner } from '../pipeline/spawn';
 import { redact } from '../redact';
 import type { Storage } from '../storage/types';
 import { fetchArchive, requireIdentityFor } from '../payload/fetch';
-import { planTables, restoreArchive, type RestorePlan } from './restore';
+import { restoreArchive } from '../restore/archive';
+import type { RestorePlan } from '../restore/pg-restore';
+import { planTables } from '../restore/plan';
 import { prepareStreamRestore } from '../restore/stream';
 
 export interface DrillOptions {

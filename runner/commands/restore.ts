@@ -5,42 +5,25 @@
  *   decrypt, zstd -d into a temp file) ─▶ [CREATE DATABASE] ─▶ pg_restore --exit-on-error -j N ─▶ count rows
  *   of the restored tables and compare with the manifest
  *
- * A whole restore with --create streams instead (restore/stream.ts): no temp file, N parallel streams, the
- * checksums checked as the data arrives, and the database dropped on any failure.
+ * A whole restore with --create streams instead (runner/restore/stream.ts): no temp file, N parallel streams,
+ * the checksums checked as the data arrives, and the database dropped on any failure.
  *
- * Reusable pieces (drills and clone build on them):
- * - restoreBackup(opts, deps) → RestoreResult: the whole command above; never prints.
- * - restoreArchive(file, backup, target, plan, deps): pg_restore of a fetched archive into a database that is
- *   ready, then the row-count comparison.
- * - validateRestoreFlags(opts): flag combinations, before anything is touched.
- * - planTables(backup, tableArgs): which tables a restore loads (a selective restore then restores them through
- *   a TOC list with their indexes, constraints, triggers and sequences: runner/pg/toc.ts).
+ * restoreBackup(opts, deps) → RestoreResult never prints. The machinery is in runner/restore/: plan.ts (flags
+ * and tables), target.ts (checks and undo), archive.ts (pg_restore of a fetched file), stream.ts (the streamed
+ * restore); the payload is fetched through runner/payload/fetch.ts.
  */
-import type { CompleteBackup } from '../catalog/catalog';
-import { resolveBackup } from '../catalog/catalog';
-import { runtimeError, usageError } from '../errors';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { connectPg, pgToolEnv, type ConnInfo } from '../pg/connection';
-import { createDatabase, databaseExists, dropDatabase } from '../pg/databases';
-import { dropAddedObjects, scratchState, type ScratchState } from '../pg/scratch';
-import { qualified, quoteTable, resolveTables, userTableCount, type RowCountComparison, type TableRef } from '../pg/tables';
-import { describeEntry, readToc, selectTocEntries, targetExistsCheck, useListText } from '../pg/toc';
-import { treeBytesRead } from '../pipeline/child-io';
-import { createProgress } from '../pipeline/progress';
-import { childSucceeded, defaultSpawner, watchChild } from '../pipeline/spawn';
+import { resolveBackup, type CompleteBackup } from '../catalog/catalog';
+import { usageError } from '../errors';
+import type { ConnInfo } from '../pg/connection';
+import { createDatabase, databaseExists } from '../pg/databases';
+import type { RowCountComparison } from '../pg/tables';
 import type { Storage } from '../storage/types';
 import { fetchArchive, requireIdentityFor } from '../payload/fetch';
-import {
-  compareWithManifest,
-  findPgRestore,
-  pgRestoreFailure,
-  pgRestoreWarning,
-  restoreOptionArgs,
-  type RestoreDeps,
-  type RestorePlan,
-} from '../restore/pg-restore';
+import { restoreArchive } from '../restore/archive';
+import type { RestoreDeps, RestorePlan } from '../restore/pg-restore';
+import { planTables, validateRestoreFlags } from '../restore/plan';
 import { prepareStreamRestore } from '../restore/stream';
+import { checkTarget, emptyState, undoFailedRestore } from '../restore/target';
 
 export type { RestoreDeps, RestorePlan } from '../restore/pg-restore';
 
@@ -77,162 +60,6 @@ export interface RestoreResult {
   /** null when no data was restored (schema-only). */
   comparison: RowCountComparison[] | null;
   ok: boolean;
-}
-
-export function validateRestoreFlags(opts: Pick<RestoreOptions, 'jobs' | 'schemaOnly' | 'dataOnly' | 'clean' | 'yes' | 'create'>): void {
-  if (opts.jobs !== undefined && (!Number.isInteger(opts.jobs) || opts.jobs < 1)) {
-    throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${String(opts.jobs)}`);
-  }
-  if (opts.schemaOnly && opts.dataOnly) throw usageError('flags_conflict', '--schema-only and --data-only exclude each other');
-  if (opts.clean && !opts.yes) {
-    throw usageError('clean_unconfirmed', '--clean drops the objects of the backup in the target before restoring them', 'Add --yes to confirm');
-  }
-  if (opts.clean && opts.dataOnly) throw usageError('flags_conflict', '--clean and --data-only exclude each other (pg_restore cannot drop data only)');
-  if (opts.clean && opts.create) throw usageError('flags_conflict', '--clean and --create exclude each other (a new database has nothing to drop)');
-}
-
-export function planTables(backup: CompleteBackup, tableArgs: readonly string[] | undefined): { tables: TableRef[]; selective: boolean } {
-  const known = backup.manifest.tables.map((t) => ({ schema: t.schema, name: t.name }));
-  if (!tableArgs?.length) return { tables: known, selective: false };
-  const tables = resolveTables(tableArgs, known, `backup ${backup.id}`);
-  return { tables, selective: true };
-}
-
-/** `useList`: a selective restore's TOC list (runner/pg/toc.ts); pg_restore restores exactly those entries. */
-function restoreArgs(file: string, database: string, plan: RestorePlan, useList?: string): string[] {
-  const args = [...restoreOptionArgs(database, plan), `--jobs=${plan.jobs}`];
-  if (useList) args.push(`--use-list=${useList}`);
-  args.push(file);
-  return args;
-}
-
-/**
- * The TOC list of a selective restore: the tables with their indexes, constraints, triggers, defaults and
- * sequences, plus what the target lacks for them (runner/pg/toc.ts). Written next to the archive (its temp
- * folder is removed with it). Entries left out (a foreign key to a table outside the selection) are logged.
- */
-async function writeSelectionList(
-  pgRestore: string,
-  file: string,
-  target: ConnInfo,
-  plan: RestorePlan,
-  ctx: RestoreDeps['ctx'],
-  flag: string,
-): Promise<string> {
-  const entries = await readToc(pgRestore, file, ctx.env);
-  const c = await connectPg(target, flag);
-  let selection;
-  try {
-    selection = await selectTocEntries(entries, plan.tables, targetExistsCheck(c));
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-  if (selection.skipped.length) {
-    ctx.logger.warn(
-      { skipped: selection.skipped.map(describeEntry) },
-      `not restored with the selected tables (they need objects outside the selection): ${selection.skipped.map(describeEntry).join(', ')}`,
-    );
-  }
-  const listFile = path.join(path.dirname(file), 'selection.list');
-  await fs.writeFile(listFile, useListText(selection.ids));
-  return listFile;
-}
-
-/**
- * Checks that restoring `plan` into the existing `target` destroys nothing it should not: a whole restore
- * needs a database without user tables, a selective one needs its tables absent and, in a database with other
- * user tables, `--clean --yes`; a data-only one needs its tables empty. `--clean --yes` lifts the first two.
- */
-async function checkTarget(target: ConnInfo, plan: RestorePlan, flag: string): Promise<void> {
-  const c = await connectPg(target, flag);
-  try {
-    const name = `target database "${target.database}"`;
-    if (plan.dataOnly) {
-      for (const t of plan.tables) {
-        const r = await c.query<{ has: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS has`, [quoteTable(t)]);
-        if (!r.rows[0]!.has) continue;
-        const rows = await c.query(`SELECT 1 FROM ONLY ${quoteTable(t)} LIMIT 1`);
-        if ((rows.rowCount ?? 0) > 0) {
-          throw usageError('target_not_empty', `${name}: table ${qualified(t)} already has rows; a data-only restore would add to them`, 'Empty it first, or restore into a new database with --create');
-        }
-      }
-      return;
-    }
-    if (plan.clean) return;
-    if (plan.selective) {
-      const present: string[] = [];
-      for (const t of plan.tables) {
-        const r = await c.query<{ has: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS has`, [quoteTable(t)]);
-        if (r.rows[0]!.has) present.push(qualified(t));
-      }
-      if (present.length) {
-        throw usageError('target_not_empty', `${name} already has ${present.join(', ')}; nothing was changed`, 'Pass --clean --yes to replace them, or restore into a new database with --create');
-      }
-      // Issue 2's rule holds for --table too: a database with user tables is only written with --clean --yes.
-      // The confirmation costs nothing when the selected tables are absent (--clean --if-exists then drops
-      // nothing), and it keeps "restore one lost table into production" a deliberate act.
-      const others = await userTableCount(c);
-      if (others > 0) {
-        throw usageError(
-          'target_not_empty',
-          `${name} has ${others} user table${others === 1 ? '' : 's'}; restoring --table into it needs --clean --yes; nothing was changed`,
-          'With --clean --yes only the selected tables and their own objects are dropped (if present) and restored; the other tables are not touched',
-        );
-      }
-      return;
-    }
-    const n = await userTableCount(c);
-    if (n > 0) {
-      throw usageError(
-        'target_not_empty',
-        `${name} already has ${n} user table${n === 1 ? '' : 's'}; nothing was changed`,
-        'Restore into a new database with --create, or pass --clean --yes to drop and replace the objects in the backup',
-      );
-    }
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-/** pg_restore of a fetched archive into a ready database, then the row-count comparison. */
-export async function restoreArchive(
-  file: string,
-  backup: CompleteBackup,
-  target: ConnInfo,
-  plan: RestorePlan,
-  deps: RestoreDeps,
-  flag = '--target-url',
-): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }> {
-  const { ctx } = deps;
-  const spawner = deps.spawner ?? defaultSpawner;
-  const tool = await findPgRestore(backup, ctx.env);
-
-  const useList = plan.selective ? await writeSelectionList(tool.path, file, target, plan, ctx, flag) : undefined;
-
-  const proc = watchChild(
-    'pg_restore',
-    spawner(tool.path, restoreArgs(file, target.database, plan, useList), { env: pgToolEnv(target, ctx.env), stdio: ['ignore', 'ignore', 'pipe'] }),
-    pgRestoreWarning(ctx),
-  );
-  const onAbort = (): void => proc.kill();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  // On a terminal: how much of the archive pg_restore (and its -j workers) has read, with rate and ETA.
-  const progress = createProgress(ctx.stderr, 'pg_restore', await fs.stat(file).then((st) => st.size, () => undefined));
-  const poll = ctx.stderr.isTTY && proc.child.pid !== undefined ? setInterval(() => {
-    const read = treeBytesRead(proc.child.pid!);
-    if (read !== null) progress.update(read);
-  }, 250) : undefined;
-  let result;
-  try {
-    result = await proc.done;
-  } finally {
-    if (poll) clearInterval(poll);
-    progress.done();
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
-  if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
-  if (!childSucceeded(result)) throw pgRestoreFailure(result, backup, target, plan);
-  return compareWithManifest(backup, target, plan, flag);
 }
 
 export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Promise<RestoreResult> {
@@ -317,35 +144,3 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
   }
 }
 
-async function emptyState(target: ConnInfo, flag: string): Promise<ScratchState | null> {
-  const c = await connectPg(target, flag);
-  try {
-    const state = await scratchState(c);
-    return state.userObjects === 0 ? state : null;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-async function undoFailedRestore(target: ConnInfo, flag: string, created: boolean, emptyBefore: ScratchState | null, plan: RestorePlan): Promise<string> {
-  const name = `"${target.database}"`;
-  try {
-    if (created) {
-      await dropDatabase(target, flag);
-      return `the database ${name} it created was dropped`;
-    }
-    if (emptyBefore) {
-      const c = await connectPg(target, flag);
-      try {
-        await dropAddedObjects(c, emptyBefore);
-      } finally {
-        await c.end().catch(() => undefined);
-      }
-      return `what it had added to ${name} was removed`;
-    }
-  } catch (e) {
-    return `cleaning up ${name} failed too (${(e as Error).message}): drop what the restore left there by hand`;
-  }
-  if (plan.clean) return `${name} was cleaned (--clean) and holds a partial restore`;
-  return `${name} may hold part of the restore`;
-}

@@ -19,7 +19,9 @@ import { findTool, parseToolVersion } from '../pg/tools';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
 import { fetchArchive, requireIdentityFor } from '../payload/fetch';
-import { planTables, restoreArchive, type RestoreDeps } from './restore';
+import { restoreArchive } from '../restore/archive';
+import type { RestoreDeps } from '../restore/pg-restore';
+import { planTables } from '../restore/plan';
 
 export interface VerifyOptions {
   storage: Storage;

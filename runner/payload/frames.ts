@@ -17,11 +17,10 @@ import { pipeline } from 'node:stream/promises';
 import type { CompleteBackup } from '../catalog/catalog';
 import type { AgeRandomAccess } from '../crypto/age-range';
 import { runtimeError } from '../errors';
-import type { TocEntry } from '../pg/toc';
+import { DATA_BLOCK_TYPES, type TocEntry } from '../pg/toc';
 import type { PayloadFrame } from './framed-compress';
 import type { Storage } from '../storage/types';
 import { ChunkBuffers, transientChunks } from '../storage/transient-chunks';
-import { DATA_BLOCK_TYPES } from '../restore/stream-split';
 
 /** How to read frames: where each starts in the compressed bytes, and for an age payload how to decrypt a range. */
 export interface FrameReader {

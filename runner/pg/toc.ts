@@ -30,6 +30,9 @@ import { runtimeError } from '../errors';
 import { quoteIdent } from './connection';
 import type { TableRef } from './tables';
 
+/** TOC entries whose rows are stored in the archive's data blocks (what a streamed restore shares out). */
+export const DATA_BLOCK_TYPES: ReadonlySet<string> = new Set(['TABLE DATA', 'BLOBS', 'BLOB DATA']);
+
 export interface TocEntry {
   id: number;
   /** What follows the type on the list line: "schema name owner" (ambiguous when names hold spaces). */

@@ -6,10 +6,8 @@
  * - splitStreams(entries, sections, weights, n): the pre-data list, each stream's data and index lists, the rest.
  */
 import type { TableRowCount } from '../contract/manifest';
-import type { TocEntry } from '../pg/toc';
+import { DATA_BLOCK_TYPES, type TocEntry } from '../pg/toc';
 
-/** Entries whose rows are stored in the archive's data blocks: what the streams share out. */
-export const DATA_BLOCK_TYPES = new Set(['TABLE DATA', 'BLOBS', 'BLOB DATA']);
 
 /**
  * Weight of each data entry: its table's bytes from the manifest (rows where an older manifest has no bytes).

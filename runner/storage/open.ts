@@ -1,20 +1,12 @@
 /**
- * Opens a storage URL. Local paths and file:// URLs are built in; `gs://` and `s3://` backends register
- * themselves here (runner/storage/gcs.ts, runner/storage/s3.ts) so the runner core depends on none of the SDKs.
+ * Opens a storage URL: the one file that knows every backend. A local path or file:// URL is a folder
+ * (local.ts); `gs://` and `s3://` load gcs.ts and s3.ts on first use, so a run that does not touch a bucket never
+ * loads a cloud SDK. The backends implement the contract in types.ts and import nothing from here.
  */
 import { usageError } from '../errors';
 import { LocalStorage } from './local';
-import type { Storage } from './types';
+import type { Storage, StorageFactory, StorageOptions } from './types';
 
-export interface StorageOptions {
-  /** S3-compatible endpoint (MinIO, R2, an emulator). Implies path-style addressing. */
-  s3Endpoint?: string;
-  s3Region?: string;
-  /** Overrides for tests (emulator hosts etc.). */
-  env?: NodeJS.ProcessEnv;
-}
-
-export type StorageFactory = (url: URL, opts: StorageOptions) => Storage;
 
 const factories = new Map<string, () => Promise<StorageFactory>>([
   ['s3:', async () => (await import('./s3')).createS3Storage],

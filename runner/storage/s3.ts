@@ -38,10 +38,9 @@ import {
 import { Readable } from 'node:stream';
 import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../errors';
 import { bucketLocation, objectName, relativeKey, type BucketLocation } from './keys';
-import type { StorageFactory, StorageOptions } from './open';
 import { idleTimeoutMs, resumableRead } from './resumable-read';
 import { checkRange } from './range';
-import { OBJECT_NOT_FOUND, type ByteRange, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
+import { OBJECT_NOT_FOUND, type ByteRange, type PutOptions, type PutResult, type Storage, type StorageFactory, type StorageOptions, type StoredObject } from './types';
 import { uploadStream } from './s3-multipart';
 import { uploadBody } from './upload-body';
 

@@ -69,3 +69,14 @@ export interface Storage {
 
 /** Code used by every backend for a missing object, so callers need not know which backend they talk to. */
 export const OBJECT_NOT_FOUND = 'object_not_found';
+
+/** How a backend is opened (runner/storage/open.ts dispatches on the URL's scheme). */
+export interface StorageOptions {
+  /** S3-compatible endpoint (MinIO, R2, an emulator). Implies path-style addressing. */
+  s3Endpoint?: string;
+  s3Region?: string;
+  /** Overrides for tests (emulator hosts etc.). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export type StorageFactory = (url: URL, opts: StorageOptions) => Storage;

@@ -264,7 +264,7 @@ test('hash partitions on an enum: rows land in other partitions of the new datab
     assert.ok(leaves.every((t) => t.ok), JSON.stringify(leaves));
   }
   const { compareWithManifest } = await import('../../runner/restore/pg-restore');
-  const { planTables } = await import('../../runner/commands/restore');
+  const { planTables } = await import('../../runner/restore/plan');
   const backup = await resolveBackup(new LocalStorage(storage), hashedId, { engine: 'postgres' });
   const plan = { ...planTables(backup, undefined), schemaOnly: false, dataOnly: false, clean: false, jobs: 1, noOwner: false };
   const compareWithManifestOf = (db: string) => compareWithManifest(backup, parseDatabaseUrl(pg.url(db)), plan, '--target-url');

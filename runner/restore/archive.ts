@@ -1,0 +1,97 @@
+/**
+ * Restoring a fetched archive (a file: restore into an existing database, verify, the drill's fallback) into a
+ * database that is ready: pg_restore -j N, with progress on a terminal, then the row-count comparison. A selective
+ * restore goes through a TOC list of the selected tables and what they need (runner/pg/toc.ts).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { CompleteBackup } from '../catalog/catalog';
+import { runtimeError } from '../errors';
+import { connectPg, pgToolEnv, type ConnInfo } from '../pg/connection';
+import type { RowCountComparison } from '../pg/tables';
+import { describeEntry, readToc, selectTocEntries, targetExistsCheck, useListText } from '../pg/toc';
+import { treeBytesRead } from '../pipeline/child-io';
+import { createProgress } from '../pipeline/progress';
+import { childSucceeded, defaultSpawner, watchChild } from '../pipeline/spawn';
+import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
+
+/** `useList`: a selective restore's TOC list (runner/pg/toc.ts); pg_restore restores exactly those entries. */
+function restoreArgs(file: string, database: string, plan: RestorePlan, useList?: string): string[] {
+  const args = [...restoreOptionArgs(database, plan), `--jobs=${plan.jobs}`];
+  if (useList) args.push(`--use-list=${useList}`);
+  args.push(file);
+  return args;
+}
+
+/**
+ * The TOC list of a selective restore: the tables with their indexes, constraints, triggers, defaults and
+ * sequences, plus what the target lacks for them (runner/pg/toc.ts). Written next to the archive (its temp
+ * folder is removed with it). Entries left out (a foreign key to a table outside the selection) are logged.
+ */
+async function writeSelectionList(
+  pgRestore: string,
+  file: string,
+  target: ConnInfo,
+  plan: RestorePlan,
+  ctx: RestoreDeps['ctx'],
+  flag: string,
+): Promise<string> {
+  const entries = await readToc(pgRestore, file, ctx.env);
+  const c = await connectPg(target, flag);
+  let selection;
+  try {
+    selection = await selectTocEntries(entries, plan.tables, targetExistsCheck(c));
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+  if (selection.skipped.length) {
+    ctx.logger.warn(
+      { skipped: selection.skipped.map(describeEntry) },
+      `not restored with the selected tables (they need objects outside the selection): ${selection.skipped.map(describeEntry).join(', ')}`,
+    );
+  }
+  const listFile = path.join(path.dirname(file), 'selection.list');
+  await fs.writeFile(listFile, useListText(selection.ids));
+  return listFile;
+}
+
+/** pg_restore of a fetched archive into a ready database, then the row-count comparison. */
+export async function restoreArchive(
+  file: string,
+  backup: CompleteBackup,
+  target: ConnInfo,
+  plan: RestorePlan,
+  deps: RestoreDeps,
+  flag = '--target-url',
+): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }> {
+  const { ctx } = deps;
+  const spawner = deps.spawner ?? defaultSpawner;
+  const tool = await findPgRestore(backup, ctx.env);
+
+  const useList = plan.selective ? await writeSelectionList(tool.path, file, target, plan, ctx, flag) : undefined;
+
+  const proc = watchChild(
+    'pg_restore',
+    spawner(tool.path, restoreArgs(file, target.database, plan, useList), { env: pgToolEnv(target, ctx.env), stdio: ['ignore', 'ignore', 'pipe'] }),
+    pgRestoreWarning(ctx),
+  );
+  const onAbort = (): void => proc.kill();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  // On a terminal: how much of the archive pg_restore (and its -j workers) has read, with rate and ETA.
+  const progress = createProgress(ctx.stderr, 'pg_restore', await fs.stat(file).then((st) => st.size, () => undefined));
+  const poll = ctx.stderr.isTTY && proc.child.pid !== undefined ? setInterval(() => {
+    const read = treeBytesRead(proc.child.pid!);
+    if (read !== null) progress.update(read);
+  }, 250) : undefined;
+  let result;
+  try {
+    result = await proc.done;
+  } finally {
+    if (poll) clearInterval(poll);
+    progress.done();
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+  if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
+  if (!childSucceeded(result)) throw pgRestoreFailure(result, backup, target, plan);
+  return compareWithManifest(backup, target, plan, flag);
+}
