@@ -1,16 +1,14 @@
-/** `lifeboat backup`: flags → runBackup (runner/commands/backup.ts). */
+/** `lifeboat backup`: flags → runBackup (runner/commands/backup.ts), which also chooses between primary and replica. */
 import { Option, type Command } from 'commander';
 import { EVENTS, EVENT_FIELDS } from '../contract/events';
 import { BACKUP_CLASSES, type BackupClass } from '../contract/layout';
 import type { RunContext } from '../context';
 import { usageError } from '../errors';
-import { runBackup } from '../commands/backup';
-import { chooseSource } from '../pg/replica';
+import { runBackup, type DumpKind } from '../commands/backup';
 import { parseDatabaseUrl } from '../pg/connection';
 import { parseTableName } from '../pg/tables';
 import { backupEventFields, runAction } from './action';
-import { parseDuration } from './status';
-import { addDatabaseUrlOption, addJsonOption, addSourceOption, addStorageOptions, collect, databaseFrom, envList, openStorageFrom, sourceFrom } from './options';
+import { addDatabaseUrlOption, addJsonOption, addSourceOption, addStorageOptions, collect, databaseFrom, envList, openStorageFrom, sourceFrom, parseDuration } from './options';
 
 interface BackupFlags {
   storage?: string;
@@ -55,29 +53,20 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
       fields[EVENT_FIELDS.source] = sourceFrom(flags, ctx) ?? conn.database;
       const storage = await openStorageFrom(flags, ctx);
       const encryptTo = flags.encryptTo?.length ? flags.encryptTo : envList(ctx.env.LIFEBOAT_AGE_RECIPIENTS);
-      // --prefer-replica: the replica when it is close enough, else the primary (runner/pg/replica.ts).
       const replicaUrl = flags.preferReplica ?? (ctx.env.LIFEBOAT_PREFER_REPLICA || undefined);
-      const from =
-        replicaUrl === undefined
-          ? undefined
-          : await chooseSource(
-              conn,
-              parseDatabaseUrl(replicaUrl, '--prefer-replica'),
-              parseDuration('--max-lag', flags.maxLag ?? ctx.env.LIFEBOAT_MAX_LAG ?? '60s'),
-              ctx.logger,
-            );
       const r = await runBackup(
         {
-          conn: from?.conn ?? conn,
-          sourceRole: from?.role,
-          replicaLagSeconds: from?.lagSeconds,
+          conn,
           storage,
-          // The source is named after the primary's database, whichever server is dumped.
-          source: sourceFrom(flags, ctx) ?? (from ? conn.database : undefined),
-          kind: flags.kind as 'full' | 'schema' | 'data',
+          source: sourceFrom(flags, ctx),
+          kind: flags.kind as DumpKind,
           tables: flags.table,
           requestedClass: flags.class as BackupClass | undefined,
           encryptTo,
+          preferReplica:
+            replicaUrl === undefined
+              ? undefined
+              : { conn: parseDatabaseUrl(replicaUrl, '--prefer-replica'), maxLagSeconds: parseDuration('--max-lag', flags.maxLag ?? ctx.env.LIFEBOAT_MAX_LAG ?? '60s') },
           onPlanned: ({ cls, id }) => Object.assign(fields, { [EVENT_FIELDS.backupClass]: cls, [EVENT_FIELDS.backupId]: id }),
         },
         { ctx },

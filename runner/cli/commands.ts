@@ -13,10 +13,14 @@ import { registerClone } from './clone';
 
 export type RegisterCommand = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerBackup, registerList, registerRestore, registerVerify];
-
-// Operations (issue 4): retention, health, Redis.
-COMMANDS.push(registerPrune, registerStatus, registerRedis);
-
-// Drills and clone (issue 4).
-COMMANDS.push(registerDrill, registerClone);
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerBackup,
+  registerList,
+  registerRestore,
+  registerVerify,
+  registerPrune,
+  registerStatus,
+  registerRedis,
+  registerDrill,
+  registerClone,
+];

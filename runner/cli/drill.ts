@@ -6,9 +6,8 @@ import { runDrill } from '../commands/drill';
 import { formatDrillReport, formatSeconds } from '../drill/report';
 import { parseDatabaseUrl } from '../pg/connection';
 import { backupEventFields, runAction } from './action';
-import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, openStorageFrom, sourceFrom, type StorageFlags } from './options';
+import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, openStorageFrom, sourceFrom, type StorageFlags, parseDuration } from './options';
 import { parseJobs } from './restore';
-import { parseDuration } from './status';
 
 interface DrillFlags extends StorageFlags {
   scratchUrl?: string;

@@ -1,6 +1,8 @@
 /**
  * Flags shared by the runner's subcommands, each also read from its environment variable (commander's
- * Option.env for the real process; the RunContext's env as a fallback so in-process tests can inject it).
+ * Option.env for the real process; the RunContext's env as a fallback so in-process tests can inject it), and
+ * the parsing of flag values that several subcommands take (durations, sizes, fractions, counts, filters): a bad
+ * value is a usage error that names the flag and what was given.
  */
 import { Option, type Command } from 'commander';
 import type { RunContext } from '../context';
@@ -8,6 +10,8 @@ import { openStorage } from '../storage/open';
 import type { Storage } from '../storage/types';
 import { parseDatabaseUrl, type ConnInfo } from '../pg/connection';
 import { ENV } from '../contract/env';
+import { ENGINES, SOURCE_NAME_PATTERN, type Engine } from '../contract/layout';
+import { usageError } from '../errors';
 import { loadIdentity } from '../payload/fetch';
 import { registerSecret } from '../redact';
 
@@ -83,4 +87,52 @@ export async function identityFrom(flags: { identityFile?: string }, ctx: RunCon
     for (const line of text.split(/\r?\n/)) registerSecret(line.trim());
   }
   return text;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** "26h", "90m", "1h30m", "2d", "3600" (seconds) → seconds; a usage error naming the flag otherwise. */
+export function parseDuration(flag: string, value: string): number {
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)([smhdw])/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== v) {
+    throw usageError('bad_flag', `${flag} expected a duration like 26h, 90m, 1h30m or 2d, got "${value}"`);
+  }
+  return Math.round(parts.reduce((n, p) => n + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0));
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** "1048576", "500MB", "2GiB" → bytes. */
+export function parseBytes(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw usageError('bad_flag', `${flag} expected a size in bytes (e.g. 1048576, 500MB, 2GiB), got "${value}"`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+export function parseRatio(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d*\.?\d+$/.test(value.trim()) || !(n > 0 && n <= 1)) {
+    throw usageError('bad_flag', `${flag} expected a fraction greater than 0 and at most 1 (e.g. 0.5), got "${value}"`);
+  }
+  return n;
+}
+
+/** A whole number >= 0 for `flag`, or a usage error naming the flag and what was given. */
+export function parseCount(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw usageError('bad_flag', `${flag} expected a whole number >= 0, got "${value}"`);
+  return Number(value);
+}
+
+/** Optional `--engine` / `--source` filters shared by prune and status. */
+export function parseFilter(o: { engine?: string; source?: string }): { engine?: Engine; source?: string } {
+  if (o.engine !== undefined && !(ENGINES as readonly string[]).includes(o.engine)) {
+    throw usageError('bad_flag', `--engine expected one of ${ENGINES.join(', ')}, got "${o.engine}"`);
+  }
+  if (o.source !== undefined && !SOURCE_NAME_PATTERN.test(o.source)) {
+    throw usageError('bad_flag', `--source expected a name matching ${String(SOURCE_NAME_PATTERN)}, got "${o.source}"`);
+  }
+  return { engine: o.engine as Engine | undefined, source: o.source };
 }

@@ -1,30 +1,11 @@
 /** `lifeboat prune`: flags → runner/commands/prune.ts. */
 import type { Command } from 'commander';
 import { EVENTS } from '../contract/events';
-import { ENGINES, SOURCE_NAME_PATTERN, type Engine } from '../contract/layout';
 import type { RunContext } from '../context';
-import { usageError } from '../errors';
 import { prune } from '../commands/prune';
 import { DEFAULT_POLICY, type RetentionPolicy } from '../retention/plan';
 import { runAction } from './action';
-import { addStorageOptions, openStorageFrom, type StorageFlags } from './options';
-
-/** A whole number >= 0 for `flag`, or a usage error naming the flag and what was given. */
-export function parseCount(flag: string, value: string): number {
-  if (!/^\d+$/.test(value.trim())) throw usageError('bad_flag', `${flag} expected a whole number >= 0, got "${value}"`);
-  return Number(value);
-}
-
-/** Optional `--engine` / `--source` filters shared by prune and status. */
-export function parseFilter(o: { engine?: string; source?: string }): { engine?: Engine; source?: string } {
-  if (o.engine !== undefined && !(ENGINES as readonly string[]).includes(o.engine)) {
-    throw usageError('bad_flag', `--engine expected one of ${ENGINES.join(', ')}, got "${o.engine}"`);
-  }
-  if (o.source !== undefined && !SOURCE_NAME_PATTERN.test(o.source)) {
-    throw usageError('bad_flag', `--source expected a name matching ${String(SOURCE_NAME_PATTERN)}, got "${o.source}"`);
-  }
-  return { engine: o.engine as Engine | undefined, source: o.source };
-}
+import { addStorageOptions, openStorageFrom, parseCount, parseFilter, type StorageFlags } from './options';
 
 interface PruneFlags extends StorageFlags {
   keepDaily: string;

@@ -3,42 +3,10 @@ import { Option, type Command } from 'commander';
 import { ENV } from '../contract/env';
 import { EVENTS } from '../contract/events';
 import type { RunContext } from '../context';
-import { usageError } from '../errors';
 import { DEFAULT_HEALTH_RULE, status, type HealthRule } from '../commands/status';
+import { usageError } from '../errors';
 import { runAction } from './action';
-import { addStorageOptions, openStorageFrom, type StorageFlags } from './options';
-import { parseCount, parseFilter } from './prune';
-
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
-
-/** "26h", "90m", "1h30m", "2d", "3600" (seconds) → seconds; a usage error naming the flag otherwise. */
-export function parseDuration(flag: string, value: string): number {
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v);
-  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)([smhdw])/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== v) {
-    throw usageError('bad_flag', `${flag} expected a duration like 26h, 90m, 1h30m or 2d, got "${value}"`);
-  }
-  return Math.round(parts.reduce((n, p) => n + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0));
-}
-
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-
-/** "1048576", "500MB", "2GiB" → bytes. */
-export function parseBytes(flag: string, value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw usageError('bad_flag', `${flag} expected a size in bytes (e.g. 1048576, 500MB, 2GiB), got "${value}"`);
-  return Math.round(Number(m[1]) * unit);
-}
-
-export function parseRatio(flag: string, value: string): number {
-  const n = Number(value);
-  if (!/^\d*\.?\d+$/.test(value.trim()) || !(n > 0 && n <= 1)) {
-    throw usageError('bad_flag', `${flag} expected a fraction greater than 0 and at most 1 (e.g. 0.5), got "${value}"`);
-  }
-  return n;
-}
+import { addStorageOptions, openStorageFrom, parseBytes, parseCount, parseDuration, parseFilter, parseRatio, type StorageFlags } from './options';
 
 interface StatusFlags extends StorageFlags {
   maxAge: string;

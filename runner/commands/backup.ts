@@ -16,6 +16,7 @@
  */
 import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
+import type { Client } from 'pg';
 import type { RunContext } from '../context';
 import {
   ENGINES,
@@ -28,20 +29,24 @@ import {
   type BackupClass,
 } from '../contract/layout';
 import { serializeManifest, type BackupKind, type Manifest, type ManifestInput, type TableRowCount } from '../contract/manifest';
-import { createEncryptor } from '../crypto/age';
+import { createEncryptor, type Encryptor } from '../crypto/age';
 import { listBackups } from '../catalog/catalog';
 import { chooseClass } from '../retention/classify';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
 import { countRows, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
-import { openSnapshot } from '../pg/snapshot';
-import { findTool, serverMajor } from '../pg/tools';
+import { chooseSource } from '../pg/replica';
+import { openSnapshot, type Snapshot } from '../pg/snapshot';
+import { findTool, serverMajor, type ToolCandidate } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
-import { createFramedCompressor, frameMinBytes } from '../payload/framed-compress';
-import { createProgress } from '../pipeline/progress';
+import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '../payload/framed-compress';
+import { createProgress, type Progress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
 import { findZstd, ZSTD_COMPRESS_ARGS } from '../payload/zstd';
+
+/** What pg_dump is asked for; a full dump restricted by `tables` is recorded as kind `tables`. */
+export type DumpKind = 'full' | 'schema' | 'data';
 
 export interface BackupOptions {
   conn: ConnInfo;
@@ -49,16 +54,21 @@ export interface BackupOptions {
   /** Source name in the layout; default: the database name. */
   source?: string;
   /** full (default), schema or data. With `tables` a full backup is recorded as kind `tables`. */
-  kind?: 'full' | 'schema' | 'data';
+  kind?: DumpKind;
   /** `--table` arguments: NAME or SCHEMA.NAME, validated against the database. */
   tables?: string[];
-  /** Forces a class (`manual` for backups by hand); default: chosen from the calendar (DESIGN.md). */
+  /**
+   * Forces a class (`manual` for backups by hand); default: the longest class whose current period has no
+   * complete backup of this kind yet (runner/retention/classify.ts).
+   */
   requestedClass?: BackupClass;
   /** age recipients (public keys); empty: no encryption. */
   encryptTo?: string[];
-  /** For --prefer-replica (issue 4): what the connection points at. */
-  sourceRole?: 'primary' | 'replica';
-  replicaLagSeconds?: number | null;
+  /**
+   * --prefer-replica: dump from this streaming replica of `conn` when its replay lag is within the bound, else
+   * from `conn` (runner/pg/replica.ts says when a replica is passed over).
+   */
+  preferReplica?: { conn: ConnInfo; maxLagSeconds: number };
   /** Called once the class and id are chosen: a failure after that names the (incomplete) backup folder. */
   onPlanned?: (planned: { cls: BackupClass; id: string }) => void;
 }
@@ -88,7 +98,7 @@ export function sourceNameFor(conn: ConnInfo, source: string | undefined): strin
   return name;
 }
 
-function dumpArgs(snapshot: string, kind: 'full' | 'schema' | 'data', tables: TableRef[]): string[] {
+function dumpArgs(snapshot: string, kind: DumpKind, tables: TableRef[]): string[] {
   const args = ['--format=custom', '--compress=0', '--no-password', `--snapshot=${snapshot}`];
   if (kind === 'schema') args.push('--schema-only');
   if (kind === 'data') args.push('--data-only');
@@ -99,181 +109,278 @@ function dumpArgs(snapshot: string, kind: 'full' | 'schema' | 'data', tables: Ta
 
 export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<BackupResult> {
   const { ctx } = deps;
-  const spawner = deps.spawner ?? defaultSpawner;
   const kind = opts.kind ?? 'full';
+  // The source is named after the primary's database, whichever server is dumped.
   const source = sourceNameFor(opts.conn, opts.source);
-  const encryptTo = opts.encryptTo ?? [];
+  const from = await chooseDumpSource(opts, ctx);
   const startedAt = ctx.now();
   ctx.signal.throwIfAborted();
 
   const zstd = await findZstd();
-  const frameMin = frameMinBytes(ctx.env);
-  const client = await connectPg(opts.conn);
+  const client = await connectPg(from.conn);
   // Aborted on any failure or on ctx.signal: stops the children and the upload.
   const abort = new AbortController();
   const onCtxAbort = (): void => abort.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onCtxAbort, { once: true });
   try {
-    const snap = await openSnapshot(client);
-    const pgDump = await findTool('pg_dump', serverMajor(snap.serverVersionNum), `the server runs PostgreSQL ${snap.serverVersion}`, ctx.env);
-
-    const allTables = await listBackupTables(client);
-    const selected = opts.tables?.length ? resolveTables(opts.tables, allTables, `database ${opts.conn.database}`) : [];
-    const countedTables = selected.length ? selected : allTables;
-    const manifestKind: BackupKind = selected.length && kind === 'full' ? 'tables' : kind;
-
-    const existing = await listBackups(opts.storage, { engine: 'postgres', source }).catch((e: unknown) => {
-      throw storageError(e, opts.storage.url, 'read');
-    });
-    // Only backups of this kind take a period: a schema-only job must not take the yearly slot of the full ones.
-    const cls = chooseClass(
-      snap.at,
-      existing.map((b) => ({ cls: b.cls, at: new Date(b.manifest.snapshotAt), kind: b.manifest.kind })),
-      opts.requestedClass,
-      manifestKind,
-    );
-    const id = await freshBackupId(opts.storage, cls, source, startedAt, deps.random);
-    opts.onPlanned?.({ cls, id });
-    const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
-    const object = payloadName('postgres', encryptor !== null);
-    const payloadKey = payloadKeyOf(cls, 'postgres', source, id, object);
-    const manifestKey = manifestKeyOf(cls, 'postgres', source, id);
-    ctx.logger.info({ source, class: cls, backupId: id, tables: countedTables.length }, `backup of ${describeConn(opts.conn)} started`);
-
-    // The dump and its compressor.
-    const env = pgToolEnv(opts.conn, ctx.env);
-    const dump = watchChild('pg_dump', spawner(pgDump.path, dumpArgs(snap.id, kind, selected), { env, stdio: ['ignore', 'pipe', 'pipe'] }), (line) => {
-      if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_dump' }, line);
-    });
-    // zstd in frames cut where the archive's data blocks start, with their index (framed-compress.ts).
-    const comp = createFramedCompressor(spawner, zstd.path, ZSTD_COMPRESS_ARGS, ctx.env, frameMin);
-    const killAll = (): void => {
-      dump.kill();
-      comp.kill();
-    };
-    abort.signal.addEventListener('abort', killAll, { once: true });
-    // A failed zstd stops pg_dump; its verdict below then names zstd, not the pg_dump it killed.
-    const compressionFailed = new Error('compression failed');
-    void comp.done.then((r) => {
-      if (!childSucceeded(r)) abort.abort(compressionFailed);
-    });
-
-    let rawBytes = 0;
-    const progress = createProgress(ctx.stderr, 'backup', snap.databaseSize);
-    const dumpOut = dump.child.stdout!;
-    dumpOut.on('data', (chunk: Buffer) => {
-      rawBytes += chunk.length;
-      progress.update(rawBytes);
-    });
-    dumpOut.pipe(comp.input);
-
-    // Row counts in the dump's snapshot, while it runs.
-    const counts: Promise<TableRowCount[]> =
-      kind === 'schema'
-        ? Promise.resolve(countedTables.map((t) => ({ schema: t.schema, name: t.name, rows: null })))
-        : countRows(client, countedTables).then(async (rows) => {
-            // Only a hint for restores: a backup does not fail for want of it.
-            const sizes = await tableSizes(client, countedTables).catch(() => null);
-            return sizes ? rows.map((r, i) => ({ ...r, bytes: sizes[i] })) : rows;
-          });
-    counts.catch(() => abort.abort(new Error('row counts failed')));
-
-    // The verdict on everything but the upload; the upload's end waits for it.
-    const verdict = (async (): Promise<TableRowCount[]> => {
-      const [d, c] = await Promise.all([dump.done, comp.done]);
-      if (ctx.signal.aborted) throw interrupted(ctx.signal);
-      // What stopped the children first is the cause: zstd's failure (it stops pg_dump), pg_dump's own (zstd then
-      // ends normally), or the row counts' (below: both children were stopped for it).
-      const stoppedFor = abort.signal.aborted ? abort.signal.reason : null;
-      if (!childSucceeded(c) && (stoppedFor === null || stoppedFor === compressionFailed)) throw runtimeError('compress_failed', describeChildFailure(c));
-      if (!childSucceeded(d) && stoppedFor === null) throw runtimeError('dump_failed', describeChildFailure(d));
-      let tables: TableRowCount[];
-      try {
-        tables = await counts;
-      } catch (e) {
-        throw runtimeError('row_count_failed', `counting rows in the dump's snapshot failed: ${(e as Error).message}`);
-      }
-      // Stopped for another reason (the upload failed: reported as such below): never a success.
-      if (!childSucceeded(c) || !childSucceeded(d)) throw runtimeError('dump_failed', `the dump was stopped (${(stoppedFor as Error | null)?.message ?? 'stopped'})`);
-      return tables;
-    })();
-    verdict.catch(() => abort.abort(new Error('backup failed')));
-
-    const hasher = new HashingStream(async () => void (await verdict));
-    const stages: NodeJS.ReadWriteStream[] = encryptor ? [encryptor.stream, hasher] : [hasher];
-    // Errors of any stage destroy the others; storage.put then rejects and publishes nothing.
-    pipeline([comp.output, ...stages] as unknown as [Readable, ...NodeJS.ReadWriteStream[]], () => undefined);
-
-    // A storage failure that came first is the cause; the dump's failure then is only its consequence.
-    let storageFailure: unknown;
-    try {
-      await opts.storage.put(payloadKey, hasher, { signal: abort.signal, contentType: 'application/octet-stream' });
-    } catch (e) {
-      // An upload that failed on its own; one stopped by our abort (a failed zstd, row counts, pg_dump, an
-      // interruption) only echoes that cause, which the verdict reports.
-      if (!abort.signal.aborted) storageFailure = e;
-      abort.abort(e);
-    }
-    progress.done();
-    // Always wait for the children and the counts, whatever failed, so nothing is left running.
-    const outcome = await verdict.then(
-      (tables) => ({ ok: true as const, tables }),
-      (e: unknown) => ({ ok: false as const, error: e }),
-    );
-    if (ctx.signal.aborted) throw interrupted(ctx.signal);
-    if (storageFailure) throw storageError(storageFailure, opts.storage.url);
-    if (!outcome.ok) throw outcome.error;
+    const plan = await planBackup(client, opts, from, source, kind, startedAt, deps);
+    opts.onPlanned?.({ cls: plan.cls, id: plan.id });
+    ctx.logger.info({ source, class: plan.cls, backupId: plan.id, tables: plan.countedTables.length }, `backup of ${describeConn(from.conn)} started`);
+    const running = startDump(client, plan, from, kind, zstd.path, abort, deps);
+    const stored = await storePayload(opts.storage, plan, running, abort, ctx);
     await client.query('COMMIT');
 
-    // An index that does not add up to what was stored would only send restores to the whole-payload path.
-    const indexed = comp.index();
-    const frames = indexed && (encryptor || indexed.reduce((sum, f) => sum + f.bytes, 0) === hasher.bytes) ? indexed : null;
-    const finishedAt = ctx.now();
-    const manifest: ManifestInput = {
-      formatVersion: 1,
-      id,
-      class: cls,
-      engine: ENGINES[0],
-      source,
-      kind: manifestKind,
-      selectedTables: selected.map(qualified),
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      // A replica's data is as old as its replay lag: RPO is measured from here, so do not claim fresher.
-      snapshotAt: new Date(snap.at.getTime() - (opts.replicaLagSeconds ?? 0) * 1000).toISOString(),
-      durationSeconds: Math.round((finishedAt.getTime() - startedAt.getTime())) / 1000,
-      server: { version: snap.serverVersion, versionNum: snap.serverVersionNum },
-      tools: { pg_dump: pgDump.version, zstd: zstd.version, ...(encryptor ? { age: 'age-encryption' } : {}) },
-      sourceInfo: {
-        host: opts.conn.host,
-        port: opts.conn.port,
-        database: opts.conn.database,
-        role: opts.sourceRole ?? 'primary',
-        replicaLagSeconds: opts.replicaLagSeconds ?? null,
-      },
-      payload: {
-        object,
-        rawBytes,
-        storedBytes: hasher.bytes,
-        sha256: hasher.sha256,
-        compression: 'zstd',
-        ...(frames ? { frames } : {}),
-        encryption: encryptor ? { scheme: 'age', recipients: encryptor.fingerprints } : null,
-      },
-      tables: outcome.tables,
-    };
+    const manifest = manifestOf(plan, from, running, stored, { source, startedAt, finishedAt: ctx.now(), zstdVersion: zstd.version });
     const text = serializeManifest(manifest);
     try {
-      await opts.storage.putBytes(manifestKey, text, { contentType: 'application/json' });
+      await opts.storage.putBytes(plan.manifestKey, text, { contentType: 'application/json' });
     } catch (e) {
       throw storageError(e, opts.storage.url);
     }
-    return { manifest: JSON.parse(text) as Manifest, manifestKey, payloadKey };
+    return { manifest: JSON.parse(text) as Manifest, manifestKey: plan.manifestKey, payloadKey: plan.payloadKey };
   } finally {
     ctx.signal.removeEventListener('abort', onCtxAbort);
     // Ends the snapshot's transaction (rolled back if still open).
     await client.end().catch(() => undefined);
   }
+}
+
+/** The server a backup dumps: the primary, or a streaming replica close enough to it (runner/pg/replica.ts). */
+interface DumpSource {
+  conn: ConnInfo;
+  role: 'primary' | 'replica';
+  /** The replica's replay lag when it was chosen; null for the primary. */
+  lagSeconds: number | null;
+}
+
+async function chooseDumpSource(opts: BackupOptions, ctx: BackupDeps['ctx']): Promise<DumpSource> {
+  if (!opts.preferReplica) return { conn: opts.conn, role: 'primary', lagSeconds: null };
+  const choice = await chooseSource(opts.conn, opts.preferReplica.conn, opts.preferReplica.maxLagSeconds, ctx.logger);
+  return { conn: choice.conn, role: choice.role, lagSeconds: choice.lagSeconds };
+}
+
+/** What a backup will be, decided in its snapshot before anything is written. */
+interface BackupPlan {
+  snap: Snapshot;
+  pgDump: ToolCandidate;
+  /** The tables `--table` selected (empty: the whole database). */
+  selected: TableRef[];
+  /** The tables whose rows are counted into the manifest. */
+  countedTables: TableRef[];
+  manifestKind: BackupKind;
+  cls: BackupClass;
+  id: string;
+  encryptor: Encryptor | null;
+  object: string;
+  payloadKey: string;
+  manifestKey: string;
+}
+
+async function planBackup(
+  client: Client,
+  opts: BackupOptions,
+  from: DumpSource,
+  source: string,
+  kind: DumpKind,
+  startedAt: Date,
+  deps: BackupDeps,
+): Promise<BackupPlan> {
+  const { ctx } = deps;
+  const snap = await openSnapshot(client);
+  const pgDump = await findTool('pg_dump', serverMajor(snap.serverVersionNum), `the server runs PostgreSQL ${snap.serverVersion}`, ctx.env);
+
+  const allTables = await listBackupTables(client);
+  const selected = opts.tables?.length ? resolveTables(opts.tables, allTables, `database ${from.conn.database}`) : [];
+  const countedTables = selected.length ? selected : allTables;
+  const manifestKind: BackupKind = selected.length && kind === 'full' ? 'tables' : kind;
+
+  const existing = await listBackups(opts.storage, { engine: 'postgres', source }).catch((e: unknown) => {
+    throw storageError(e, opts.storage.url, 'read');
+  });
+  // Only backups of this kind take a period: a schema-only job must not take the yearly slot of the full ones.
+  const cls = chooseClass(
+    snap.at,
+    existing.map((b) => ({ cls: b.cls, at: new Date(b.manifest.snapshotAt), kind: b.manifest.kind })),
+    opts.requestedClass,
+    manifestKind,
+  );
+  const id = await freshBackupId(opts.storage, cls, source, startedAt, deps.random);
+  const encryptTo = opts.encryptTo ?? [];
+  const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
+  const object = payloadName('postgres', encryptor !== null);
+  return {
+    snap,
+    pgDump,
+    selected,
+    countedTables,
+    manifestKind,
+    cls,
+    id,
+    encryptor,
+    object,
+    payloadKey: payloadKeyOf(cls, 'postgres', source, id, object),
+    manifestKey: manifestKeyOf(cls, 'postgres', source, id),
+  };
+}
+
+/** pg_dump into the framed compressor, with the row counts taken beside it in the same snapshot. */
+interface RunningDump {
+  comp: FramedCompressor;
+  /** The uncompressed bytes pg_dump wrote. */
+  rawBytes: () => number;
+  progress: Progress;
+  /** The verdict on everything but the upload: the row counts when pg_dump, zstd and the counts all succeeded. */
+  verdict: Promise<TableRowCount[]>;
+}
+
+function startDump(client: Client, plan: BackupPlan, from: DumpSource, kind: DumpKind, zstdPath: string, abort: AbortController, deps: BackupDeps): RunningDump {
+  const { ctx } = deps;
+  const spawner = deps.spawner ?? defaultSpawner;
+  const env = pgToolEnv(from.conn, ctx.env);
+  const dump = watchChild('pg_dump', spawner(plan.pgDump.path, dumpArgs(plan.snap.id, kind, plan.selected), { env, stdio: ['ignore', 'pipe', 'pipe'] }), (line) => {
+    if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_dump' }, line);
+  });
+  // zstd in frames cut where the archive's data blocks start, with their index (runner/payload/framed-compress.ts).
+  const comp = createFramedCompressor(spawner, zstdPath, ZSTD_COMPRESS_ARGS, ctx.env, frameMinBytes(ctx.env));
+  abort.signal.addEventListener(
+    'abort',
+    () => {
+      dump.kill();
+      comp.kill();
+    },
+    { once: true },
+  );
+  // A failed zstd stops pg_dump; its verdict below then names zstd, not the pg_dump it killed.
+  const compressionFailed = new Error('compression failed');
+  void comp.done.then((r) => {
+    if (!childSucceeded(r)) abort.abort(compressionFailed);
+  });
+
+  let rawBytes = 0;
+  const progress = createProgress(ctx.stderr, 'backup', plan.snap.databaseSize);
+  const dumpOut = dump.child.stdout!;
+  dumpOut.on('data', (chunk: Buffer) => {
+    rawBytes += chunk.length;
+    progress.update(rawBytes);
+  });
+  dumpOut.pipe(comp.input);
+
+  // Row counts in the dump's snapshot, while it runs.
+  const counts: Promise<TableRowCount[]> =
+    kind === 'schema'
+      ? Promise.resolve(plan.countedTables.map((t) => ({ schema: t.schema, name: t.name, rows: null })))
+      : countRows(client, plan.countedTables).then(async (rows) => {
+          // Only a hint for restores: a backup does not fail for want of it.
+          const sizes = await tableSizes(client, plan.countedTables).catch(() => null);
+          return sizes ? rows.map((r, i) => ({ ...r, bytes: sizes[i] })) : rows;
+        });
+  counts.catch(() => abort.abort(new Error('row counts failed')));
+
+  const verdict = (async (): Promise<TableRowCount[]> => {
+    const [d, c] = await Promise.all([dump.done, comp.done]);
+    if (ctx.signal.aborted) throw interrupted(ctx.signal);
+    // What stopped the children first is the cause: zstd's failure (it stops pg_dump), pg_dump's own (zstd then
+    // ends normally), or the row counts' (below: both children were stopped for it).
+    const stoppedFor = abort.signal.aborted ? abort.signal.reason : null;
+    if (!childSucceeded(c) && (stoppedFor === null || stoppedFor === compressionFailed)) throw runtimeError('compress_failed', describeChildFailure(c));
+    if (!childSucceeded(d) && stoppedFor === null) throw runtimeError('dump_failed', describeChildFailure(d));
+    let tables: TableRowCount[];
+    try {
+      tables = await counts;
+    } catch (e) {
+      throw runtimeError('row_count_failed', `counting rows in the dump's snapshot failed: ${(e as Error).message}`);
+    }
+    // Stopped for another reason (the upload failed: reported as such below): never a success.
+    if (!childSucceeded(c) || !childSucceeded(d)) throw runtimeError('dump_failed', `the dump was stopped (${(stoppedFor as Error | null)?.message ?? 'stopped'})`);
+    return tables;
+  })();
+  verdict.catch(() => abort.abort(new Error('backup failed')));
+  return { comp, rawBytes: () => rawBytes, progress, verdict };
+}
+
+/** What was stored: the payload's bytes and digest, and the row counts the verdict gave. */
+interface StoredPayload {
+  hasher: HashingStream;
+  tables: TableRowCount[];
+}
+
+/**
+ * Uploads the compressed (and maybe encrypted) payload. Its last bytes wait for the dump's verdict (HashingStream's
+ * gate), so a failed dump aborts the upload and nothing is stored under the payload's name. Always waits for the
+ * children and the counts, whatever failed, so nothing is left running.
+ */
+async function storePayload(storage: Storage, plan: BackupPlan, running: RunningDump, abort: AbortController, ctx: BackupDeps['ctx']): Promise<StoredPayload> {
+  const hasher = new HashingStream(async () => void (await running.verdict));
+  const stages: NodeJS.ReadWriteStream[] = plan.encryptor ? [plan.encryptor.stream, hasher] : [hasher];
+  // Errors of any stage destroy the others; storage.put then rejects and publishes nothing.
+  pipeline([running.comp.output, ...stages] as unknown as [Readable, ...NodeJS.ReadWriteStream[]], () => undefined);
+
+  // A storage failure that came first is the cause; the dump's failure then is only its consequence.
+  let storageFailure: unknown;
+  try {
+    await storage.put(plan.payloadKey, hasher, { signal: abort.signal, contentType: 'application/octet-stream' });
+  } catch (e) {
+    // An upload that failed on its own; one stopped by our abort (a failed zstd, row counts, pg_dump, an
+    // interruption) only echoes that cause, which the verdict reports.
+    if (!abort.signal.aborted) storageFailure = e;
+    abort.abort(e);
+  }
+  running.progress.done();
+  const outcome = await running.verdict.then(
+    (tables) => ({ ok: true as const, tables }),
+    (e: unknown) => ({ ok: false as const, error: e }),
+  );
+  if (ctx.signal.aborted) throw interrupted(ctx.signal);
+  if (storageFailure) throw storageError(storageFailure, storage.url);
+  if (!outcome.ok) throw outcome.error;
+  return { hasher, tables: outcome.tables };
+}
+
+/** The manifest of a stored payload (runner/contract/manifest.ts). */
+function manifestOf(
+  plan: BackupPlan,
+  from: DumpSource,
+  running: RunningDump,
+  stored: StoredPayload,
+  run: { source: string; startedAt: Date; finishedAt: Date; zstdVersion: string },
+): ManifestInput {
+  const { hasher, tables } = stored;
+  // An index that does not add up to what was stored would only send restores to the whole-payload path.
+  const indexed = running.comp.index();
+  const frames = indexed && (plan.encryptor || indexed.reduce((sum, f) => sum + f.bytes, 0) === hasher.bytes) ? indexed : null;
+  return {
+    formatVersion: 1,
+    id: plan.id,
+    class: plan.cls,
+    engine: ENGINES[0],
+    source: run.source,
+    kind: plan.manifestKind,
+    selectedTables: plan.selected.map(qualified),
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: run.finishedAt.toISOString(),
+    // A replica's data is as old as its replay lag: RPO is measured from here, so do not claim fresher.
+    snapshotAt: new Date(plan.snap.at.getTime() - (from.lagSeconds ?? 0) * 1000).toISOString(),
+    durationSeconds: Math.round(run.finishedAt.getTime() - run.startedAt.getTime()) / 1000,
+    server: { version: plan.snap.serverVersion, versionNum: plan.snap.serverVersionNum },
+    tools: { pg_dump: plan.pgDump.version, zstd: run.zstdVersion, ...(plan.encryptor ? { age: 'age-encryption' } : {}) },
+    sourceInfo: {
+      host: from.conn.host,
+      port: from.conn.port,
+      database: from.conn.database,
+      role: from.role,
+      replicaLagSeconds: from.lagSeconds,
+    },
+    payload: {
+      object: plan.object,
+      rawBytes: running.rawBytes(),
+      storedBytes: hasher.bytes,
+      sha256: hasher.sha256,
+      compression: 'zstd',
+      ...(frames ? { frames } : {}),
+      encryption: plan.encryptor ? { scheme: 'age', recipients: plan.encryptor.fingerprints } : null,
+    },
+    tables,
+  };
 }
 
 /**

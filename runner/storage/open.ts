@@ -7,7 +7,6 @@ import { usageError } from '../errors';
 import { LocalStorage } from './local';
 import type { Storage, StorageFactory, StorageOptions } from './types';
 
-
 const factories = new Map<string, () => Promise<StorageFactory>>([
   ['s3:', async () => (await import('./s3')).createS3Storage],
   ['gs:', async () => (await import('./gcs')).createGcsStorage],

@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../../runner/cli/main';
-import { parseBytes, parseDuration } from '../../runner/cli/status';
+import { parseBytes, parseDuration } from '../../runner/cli/options';
 import type { HealthReport } from '../../runner/commands/status';
 import type { LocalStorage } from '../../runner/storage/local';
 import { capturedContext, tempStorage, writeFakeBackup } from '../retention/store';
