@@ -74,153 +74,201 @@ export interface FramedCompressor {
 }
 
 export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdArgs: readonly string[], env: NodeJS.ProcessEnv, frameMin = FRAME_MIN): FramedCompressor {
-  const output = new PassThrough({ highWaterMark: 1 << 20 });
-  const frames: (PayloadFrame & { rawStart: number })[] = [];
-  let mode: 'head' | 'data' | 'plain' = 'head';
-  let head: ArchiveHead | null = null;
-  let scanner: BlockScanner | null = null;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  return new FramedCompression({ spawner, zstdPath, zstdArgs, env, frameMin });
+}
+
+interface CompressionOptions {
+  spawner: Spawner;
+  zstdPath: string;
+  zstdArgs: readonly string[];
+  env: NodeJS.ProcessEnv;
+  frameMin: number;
+}
+
+/**
+ * One run of the framed compressor. Its steps: the archive's head is buffered until it parses (acceptHead), the
+ * data section is cut before blocks (acceptData), every piece goes to the current frame's zstd (writeToFrame), a
+ * cut spawns the next zstd and closes the previous (openFrame, closeFrame), and the end closes the last (finish).
+ */
+class FramedCompression implements FramedCompressor {
+  readonly input: Writable;
+  readonly output = new PassThrough({ highWaterMark: 1 << 20 });
+  readonly done: Promise<ChildResult>;
+  private settle: (r: ChildResult) => void = () => undefined;
+  private readonly frames: (PayloadFrame & { rawStart: number })[] = [];
+  private mode: 'head' | 'data' | 'plain' = 'head';
+  private head: ArchiveHead | null = null;
+  private scanner: BlockScanner | null = null;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   // Tried on every chunk up to 1 MiB (the TOC of most databases: its frame's zstd starts as soon as it is whole,
   // even when the dump then stalls), then whenever the buffered bytes have doubled (each try starts over).
-  let nextParseAt = 0;
-  let rawWritten = 0;
-  let current: OpenFrame | null = null;
-  let cutBeforeNext = false;
+  private nextParseAt = 0;
+  private rawWritten = 0;
+  private current: OpenFrame | null = null;
+  private cutBeforeNext = false;
   /** The data blocks, once the scan has checked them against the TOC at the end. */
-  let blocks: DataBlock[] = [];
-  let failure: ChildResult | null = null;
-  let last: ChildResult | null = null;
-  let killed = false;
-  let settle: (r: ChildResult) => void = () => undefined;
-  const done = new Promise<ChildResult>((resolve) => {
-    settle = resolve;
-  });
-
+  private blocks: DataBlock[] = [];
+  private failure: ChildResult | null = null;
+  private last: ChildResult | null = null;
+  private killed = false;
   /** Every zstd not yet exited, the one being closed included: what kill() and a lost output must reach. */
-  const live = new Set<OpenFrame>();
-  const stopped = (): boolean => killed || failure !== null || output.destroyed;
-  output.once('close', () => {
-    for (const f of live) f.proc.child.stdout?.resume();
-  });
+  private readonly live = new Set<OpenFrame>();
 
-  const fail = (r: ChildResult): void => {
-    if (failure) return;
-    failure = r;
-    for (const f of live) f.proc.kill();
-    settle(r);
+  constructor(private readonly opts: CompressionOptions) {
+    this.done = new Promise<ChildResult>((resolve) => {
+      this.settle = resolve;
+    });
+    this.output.once('close', () => {
+      for (const f of this.live) f.proc.child.stdout?.resume();
+    });
+    this.input = new Writable({
+      highWaterMark: 1 << 20,
+      write: (chunk: Buffer, _enc, cb) => {
+        if (this.failure) return cb();
+        this.accept(chunk).then(
+          () => cb(),
+          (e: unknown) => (this.unexpected(e), cb()),
+        );
+      },
+      final: (cb) => {
+        this.finish().then(
+          () => cb(),
+          (e: unknown) => (this.unexpected(e), this.output.end(), cb()),
+        );
+      },
+    });
+  }
+
+  /** The frames, once `done` succeeded; null when the archive was not scanned (one frame, no index). */
+  readonly index = (): PayloadFrame[] | null => {
+    if (this.mode !== 'data' || this.failure || !this.head || this.frames[0]?.rawBytes !== this.head.dataStart) return null;
+    const out = this.frames.map((f) => ({ rawBytes: f.rawBytes, bytes: f.bytes, sha256: f.sha256, blocks: [] as number[] }));
+    let k = 0;
+    for (const b of this.blocks) {
+      while (k < this.frames.length && b.offset >= this.frames[k]!.rawStart + this.frames[k]!.rawBytes) k++;
+      if (k === this.frames.length || b.offset < this.frames[k]!.rawStart) return null;
+      out[k]!.blocks.push(b.id);
+    }
+    return out;
   };
+
+  readonly kill = (): void => {
+    this.killed = true;
+    for (const f of this.live) {
+      f.proc.child.stdout?.resume();
+      f.proc.kill();
+    }
+  };
+
+  private stopped(): boolean {
+    return this.killed || this.failure !== null || this.output.destroyed;
+  }
+
+  private fail(r: ChildResult): void {
+    if (this.failure) return;
+    this.failure = r;
+    for (const f of this.live) f.proc.kill();
+    this.settle(r);
+  }
+
+  /** A bug here must fail the backup through `done`, not crash the process from a stream nobody listens to. */
+  private unexpected(e: unknown): void {
+    this.fail({ name: 'zstd', code: null, signal: null, stderr: `framing failed: ${(e as Error).message}` });
+  }
+
+  /** A chunk of the archive, by where the archive is: in its head, its data section, or unscannable. */
+  private accept(chunk: Buffer): Promise<void> {
+    if (this.mode === 'head') {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      return this.acceptHead(false);
+    }
+    return this.mode === 'data' ? this.acceptData(chunk) : this.writeToFrame(chunk);
+  }
 
   /**
    * A frame's zstd. Its output goes on only once `before` (the previous frame's) has all gone on, so a cut spawns
    * the next zstd first and then closes the previous one: one is always running while the archive continues.
    */
-  const open = (before: OpenFrame | null): OpenFrame => {
+  private openFrame(before: OpenFrame | null): OpenFrame {
+    const { spawner, zstdPath, zstdArgs, env } = this.opts;
     const proc = watchChild('zstd', spawner(zstdPath, zstdArgs, { env, stdio: ['pipe', 'pipe', 'pipe'] }));
     proc.child.stdin!.on('error', () => undefined); // EPIPE when zstd dies: its exit status reports it
-    const frame: OpenFrame = { proc, hash: createHash('sha256'), raw: 0, bytes: 0, rawStart: rawWritten, drained: Promise.resolve() };
-    live.add(frame);
+    const frame: OpenFrame = { proc, hash: createHash('sha256'), raw: 0, bytes: 0, rawStart: this.rawWritten, drained: Promise.resolve() };
+    this.live.add(frame);
     const out = proc.child.stdout!;
     out.on('error', () => undefined); // a broken pipe: the exit status reports it
-    frame.drained = (before?.drained ?? Promise.resolve()).then(
-      () =>
-        new Promise<void>((resolve) => {
-          out.on('data', (c: Buffer) => {
-            frame.hash.update(c);
-            frame.bytes += c.length;
-            // Once the output is gone (the upload failed) or the run was stopped, zstd's bytes are dropped: a
-            // paused stdout would keep the child's 'close', and so its exit status, from ever coming.
-            if (stopped() || output.write(c)) return;
-            out.pause();
-            const go = (): void => {
-              output.off('drain', go);
-              output.off('close', go);
-              out.resume();
-            };
-            output.on('drain', go);
-            output.on('close', go);
-          });
-          out.once('end', resolve);
-          out.once('error', () => resolve());
-          if (stopped()) out.resume();
-        }),
-    );
+    frame.drained = (before?.drained ?? Promise.resolve()).then(() => this.passOn(frame, out));
     void proc.done.then((r) => {
-      live.delete(frame);
-      if (!childSucceeded(r)) fail(r);
+      this.live.delete(frame);
+      if (!childSucceeded(r)) this.fail(r);
     });
-    if (killed) {
+    if (this.killed) {
       out.resume();
       proc.kill();
     }
     return frame;
-  };
+  }
 
-  const close = async (f: OpenFrame): Promise<void> => {
+  /** A frame's compressed bytes into the output, hashed and counted, with backpressure; resolves at their end. */
+  private passOn(frame: OpenFrame, out: Readable): Promise<void> {
+    return new Promise<void>((resolve) => {
+      out.on('data', (c: Buffer) => {
+        frame.hash.update(c);
+        frame.bytes += c.length;
+        // Once the output is gone (the upload failed) or the run was stopped, zstd's bytes are dropped: a
+        // paused stdout would keep the child's 'close', and so its exit status, from ever coming.
+        if (this.stopped() || this.output.write(c)) return;
+        out.pause();
+        const go = (): void => {
+          this.output.off('drain', go);
+          this.output.off('close', go);
+          out.resume();
+        };
+        this.output.on('drain', go);
+        this.output.on('close', go);
+      });
+      out.once('end', resolve);
+      out.once('error', () => resolve());
+      if (this.stopped()) out.resume();
+    });
+  }
+
+  private async closeFrame(f: OpenFrame): Promise<void> {
     f.proc.child.stdin!.end();
     const [r] = await Promise.all([f.proc.done, f.drained]);
-    last = r;
-    if (!childSucceeded(r)) return fail(r);
-    frames.push({ rawStart: f.rawStart, rawBytes: f.raw, bytes: f.bytes, sha256: f.hash.digest('hex'), blocks: [] });
-  };
+    this.last = r;
+    if (!childSucceeded(r)) return this.fail(r);
+    this.frames.push({ rawStart: f.rawStart, rawBytes: f.raw, bytes: f.bytes, sha256: f.hash.digest('hex'), blocks: [] });
+  }
 
-  const write = async (piece: Buffer): Promise<void> => {
-    if (!piece.length || failure || killed) return;
-    if (cutBeforeNext && current) {
-      cutBeforeNext = false;
-      const previous = current;
-      current = open(previous);
-      await close(previous);
-      if (failure) return;
+  /** A piece of the archive into the current frame, after the cut a block start asked for. */
+  private async writeToFrame(piece: Buffer): Promise<void> {
+    if (!piece.length || this.failure || this.killed) return;
+    if (this.cutBeforeNext && this.current) {
+      this.cutBeforeNext = false;
+      const previous = this.current;
+      this.current = this.openFrame(previous);
+      await this.closeFrame(previous);
+      if (this.failure) return;
     }
-    current ??= open(null);
-    const f = current;
+    this.current ??= this.openFrame(null);
+    const f = this.current;
     f.raw += piece.length;
-    rawWritten += piece.length;
+    this.rawWritten += piece.length;
     const stdin = f.proc.child.stdin!;
     if (stdin.destroyed || stdin.write(piece)) return;
     await drainOrClose(stdin);
-  };
+  }
 
-  const startData = async (buf: Buffer, h: ArchiveHead): Promise<void> => {
-    head = h;
-    scanner = new BlockScanner(h);
-    mode = 'data';
-    await write(buf.subarray(0, h.dataStart));
-    cutBeforeNext = true;
-    await writeData(buf.subarray(h.dataStart));
-  };
-
-  /** The data section: cut before a block when the frame is big enough. */
-  const writeData = async (chunk: Buffer): Promise<void> => {
-    if (!chunk.length) return;
-    let starts: number[];
-    try {
-      starts = scanner!.scan(chunk);
-    } catch (e) {
-      if (!(e instanceof ArchiveFormatError)) throw e;
-      mode = 'plain';
-      cutBeforeNext = false;
-      return write(chunk);
-    }
-    const base = rawWritten;
-    let from = 0;
-    for (const at of starts) {
-      await write(chunk.subarray(from, at - base));
-      from = at - base;
-      const size = current?.raw ?? 0;
-      if (size > 0 && (frameMin === 0 || size >= Math.max(frameMin, rawWritten / 64))) cutBeforeNext = true;
-    }
-    await write(chunk.subarray(from));
-  };
-
-  /** The header and TOC, buffered until they parse. */
-  const tryHead = async (atEnd: boolean): Promise<void> => {
-    if (!atEnd && pendingBytes < nextParseAt && pendingBytes < HEAD_BUFFER_MAX) return;
-    nextParseAt = pendingBytes < 1 << 20 ? 0 : pendingBytes * 2;
-    const buf = Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
+  /** The header and TOC, buffered until they parse; an archive whose head does not parse goes on unframed. */
+  private async acceptHead(atEnd: boolean): Promise<void> {
+    if (!atEnd && this.pendingBytes < this.nextParseAt && this.pendingBytes < HEAD_BUFFER_MAX) return;
+    this.nextParseAt = this.pendingBytes < 1 << 20 ? 0 : this.pendingBytes * 2;
+    const buf = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
     let h: ArchiveHead | null = null;
     let unreadable = false;
     try {
@@ -229,78 +277,74 @@ export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdA
       if (!(e instanceof ArchiveFormatError)) throw e;
       unreadable = true;
     }
-    if (h) return startData(buf, h);
+    if (h) return this.startData(buf, h);
     if (!atEnd && !unreadable && buf.length < HEAD_BUFFER_MAX) {
-      pending = [buf];
-      pendingBytes = buf.length;
+      this.pending = [buf];
+      this.pendingBytes = buf.length;
       return;
     }
-    mode = 'plain';
-    await write(buf);
-  };
+    this.mode = 'plain';
+    await this.writeToFrame(buf);
+  }
 
-  const input = new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _enc, cb) {
-      if (failure) return cb();
-      const step = mode === 'head' ? (pending.push(chunk), (pendingBytes += chunk.length), tryHead(false)) : mode === 'data' ? writeData(chunk) : write(chunk);
-      step.then(() => cb(), (e: unknown) => (unexpected(e), cb()));
-    },
-    final(cb) {
-      (async (): Promise<void> => {
-        if (mode === 'head' && !failure) await tryHead(true);
-        if (mode === 'data' && scanner) {
-          try {
-            blocks = scanner.finish();
-          } catch (e) {
-            if (!(e instanceof ArchiveFormatError)) throw e;
-            mode = 'plain';
-          }
-        }
-        if (!failure && !killed) {
-          current ??= open(null); // an empty input is still one (empty) zstd frame
-          cutBeforeNext = false;
-          const f = current;
-          current = null;
-          await close(f);
-        }
-        output.end();
-        if (killed && !failure) {
-          // Stopped from outside: not a success, whatever the frames before said; settled once every zstd is gone.
-          await Promise.all([...live].map((f) => f.proc.done));
-          failure = { name: 'zstd', code: null, signal: 'SIGTERM', stderr: 'stopped with the backup' };
-        }
-        settle(failure ?? last!);
-      })().then(() => cb(), (e: unknown) => (unexpected(e), output.end(), cb()));
-    },
-  });
+  /** The head is the first frame; the data section starts the next. */
+  private async startData(buf: Buffer, h: ArchiveHead): Promise<void> {
+    this.head = h;
+    this.scanner = new BlockScanner(h);
+    this.mode = 'data';
+    await this.writeToFrame(buf.subarray(0, h.dataStart));
+    this.cutBeforeNext = true;
+    await this.acceptData(buf.subarray(h.dataStart));
+  }
 
-  /** A bug here must fail the backup through `done`, not crash the process from a stream nobody listens to. */
-  const unexpected = (e: unknown): void => {
-    fail({ name: 'zstd', code: null, signal: null, stderr: `framing failed: ${(e as Error).message}` });
-  };
+  /** The data section: cut before a block when the frame is big enough. */
+  private async acceptData(chunk: Buffer): Promise<void> {
+    if (!chunk.length) return;
+    let starts: number[];
+    try {
+      starts = this.scanner!.scan(chunk);
+    } catch (e) {
+      if (!(e instanceof ArchiveFormatError)) throw e;
+      this.mode = 'plain';
+      this.cutBeforeNext = false;
+      return this.writeToFrame(chunk);
+    }
+    const base = this.rawWritten;
+    const { frameMin } = this.opts;
+    let from = 0;
+    for (const at of starts) {
+      await this.writeToFrame(chunk.subarray(from, at - base));
+      from = at - base;
+      const size = this.current?.raw ?? 0;
+      if (size > 0 && (frameMin === 0 || size >= Math.max(frameMin, this.rawWritten / 64))) this.cutBeforeNext = true;
+    }
+    await this.writeToFrame(chunk.subarray(from));
+  }
 
-  return {
-    input,
-    output,
-    done,
-    index() {
-      if (mode !== 'data' || failure || !head || frames[0]?.rawBytes !== head.dataStart) return null;
-      const out = frames.map((f) => ({ rawBytes: f.rawBytes, bytes: f.bytes, sha256: f.sha256, blocks: [] as number[] }));
-      let k = 0;
-      for (const b of blocks) {
-        while (k < frames.length && b.offset >= frames[k]!.rawStart + frames[k]!.rawBytes) k++;
-        if (k === frames.length || b.offset < frames[k]!.rawStart) return null;
-        out[k]!.blocks.push(b.id);
+  /** The archive's end: the scan's check against the TOC, the last frame closed, and `done` settled. */
+  private async finish(): Promise<void> {
+    if (this.mode === 'head' && !this.failure) await this.acceptHead(true);
+    if (this.mode === 'data' && this.scanner) {
+      try {
+        this.blocks = this.scanner.finish();
+      } catch (e) {
+        if (!(e instanceof ArchiveFormatError)) throw e;
+        this.mode = 'plain';
       }
-      return out;
-    },
-    kill() {
-      killed = true;
-      for (const f of live) {
-        f.proc.child.stdout?.resume();
-        f.proc.kill();
-      }
-    },
-  };
+    }
+    if (!this.failure && !this.killed) {
+      this.current ??= this.openFrame(null); // an empty input is still one (empty) zstd frame
+      this.cutBeforeNext = false;
+      const f = this.current;
+      this.current = null;
+      await this.closeFrame(f);
+    }
+    this.output.end();
+    if (this.killed && !this.failure) {
+      // Stopped from outside: not a success, whatever the frames before said; settled once every zstd is gone.
+      await Promise.all([...this.live].map((f) => f.proc.done));
+      this.failure = { name: 'zstd', code: null, signal: 'SIGTERM', stderr: 'stopped with the backup' };
+    }
+    this.settle(this.failure ?? this.last!);
+  }
 }
