@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LifeboatError } from '../../runner/errors';
@@ -9,7 +9,21 @@ import { LocalStorage } from '../../runner/storage/local';
 import { ChunkBuffers, TRANSIENT_CHUNK_BYTES, transientChunks } from '../../runner/storage/transient-chunks';
 import { OBJECT_NOT_FOUND, type Storage } from '../../runner/storage/types';
 
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+/**
+ * Descriptors of this process open on `file`. Only these: the test runner, tsx and the event loop open and close
+ * descriptors of their own at any moment, so a count of all of them differs by one now and then.
+ */
+function fdsOn(file: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === file) n++;
+    } catch {
+      // closed between the listing and the read
+    }
+  }
+  return n;
+}
 
 test('from a folder: the bytes, in chunks of two reused buffers (shared across ranges), each valid until the next is asked for', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-chunks-'));
@@ -18,7 +32,11 @@ test('from a folder: the bytes, in chunks of two reused buffers (shared across r
     // Random: no two chunks alike, so a chunk overwritten too early shows.
     const data = randomBytes(3 * TRANSIENT_CHUNK_BYTES + 1234);
     await s.putBytes('a/obj', data);
-    const fds = openFds();
+    const objectFile = path.join(dir, 'a', 'obj');
+    const openFds = (): number => fdsOn(objectFile);
+    assert.equal(openFds(), 0);
+    let seenOpen = 0;
+    const fds = 0;
     const stores = new Set<ArrayBufferLike>();
     const got: Buffer[] = [];
     const buffers = new ChunkBuffers();
@@ -26,6 +44,7 @@ test('from a folder: the bytes, in chunks of two reused buffers (shared across r
       const parts: Buffer[] = [];
       for await (const c of transientChunks(s, 'a/obj', range, buffers)) {
         stores.add(c.buffer);
+        seenOpen = Math.max(seenOpen, openFds());
         const copy = Buffer.from(c);
         // The next read runs meanwhile, into the other buffer: this chunk must not change.
         await new Promise((r) => setTimeout(r, 2));
@@ -37,6 +56,7 @@ test('from a folder: the bytes, in chunks of two reused buffers (shared across r
     assert.ok(got[0]!.equals(data), 'the whole object');
     assert.ok(got[1]!.equals(data.subarray(1000, 1000 + TRANSIENT_CHUNK_BYTES + 10)), 'the range');
     assert.equal(stores.size, 2, 'two buffers in all');
+    assert.equal(seenOpen, 1, 'the object was open while it was read (so the count below can tell a leak)');
     assert.equal(openFds(), fds, 'every file is closed');
 
     // A consumer that stops early: the file is closed too.
