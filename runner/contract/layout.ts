@@ -21,7 +21,7 @@ export type Engine = (typeof ENGINES)[number];
 export const MANIFEST_NAME = 'manifest.json';
 export const DRILLS_PREFIX = 'drills';
 
-/** Default retention in days per class (DESIGN.md); the infra's lifecycle rules and `prune` both start here. */
+/** Default retention in days per class (docs/design.md, "Storage layout"); the infra's lifecycle rules and `prune` both start here. */
 export const DEFAULT_RETENTION_DAYS: Record<BackupClass, number> = {
   daily: 7,
   weekly: 35,

@@ -61,8 +61,8 @@ export async function loadIdentity(file: string | undefined): Promise<string | u
 }
 
 /**
- * Refuses an encrypted payload without an identity. Exit 1, not 2, as issue 3 asks of a missing or wrong identity
- * alike: a job whose key secret is not mounted yet may well succeed on its retry.
+ * Refuses an encrypted payload without an identity. Exit 1, not 2, for a missing identity as for a wrong one:
+ * a job whose key secret is not mounted yet may well succeed on its retry.
  */
 export function requireIdentityFor(backup: CompleteBackup, identityText: string | undefined): void {
   if (backup.manifest.payload.encryption && !identityText) {

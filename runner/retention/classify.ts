@@ -1,5 +1,5 @@
 /**
- * Which class a scheduled backup goes to (DESIGN.md): the longest of yearly / monthly / weekly / daily whose
+ * Which class a scheduled backup goes to (docs/design.md, "Storage layout"): the longest of yearly / monthly / weekly / daily whose
  * current period has no complete backup yet. A backup of a longer class covers the shorter periods it falls in
  * (a yearly backup taken on 1 January is also that month's and that week's), so the first backup of a year is
  * yearly, the next one that month is daily unless the week already rolled over, and so on. Manual backups

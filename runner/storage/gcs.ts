@@ -12,7 +12,8 @@
  * 156 MiB, 8 MiB chunks 128 MiB. Chunks go one after another, so 8 MiB (GCS's advised minimum) still uploads far
  * faster than a compressed dump is produced. When
  * STORAGE_EMULATOR_HOST is set and no chunk size is given, the whole stream goes in one request instead,
- * because the Firebase emulator finalizes a session on its first chunk (ENVIRONMENT.md). The chunked path is
+ * because the Firebase Storage emulator (the only GCS emulator that installs from the npm registry) finalizes a
+ * session on its first chunk. The chunked path is
  * tested against a double of the resumable protocol (test/storage/gcs-chunked.int.test.ts).
  *
  * Retries: the SDK's exponential backoff (x2 from 1 s, at most 32 s apart) on 408/429/5xx and network errors,

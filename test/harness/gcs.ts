@@ -4,7 +4,7 @@
  * routes use the admin storage layer, which never consults rules. Each instance keeps its blobs in its own temp
  * folder so test files running in parallel do not share (or wipe) each other's objects.
  *
- * Known limits (ENVIRONMENT.md): buckets exist implicitly (creation is not supported), and resumable uploads
+ * Known limits of the Firebase Storage emulator: buckets exist implicitly (creation is not supported), and resumable uploads
  * with `chunkSize` hang, so the backend sends one resumable request per object to it. The chunked path that
  * production uses is tested against test/storage/gcs-resumable-server.ts instead.
  */

@@ -1,5 +1,5 @@
 /**
- * Every bad input of issue 2: the exit code (2 usage/config, 1 runtime), one clear line on stderr saying what
+ * Bad input of every kind: the exit code (2 usage/config, 1 runtime), one clear line on stderr saying what
  * was wrong and what to do, nothing destroyed, and no password anywhere in stdout or stderr.
  */
 import { after, before, test } from 'node:test';

@@ -1,7 +1,7 @@
 /**
  * Just enough of the GCS JSON API's resumable-upload protocol to exercise the chunked upload path that
  * production uses (https://cloud.google.com/storage/docs/performing-resumable-uploads): the Firebase emulator
- * finalizes a session on its first chunk (ENVIRONMENT.md), so it cannot test it. Written by hand because no
+ * finalizes a session on its first chunk, so it cannot test it. Written by hand because no
  * emulator that installs here implements the protocol faithfully; it is a test double for one protocol, not a
  * storage server.
  *
