@@ -5,7 +5,7 @@ import { EVENTS } from '../../../runner/contract/events';
 import { lifecycleRules, retentionPeriodSeconds, storageClassSteps } from '../../../infra/gcp/rules/lifecycle';
 import { backupBucketGrants, cloudSqlCondition, restoreBucketGrants, serviceAccountId, FORBIDDEN_ROLES } from '../../../infra/gcp/rules/iam';
 import { eventFilter, metricFilter, runnerLogScope, smallBackupFilter } from '../../../infra/gcp/rules/alerts';
-import { notificationChannelName } from '../../../infra/gcp/alerts';
+import { notificationChannelName } from '../../../infra/gcp/Alerts';
 import { databaseTasks, redisTasks, storageUrl } from '../../../infra/gcp/rules/runner';
 import { parseConfig } from '../../../infra/config/load';
 import { gcpRaw } from '../helpers';

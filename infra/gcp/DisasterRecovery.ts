@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
-import { BackupVault } from './backupVault';
+import { BackupVault } from './BackupVault';
 import type { LifecycleInput } from './rules/lifecycle';
 
 /** Roles of the transfer service's agent: on the source and DR buckets, and on the project for Pub/Sub. */

@@ -2,9 +2,9 @@ import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
 import * as random from '@pulumi/random';
 import type { DatabaseConfig } from '../config/common';
-import { CloudSqlProtection } from './cloudSqlProtection';
-import { RunnerIdentity } from './runnerIdentity';
-import { RunnerJobs, jobName, type JobSizing } from './runnerJobs';
+import { CloudSqlProtection } from './CloudSqlProtection';
+import { RunnerIdentity } from './RunnerIdentity';
+import { RunnerJobs, jobName, type JobSizing } from './RunnerJobs';
 import { restoreTask, storageUrl } from './rules/runner';
 import { lifeboatLabels } from './labels';
 
