@@ -5,7 +5,7 @@ import type { DatabaseConfig } from '../config/common';
 import { CloudSqlProtection } from './CloudSqlProtection';
 import { RunnerIdentity } from './RunnerIdentity';
 import { RunnerJobs, jobName, type JobSizing } from './RunnerJobs';
-import { restoreTask, storageUrl } from './rules/runner';
+import { restoreTask, storageUrl } from './taskSpecs';
 import { lifeboatLabels } from './labels';
 
 export interface RecoveryEnvironmentArgs {

@@ -15,8 +15,8 @@ import { RunnerIdentity } from '../gcp/RunnerIdentity';
 import { RunnerJobs } from '../gcp/RunnerJobs';
 import { RunnerSecrets } from '../gcp/RunnerSecrets';
 import { Schedules, type ScheduledJob } from '../gcp/Schedules';
-import { STATUS_SCHEDULE, databaseTasks, redisTasks, storageUrl, type TaskSpec } from '../gcp/rules/runner';
-import type { LifecycleInput } from '../gcp/rules/lifecycle';
+import { STATUS_SCHEDULE, databaseTasks, redisTasks, storageUrl, type TaskSpec } from '../gcp/taskSpecs';
+import type { LifecycleInput } from '../gcp/lifecycle';
 import type { StackOutputs } from './types';
 
 /** Bucket names: `<project>-<prefix>-backups` (project ids are unique, so the name is too). */

@@ -3,8 +3,8 @@
  * go on the command line, where an operator reading the job sees them; secrets only as env references to secrets.
  * Flags are also read from `LIFEBOAT_<FLAG>` variables (DESIGN.md): `--scratch-url` from LIFEBOAT_SCRATCH_URL etc.
  */
-import { ENV } from '../../../runner/contract/env';
-import type { DatabaseConfig, RedisConfig } from '../../config/common';
+import { ENV } from '../../runner/contract/env';
+import type { DatabaseConfig, RedisConfig } from '../config/common';
 
 export type TaskKind = 'backup' | 'drill' | 'redis-backup' | 'status' | 'restore';
 

@@ -3,7 +3,7 @@
  * prefix, so grandfather-father-son retention needs no delete permission (DESIGN.md principle 3), cheaper storage
  * classes as long-kept objects age, and cleanup of abandoned multipart uploads.
  */
-import { BACKUP_CLASSES, DRILLS_PREFIX, classPrefix, type BackupClass } from '../../../runner/contract/layout';
+import { BACKUP_CLASSES, DRILLS_PREFIX, classPrefix, type BackupClass } from '../../runner/contract/layout';
 
 export interface LifecycleRule {
   action: { type: 'Delete' | 'SetStorageClass' | 'AbortIncompleteMultipartUpload'; storageClass?: string };

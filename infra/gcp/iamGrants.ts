@@ -12,7 +12,7 @@
  * - both runner identities: `roles/cloudsql.client` conditioned on the protected instances, log and metric writer.
  */
 import { createHash } from 'node:crypto';
-import { DRILLS_PREFIX } from '../../../runner/contract/layout';
+import { DRILLS_PREFIX } from '../../runner/contract/layout';
 import { rooted } from './lifecycle';
 
 export interface IamCondition {
