@@ -12,7 +12,7 @@ import { DisasterRecovery } from '../gcp/DisasterRecovery';
 import { RunnerIdentity as GcpRunnerIdentity } from '../gcp/RunnerIdentity';
 import { storageUrl } from '../gcp/taskSpecs';
 import type { LifecycleInput } from '../gcp/lifecycle';
-import type { RunnerIdentity } from '../aws/taskPlan';
+import type { RunnerIdentity } from '../shared/taskPlan';
 import { WORKLOAD_IDENTITY_USER_ROLE, workloadIdentityMember } from './workloadIdentity';
 import { IDENTITIES } from './RunnerNamespace';
 

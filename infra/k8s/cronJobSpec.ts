@@ -6,7 +6,7 @@
  * config and fails again), finished Jobs kept a day so failures can be seen and alerted on, non-root with a read-only
  * root filesystem and an emptyDir for the runner's scratch space, and secrets only by reference.
  */
-import { RUNNER_ENV, RUNNER_TMP_DIR, RUNNER_UID, type RunnerIdentity, type RunnerTask } from '../aws/taskPlan';
+import { RUNNER_ENV, RUNNER_TMP_DIR, RUNNER_UID, type RunnerIdentity, type RunnerTask } from '../shared/taskPlan';
 
 export const COMMON_LABELS = { 'app.kubernetes.io/name': 'lifeboat', 'app.kubernetes.io/managed-by': 'pulumi' } as const;
 
