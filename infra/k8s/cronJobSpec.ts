@@ -1,5 +1,5 @@
 /**
- * Kubernetes CronJob manifests for the runner tasks (infra/aws/runnerTasks.ts), as plain objects: the component
+ * Kubernetes CronJob manifests for the runner tasks (infra/shared/taskPlan.ts), as plain objects: the component
  * hands them to `k8s.batch.v1.CronJob` and the tests validate them against the Kubernetes schemas.
  *
  * Hardening: one run at a time (Forbid), a bounded start delay, a hard deadline per run, few retries (exit 2 is bad
