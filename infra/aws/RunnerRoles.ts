@@ -10,7 +10,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import type { RunnerIdentity } from './taskPlan';
+import type { RunnerIdentity } from '../shared/taskPlan';
 import {
   backupPolicy,
   drillPolicy,

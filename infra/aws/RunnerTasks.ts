@@ -6,7 +6,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 import { containerDefinition, SCRATCH_VOLUME } from './containerDefinition';
-import type { RunnerIdentity, RunnerTask } from './taskPlan';
+import type { RunnerIdentity, RunnerTask } from '../shared/taskPlan';
 
 export interface RunnerTasksArgs {
   region: string;

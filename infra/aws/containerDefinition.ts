@@ -10,7 +10,7 @@
  * Secrets come from Secrets Manager by full ARN (ECS reads a bare name from SSM Parameter Store, and refuses a partial
  * ARN), resolved by ECS at start through the execution role: their values never appear in the definition.
  */
-import { RUNNER_TMP_DIR, RUNNER_UID, type RunnerTask } from './taskPlan';
+import { RUNNER_TMP_DIR, RUNNER_UID, type RunnerTask } from '../shared/taskPlan';
 
 export const CONTAINER_NAME = 'runner';
 export const SCRATCH_VOLUME = 'scratch';

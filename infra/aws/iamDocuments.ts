@@ -1,9 +1,10 @@
 /**
  * IAM policy documents for the runner's identities, as pure functions of ARNs so they can be tested as data.
  *
- * The backup identity may write and read backups but has no s3:Delete* right at all (DESIGN.md principle 3:
- * retention is done by lifecycle rules and Object Lock, never by the writer). s3:AbortMultipartUpload stays: it only
- * discards the parts of an upload that never completed, and the runner's S3 backend aborts failed uploads with it.
+ * The backup identity may write and read backups but has no s3:Delete* right at all: whoever holds the writer's
+ * credentials must not be able to destroy backups, so retention is done by lifecycle rules and Object Lock, never by
+ * the writer. s3:AbortMultipartUpload stays: it only discards the parts of an upload that never completed, and the
+ * runner's S3 backend aborts failed uploads with it.
  */
 import { DRILLS_PREFIX } from '../../runner/contract/layout';
 import { normaliseRootPrefix } from './lifecycle';

@@ -1,7 +1,7 @@
 /**
  * S3 lifecycle rules for a backup bucket, computed from the storage layout (runner/contract/layout.ts).
  *
- * Retention is one rule per class prefix (DESIGN.md: grandfather-father-son without any delete permission), plus
+ * Retention is one rule per class prefix (grandfather-father-son with no identity holding a delete permission), plus
  * drill reports, plus a whole-bucket cleanup rule. The bucket is versioned (replication and Object Lock need it), so
  * expiring a current version only leaves a delete marker: each class rule also expires noncurrent versions after a
  * grace period (which doubles as the window in which an overwritten object can still be recovered), and the cleanup

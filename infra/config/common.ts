@@ -1,5 +1,5 @@
 /**
- * The platform-neutral half of a stack's config (DESIGN.md principle 5): *what* to protect. Platform sections
+ * The platform-neutral half of a stack's config: *what* to protect, the same on every platform. Platform sections
  * (gcp.ts, aws.ts, kubernetes.ts) say *how*. Every optional field has its default here, so the typed config that
  * components receive is complete.
  *

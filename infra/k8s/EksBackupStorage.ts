@@ -11,7 +11,7 @@ import type { BackupClass } from '../../runner/contract/layout';
 import { BackupBucket } from '../aws/BackupBucket';
 import { BucketReplication } from '../aws/BucketReplication';
 import { RunnerRoles } from '../aws/RunnerRoles';
-import type { RunnerIdentity } from '../aws/taskPlan';
+import type { RunnerIdentity } from '../shared/taskPlan';
 import { oidcProviderAccount } from './workloadIdentity';
 
 export interface EksBackupStorageArgs {

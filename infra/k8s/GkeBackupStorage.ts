@@ -7,12 +7,12 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
-import { BackupVault } from '../gcp/backupVault';
-import { DisasterRecovery } from '../gcp/disasterRecovery';
-import { RunnerIdentity as GcpRunnerIdentity } from '../gcp/runnerIdentity';
-import { storageUrl } from '../gcp/rules/runner';
-import type { LifecycleInput } from '../gcp/rules/lifecycle';
-import type { RunnerIdentity } from '../aws/taskPlan';
+import { BackupVault } from '../gcp/BackupVault';
+import { DisasterRecovery } from '../gcp/DisasterRecovery';
+import { RunnerIdentity as GcpRunnerIdentity } from '../gcp/RunnerIdentity';
+import { storageUrl } from '../gcp/taskSpecs';
+import type { LifecycleInput } from '../gcp/lifecycle';
+import type { RunnerIdentity } from '../shared/taskPlan';
 import { WORKLOAD_IDENTITY_USER_ROLE, workloadIdentityMember } from './workloadIdentity';
 import { IDENTITIES } from './RunnerNamespace';
 

@@ -4,7 +4,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
-import type { RunnerTask } from '../aws/taskPlan';
+import type { RunnerTask } from '../shared/taskPlan';
 import { COMMON_LABELS } from './cronJobSpec';
 import { prometheusAlertRules } from './prometheusRules';
 

@@ -3,7 +3,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
-import type { RunnerIdentity, RunnerTask } from '../aws/taskPlan';
+import type { RunnerIdentity, RunnerTask } from '../shared/taskPlan';
 import { cronJobManifest, type CronJobOptions } from './cronJobSpec';
 
 export interface RunnerCronJobsArgs {

@@ -5,7 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
-import type { RunnerIdentity } from '../aws/taskPlan';
+import type { RunnerIdentity } from '../shared/taskPlan';
 import { COMMON_LABELS } from './cronJobSpec';
 
 export const IDENTITIES: readonly RunnerIdentity[] = ['backup', 'drill'];

@@ -1,12 +1,12 @@
 /**
- * Kubernetes CronJob manifests for the runner tasks (infra/aws/runnerTasks.ts), as plain objects: the component
+ * Kubernetes CronJob manifests for the runner tasks (infra/shared/taskPlan.ts), as plain objects: the component
  * hands them to `k8s.batch.v1.CronJob` and the tests validate them against the Kubernetes schemas.
  *
  * Hardening: one run at a time (Forbid), a bounded start delay, a hard deadline per run, few retries (exit 2 is bad
  * config and fails again), finished Jobs kept a day so failures can be seen and alerted on, non-root with a read-only
  * root filesystem and an emptyDir for the runner's scratch space, and secrets only by reference.
  */
-import { RUNNER_ENV, RUNNER_TMP_DIR, RUNNER_UID, type RunnerIdentity, type RunnerTask } from '../aws/taskPlan';
+import { RUNNER_ENV, RUNNER_TMP_DIR, RUNNER_UID, type RunnerIdentity, type RunnerTask } from '../shared/taskPlan';
 
 export const COMMON_LABELS = { 'app.kubernetes.io/name': 'lifeboat', 'app.kubernetes.io/managed-by': 'pulumi' } as const;
 

@@ -3,7 +3,7 @@
  * usual companion): a failed Job of a Lifeboat CronJob, and a backup CronJob without a successful Job within the
  * max age (including one that never succeeded since it was created).
  */
-import type { RunnerTask } from '../aws/taskPlan';
+import type { RunnerTask } from '../shared/taskPlan';
 import { cronJobName } from './cronJobSpec';
 
 export interface PrometheusAlertRule {

@@ -14,7 +14,7 @@ import { RunnerTasks } from '../aws/RunnerTasks';
 import { RunnerSchedules } from '../aws/RunnerSchedules';
 import { Alerts } from '../aws/Alerts';
 import { CONTAINER_NAME } from '../aws/containerDefinition';
-import { runnerTasks, type RunnerIdentity, type RunnerTask } from '../aws/taskPlan';
+import { runnerTasks, type RunnerIdentity, type RunnerTask } from '../shared/taskPlan';
 import { RunnerSecrets, ambiguousSecretName } from '../aws/RunnerSecrets';
 import { stalenessWindowProblem } from '../aws/alertRules';
 import type { SourceAlertInput } from '../aws/alertRules';

@@ -6,17 +6,17 @@ import * as pulumi from '@pulumi/pulumi';
 import type { LifeboatConfig } from '../config/load';
 import type { GcpConfig } from '../config/gcp';
 import { durationSeconds } from '../config/values';
-import { Alerts } from '../gcp/alerts';
-import { BackupVault } from '../gcp/backupVault';
-import { CloudSqlProtection } from '../gcp/cloudSqlProtection';
-import { DisasterRecovery } from '../gcp/disasterRecovery';
-import { RecoveryEnvironment } from '../gcp/recoveryEnvironment';
-import { RunnerIdentity } from '../gcp/runnerIdentity';
-import { RunnerJobs } from '../gcp/runnerJobs';
-import { RunnerSecrets } from '../gcp/runnerSecrets';
-import { Schedules, type ScheduledJob } from '../gcp/schedules';
-import { STATUS_SCHEDULE, databaseTasks, redisTasks, storageUrl, type TaskSpec } from '../gcp/rules/runner';
-import type { LifecycleInput } from '../gcp/rules/lifecycle';
+import { Alerts } from '../gcp/Alerts';
+import { BackupVault } from '../gcp/BackupVault';
+import { CloudSqlProtection } from '../gcp/CloudSqlProtection';
+import { DisasterRecovery } from '../gcp/DisasterRecovery';
+import { RecoveryEnvironment } from '../gcp/RecoveryEnvironment';
+import { RunnerIdentity } from '../gcp/RunnerIdentity';
+import { RunnerJobs } from '../gcp/RunnerJobs';
+import { RunnerSecrets } from '../gcp/RunnerSecrets';
+import { Schedules, type ScheduledJob } from '../gcp/Schedules';
+import { STATUS_SCHEDULE, databaseTasks, redisTasks, storageUrl, type TaskSpec } from '../gcp/taskSpecs';
+import type { LifecycleInput } from '../gcp/lifecycle';
 import type { StackOutputs } from './types';
 
 /** Bucket names: `<project>-<prefix>-backups` (project ids are unique, so the name is too). */

@@ -7,7 +7,7 @@ import * as aws from '@pulumi/aws';
 import { ConfigError, type LifeboatConfig } from '../config/load';
 import { durationSeconds } from '../config/values';
 import type { AwsStorage, GcpStorage, KubernetesConfig } from '../config/kubernetes';
-import type { RunnerIdentity } from '../aws/taskPlan';
+import type { RunnerIdentity } from '../shared/taskPlan';
 import type { StackOutputs } from './types';
 import { awsBucketName, planTasks, s3StorageUrl, stackTags } from './aws';
 import { DEFAULT_SERVICE_ACCOUNT_NAMES, RunnerNamespace, type CloudIdentity } from '../k8s/RunnerNamespace';

@@ -222,7 +222,7 @@ test('the Dockerfile path the pipelines build is the one tested here', () => {
 
 test('the infra runs the image as the image expects: same UID, same /tmp, same entry file', async () => {
   // The AWS and Kubernetes adapters set runAsUser, the scratch volume and (on ECS) the entry point themselves.
-  const { RUNNER_UID, RUNNER_TMP_DIR } = await import('../../infra/aws/taskPlan');
+  const { RUNNER_UID, RUNNER_TMP_DIR } = await import('../../infra/shared/taskPlan');
   const users = instructionsOf(runtime, 'USER');
   assert.equal(users[users.length - 1]?.text, `${RUNNER_UID}:${RUNNER_UID}`);
   assert.ok(instructionsOf(runtime, 'VOLUME').flatMap((v) => v.args).includes(RUNNER_TMP_DIR));

@@ -18,7 +18,7 @@ import { toEventBridgeCron } from '../../../infra/aws/cron';
 import { alarmSpecs, eventPattern, metricFilterSpecs, stalenessWindow, stalenessWindowProblem, taskStoppedPatterns } from '../../../infra/aws/alertRules';
 import { containerDefinition } from '../../../infra/aws/containerDefinition';
 import { ambiguousSecretName } from '../../../infra/aws/RunnerSecrets';
-import { runnerTasks } from '../../../infra/aws/taskPlan';
+import { runnerTasks } from '../../../infra/shared/taskPlan';
 
 /** The S3 prefix-match the lifecycle filter does. */
 function ruleFor(rules: ReturnType<typeof s3LifecycleRules>, key: string) {

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_RETENTION_DAYS } from '../../../runner/contract/layout';
 import { EVENTS } from '../../../runner/contract/events';
-import { lifecycleRules, retentionPeriodSeconds, storageClassSteps } from '../../../infra/gcp/rules/lifecycle';
-import { backupBucketGrants, cloudSqlCondition, restoreBucketGrants, serviceAccountId, FORBIDDEN_ROLES } from '../../../infra/gcp/rules/iam';
-import { eventFilter, metricFilter, runnerLogScope, smallBackupFilter } from '../../../infra/gcp/rules/alerts';
-import { notificationChannelName } from '../../../infra/gcp/alerts';
-import { databaseTasks, redisTasks, storageUrl } from '../../../infra/gcp/rules/runner';
+import { lifecycleRules, retentionPeriodSeconds, storageClassSteps } from '../../../infra/gcp/lifecycle';
+import { backupBucketGrants, cloudSqlCondition, restoreBucketGrants, serviceAccountId, FORBIDDEN_ROLES } from '../../../infra/gcp/iamGrants';
+import { eventFilter, metricFilter, runnerLogScope, smallBackupFilter } from '../../../infra/gcp/alertRules';
+import { notificationChannelName } from '../../../infra/gcp/Alerts';
+import { databaseTasks, redisTasks, storageUrl } from '../../../infra/gcp/taskSpecs';
 import { parseConfig } from '../../../infra/config/load';
 import { gcpRaw } from '../helpers';
 

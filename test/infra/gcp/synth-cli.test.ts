@@ -1,7 +1,8 @@
 /**
- * `npm run synth -- <stack> [--json]` as issue 5 specifies it: `{ stack, resources, violations }` on --json, every
- * resource with urn, type, name, parent, inputs and dependencies, exit 0 clean, 1 on a mandatory violation, 2 on
- * bad config (nothing printed on stdout then), 2 on bad usage.
+ * `npm run synth -- <stack> [--json]`, the offline evaluation of a stack that the pull-request workflow runs for
+ * every stack file: `{ stack, resources, violations }` on --json, every resource with urn, type, name, parent,
+ * inputs and dependencies, exit 0 clean, 1 on a mandatory violation, 2 on bad config (nothing printed on stdout
+ * then), 2 on bad usage.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
-import { runnerTasks } from '../../../infra/aws/taskPlan';
+import { runnerTasks } from '../../../infra/shared/taskPlan';
 import { cronJobManifest, SECRET_ENV_NAMES, type CronJobOptions } from '../../../infra/k8s/cronJobSpec';
 import { backupStaleExpr, jobFailedExpr, prometheusAlertRules } from '../../../infra/k8s/prometheusRules';
 import { parser as promql } from '@prometheus-io/lezer-promql';

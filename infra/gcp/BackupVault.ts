@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
-import { lifecycleRules, noncurrentCleanupRule, retentionPeriodSeconds, type LifecycleInput } from './rules/lifecycle';
+import { lifecycleRules, noncurrentCleanupRule, retentionPeriodSeconds, type LifecycleInput } from './lifecycle';
 import { lifeboatLabels } from './labels';
 
 export interface BackupVaultArgs {

@@ -1,10 +1,11 @@
 /**
- * The runner command lines and environments the jobs run (the CLI contract of issues 2 and 4). Non-secret options
- * go on the command line, where an operator reading the job sees them; secrets only as env references to secrets.
- * Flags are also read from `LIFEBOAT_<FLAG>` variables (DESIGN.md): `--scratch-url` from LIFEBOAT_SCRATCH_URL etc.
+ * The runner command lines and environments the jobs run: the `lifeboat` CLI's commands and flags (runner/cli/).
+ * Non-secret options go on the command line, where an operator reading the job sees them; secrets only as env
+ * references to secrets. The CLI also reads flags from `LIFEBOAT_<FLAG>` variables (runner/contract/env.ts):
+ * `--scratch-url` from LIFEBOAT_SCRATCH_URL etc.
  */
-import { ENV } from '../../../runner/contract/env';
-import type { DatabaseConfig, RedisConfig } from '../../config/common';
+import { ENV } from '../../runner/contract/env';
+import type { DatabaseConfig, RedisConfig } from '../config/common';
 
 export type TaskKind = 'backup' | 'drill' | 'redis-backup' | 'status' | 'restore';
 

@@ -1,6 +1,7 @@
 /**
  * IAM for the runner's identities, as data: who gets which role on what, with which condition. The components
- * turn these into bucket, secret, job and project IAM members. Least privilege, DESIGN.md principle 3:
+ * turn these into bucket, secret, job and project IAM members. Least privilege, and no identity that writes
+ * backups can delete one (retention is the bucket's lifecycle rules and retention policy):
  *
  * - backup: `roles/storage.objectCreator` + `roles/storage.objectViewer` on the backup bucket only. Neither role
  *   holds `storage.objects.delete`, so the identity can neither delete nor overwrite (overwriting needs delete),
@@ -12,7 +13,7 @@
  * - both runner identities: `roles/cloudsql.client` conditioned on the protected instances, log and metric writer.
  */
 import { createHash } from 'node:crypto';
-import { DRILLS_PREFIX } from '../../../runner/contract/layout';
+import { DRILLS_PREFIX } from '../../runner/contract/layout';
 import { rooted } from './lifecycle';
 
 export interface IamCondition {

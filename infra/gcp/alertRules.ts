@@ -2,7 +2,7 @@
  * Log filters and alert conditions built on the runner's log contract (runner/contract/events.ts): the event
  * names and field names are imported, never retyped, so the runner and the alerts cannot drift apart.
  */
-import { BACKUP_FAILURE_EVENTS, BACKUP_SUCCESS_EVENTS, EVENTS, EVENT_FIELDS, type EventName } from '../../../runner/contract/events';
+import { BACKUP_FAILURE_EVENTS, BACKUP_SUCCESS_EVENTS, EVENTS, EVENT_FIELDS, type EventName } from '../../runner/contract/events';
 
 /** `jsonPayload.<field>` for a contract field. */
 export function payloadField(field: (typeof EVENT_FIELDS)[keyof typeof EVENT_FIELDS]): string {

@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
-import { backupBucketGrants, restoreBucketGrants, runnerProjectGrants, serviceAccountId, ROLES, type BucketGrant } from './rules/iam';
+import { backupBucketGrants, restoreBucketGrants, runnerProjectGrants, serviceAccountId, ROLES, type BucketGrant } from './iamGrants';
 
 export interface RunnerIdentityArgs {
   project: string;
@@ -32,7 +32,7 @@ export interface RunnerIdentityArgs {
 }
 
 /**
- * Separate service accounts, each with only what its task needs (rules/iam.ts says why each role):
+ * Separate service accounts, each with only what its task needs (iamGrants.ts says why each role):
  * backup (create + read objects in the backup bucket, no delete), restore/drill (read; drill reports only under
  * `drills/`), scheduler (gets `run.invoker` on each job in Schedules, nothing here).
  */

@@ -1,7 +1,7 @@
 import { ENV } from '../../runner/contract/env';
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
-import type { TaskSpec } from './rules/runner';
+import type { TaskSpec } from './taskSpecs';
 import { durationSeconds } from '../config/values';
 import { lifeboatLabels } from './labels';
 

@@ -1,9 +1,10 @@
 /**
  * Bucket lifecycle rules computed from the storage layout (runner/contract/layout.ts): one Delete rule per class
- * prefix, so grandfather-father-son retention needs no delete permission (DESIGN.md principle 3), cheaper storage
- * classes as long-kept objects age, and cleanup of abandoned multipart uploads.
+ * prefix, so grandfather-father-son retention needs no identity with a delete permission (the runner that writes
+ * backups cannot destroy them), cheaper storage classes as long-kept objects age, and cleanup of abandoned multipart
+ * uploads.
  */
-import { BACKUP_CLASSES, DRILLS_PREFIX, classPrefix, type BackupClass } from '../../../runner/contract/layout';
+import { BACKUP_CLASSES, DRILLS_PREFIX, classPrefix, type BackupClass } from '../../runner/contract/layout';
 
 export interface LifecycleRule {
   action: { type: 'Delete' | 'SetStorageClass' | 'AbortIncompleteMultipartUpload'; storageClass?: string };

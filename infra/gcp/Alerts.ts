@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
 import { BACKUP_FAILURE_EVENTS, BACKUP_SUCCESS_EVENTS, EVENTS, EVENT_FIELDS } from '../../runner/contract/events';
 import type { AlertsConfig } from '../config/common';
-import { COUNTED_EVENTS, METRIC_LABELS, eventFilter, metricFilter, payloadField, runnerLogScope, seconds, slowBackupFilter, smallBackupFilter } from './rules/alerts';
+import { COUNTED_EVENTS, METRIC_LABELS, eventFilter, metricFilter, payloadField, runnerLogScope, seconds, slowBackupFilter, smallBackupFilter } from './alertRules';
 
 export interface AlertSource {
   source: string;

@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
-import { BackupVault } from './backupVault';
-import type { LifecycleInput } from './rules/lifecycle';
+import { BackupVault } from './BackupVault';
+import type { LifecycleInput } from './lifecycle';
 
 /** Roles of the transfer service's agent: on the source and DR buckets, and on the project for Pub/Sub. */
 export const STS_BUCKET_ROLES = ['roles/storage.objectViewer', 'roles/storage.legacyBucketOwner'] as const;

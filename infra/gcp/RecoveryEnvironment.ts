@@ -2,10 +2,10 @@ import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
 import * as random from '@pulumi/random';
 import type { DatabaseConfig } from '../config/common';
-import { CloudSqlProtection } from './cloudSqlProtection';
-import { RunnerIdentity } from './runnerIdentity';
-import { RunnerJobs, jobName, type JobSizing } from './runnerJobs';
-import { restoreTask, storageUrl } from './rules/runner';
+import { CloudSqlProtection } from './CloudSqlProtection';
+import { RunnerIdentity } from './RunnerIdentity';
+import { RunnerJobs, jobName, type JobSizing } from './RunnerJobs';
+import { restoreTask, storageUrl } from './taskSpecs';
 import { lifeboatLabels } from './labels';
 
 export interface RecoveryEnvironmentArgs {
