@@ -8,6 +8,7 @@ import { createLogger, logEvent } from '../log';
 import { redact } from '../redact';
 import type { RunContext } from '../context';
 import { COMMANDS } from './commands';
+import { COMMAND_HELP, PROGRAM_HELP, type HelpTopic } from './help-text';
 
 export const VERSION = '0.1.0';
 
@@ -23,7 +24,26 @@ export function buildProgram(ctx: RunContext, setExit: (code: number) => void): 
     })
     .exitOverride();
   for (const register of COMMANDS) register(program, ctx, setExit);
+  addLongHelp(program);
   return program;
+}
+
+/**
+ * The long help (runner/cli/help-text.ts) after the options: the program's on `lifeboat --help`, each command's
+ * on `lifeboat <command> --help`, found by its path (`redis backup` is the topic `redis-backup`).
+ */
+function addLongHelp(program: Command): void {
+  program.addHelpText('after', PROGRAM_HELP);
+  const visit = (cmd: Command, prefix: string): void => {
+    for (const sub of cmd.commands) {
+      const topic = `${prefix}${sub.name()}`;
+      if (sub.commands.length) visit(sub, `${topic}-`);
+      else if (topic in COMMAND_HELP) {
+        sub.addHelpText('after', `${COMMAND_HELP[topic as HelpTopic]}\n\nWhat every command shares (environment, storage URLs, exit codes): lifeboat --help`);
+      }
+    }
+  };
+  visit(program, '');
 }
 
 /** commander's "error: unknown option '--x'\n(Did you mean --y?)" as one line. */
