@@ -1,8 +1,9 @@
 /**
- * README's "Deploying" and "In a disaster" sections, checked against the code as it is: every command in their
- * shell blocks that names a stack, a stack output, a job, a secret, a bucket, a runner command or flag, a config
- * key or a workflow input must name one that exists (from the offline synth of the example stacks, the CLI's own
- * command tree, Pulumi.yaml and the workflow files). Placeholders written `<like-this>` are skipped.
+ * The deploying guides and the disaster runbook (docs/), checked against the code as it is: every command in
+ * their shell blocks that names a stack, a stack output, a job, a secret, a bucket, a runner command or flag, a
+ * config key or a workflow input must name one that exists (from the offline synth of the example stacks, the
+ * CLI's own command tree, Pulumi.yaml and the workflow files). Placeholders written `<like-this>` are skipped.
+ * README's examples of `npm run lifeboat -- <command>` are checked against the CLI too.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,15 +16,10 @@ import { synthStack, type SynthResult } from '../../infra/synth/synth';
 import { buildProgram } from '../../runner/cli/main';
 import { silentLogger } from '../../runner/log';
 
-const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+/** The documents whose commands a person runs to deploy and to recover. */
+const RUNBOOKS = ['docs/deploying.md', 'docs/gcp.md', 'docs/aws.md', 'docs/kubernetes.md', 'docs/disaster-recovery.md'];
 
-/** The text from a `## <title>` heading to the next `## ` heading. */
-function section(title: string): string {
-  const start = readme.indexOf(`\n## ${title}\n`);
-  assert.ok(start >= 0, `README has a "## ${title}" section`);
-  const end = readme.indexOf('\n## ', start + 1);
-  return readme.slice(start, end < 0 ? undefined : end);
-}
+const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');
 
 /** Shell commands of the ```sh blocks: continuation lines joined, comments dropped, one entry per command line. */
 function commands(text: string): string[] {
@@ -38,8 +34,8 @@ function commands(text: string): string[] {
   return out;
 }
 
-const DOCS = `${section('Deploying')}\n${section('In a disaster')}`;
-const COMMANDS = commands(DOCS);
+const COMMANDS = RUNBOOKS.flatMap((f) => commands(read(f)));
+const README_COMMANDS = commands(read('README.md'));
 const placeholder = (s: string) => /[<>]/.test(s);
 
 const STACKS = readdirSync(REPO_ROOT)
@@ -48,7 +44,7 @@ const STACKS = readdirSync(REPO_ROOT)
 const synths = new Map<string, SynthResult>();
 
 before(async () => {
-  // Only the stacks the two sections operate on.
+  // Only the stacks the runbooks operate on.
   const named = new Set<string>();
   for (const c of COMMANDS) for (const m of c.matchAll(/acme\/([a-z0-9-]+)/g)) named.add(m[1]!);
   for (const stack of named) if (STACKS.includes(stack)) synths.set(stack, await synthStack(stack));
@@ -63,8 +59,10 @@ function strings(v: unknown): string[] {
   return [];
 }
 
-test('the sections have commands to check', () => {
+test('the runbooks have commands to check', () => {
+  for (const f of RUNBOOKS) assert.ok(commands(read(f)).length >= 1, `${f} has no sh block with a command`);
   assert.ok(COMMANDS.length >= 25, `found ${COMMANDS.length}`);
+  assert.ok(commands(read('docs/disaster-recovery.md')).length >= 10, 'the disaster runbook has its commands');
   assert.ok(synths.size >= 3, `stacks synthesized: ${[...synths.keys()].join(', ')}`);
 });
 
@@ -72,6 +70,7 @@ test('every stack a command names has its stack file, and every `--stack` is org
   for (const c of COMMANDS.filter((x) => /^pulumi /.test(x))) {
     for (const m of c.matchAll(/(?:--stack|stack init) (\S+)/g)) {
       if (placeholder(m[1]!)) continue;
+      assert.match(m[1]!, /^[\w-]+\/[\w-]+$/, `${c}: name the stack as <org>/<stack>`);
       const stack = m[1]!.split('/').pop()!;
       assert.ok(STACKS.includes(stack), `${c}: no Pulumi.${stack}.yaml`);
     }
@@ -156,30 +155,47 @@ test('every bucket a runner command reads is a bucket an example stack outputs',
   assert.ok(checked >= 3, `checked ${checked}`);
 });
 
-test('every `npm run lifeboat -- <command>` and its flags exist in the CLI', () => {
+function lifeboatProgram(): Command {
   const ctx = {
     env: {}, stdout: { write: () => true }, stderr: { write: () => true }, logger: silentLogger(),
     now: () => new Date(), signal: new AbortController().signal,
   };
-  const program = buildProgram(ctx, () => undefined);
-  let checked = 0;
-  for (const c of COMMANDS) {
+  return buildProgram(ctx, () => undefined);
+}
+
+/** Checks each `npm run lifeboat -- <command> [flags]` against the CLI; returns the commands' full names. */
+function checkLifeboatCommands(lines: readonly string[]): string[] {
+  const program = lifeboatProgram();
+  const named: string[] = [];
+  for (const c of lines) {
     const m = /npm run lifeboat -- (.*)$/.exec(c);
     if (!m) continue;
     const words = m[1]!.split(/\s+/);
     let cmd: Command = program;
+    const names: string[] = [];
     while (words.length && !words[0]!.startsWith('-')) {
       const sub = cmd.commands.find((x) => x.name() === words[0]);
       if (!sub) break;
       cmd = sub;
-      words.shift();
+      names.push(words.shift()!);
     }
     assert.notEqual(cmd, program, `${c}: no such lifeboat command`);
     const flags = new Set(cmd.options.flatMap((o) => [o.long, o.short]).filter(Boolean));
-    for (const w of words.filter((x) => x.startsWith('-'))) assert.ok(flags.has(w.split('=')[0]!), `${c}: lifeboat ${cmd.name()} has no ${w}`);
-    checked++;
+    for (const w of words.filter((x) => x.startsWith('-'))) assert.ok(flags.has(w.split('=')[0]!), `${c}: lifeboat ${names.join(' ')} has no ${w}`);
+    named.push(names.join(' '));
   }
-  assert.ok(checked >= 3, `checked ${checked}`);
+  return named;
+}
+
+test('every `npm run lifeboat -- <command>` of the runbooks and its flags exist in the CLI', () => {
+  assert.ok(checkLifeboatCommands(COMMANDS).length >= 3);
+});
+
+test('README shows every lifeboat command once at least, with flags the CLI has', () => {
+  const shown = new Set(checkLifeboatCommands(README_COMMANDS));
+  const all = lifeboatProgram().commands.flatMap((c) => (c.commands.length ? c.commands.map((s) => `${c.name()} ${s.name()}`) : [c.name()]));
+  assert.ok(all.length >= 11, `the CLI has ${all.join(', ')}`);
+  for (const name of all) assert.ok(shown.has(name), `README has no example of lifeboat ${name}`);
 });
 
 test('`gh workflow run` names a workflow and only its inputs', () => {
@@ -197,7 +213,7 @@ test('`gh workflow run` names a workflow and only its inputs', () => {
   assert.ok(checked >= 1);
 });
 
-test('scripts and files the sections run exist', () => {
+test('scripts and files the runbooks run exist', () => {
   for (const c of COMMANDS) {
     for (const m of c.matchAll(/(?:^|\s)(\.github\/[\w./-]+|runner\/[\w./-]+|policies)(?=\s|$)/g)) {
       assert.ok(existsSync(path.join(REPO_ROOT, m[1]!)), `${c}: ${m[1]} does not exist`);
