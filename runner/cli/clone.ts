@@ -6,8 +6,7 @@ import { cloneDatabase } from '../commands/clone';
 import { parseDatabaseUrl } from '../pg/connection';
 import { formatComparison, qualified } from '../pg/tables';
 import { runAction } from './action';
-import { addJsonOption } from './options';
-import { parseJobs } from './restore';
+import { addJsonOption, parseJobs } from './options';
 
 interface CloneFlags {
   from?: string;

@@ -6,8 +6,7 @@ import { runDrill } from '../commands/drill';
 import { formatDrillReport, formatSeconds } from '../drill/report';
 import { parseDatabaseUrl } from '../pg/connection';
 import { backupEventFields, runAction } from './action';
-import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, openStorageFrom, sourceFrom, type StorageFlags, parseDuration } from './options';
-import { parseJobs } from './restore';
+import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, openStorageFrom, sourceFrom, type StorageFlags, parseDuration, parseJobs } from './options';
 
 interface DrillFlags extends StorageFlags {
   scratchUrl?: string;

@@ -136,3 +136,12 @@ export function parseFilter(o: { engine?: string; source?: string }): { engine?:
   }
   return { engine: o.engine as Engine | undefined, source: o.source };
 }
+
+/** "4" → 4; anything else is a usage error naming the flag. */
+export function parseJobs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}

@@ -2,13 +2,12 @@
 import { Option, type Command } from 'commander';
 import { EVENTS, EVENT_FIELDS } from '../contract/events';
 import type { RunContext } from '../context';
-import { usageError } from '../errors';
 import { restoreBackup } from '../commands/restore';
 import { validateRestoreFlags } from '../restore/plan';
 import { formatComparison, parseTableName } from '../pg/tables';
 import { parseDatabaseUrl } from '../pg/connection';
 import { backupEventFields, runAction } from './action';
-import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, collect, openStorageFrom, sourceFrom } from './options';
+import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, collect, openStorageFrom, parseJobs, sourceFrom } from './options';
 
 interface RestoreFlags {
   storage?: string;
@@ -28,15 +27,6 @@ interface RestoreFlags {
   privileges?: boolean;
   identityFile?: string;
   json?: boolean;
-}
-
-/** "4" → 4; anything else is a usage error naming the flag. */
-export function parseJobs(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
-    throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${JSON.stringify(text)}`);
-  }
-  return Number(text);
 }
 
 export function registerRestore(program: Command, ctx: RunContext, setExit: (code: number) => void): void {

@@ -6,8 +6,7 @@ import { verifyBackup } from '../commands/verify';
 import { parseDatabaseUrl } from '../pg/connection';
 import { formatComparison } from '../pg/tables';
 import { backupEventFields, runAction } from './action';
-import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, openStorageFrom, sourceFrom } from './options';
-import { parseJobs } from './restore';
+import { addIdentityOption, addJsonOption, addSourceOption, addStorageOptions, identityFrom, openStorageFrom, sourceFrom, parseJobs } from './options';
 
 interface VerifyFlags {
   storage?: string;
