@@ -1,7 +1,6 @@
 /**
  * S3 emulators for tests: s3rver (npm, pinned in package.json, pure Node, runs in this process) and moto_server
- * (Python moto, a child process; faithful multipart and pagination, but it cannot be installed offline, so it is
- * used where the machine has it). Credentials are dummy values set in the environment for the SDK's default
+ * (Python moto, a child process; faithful multipart and pagination; .ci/run installs it from PyPI). Credentials are dummy values set in the environment for the SDK's default
  * chain: test-only. `stop()` is idempotent and also runs at process exit.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -107,14 +106,16 @@ export async function startS3rver(): Promise<S3Emulator> {
   });
 }
 
-/** The moto_server program, or null where it is not installed (moto cannot be installed offline). */
-export function motoServerPath(): string | null {
+/** The moto_server program; a missing one fails the test, naming what to install (it never skips). */
+export function motoServerPath(): string {
+  let p = '';
   try {
-    const p = execFileSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' }).trim();
-    return p || null;
+    p = execFileSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' }).trim();
   } catch {
-    return null;
+    // not on PATH
   }
+  if (!p) throw new Error(`moto_server not found: install it with "pip install 'moto[server]==5.2.1'" (Python package moto)`);
+  return p;
 }
 
 const children = new Set<ChildProcess>();
@@ -124,7 +125,6 @@ process.on('exit', () => {
 
 export async function startMoto(): Promise<S3Emulator> {
   const bin = motoServerPath();
-  if (!bin) throw new Error('moto_server not found (Python moto; pip install "moto[server]")');
   const port = await freePort();
   const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(child);
