@@ -22,6 +22,8 @@ Cloud Run/GCE, GKE Workload Identity) and the AWS chain (environment, AWS_PROFIL
 role, instance profile). S3-compatible stores (MinIO, R2, Ceph) with --s3-endpoint: path-style
 addressing, checksums only where an operation requires them.
 
+--json prints the command's result as JSON on stdout (the structured log stays on stderr).
+
 Exit codes: 0 success, 1 failure (a retry may help), 2 bad usage or config (a retry will not help).
 `;
 
@@ -47,8 +49,8 @@ hand (e.g. before a deploy).
 Encryption: --encrypt-to <age recipient> (repeatable), or LIFEBOAT_AGE_RECIPIENTS (comma- or
 whitespace-separated). The backup needs only the public keys. The manifest records sha256:
 fingerprints of the recipients, never the keys, and the sha256 of the stored (encrypted) bytes. Make
-a key with \`age-keygen -o key.txt\` (or any age implementation); keep the identity file for restores
-only.
+a key with \`age-keygen -o key.txt\` (or any age implementation); keep the identity file for
+restores only.
 
 Uploads stream with bounded memory. S3: multipart, 6 MiB parts, 2 in flight, over a fixed pool of 3
 part buffers (18 MiB, whatever the dump's size); the largest object is 10,000 x 6 MiB = 58.6 GiB.
@@ -156,10 +158,10 @@ dropped; an empty one is left empty again.
 
 "latest" is the newest full backup of the source (--source when the storage holds several). With
 --restore-into, --jobs N runs pg_restore with N jobs, and --no-owner / --no-privileges leave out
-ownership and grants for a scratch server without the source's roles. The archive is spooled to LIFEBOAT_TMPDIR
-(default: the OS temp dir), as large as the uncompressed dump, and removed afterwards. Encrypted
-backups need --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE, or the identity itself in
-LIFEBOAT_AGE_IDENTITY).
+ownership and grants for a scratch server without the source's roles. The archive is spooled to
+LIFEBOAT_TMPDIR (default: the OS temp dir), as large as the uncompressed dump, and removed
+afterwards. Encrypted backups need --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE, or the identity
+itself in LIFEBOAT_AGE_IDENTITY).
 
 Environment: LIFEBOAT_STORAGE, LIFEBOAT_SOURCE, LIFEBOAT_AGE_IDENTITY_FILE, LIFEBOAT_AGE_IDENTITY,
 LIFEBOAT_TMPDIR, LIFEBOAT_S3_ENDPOINT, AWS_REGION.
@@ -176,8 +178,9 @@ A restore drill. Creates a fresh scratch database on the --scratch-url server: t
 the name prefix ("postgres" means lifeboat_drill_<utc time>_<hex>); an existing database is never
 touched. Restores the backup into it (--backup ID, or by default the newest full backup: what a
 disaster would restore) with --no-owner and --no-privileges, compares every table's row count with
-the manifest, optionally checks every B-tree index with amcheck (--amcheck), and always drops it. --jobs N runs
-the restore with N parallel streams (pg_restore jobs when the backup is restored from a file).
+the manifest, optionally checks every B-tree index with amcheck (--amcheck), and always drops it.
+--jobs N runs the restore with N parallel streams (pg_restore jobs when the backup is restored from
+a file).
 
 RTO = download + checksum + restore + counts. RPO = now - the snapshot of the newest complete full
 backup of the source (even when --backup names an older one). Without a --rpo or --rto target, the
@@ -241,15 +244,15 @@ Examples:
 `,
   'clone': `
 Copies a database into another one without storage: pg_dump | pg_restore in the source's exported
-snapshot (the same snapshot the row counts are taken in), with exact row counts taken in that snapshot and compared with the copy (exit 1 on a
+snapshot, with exact row counts taken in that same snapshot and compared with the copy (exit 1 on a
 mismatch).
 
 With --create the target must not exist; otherwise it must be empty (or --clean --yes). --jobs 1
 streams with nothing on disk (pg_restore cannot run parallel jobs on a stream); --jobs N > 1 dumps
 in directory format with N workers to LIFEBOAT_TMPDIR and restores with N jobs. --no-owner and
---no-privileges leave out ownership and grants, for a target without the source's roles. A failed clone drops
-the database it created, or removes what it added to the empty one; a clone whose row counts differ
-is kept for inspection and reported with exit 1.
+--no-privileges leave out ownership and grants, for a target without the source's roles. A failed
+clone drops the database it created, or removes what it added to the empty one; a clone whose row
+counts differ is kept for inspection and reported with exit 1.
 
 Environment: LIFEBOAT_FROM, LIFEBOAT_TO, LIFEBOAT_TMPDIR.
 
@@ -295,15 +298,15 @@ there. The payload is fetched whole and its sha256 checked before a key is writt
 A non-empty target is refused unless --flush --yes (FLUSHALL, only after the payload's sha256
 matched).
 
---redis-url may also come from LIFEBOAT_REDIS_URL or REDIS_URL; rediss:// uses TLS; the password
-reaches redis-cli through REDISCLI_AUTH. Encrypted backups need --identity-file (or
-LIFEBOAT_AGE_IDENTITY_FILE, or LIFEBOAT_AGE_IDENTITY).
+--redis-url may also come from LIFEBOAT_REDIS_URL or REDIS_URL; rediss:// uses TLS. The keys written
+(plus those skipped as expired) are compared with the manifest's count per database. Encrypted
+backups need --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE, or LIFEBOAT_AGE_IDENTITY).
 
 Environment: LIFEBOAT_STORAGE, LIFEBOAT_REDIS_URL, REDIS_URL, LIFEBOAT_SOURCE,
 LIFEBOAT_AGE_IDENTITY_FILE, LIFEBOAT_AGE_IDENTITY, LIFEBOAT_TMPDIR.
 
-Exit codes: 0 restored; 1 a checksum or restore failure; 2 bad usage (e.g. a non-empty target
-without --flush --yes).
+Exit codes: 0 restored, and the key counts match; 1 a checksum or restore failure, or key counts
+that differ from the manifest; 2 bad usage (e.g. a non-empty target without --flush --yes).
 
 Example:
   lifeboat redis restore latest --source cache --storage ./backups \\

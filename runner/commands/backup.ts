@@ -6,8 +6,10 @@
  *   the snapshot's transaction: exact count(*) per table, concurrently, open until pg_dump has exited
  *   then: manifest.json (storage.putBytes), last
  *
- * Reusable: runBackup(opts, deps) → { manifest, manifestKey, payloadKey }. Drills, clone and --prefer-replica
- * build on it; collaborators (storage, logger, clock, spawner, abort signal) are injected.
+ * runBackup(opts, deps) → { manifest, manifestKey, payloadKey }, in named steps: chooseDumpSource (the primary
+ * or a close enough replica), planBackup (snapshot, tables, class, id), startDump (pg_dump, the framed compressor,
+ * the row counts), storePayload (the upload and the verdict), manifestOf. Collaborators (storage, logger, clock,
+ * spawner, abort signal) are injected.
  *
  * Success is decided by pg_dump's exit code and stderr (any "pg_dump: error" line fails), by zstd's exit code
  * and by the row counts; until all three are known the upload's last bytes are held back (HashingStream gate),
@@ -35,7 +37,7 @@ import { chooseClass } from '../retention/classify';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
 import { countRows, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
-import { chooseSource } from '../pg/replica';
+import { chooseSource, type SourceChoice } from '../pg/replica';
 import { openSnapshot, type Snapshot } from '../pg/snapshot';
 import { findTool, serverMajor, type ToolCandidate } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
@@ -117,6 +119,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
   ctx.signal.throwIfAborted();
 
   const zstd = await findZstd();
+  const frameMin = frameMinBytes(ctx.env);
   const client = await connectPg(from.conn);
   // Aborted on any failure or on ctx.signal: stops the children and the upload.
   const abort = new AbortController();
@@ -124,9 +127,8 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
   ctx.signal.addEventListener('abort', onCtxAbort, { once: true });
   try {
     const plan = await planBackup(client, opts, from, source, kind, startedAt, deps);
-    opts.onPlanned?.({ cls: plan.cls, id: plan.id });
     ctx.logger.info({ source, class: plan.cls, backupId: plan.id, tables: plan.countedTables.length }, `backup of ${describeConn(from.conn)} started`);
-    const running = startDump(client, plan, from, kind, zstd.path, abort, deps);
+    const running = startDump(client, plan, from, kind, { path: zstd.path, frameMin }, abort, deps);
     const stored = await storePayload(opts.storage, plan, running, abort, ctx);
     await client.query('COMMIT');
 
@@ -146,12 +148,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
 }
 
 /** The server a backup dumps: the primary, or a streaming replica close enough to it (runner/pg/replica.ts). */
-interface DumpSource {
-  conn: ConnInfo;
-  role: 'primary' | 'replica';
-  /** The replica's replay lag when it was chosen; null for the primary. */
-  lagSeconds: number | null;
-}
+type DumpSource = Omit<SourceChoice, 'fallbackReason'>;
 
 async function chooseDumpSource(opts: BackupOptions, ctx: BackupDeps['ctx']): Promise<DumpSource> {
   if (!opts.preferReplica) return { conn: opts.conn, role: 'primary', lagSeconds: null };
@@ -159,7 +156,10 @@ async function chooseDumpSource(opts: BackupOptions, ctx: BackupDeps['ctx']): Pr
   return { conn: choice.conn, role: choice.role, lagSeconds: choice.lagSeconds };
 }
 
-/** What a backup will be, decided in its snapshot before anything is written. */
+/**
+ * What a backup will be, decided in its snapshot before anything is written. `onPlanned` hears the class and id
+ * as soon as they are chosen, so a failure after that (a bad age recipient included) names the backup.
+ */
 interface BackupPlan {
   snap: Snapshot;
   pgDump: ToolCandidate;
@@ -205,6 +205,7 @@ async function planBackup(
     manifestKind,
   );
   const id = await freshBackupId(opts.storage, cls, source, startedAt, deps.random);
+  opts.onPlanned?.({ cls, id });
   const encryptTo = opts.encryptTo ?? [];
   const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
   const object = payloadName('postgres', encryptor !== null);
@@ -233,7 +234,15 @@ interface RunningDump {
   verdict: Promise<TableRowCount[]>;
 }
 
-function startDump(client: Client, plan: BackupPlan, from: DumpSource, kind: DumpKind, zstdPath: string, abort: AbortController, deps: BackupDeps): RunningDump {
+function startDump(
+  client: Client,
+  plan: BackupPlan,
+  from: DumpSource,
+  kind: DumpKind,
+  zstd: { path: string; frameMin: number },
+  abort: AbortController,
+  deps: BackupDeps,
+): RunningDump {
   const { ctx } = deps;
   const spawner = deps.spawner ?? defaultSpawner;
   const env = pgToolEnv(from.conn, ctx.env);
@@ -241,7 +250,7 @@ function startDump(client: Client, plan: BackupPlan, from: DumpSource, kind: Dum
     if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_dump' }, line);
   });
   // zstd in frames cut where the archive's data blocks start, with their index (runner/payload/framed-compress.ts).
-  const comp = createFramedCompressor(spawner, zstdPath, ZSTD_COMPRESS_ARGS, ctx.env, frameMinBytes(ctx.env));
+  const comp = createFramedCompressor(spawner, zstd.path, ZSTD_COMPRESS_ARGS, ctx.env, zstd.frameMin);
   abort.signal.addEventListener(
     'abort',
     () => {

@@ -1,5 +1,4 @@
 /** Key counts of a loaded Redis snapshot against its manifest's. */
-
 export interface DatabaseCheck {
   db: string;
   expected: number;
@@ -24,7 +23,6 @@ export function compareKeyCounts(
     return { db, expected: e, actual: a, expiredSince: ok ? missing : 0, ok };
   });
 }
-
 
 /** Keys per logical database, from a keyspace reading. */
 export function countsOf(ks: Record<string, { keys: number }>): Record<string, number> {

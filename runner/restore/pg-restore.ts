@@ -1,5 +1,5 @@
 /**
- * pg_restore as the restores run it (restore.ts's temp-file path and restore/stream.ts's streams alike): the
+ * pg_restore as the restores run it (archive.ts's temp-file path and stream.ts's streams alike): the
  * plan and its options, the tool that can read a backup, its warnings and failures, and the row-count check
  * that proves what it loaded.
  */

@@ -7,8 +7,8 @@ import type { CompleteBackup } from '../catalog/catalog';
 import { usageError } from '../errors';
 import { resolveTables, type TableRef } from '../pg/tables';
 
-/** The flags whose combinations are checked. */
-export interface RestoreFlags {
+/** The restore's modes, whose combinations are checked. */
+export interface RestoreModes {
   jobs?: number;
   schemaOnly?: boolean;
   dataOnly?: boolean;
@@ -17,7 +17,7 @@ export interface RestoreFlags {
   create?: boolean;
 }
 
-export function validateRestoreFlags(opts: RestoreFlags): void {
+export function validateRestoreFlags(opts: RestoreModes): void {
   if (opts.jobs !== undefined && (!Number.isInteger(opts.jobs) || opts.jobs < 1)) {
     throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${String(opts.jobs)}`);
   }

@@ -116,3 +116,17 @@ test('nothing in the repository refers to documents outside it', () => {
   }
   assert.deepEqual(problems, []);
 });
+
+test('code, tests and docs cite no issue numbers: they say what a thing does and why', () => {
+  // Built from parts, so that this file does not match itself.
+  const citation = new RegExp(['\\bissues?', '\\s+#?\\d+\\b'].join(''), 'i');
+  const problems: string[] = [];
+  for (const file of repositoryFiles()) {
+    if (!/\.(ts|mjs|js|md|ya?ml|json)$|Dockerfile$|\.ci\/run$/.test(file) || file === 'package-lock.json') continue;
+    const lines = readFileSync(path.join(REPO_ROOT, file), 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (citation.test(line)) problems.push(`${file}:${i + 1}: ${line.trim().slice(0, 100)}`);
+    });
+  }
+  assert.deepEqual(problems, []);
+});
