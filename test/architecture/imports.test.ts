@@ -16,6 +16,8 @@ const ROOT = path.resolve(__dirname, '../..');
 function tsFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(path.join(ROOT, dir))) {
+    // policies/ may hold its own node_modules (it installs on its own where it is copied).
+    if (name === 'node_modules') continue;
     const rel = path.join(dir, name);
     if (statSync(path.join(ROOT, rel)).isDirectory()) out.push(...tsFiles(rel));
     else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(rel);
@@ -127,7 +129,7 @@ function circles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
 }
 
 test('no import circle in the runner, the infra or the policies', () => {
-  const files = [...RUNNER, ...tsFiles('infra'), ...tsFiles('policies').filter((f) => !f.includes('node_modules'))];
+  const files = [...RUNNER, ...tsFiles('infra'), ...tsFiles('policies')];
   const graph = new Map(files.map((f) => [f, importsOf(f).filter((d) => files.includes(d))]));
   assert.ok([...graph.values()].reduce((n, d) => n + d.length, 0) > 500, 'the graph has its edges');
   assert.deepEqual(circles(graph), []);
