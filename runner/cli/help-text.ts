@@ -52,6 +52,14 @@ fingerprints of the recipients, never the keys, and the sha256 of the stored (en
 a key with \`age-keygen -o key.txt\` (or any age implementation); keep the identity file for
 restores only.
 
+Roles: each backup also stores globals.json (globals.json.age when encrypted) before the manifest,
+read in the dump's snapshot: the roles the database references (owners, grantees, default-privilege
+grantees, policy roles, roles with settings in it, the roles they are members of and their members),
+their attributes, settings and memberships, and the database's own owner, encoding, locale, ACL and
+settings. restore --roles and --create use it. Password hashes only with --role-passwords; they are
+secrets, encrypted with the payload when it is encrypted. Managed servers (Cloud SQL, RDS) let no
+role read them: there --role-passwords is refused (exit 2), and roles are recorded without them.
+
 Uploads stream with bounded memory. S3: multipart, 6 MiB parts, 2 in flight, over a fixed pool of 3
 part buffers (18 MiB, whatever the dump's size); the largest object is 10,000 x 6 MiB = 58.6 GiB.
 LIFEBOAT_S3_PART_SIZE_MIB (5 to 4096) raises it; LIFEBOAT_S3_QUEUE_SIZE (1 to 16) puts more parts in

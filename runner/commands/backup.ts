@@ -4,7 +4,8 @@
  *   pg_dump -Fc -Z0 --snapshot S ─(count raw bytes)─▶ zstd -3, in frames cut at data blocks ─▶ [age] ─▶ sha256
  *     ─▶ storage.put(payload); the frames' index (framed-compress.ts) goes into the manifest
  *   the snapshot's transaction: exact count(*) per table, concurrently, open until pg_dump has exited
- *   then: manifest.json (storage.putBytes), last
+ *   the snapshot's transaction also reads the globals: the roles the database references and its own properties
+ *   then: globals.json[.age] (runner/payload/globals.ts), then manifest.json (storage.putBytes), last
  *
  * runBackup(opts, deps) → { manifest, manifestKey, payloadKey }, in named steps: chooseDumpSource (the primary
  * or a close enough replica), planBackup (snapshot, tables, class, id), startDump (pg_dump, the framed compressor,
@@ -24,24 +25,29 @@ import {
   ENGINES,
   SOURCE_NAME_PATTERN,
   backupPrefix,
+  globalsName,
   manifestKey as manifestKeyOf,
   newBackupId,
   payloadKey as payloadKeyOf,
   payloadName,
   type BackupClass,
 } from '../contract/layout';
-import { serializeManifest, type BackupKind, type Manifest, type ManifestInput, type TableRowCount } from '../contract/manifest';
+import type { GlobalsInput } from '../contract/globals';
+import { serializeManifest, type BackupKind, type GlobalsRef, type Manifest, type ManifestInput, type TableRowCount } from '../contract/manifest';
 import { createEncryptor, type Encryptor } from '../crypto/age';
 import { listBackups } from '../catalog/catalog';
 import { chooseClass } from '../retention/classify';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
 import { countRows, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
+import { readDatabaseProperties } from '../pg/database-properties';
+import { readRoles } from '../pg/globals';
 import { chooseSource, type SourceChoice } from '../pg/replica';
 import { openSnapshot, type Snapshot } from '../pg/snapshot';
 import { findTool, serverMajor, type ToolCandidate } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
 import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '../payload/framed-compress';
+import { storeGlobals } from '../payload/globals';
 import { createProgress, type Progress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
@@ -73,6 +79,11 @@ export interface BackupOptions {
   preferReplica?: { conn: ConnInfo; maxLagSeconds: number };
   /** Called once the class and id are chosen: a failure after that names the (incomplete) backup folder. */
   onPlanned?: (planned: { cls: BackupClass; id: string }) => void;
+  /**
+   * --role-passwords: record the roles' password hashes in the globals object (a secret: encrypted with the
+   * payload when it is). Refused on servers that do not let the user read them (Cloud SQL, RDS).
+   */
+  rolePasswords?: boolean;
 }
 
 export interface BackupDeps {
@@ -132,7 +143,13 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     const stored = await storePayload(opts.storage, plan, running, abort, ctx);
     await client.query('COMMIT');
 
-    const manifest = manifestOf(plan, from, running, stored, { source, startedAt, finishedAt: ctx.now(), zstdVersion: zstd.version });
+    let globals: GlobalsRef;
+    try {
+      globals = await storeGlobals(opts.storage, plan.globalsKey, plan.globalsObject, plan.globals, opts.encryptTo ?? []);
+    } catch (e) {
+      throw storageError(e, opts.storage.url);
+    }
+    const manifest = manifestOf(plan, from, running, stored, globals, { source, startedAt, finishedAt: ctx.now(), zstdVersion: zstd.version });
     const text = serializeManifest(manifest);
     try {
       await opts.storage.putBytes(plan.manifestKey, text, { contentType: 'application/json' });
@@ -174,6 +191,10 @@ interface BackupPlan {
   object: string;
   payloadKey: string;
   manifestKey: string;
+  /** The roles and the database's properties, read in the snapshot; stored before the manifest. */
+  globals: GlobalsInput;
+  globalsObject: string;
+  globalsKey: string;
 }
 
 async function planBackup(
@@ -188,6 +209,11 @@ async function planBackup(
   const { ctx } = deps;
   const snap = await openSnapshot(client);
   const pgDump = await findTool('pg_dump', serverMajor(snap.serverVersionNum), `the server runs PostgreSQL ${snap.serverVersion}`, ctx.env);
+
+  // The globals in the dump's own snapshot (runner/pg/globals.ts says why not pg_dumpall); refused up front when
+  // --role-passwords cannot be honoured.
+  const { roles, memberships } = await readRoles(client, snap.serverVersionNum, { passwords: Boolean(opts.rolePasswords), user: from.conn.user });
+  const globals: GlobalsInput = { formatVersion: 1, roles, memberships, database: await readDatabaseProperties(client) };
 
   const allTables = await listBackupTables(client);
   const selected = opts.tables?.length ? resolveTables(opts.tables, allTables, `database ${from.conn.database}`) : [];
@@ -209,6 +235,7 @@ async function planBackup(
   const encryptTo = opts.encryptTo ?? [];
   const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
   const object = payloadName('postgres', encryptor !== null);
+  const globalsObject = globalsName(encryptor !== null);
   return {
     snap,
     pgDump,
@@ -221,6 +248,9 @@ async function planBackup(
     object,
     payloadKey: payloadKeyOf(cls, 'postgres', source, id, object),
     manifestKey: manifestKeyOf(cls, 'postgres', source, id),
+    globals,
+    globalsObject,
+    globalsKey: payloadKeyOf(cls, 'postgres', source, id, globalsObject),
   };
 }
 
@@ -351,6 +381,7 @@ function manifestOf(
   from: DumpSource,
   running: RunningDump,
   stored: StoredPayload,
+  globals: GlobalsRef,
   run: { source: string; startedAt: Date; finishedAt: Date; zstdVersion: string },
 ): ManifestInput {
   const { hasher, tables } = stored;
@@ -388,6 +419,7 @@ function manifestOf(
       ...(frames ? { frames } : {}),
       encryption: plan.encryptor ? { scheme: 'age', recipients: plan.encryptor.fingerprints } : null,
     },
+    globals,
     tables,
   };
 }
