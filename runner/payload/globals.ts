@@ -11,6 +11,7 @@ import { GlobalsSchema, parseGlobals, type Globals, type GlobalsInput } from '..
 import type { GlobalsRef } from '../contract/manifest';
 import { createDecryptor, createEncryptor, identityFingerprints } from '../crypto/age';
 import { isLifeboatError, runtimeError } from '../errors';
+import { registerSecret } from '../redact';
 import type { Storage } from '../storage/types';
 
 /** Serializes, encrypts when there are recipients, stores under `key`; returns the manifest's record of it. */
@@ -68,9 +69,13 @@ export async function fetchGlobals(backup: CompleteBackup, storage: Storage, ide
       throw runtimeError(isLifeboatError(e) ? e.code : 'decrypt_failed', `cannot decrypt ${url}: ${(e as Error).message}`, undefined, e);
     }
   }
+  let globals: Globals;
   try {
-    return parseGlobals(plain.toString('utf8'), url);
+    globals = parseGlobals(plain.toString('utf8'), url);
   } catch (e) {
     throw runtimeError('globals_invalid', (e as Error).message);
   }
+  // Password hashes are secrets: never in a log line or an error, even from a failed CREATE ROLE.
+  for (const r of globals.roles) if (r.password !== undefined) registerSecret(r.password);
+  return globals;
 }

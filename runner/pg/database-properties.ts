@@ -82,14 +82,15 @@ export function createDatabaseSql(name: string, props: DatabaseProperties, serve
  * settings), run once the restore is in: a setting such as default_transaction_read_only must not act on the
  * restore's own sessions, and a revoked CONNECT must not lock out its checks.
  */
-export function databasePropertiesSql(name: string, props: DatabaseProperties): string[] {
+export function databasePropertiesSql(name: string, props: DatabaseProperties, opts: { setOwner: boolean } = { setOwner: true }): string[] {
   const db = quoteIdent(name);
-  const out: string[] = [`ALTER DATABASE ${db} OWNER TO ${quoteIdent(props.owner)}`];
+  const out: string[] = opts.setOwner ? [`ALTER DATABASE ${db} OWNER TO ${quoteIdent(props.owner)}`] : [];
   if (props.connectionLimit !== -1) out.push(`ALTER DATABASE ${db} CONNECTION LIMIT = ${props.connectionLimit}`);
   if (props.comment !== null) out.push(`COMMENT ON DATABASE ${db} IS ${quoteLiteral(props.comment)}`);
   if (props.acl !== null) {
     // From the default ACL (PUBLIC: CONNECT, TEMPORARY; the owner: all) to the source's, item by item.
-    out.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`, `REVOKE ALL ON DATABASE ${db} FROM ${quoteIdent(props.owner)}`);
+    out.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+    if (opts.setOwner) out.push(`REVOKE ALL ON DATABASE ${db} FROM ${quoteIdent(props.owner)}`);
     for (const a of props.acl) {
       out.push(`GRANT ${a.privilege} ON DATABASE ${db} TO ${a.grantee === null ? 'PUBLIC' : quoteIdent(a.grantee)}${a.grantable ? ' WITH GRANT OPTION' : ''}`);
     }

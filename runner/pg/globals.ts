@@ -18,7 +18,10 @@
  */
 import type { Client } from 'pg';
 import { usageError } from '../errors';
+import { registerSecret } from '../redact';
 import type { GlobalMembership, GlobalRole, RoleReference } from '../contract/globals';
+import { quoteIdent } from './connection';
+import { quoteLiteral, setClause } from './guc-sql';
 
 /** The roles the current database references, as of the client's transaction snapshot. */
 async function referencedRoles(client: Pick<Client, 'query'>): Promise<Map<string, Set<RoleReference>>> {
@@ -83,7 +86,8 @@ export function closeOverMemberships(
     if (isPredefined(name)) return false;
     const known = roles.get(name);
     if (known) {
-      known.why.add(why);
+      // A required role reached again downward is not "only a member".
+      if (required) known.why.add(why);
       return false;
     }
     roles.set(name, { why: new Set([why]), required });
@@ -157,7 +161,11 @@ export async function readRoles(
   const passwords = new Map<string, string>();
   if (opts.passwords) {
     const p = await client.query<{ name: string; password: string | null }>(`SELECT rolname AS name, rolpassword AS password FROM pg_authid WHERE rolname = ANY($1)`, [names]);
-    for (const row of p.rows) if (row.password !== null) passwords.set(row.name, row.password);
+    for (const row of p.rows) {
+      if (row.password === null) continue;
+      registerSecret(row.password);
+      passwords.set(row.name, row.password);
+    }
   }
   const roles = rows.rows.map((row): GlobalRole => {
     const meta = closed.roles.get(row.name)!;
@@ -191,4 +199,42 @@ export async function readRoles(
     }))
     .sort((a, b) => a.role.localeCompare(b.role) || a.member.localeCompare(b.member));
   return { roles, memberships };
+}
+
+/** CREATE ROLE with the recorded attributes (and password hash, when recorded), as pg_dumpall writes it. */
+export function createRoleSql(role: GlobalRole): string {
+  const flag = (on: boolean, word: string): string => (on ? word : `NO${word}`);
+  const parts = [
+    `CREATE ROLE ${quoteIdent(role.name)} WITH`,
+    flag(role.superuser, 'SUPERUSER'),
+    flag(role.inherit, 'INHERIT'),
+    flag(role.createRole, 'CREATEROLE'),
+    flag(role.createDb, 'CREATEDB'),
+    flag(role.login, 'LOGIN'),
+    flag(role.replication, 'REPLICATION'),
+    flag(role.bypassRls, 'BYPASSRLS'),
+  ];
+  if (role.connectionLimit !== -1) parts.push(`CONNECTION LIMIT ${role.connectionLimit}`);
+  if (role.password !== undefined) parts.push(`PASSWORD ${quoteLiteral(role.password)}`);
+  if (role.validUntil !== null) parts.push(`VALID UNTIL ${quoteLiteral(role.validUntil)}`);
+  return parts.join(' ');
+}
+
+/** The role's own settings and comment, after CREATE ROLE. */
+export function roleDetailsSql(role: GlobalRole): string[] {
+  const out = role.settings.map((s) => `ALTER ROLE ${quoteIdent(role.name)} ${setClause(s)}`);
+  if (role.comment !== null) out.push(`COMMENT ON ROLE ${quoteIdent(role.name)} IS ${quoteLiteral(role.comment)}`);
+  return out;
+}
+
+/** GRANT role TO member, with the options the target's version knows (INHERIT and SET from 16). */
+export function grantMembershipSql(m: GlobalMembership, targetVersionNum: number): string {
+  const options: string[] = [];
+  if (targetVersionNum >= 160000) {
+    if (m.adminOption) options.push('ADMIN TRUE');
+    if (m.inheritOption !== undefined) options.push(`INHERIT ${m.inheritOption ? 'TRUE' : 'FALSE'}`);
+    if (m.setOption !== undefined) options.push(`SET ${m.setOption ? 'TRUE' : 'FALSE'}`);
+    return `GRANT ${quoteIdent(m.role)} TO ${quoteIdent(m.member)}${options.length ? ` WITH ${options.join(', ')}` : ''}`;
+  }
+  return `GRANT ${quoteIdent(m.role)} TO ${quoteIdent(m.member)}${m.adminOption ? ' WITH ADMIN OPTION' : ''}`;
 }

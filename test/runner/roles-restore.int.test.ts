@@ -1,0 +1,122 @@
+/**
+ * A disaster's restore: a backup of a database that uses roles (an owner, grants, default privileges, policies,
+ * settings, a membership chain, a revoked CONNECT, LATIN1) restored onto a second, fresh cluster that has none of
+ * them. The target is refused without --roles, before anything is created; with --roles and --create it gets back
+ * the same schema (owners and privileges included), database properties, roles and data.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { startPostgres, type PgCluster } from '../harness/postgres';
+import { finalEvent, runCli } from './cli-harness';
+import { createRolesSource, databaseProperties, FIXTURE_REFERENCED_ROLES, roleDescriptions, snapshotOf } from './roles-fixture';
+
+let src: PgCluster;
+let fresh: PgCluster;
+let storage: string;
+let backupId: string;
+const dirs: string[] = [];
+
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+async function roleNames(pg: PgCluster): Promise<string[]> {
+  return (await pg.query<{ n: string }>(`SELECT rolname AS n FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%' ORDER BY 1`)).map((r) => r.n);
+}
+
+async function databases(pg: PgCluster): Promise<string[]> {
+  return (await pg.query<{ d: string }>('SELECT datname AS d FROM pg_database ORDER BY 1')).map((r) => r.d);
+}
+
+before(async () => {
+  [src, fresh] = await Promise.all([startPostgres(), startPostgres()]);
+  await createRolesSource(src);
+  storage = tempDir('lifeboat-roles-');
+  const r = await runCli(['backup', '--storage', storage, '--database-url', src.url('shop'), '--class', 'manual', '--role-passwords']);
+  assert.equal(r.code, 0, r.stderr);
+  backupId = r.stdout.trim();
+});
+
+after(async () => {
+  await Promise.all([src?.stop(), fresh?.stop()]);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test('the backup records the referenced roles and the database in globals.json, listed in the manifest before it', () => {
+  const dir = path.join(storage, 'manual', 'postgres', 'shop', backupId);
+  assert.deepEqual(readdirSync(dir).sort(), ['dump.pgc.zst', 'globals.json', 'manifest.json']);
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.globals.object, 'globals.json');
+  assert.equal(manifest.globals.passwords, true);
+  assert.equal(manifest.globals.roles, FIXTURE_REFERENCED_ROLES.length);
+  assert.doesNotMatch(JSON.stringify(manifest), /SCRAM-SHA-256/);
+  const globals = JSON.parse(readFileSync(path.join(dir, 'globals.json'), 'utf8'));
+  assert.deepEqual(globals.roles.map((r: { name: string }) => r.name), FIXTURE_REFERENCED_ROLES);
+  assert.match(globals.roles.find((r: { name: string }) => r.name === 'alice').password, /^SCRAM-SHA-256\$/);
+  assert.deepEqual(globals.memberships.map((m: { role: string; member: string }) => `${m.member}>${m.role}`).sort(), ['alice>app_rw', 'app_rw>app_base']);
+  assert.equal(globals.database.encoding, 'LATIN1');
+  assert.equal(globals.database.owner, 'shop_owner');
+});
+
+test('a target without the roles is refused before anything is created, naming them and --roles', async () => {
+  const rolesBefore = await roleNames(fresh);
+  const dbsBefore = await databases(fresh);
+  const r = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop'), '--create']);
+  assert.equal(r.code, 2, r.stderr);
+  const event = finalEvent(r.stderr);
+  assert.equal(event.event, 'restore.failed');
+  assert.equal(event.errorCode, 'roles_missing');
+  for (const role of ['shop_owner', 'app_rw', 'auditor', 'report_reader']) assert.match(String(event.message), new RegExp(`\\b${role}\\b`));
+  assert.match(r.stderr, /--roles/);
+  assert.deepEqual(await roleNames(fresh), rolesBefore);
+  assert.deepEqual(await databases(fresh), dbsBefore);
+});
+
+test('restore --create --roles onto a fresh cluster gives back schema, owners, grants, policies, database properties, roles and data', async () => {
+  const before = await snapshotOf(src, 'shop');
+  const r = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop'), '--create', '--roles', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual([...out.rolesCreated].sort(), FIXTURE_REFERENCED_ROLES);
+  const afterRestore = await snapshotOf(fresh, 'shop');
+  assert.equal(afterRestore.schema, before.schema);
+  assert.deepEqual(afterRestore.properties, before.properties);
+  assert.deepEqual(afterRestore.data, before.data);
+  assert.deepEqual(await roleDescriptions(fresh, FIXTURE_REFERENCED_ROLES), await roleDescriptions(src, FIXTURE_REFERENCED_ROLES));
+  assert.ok(!(await roleNames(fresh)).includes('unrelated'), 'a role the database does not reference is not created');
+  // The password hash came along: alice logs in with her password, and the policy applies to her.
+  const alice = new Client({ host: fresh.host, port: fresh.port, user: 'alice', password: 'Alice-pw-7Hq', database: 'shop' });
+  await alice.connect();
+  try {
+    const rows = await alice.query<{ n: string; owners: string[] }>(`SELECT count(*) AS n, array_agg(DISTINCT owner_name) AS owners FROM sales.orders`);
+    assert.equal(rows.rows[0]!.n, '150');
+    assert.deepEqual(rows.rows[0]!.owners, ['alice']);
+    const wm = await alice.query<{ w: string }>(`SELECT current_setting('work_mem') AS w`);
+    assert.equal(wm.rows[0]!.w, '16MB');
+  } finally {
+    await alice.end();
+  }
+});
+
+test('roles that exist are never altered, and a target that has them all needs no --roles', async () => {
+  await fresh.query(`ALTER ROLE alice CONNECTION LIMIT 9`);
+  await fresh.query(`ALTER ROLE app_rw RESET statement_timeout`);
+  const r = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop_again'), '--create', '--roles', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).rolesCreated, []);
+  const [alice] = await fresh.query<{ l: number }>(`SELECT rolconnlimit AS l FROM pg_roles WHERE rolname = 'alice'`);
+  assert.equal(alice!.l, 9);
+  const [rw] = await fresh.query<{ s: string[] | null }>(`SELECT (SELECT setconfig FROM pg_db_role_setting WHERE setrole = r.oid AND setdatabase = 0) AS s FROM pg_roles r WHERE rolname = 'app_rw'`);
+  assert.equal(rw!.s, null);
+  const props = await databaseProperties(fresh, 'shop_again');
+  assert.equal(props.owner, 'shop_owner');
+  assert.equal(props.encoding, 'LATIN1');
+  const without = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop_third'), '--create']);
+  assert.equal(without.code, 0, without.stderr);
+});
