@@ -131,7 +131,22 @@ differ exits 1 but keeps the restored database for inspection.
 
 --table T (repeatable) restores the table with its keys, indexes, triggers, defaults and sequences,
 plus the schemas, types and functions the target lacks; a foreign key to a table left out is skipped
-with a warning. --no-owner and --no-privileges are for a target without the source's roles.
+with a warning.
+
+Roles: a backup records the roles its objects name (globals.json). A target server that lacks any of
+them is refused before anything is created or downloaded (exit 2), naming them. --roles creates the
+missing ones first, with their attributes, settings, memberships and (when the backup recorded them
+with --role-passwords) password hashes, in one transaction, and reports them; a role that exists is
+never altered. A restore that fails drops the roles it created. --no-owner --no-privileges restore
+without owners and grants instead (policies TO a role still need it).
+
+--create recreates the database as it was, as pg_restore --create would: from template0 with the
+source's encoding and locale (LATIN1 stays LATIN1), then, once the data is in, its owner, connection
+limit, comment, ACL (a revoked CONNECT stays revoked), ALTER DATABASE ... SET and ALTER ROLE ... IN
+DATABASE ... SET. A target server without the source's locale stops the restore before anything is
+created (exit 2); --allow-locale-change creates it with the server's default locale instead (C when
+that does not fit the encoding), and says so. Backups made before roles were recorded restore as
+before: a plain CREATE DATABASE, no role check.
 
 Encrypted backups need the age identity: --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE), or the
 identity itself in LIFEBOAT_AGE_IDENTITY, as the cloud jobs inject it from their secret store. A
@@ -148,11 +163,14 @@ LIFEBOAT_AGE_IDENTITY, LIFEBOAT_TMPDIR, LIFEBOAT_STORAGE_IDLE_TIMEOUT_S, LIFEBOA
 AWS_REGION.
 
 Exit codes: 0 restored and every row count matches; 1 a checksum, pg_restore or row-count failure; 2
-bad usage (e.g. a target with tables without --clean --yes, --clean without --yes).
+bad usage (e.g. a target with tables without --clean --yes, --clean without --yes, a target that
+lacks the backup's roles without --roles, a locale the target lacks without --allow-locale-change).
 
 Examples:
   lifeboat restore latest --storage ./backups --target-url postgres://admin@db.internal:5432/shop_copy \\
     --create --jobs 4
+  lifeboat restore latest --storage ./backups --target-url postgres://admin@dr-db.internal:5432/shop \\
+    --create --roles
   lifeboat restore latest --storage gs://acme-backups/prod --identity-file /secrets/age.key \\
     --target-url postgres://admin@db.internal:5432/shop_copy --create
   lifeboat restore 20261121T020000Z-3f9a --storage ./backups --target-url postgres://admin@db:5432/shop \\

@@ -178,9 +178,10 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
     return { backup, comparison: result.comparison, ok: result.ok, rolesCreated, notes };
   } catch (e) {
     // Nothing half-restored is left looking like a database: undo what this run made, and say what is left.
-    const what = await undoFailedRestore(opts.target, flag, created, emptyBefore, plan);
+    const what = opts.create && !created ? 'nothing was created' : await undoFailedRestore(opts.target, flag, created, emptyBefore, plan);
     const roles = await dropCreatedRoles(serverConn, flag, rolesCreated).catch((x: unknown) => `dropping the roles it created failed (${(x as Error).message}): ${rolesCreated.join(', ')}`);
-    if (e instanceof Error) e.message = `${e.message}; ${[what, roles].filter(Boolean).join('; ')}`;
+    const left = [what, roles].filter((x) => x && !(e instanceof Error && e.message.endsWith(x)));
+    if (e instanceof Error && left.length) e.message = `${e.message}; ${left.join('; ')}`;
     throw e;
   } finally {
     await (streamed ?? archive)!.cleanup();

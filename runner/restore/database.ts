@@ -13,8 +13,11 @@ import { connectPg, withDatabase, type ConnInfo } from '../pg/connection';
 import { createDatabaseSql, databasePropertiesSql } from '../pg/database-properties';
 import { createDatabase } from '../pg/databases';
 
-/** SQLSTATEs of CREATE DATABASE refusing a locale: invalid name or encoding mismatch (22023), no ICU (0A000). */
-const LOCALE_REFUSED = new Set(['22023', '0A000']);
+/**
+ * SQLSTATEs of CREATE DATABASE refusing a locale: a name the server's C library lacks (42809), an encoding that
+ * does not fit it (22023), no ICU in the build (0A000).
+ */
+const LOCALE_REFUSED = new Set(['42809', '22023', '0A000']);
 
 async function serverFacts(conn: ConnInfo, flag: string): Promise<{ version: number; collate: string; ctype: string }> {
   const c = await connectPg(withDatabase(conn, 'postgres'), flag);

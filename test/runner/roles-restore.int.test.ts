@@ -6,11 +6,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { startPostgres, type PgCluster } from '../harness/postgres';
+import { compileLocale, startPostgres, type PgCluster } from '../harness/postgres';
 import { finalEvent, runCli } from './cli-harness';
 import { createRolesSource, databaseProperties, FIXTURE_REFERENCED_ROLES, roleDescriptions, snapshotOf } from './roles-fixture';
 
@@ -69,7 +69,7 @@ test('a target without the roles is refused before anything is created, naming t
   const dbsBefore = await databases(fresh);
   const r = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop'), '--create']);
   assert.equal(r.code, 2, r.stderr);
-  const event = finalEvent(r.stderr);
+  const event = finalEvent(r.stderr)!;
   assert.equal(event.event, 'restore.failed');
   assert.equal(event.errorCode, 'roles_missing');
   for (const role of ['shop_owner', 'app_rw', 'auditor', 'report_reader']) assert.match(String(event.message), new RegExp(`\\b${role}\\b`));
@@ -119,4 +119,37 @@ test('roles that exist are never altered, and a target that has them all needs n
   assert.equal(props.encoding, 'LATIN1');
   const without = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop_third'), '--create']);
   assert.equal(without.code, 0, without.stderr);
+});
+
+test('a locale the target lacks stops restore --create before anything is created; --allow-locale-change keeps the encoding and says so', async () => {
+  const dir = tempDir('lifeboat-locale-');
+  const { locpath, name } = compileLocale(dir, 'de_DE', 'ISO-8859-1');
+  chmodSync(dir, 0o755);
+  const german = await startPostgres({ env: { LOCPATH: locpath } });
+  try {
+    await german.query(`CREATE DATABASE kneipe ENCODING 'LATIN1' LOCALE '${name}' TEMPLATE template0`);
+    await german.query(`CREATE TABLE gaeste (name text); INSERT INTO gaeste VALUES ('Jürgen'), ('Zoë'), ('Ärzte')`, 'kneipe');
+    const store = tempDir('lifeboat-locale-store-');
+    const b = await runCli(['backup', '--storage', store, '--database-url', german.url('kneipe'), '--class', 'manual']);
+    assert.equal(b.code, 0, b.stderr);
+    const dbsBefore = await databases(fresh);
+    const refused = await runCli(['restore', 'latest', '--storage', store, '--target-url', fresh.url('kneipe'), '--create', '--roles']);
+    assert.equal(refused.code, 2, refused.stderr);
+    const event = finalEvent(refused.stderr)!;
+    assert.equal(event.errorCode, 'locale_unavailable');
+    assert.match(String(event.message), /LATIN1, locale de_DE\.ISO-8859-1/);
+    assert.match(refused.stderr, /--allow-locale-change/);
+    assert.deepEqual(await databases(fresh), dbsBefore);
+
+    const allowed = await runCli(['restore', 'latest', '--storage', store, '--target-url', fresh.url('kneipe'), '--create', '--roles', '--allow-locale-change']);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /note: --allow-locale-change: database "kneipe" was created with locale C instead of the source's encoding LATIN1, locale de_DE\.ISO-8859-1/);
+    const props = await databaseProperties(fresh, 'kneipe');
+    assert.equal(props.encoding, 'LATIN1');
+    assert.equal(props.datcollate, 'C');
+    const rows = await fresh.query<{ name: string }>(`SELECT name FROM gaeste ORDER BY name COLLATE "C"`, 'kneipe');
+    assert.deepEqual(rows.map((r) => r.name), ['Jürgen', 'Zoë', 'Ärzte']);
+  } finally {
+    await german.stop();
+  }
 });
