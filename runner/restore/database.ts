@@ -50,6 +50,9 @@ export async function createDatabaseAsSource(
 ): Promise<string | null> {
   const facts = await serverFacts(target, flag);
   try {
+    if (facts.version < 150000 && props.localeProvider !== 'libc') {
+      throw Object.assign(new Error(`PostgreSQL ${Math.floor(facts.version / 10000)} has no ${props.localeProvider} locale provider for databases`), { code: '0A000' });
+    }
     await createDatabase(target, flag, createDatabaseSql(target.database, props, facts.version, null));
     return null;
   } catch (e) {

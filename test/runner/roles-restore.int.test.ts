@@ -6,11 +6,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { compileLocale, startPostgres, type PgCluster } from '../harness/postgres';
+import { restoreBackup } from '../../runner/commands/restore';
+import { parseDatabaseUrl } from '../../runner/pg/connection';
+import { defaultSpawner, type Spawner } from '../../runner/pipeline/spawn';
+import { silentLogger } from '../../runner/log';
+import { openStorage } from '../../runner/storage/open';
 import { finalEvent, runCli } from './cli-harness';
 import { createRolesSource, databaseProperties, FIXTURE_REFERENCED_ROLES, roleDescriptions, snapshotOf } from './roles-fixture';
 
@@ -151,5 +156,54 @@ test('a locale the target lacks stops restore --create before anything is create
     assert.deepEqual(rows.map((r) => r.name), ['Jürgen', 'Zoë', 'Ärzte']);
   } finally {
     await german.stop();
+  }
+});
+
+test('encrypted backups encrypt their globals too; without --role-passwords no password is recorded, and roles come back without one', async () => {
+  const age = await import('age-encryption');
+  const identity = await age.generateX25519Identity();
+  const recipient = await age.identityToRecipient(identity);
+  const dir = tempDir('lifeboat-roles-age-');
+  const identityFile = path.join(dir, 'key.txt');
+  writeFileSync(identityFile, identity + '\n', { mode: 0o600 });
+  const store = path.join(dir, 'store');
+  const b = await runCli(['backup', '--storage', store, '--database-url', src.url('shop'), '--class', 'manual', '--encrypt-to', recipient, '--json']);
+  assert.equal(b.code, 0, b.stderr);
+  const manifest = JSON.parse(b.stdout);
+  assert.equal(manifest.globals.object, 'globals.json.age');
+  assert.equal(manifest.globals.passwords, false);
+  assert.equal(manifest.globals.encryption.recipients.length, 1);
+  const stored = readFileSync(path.join(store, 'manual', 'postgres', 'shop', manifest.id, 'globals.json.age'));
+  assert.ok(!stored.includes('shop_owner'), 'the stored globals are not plain text');
+
+  const other = await startPostgres();
+  try {
+    const r = await runCli(['restore', manifest.id, '--storage', store, '--identity-file', identityFile, '--target-url', other.url('shop'), '--create', '--roles', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([...JSON.parse(r.stdout).rolesCreated].sort(), FIXTURE_REFERENCED_ROLES);
+    const [alice] = await other.query<{ has: boolean }>(`SELECT rolpassword IS NOT NULL AS has FROM pg_authid WHERE rolname = 'alice'`);
+    assert.equal(alice!.has, false);
+    assert.deepEqual(await roleDescriptions(other, FIXTURE_REFERENCED_ROLES), await roleDescriptions(src, FIXTURE_REFERENCED_ROLES));
+  } finally {
+    await other.stop();
+  }
+});
+
+test('a failed restore drops the roles --roles created along with the database', async () => {
+  const other = await startPostgres();
+  try {
+    // pg_restore fails once the database and the roles exist.
+    const failingRestore: Spawner = (file, args, options) => defaultSpawner(file.endsWith('pg_restore') ? 'false' : file, file.endsWith('pg_restore') ? [] : args, options);
+    const ctx = { env: process.env, logger: silentLogger(), signal: new AbortController().signal, stderr: { write: () => true } };
+    const failure = await restoreBackup(
+      { storage: await openStorage(storage, {}), ref: backupId, target: parseDatabaseUrl(other.url('shop')), create: true, roles: true },
+      { ctx, spawner: failingRestore },
+    ).then(() => null, (e: unknown) => e as Error);
+    assert.ok(failure, 'the restore failed');
+    assert.match(failure.message, /the roles it created \(.*shop_owner.*\) were dropped/);
+    assert.deepEqual(await roleNames(other), ['postgres']);
+    assert.ok(!(await databases(other)).includes('shop'));
+  } finally {
+    await other.stop();
   }
 });
