@@ -40,6 +40,7 @@ import { chooseClass } from '../retention/classify';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
 import { countRows, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
+import { readCatalogFingerprint } from '../pg/catalog-fingerprint';
 import { readDatabaseProperties } from '../pg/database-properties';
 import { readRoles } from '../pg/globals';
 import { chooseSource, type SourceChoice } from '../pg/replica';
@@ -213,7 +214,13 @@ async function planBackup(
   // The globals in the dump's own snapshot (runner/pg/globals.ts says why not pg_dumpall); refused up front when
   // --role-passwords cannot be honoured.
   const { roles, memberships } = await readRoles(client, snap.serverVersionNum, { passwords: Boolean(opts.rolePasswords), user: from.conn.user });
-  const globals: GlobalsInput = { formatVersion: 1, roles, memberships, database: await readDatabaseProperties(client) };
+  const globals: GlobalsInput = {
+    formatVersion: 1,
+    roles,
+    memberships,
+    database: await readDatabaseProperties(client),
+    catalog: await readCatalogFingerprint(client),
+  };
 
   const allTables = await listBackupTables(client);
   const selected = opts.tables?.length ? resolveTables(opts.tables, allTables, `database ${from.conn.database}`) : [];

@@ -12,6 +12,9 @@
  * - the database itself: owner, encoding, locale, connection limit, ACL, comment, `ALTER DATABASE ... SET` and
  *   `ALTER ROLE ... IN DATABASE ... SET`.
  *
+ * - a fingerprint of the database's catalog (objects by kind, owners, ACLs, policies), which drills compare the
+ *   restored database with.
+ *
  * The manifest records the object's name, size and sha256 (`globals` in manifest.ts), never its content.
  */
 import { z } from 'zod';
@@ -88,11 +91,25 @@ export const DatabasePropertiesSchema = z.object({
 });
 export type DatabaseProperties = z.infer<typeof DatabasePropertiesSchema>;
 
+/** One object of the catalog fingerprint (runner/pg/catalog-fingerprint.ts). */
+export const CatalogEntrySchema = z.object({
+  /** table, view, index, function, policy, trigger, constraint, default privileges, ... */
+  kind: z.string(),
+  /** Schema-qualified, quoted as needed. */
+  name: z.string(),
+  owner: z.string().nullable(),
+  /** What else must survive a restore: the sorted ACL, a policy's roles and expressions, a definition. */
+  detail: z.string().nullable(),
+});
+export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
+
 export const GlobalsSchema = z.object({
   formatVersion: z.literal(GLOBALS_FORMAT_VERSION),
   roles: z.array(RoleSchema),
   memberships: z.array(MembershipSchema),
   database: DatabasePropertiesSchema,
+  /** The catalog fingerprint in the dump's snapshot, which drills compare a restore with. */
+  catalog: z.array(CatalogEntrySchema).optional(),
 });
 export type Globals = z.infer<typeof GlobalsSchema>;
 export type GlobalsInput = z.input<typeof GlobalsSchema>;

@@ -23,6 +23,9 @@ import type { GlobalMembership, GlobalRole, RoleReference } from '../contract/gl
 import { quoteIdent } from './connection';
 import { quoteLiteral, setClause } from './guc-sql';
 
+const notExtensionMember = (catalog: string): string =>
+  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = o.oid AND d.deptype = 'e')`;
+
 /** The roles the current database references, as of the client's transaction snapshot. */
 async function referencedRoles(client: Pick<Client, 'query'>): Promise<Map<string, Set<RoleReference>>> {
   const r = await client.query<{ name: string; why: RoleReference }>(`
@@ -35,11 +38,12 @@ async function referencedRoles(client: Pick<Client, 'query'>): Promise<Map<strin
       UNION SELECT datdba, 'owner' FROM db
       UNION SELECT a.grantee, 'grantee' FROM db, aclexplode(db.datacl) a WHERE a.grantee <> 0
       UNION SELECT s.setrole, 'setting' FROM pg_db_role_setting s, db WHERE s.setdatabase = db.oid AND s.setrole <> 0
-      -- The bootstrap superuser is pinned: pg_shdepend never records it.
-      UNION SELECT 10, 'owner' WHERE EXISTS (SELECT 1 FROM pg_namespace WHERE nspowner = 10 AND oid >= 16384)
-         OR EXISTS (SELECT 1 FROM pg_class WHERE relowner = 10 AND oid >= 16384)
-         OR EXISTS (SELECT 1 FROM pg_proc WHERE proowner = 10 AND oid >= 16384)
-         OR EXISTS (SELECT 1 FROM pg_type WHERE typowner = 10 AND oid >= 16384)
+      -- The bootstrap superuser is pinned: pg_shdepend never records it. Objects of extensions do not count:
+      -- pg_dump writes no owner for them.
+      UNION SELECT 10, 'owner' WHERE EXISTS (SELECT 1 FROM pg_namespace o WHERE nspowner = 10 AND oid >= 16384 AND ${notExtensionMember('pg_namespace')})
+         OR EXISTS (SELECT 1 FROM pg_class o WHERE relowner = 10 AND oid >= 16384 AND ${notExtensionMember('pg_class')})
+         OR EXISTS (SELECT 1 FROM pg_proc o WHERE proowner = 10 AND oid >= 16384 AND ${notExtensionMember('pg_proc')})
+         OR EXISTS (SELECT 1 FROM pg_type o WHERE typowner = 10 AND oid >= 16384 AND ${notExtensionMember('pg_type')})
          OR EXISTS (SELECT 1 FROM pg_largeobject_metadata WHERE lomowner = 10)
     )
     SELECT r.rolname AS name, refs.why FROM refs JOIN pg_roles r ON r.oid = refs.role
