@@ -9,7 +9,7 @@ import type { AmcheckResult } from './amcheck';
 
 export const DRILL_REPORT_FORMAT_VERSION = 1;
 
-export type DrillCheckName = 'restore' | 'row counts' | 'amcheck' | 'rpo' | 'rto' | 'scratch dropped';
+export type DrillCheckName = 'restore' | 'row counts' | 'catalog' | 'database' | 'amcheck' | 'rpo' | 'rto' | 'scratch dropped' | 'roles';
 
 export interface DrillCheck {
   name: DrillCheckName;
@@ -39,6 +39,8 @@ export interface DrillReport {
   rto: Objective;
   /** Row counts in the scratch database against the manifest; null when the restore did not get that far. */
   tables: RowCountComparison[] | null;
+  /** Roles the drill created on the scratch server for the restore (and dropped afterwards: the "roles" check). */
+  rolesCreated?: string[];
   amcheck: AmcheckResult | null;
   checks: DrillCheck[];
   passed: boolean;
