@@ -203,8 +203,15 @@ Example:
 A restore drill. Creates a fresh scratch database on the --scratch-url server: the URL's database is
 the name prefix ("postgres" means lifeboat_drill_<utc time>_<hex>); an existing database is never
 touched. Restores the backup into it (--backup ID, or by default the newest full backup: what a
-disaster would restore) with --no-owner and --no-privileges, compares every table's row count with
-the manifest, optionally checks every B-tree index with amcheck (--amcheck), and always drops it.
+disaster would restore) exactly as restore --create --roles would: with the source's encoding and
+locale, creating the roles the scratch server lacks, with owners, grants and policies, then the
+database's owner, ACL and settings. Then it checks: every table's row count against the manifest;
+the catalog (objects by kind, owners, ACLs, policies, triggers, constraints, default privileges)
+against the fingerprint taken in the dump's snapshot at backup time; the database's properties
+against the source's; optionally every B-tree index with amcheck (--amcheck). It always drops the
+scratch database, and then the roles it created ("roles" check). A drill that cannot create the
+roles or restore owners and grants fails and says why. Backups made before roles were recorded are
+drilled as before, with --no-owner and --no-privileges and no catalog check (the report says so).
 --jobs N runs the restore with N parallel streams (pg_restore jobs when the backup is restored from
 a file).
 

@@ -5,6 +5,7 @@ import { closeOverMemberships, createRoleSql, grantMembershipSql } from '../../r
 import { createDatabaseSql, databasePropertiesSql } from '../../runner/pg/database-properties';
 import type { DatabaseProperties, GlobalRole, RoleReference } from '../../runner/contract/globals';
 import { parseManifest } from '../../runner/contract/manifest';
+import { describeCatalogDiff, diffCatalog } from '../../runner/pg/catalog-fingerprint';
 
 test('settings become SET clauses as pg_dump writes them: list settings one literal per element', () => {
   const cases: [string, string][] = [
@@ -129,4 +130,19 @@ test('a manifest from before globals still parses; one with them parses too', ()
   assert.equal(parseManifest(JSON.stringify(base), 'old').globals, undefined);
   const globals = { object: 'globals.json', bytes: 10, sha256: 'b'.repeat(64), encryption: null, roles: 3, passwords: false };
   assert.deepEqual(parseManifest(JSON.stringify({ ...base, globals }), 'new').globals, globals);
+});
+
+test('diffCatalog names what is missing, added, or owned or granted otherwise', () => {
+  const e = (kind: string, name: string, owner: string | null, detail: string | null) => ({ kind, name, owner, detail });
+  const source = [e('table', 'sales.orders', 'shop_owner', 'app_rw=arwd/shop_owner rls'), e('policy', 'sales.orders.own', null, '* permissive to app_rw'), e('view', 'sales.v', 'shop_owner', null)];
+  const same = diffCatalog(source, [...source].reverse());
+  assert.deepEqual(describeCatalogDiff(same), []);
+  assert.deepEqual(same.kinds, { table: 1, policy: 1, view: 1 });
+  const restored = [e('table', 'sales.orders', 'postgres', null), e('view', 'sales.v', 'shop_owner', null), e('index', 'sales.i', 'postgres', null)];
+  assert.deepEqual(describeCatalogDiff(diffCatalog(source, restored)), [
+    'policy sales.orders.own missing',
+    'index sales.i not in the source',
+    'table sales.orders owned by postgres, not shop_owner',
+    'table sales.orders: (none), not app_rw=arwd/shop_owner rls',
+  ]);
 });
