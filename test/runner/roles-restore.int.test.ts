@@ -207,3 +207,28 @@ test('a failed restore drops the roles --roles created along with the database',
     await other.stop();
   }
 });
+
+test('a backup user that may not read pg_authid (as on Cloud SQL and RDS) records the roles without passwords; --role-passwords is refused up front', async () => {
+  // Not pg_read_all_data: that reads pg_authid too.
+  await src.query(`CREATE ROLE backup_user LOGIN BYPASSRLS PASSWORD 'Backup-pw-3'; GRANT CONNECT ON DATABASE shop TO backup_user`);
+  await src.query(`GRANT USAGE ON SCHEMA sales TO backup_user; GRANT SELECT ON ALL TABLES IN SCHEMA sales TO backup_user; GRANT SELECT ON ALL SEQUENCES IN SCHEMA sales TO backup_user`, 'shop');
+  const url = src.url('shop').replace(/^postgres:\/\/[^@]+@/, 'postgres://backup_user:Backup-pw-3@');
+  const store = tempDir('lifeboat-roles-managed-');
+  const refused = await runCli(['backup', '--storage', store, '--database-url', url, '--class', 'manual', '--role-passwords']);
+  assert.equal(refused.code, 2, refused.stderr);
+  const event = finalEvent(refused.stderr)!;
+  assert.equal(event.errorCode, 'role_passwords_unreadable');
+  assert.match(String(event.message), /may not read pg_authid.*Cloud SQL and RDS/);
+  assert.deepEqual(readdirSync(store), [], 'nothing was written');
+
+  const b = await runCli(['backup', '--storage', store, '--database-url', url, '--class', 'manual', '--json']);
+  assert.equal(b.code, 0, b.stderr);
+  const manifest = JSON.parse(b.stdout);
+  assert.equal(manifest.globals.passwords, false);
+  const globals = JSON.parse(readFileSync(path.join(store, 'manual', 'postgres', 'shop', manifest.id, 'globals.json'), 'utf8'));
+  // The database now also grants to backup_user, so it is recorded too.
+  assert.deepEqual(globals.roles.map((r: { name: string }) => r.name), [...FIXTURE_REFERENCED_ROLES, 'backup_user'].sort());
+  assert.ok(globals.roles.every((r: { password?: string }) => r.password === undefined));
+  await src.query(`REVOKE CONNECT ON DATABASE shop FROM backup_user`);
+  await src.query(`REVOKE ALL ON ALL TABLES IN SCHEMA sales FROM backup_user; REVOKE ALL ON ALL SEQUENCES IN SCHEMA sales FROM backup_user; REVOKE USAGE ON SCHEMA sales FROM backup_user`, 'shop');
+});
