@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../log';
 import type { DatabaseProperties } from '../contract/globals';
-import { usageError } from '../errors';
+import { runtimeError, usageError } from '../errors';
 import { connectPg, withDatabase, type ConnInfo } from '../pg/connection';
 import { createDatabaseSql, databasePropertiesSql } from '../pg/database-properties';
 import { createDatabase } from '../pg/databases';
@@ -102,7 +102,21 @@ export async function applyDatabaseProperties(
       roleSettings: props.roleSettings.filter((r) => have.has(r.role)),
     };
     await c.query('BEGIN');
-    for (const sql of databasePropertiesSql(target.database, applied, { setOwner })) await c.query(sql);
+    for (const sql of databasePropertiesSql(target.database, applied, { setOwner })) {
+      try {
+        await c.query(sql);
+      } catch (e) {
+        const err = e as { code?: string; message?: string };
+        throw runtimeError(
+          'database_properties_failed',
+          `giving database "${target.database}" its source's properties failed at "${sql}": ${err.message ?? String(e)}`,
+          err.code === '42501'
+            ? `User "${target.user}" may not do that on ${target.host}:${target.port}: restore as a superuser or the owner's member, or pass --no-owner --no-privileges`
+            : undefined,
+          e,
+        );
+      }
+    }
     await c.query('COMMIT');
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
