@@ -39,7 +39,7 @@ import { listBackups } from '../catalog/catalog';
 import { chooseClass } from '../retention/classify';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
-import { countRows, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
+import { countRows, foreignKeysLeavingSelection, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
 import { readCatalogFingerprint } from '../pg/catalog-fingerprint';
 import { readDatabaseProperties } from '../pg/database-properties';
 import { readRoles } from '../pg/globals';
@@ -211,6 +211,24 @@ async function planBackup(
   const snap = await openSnapshot(client);
   const pgDump = await findTool('pg_dump', serverMajor(snap.serverVersionNum), `the server runs PostgreSQL ${snap.serverVersion}`, ctx.env);
 
+  const allTables = await listBackupTables(client);
+  const selected = opts.tables?.length ? resolveTables(opts.tables, allTables, `database ${from.conn.database}`) : [];
+  const countedTables = selected.length ? selected : allTables;
+  // A --table dump that carries a foreign key but not the table it references cannot be restored: refused here,
+  // before anything is written, rather than published and found out at restore time.
+  if (selected.length && kind !== 'data') {
+    const dangling = await foreignKeysLeavingSelection(client, selected);
+    if (dangling.length) {
+      const named = dangling.map((f) => `${qualified(f.table)} (${f.constraint} references ${qualified(f.references)})`);
+      const missing = [...new Set(dangling.map((f) => qualified(f.references)))];
+      throw usageError(
+        'table_references_outside',
+        `--table: ${named.join(', ')}: a backup without the referenced table${missing.length === 1 ? '' : 's'} could not be restored; nothing was written`,
+        `Add ${missing.map((m) => `--table ${m}`).join(' ')}, or back up the whole database`,
+      );
+    }
+  }
+  const manifestKind: BackupKind = selected.length && kind === 'full' ? 'tables' : kind;
   // The globals in the dump's own snapshot (runner/pg/globals.ts says why not pg_dumpall); refused up front when
   // --role-passwords cannot be honoured.
   const { roles, memberships } = await readRoles(client, snap.serverVersionNum, { passwords: Boolean(opts.rolePasswords), user: from.conn.user });
@@ -219,13 +237,9 @@ async function planBackup(
     roles,
     memberships,
     database: await readDatabaseProperties(client),
-    catalog: await readCatalogFingerprint(client),
+    // The whole database's catalog: what a full or schema backup restores (a --table one restores part of it).
+    ...(selected.length === 0 && kind !== 'data' ? { catalog: await readCatalogFingerprint(client) } : {}),
   };
-
-  const allTables = await listBackupTables(client);
-  const selected = opts.tables?.length ? resolveTables(opts.tables, allTables, `database ${from.conn.database}`) : [];
-  const countedTables = selected.length ? selected : allTables;
-  const manifestKind: BackupKind = selected.length && kind === 'full' ? 'tables' : kind;
 
   const existing = await listBackups(opts.storage, { engine: 'postgres', source }).catch((e: unknown) => {
     throw storageError(e, opts.storage.url, 'read');

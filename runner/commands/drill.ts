@@ -27,7 +27,7 @@ import { scratchDatabaseName, scratchPrefix } from '../drill/scratch';
 import { describeError, runtimeError, usageError } from '../errors';
 import type { Globals } from '../contract/globals';
 import { diffCatalog, describeCatalogDiff, readCatalogFingerprint } from '../pg/catalog-fingerprint';
-import { connectPg, withDatabase, type ConnInfo } from '../pg/connection';
+import { connectPg, unquoteIdent, withDatabase, type ConnInfo } from '../pg/connection';
 import { readDatabaseProperties } from '../pg/database-properties';
 import { createDatabase, databaseExists, dropDatabase } from '../pg/databases';
 import { qualified, type RowCountComparison } from '../pg/tables';
@@ -39,6 +39,7 @@ import { fetchGlobals } from '../payload/globals';
 import { restoreArchive } from '../restore/archive';
 import { applyDatabaseProperties, createDatabaseAsSource } from '../restore/database';
 import { checkRoles, createMissingRoles, dropCreatedRoles } from '../restore/roles';
+import { createMissingSchemas } from '../restore/target';
 import type { RestorePlan } from '../restore/pg-restore';
 import { planTables } from '../restore/plan';
 import { prepareStreamRestore } from '../restore/stream';
@@ -215,6 +216,11 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
       if (globals) {
         rolesCreated = await createMissingRoles(server, FLAG, globals, await checkRoles(server, FLAG, globals));
         if (rolesCreated.length) ctx.logger.info({ roles: rolesCreated }, `created roles the scratch server lacked: ${rolesCreated.join(', ')}`);
+      }
+      // A --table backup carries no schemas (pg_dump --table): those of its tables first, as restore does.
+      if (backup.manifest.kind === 'tables') {
+        const owners = new Map((globals?.catalog ?? []).filter((e) => e.kind === 'schema' && e.owner !== null).map((e) => [unquoteIdent(e.name), e.owner!]));
+        await createMissingSchemas(scratch, FLAG, [...new Set(backup.manifest.tables.map((t) => t.schema))], owners);
       }
       // Older backups recorded no roles: restored without owners and grants, which the scratch server may lack.
       const plan: RestorePlan = { ...planTables(backup, undefined), schemaOnly: false, dataOnly: false, clean: false, jobs, noOwner: !globals, noPrivileges: !globals };

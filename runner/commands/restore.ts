@@ -18,7 +18,7 @@
 import { resolveBackup, type CompleteBackup } from '../catalog/catalog';
 import type { Globals } from '../contract/globals';
 import { usageError } from '../errors';
-import { withDatabase, type ConnInfo } from '../pg/connection';
+import { unquoteIdent, withDatabase, type ConnInfo } from '../pg/connection';
 import { createDatabase, databaseExists } from '../pg/databases';
 import type { RowCountComparison } from '../pg/tables';
 import type { Storage } from '../storage/types';
@@ -30,7 +30,7 @@ import { restoreArchive } from '../restore/archive';
 import type { RestoreDeps, RestorePlan } from '../restore/pg-restore';
 import { planTables, validateRestoreFlags } from '../restore/plan';
 import { prepareStreamRestore } from '../restore/stream';
-import { checkTarget, emptyState, undoFailedRestore } from '../restore/target';
+import { checkTarget, createMissingSchemas, emptyState, undoFailedRestore } from '../restore/target';
 
 export type { RestoreDeps, RestorePlan } from '../restore/pg-restore';
 
@@ -164,6 +164,11 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
     if (opts.roles && roleCheck?.missing.length) {
       rolesCreated = await createMissingRoles(serverConn, flag, globals!, roleCheck);
       ctx.logger.info({ roles: rolesCreated }, `created ${rolesCreated.length} role${rolesCreated.length === 1 ? '' : 's'} the target lacked: ${rolesCreated.join(', ')}`);
+    }
+    // A --table backup carries its tables but not their schemas (pg_dump --table): those the target lacks first.
+    if (backup.manifest.kind === 'tables' && !plan.dataOnly) {
+      const owners = new Map((globals?.catalog ?? []).filter((e) => e.kind === 'schema' && e.owner !== null).map((e) => [unquoteIdent(e.name), e.owner!]));
+      await createMissingSchemas(opts.target, flag, [...new Set(plan.tables.map((t) => t.schema))], owners);
     }
     let result: { comparison: RowCountComparison[] | null; ok: boolean };
     if (streamed) {

@@ -173,3 +173,8 @@ export async function connectPg(conn: ConnInfo, what?: string): Promise<Client> 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/** A quoted identifier's name (`"Odd ""Name"""` is `Odd "Name"`); a plain name stays as it is. */
+export function unquoteIdent(text: string): string {
+  return text.startsWith('"') ? text.slice(1, -1).replace(/""/g, '"') : text;
+}

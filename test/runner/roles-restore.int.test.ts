@@ -232,3 +232,19 @@ test('a backup user that may not read pg_authid (as on Cloud SQL and RDS) record
   await src.query(`REVOKE CONNECT ON DATABASE shop FROM backup_user`);
   await src.query(`REVOKE ALL ON ALL TABLES IN SCHEMA sales FROM backup_user; REVOKE ALL ON ALL SEQUENCES IN SCHEMA sales FROM backup_user; REVOKE USAGE ON SCHEMA sales FROM backup_user`, 'shop');
 });
+
+test('backup --table of a table whose foreign key references one left out is refused before anything is written', async () => {
+  const store = tempDir('lifeboat-fk-out-');
+  const r = await runCli(['backup', '--storage', store, '--database-url', src.url('shop'), '--class', 'manual', '--table', 'sales.orders', '--table', 'sales.invoices']);
+  assert.equal(r.code, 2, r.stderr);
+  const event = finalEvent(r.stderr)!;
+  assert.equal(event.errorCode, 'table_references_outside');
+  assert.match(String(event.message), /sales\.orders \(orders_customer_id_fkey references sales\.customers\)/);
+  assert.doesNotMatch(String(event.message), /invoices_order_id_fkey/);
+  assert.match(r.stderr, /Add --table sales\.customers/);
+  assert.deepEqual(readdirSync(store), []);
+  const ok = await runCli(['backup', '--storage', store, '--database-url', src.url('shop'), '--class', 'manual', '--table', 'sales.orders', '--table', 'sales.customers']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const other = await runCli(['restore', ok.stdout.trim(), '--storage', store, '--target-url', fresh.url('shop_two_tables'), '--create']);
+  assert.equal(other.code, 0, other.stderr);
+});
