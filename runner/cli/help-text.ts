@@ -41,7 +41,9 @@ Prints the backup id; with --json, the manifest.
 (default: the database name; letters, digits, '.', '_' and '-').
 
 --kind full|schema|data chooses what pg_dump writes. --table T (repeatable) limits the backup to
-those tables; a full backup limited so is recorded as kind "tables". --class forces a class; without
+those tables; a full backup limited so is recorded as kind "tables". A selected table with a foreign
+key to a table left out is refused (exit 2, naming the key), since its backup could not be restored;
+restores of such a backup create the schemas of its tables the target lacks. --class forces a class; without
 it the class is chosen from the calendar: the longest of yearly, monthly, weekly, daily whose
 current period has no complete backup of the same kind yet. Use --class manual for backups taken by
 hand (e.g. before a deploy).
