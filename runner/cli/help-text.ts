@@ -116,8 +116,8 @@ Restores a backup into a database, then compares every restored table's row coun
 an id restores exactly that backup. --source says whose "latest" when the storage holds several
 sources.
 
-A whole restore into a new database (--create) streams, with no temp file; --jobs N runs N parallel
-streams. Backups are stored in zstd frames cut where each table's data starts, indexed in the
+A whole restore into a new database (--create) streams, with no temp file; --jobs N (1 to 64: each
+is a session on the target) runs N parallel streams. Backups are stored in zstd frames cut where each table's data starts, indexed in the
 manifest, so each stream fetches by range only the frames of its share of the tables (an age payload
 is decrypted from the chunk holding their first byte), checks each frame's sha256, decompresses and
 loads them: the payload is read once in all. (Backups made before frames: each stream reads all of

@@ -41,7 +41,7 @@ import { applyDatabaseProperties, createDatabaseAsSource } from '../restore/data
 import { checkRoles, createMissingRoles, dropCreatedRoles } from '../restore/roles';
 import { createMissingSchemas } from '../restore/target';
 import type { RestorePlan } from '../restore/pg-restore';
-import { planTables } from '../restore/plan';
+import { planTables, validateJobs } from '../restore/plan';
 import { prepareStreamRestore } from '../restore/stream';
 
 export interface DrillOptions {
@@ -166,7 +166,7 @@ function databaseDifferences(source: Globals['database'], restored: Globals['dat
 export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<DrillResult> {
   const { ctx } = deps;
   const jobs = opts.jobs ?? 1;
-  if (!Number.isInteger(jobs) || jobs < 1) throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${String(opts.jobs)}`);
+  validateJobs(jobs);
   const startedAt = ctx.now();
   const resolved = await resolveBackup(opts.storage, opts.ref, { engine: 'postgres', source: opts.source });
   const newest = newestFullBackup(await listBackups(opts.storage, { engine: 'postgres', source: resolved.source }));
