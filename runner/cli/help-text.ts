@@ -211,7 +211,10 @@ database's owner, ACL and settings. Then it checks: every table's row count agai
 the catalog (objects by kind, owners, ACLs, policies, triggers, constraints, default privileges)
 against the fingerprint taken in the dump's snapshot at backup time; the database's properties
 against the source's; optionally every B-tree index with amcheck (--amcheck). It always drops the
-scratch database, and then the roles it created ("roles" check). A drill that cannot create the
+scratch database, and then the roles it created ("roles" check). While it runs it holds an advisory
+lock named after its scratch database; a drill killed outright (SIGKILL, a deadline) leaves its
+database behind, and the next drill with the same prefix drops it (unlocked, nobody connected) and
+says so. Roles such a drill created stay. A drill that cannot create the
 roles or restore owners and grants fails and says why. Backups made before roles were recorded are
 drilled as before, with --no-owner and --no-privileges and no catalog check (the report says so).
 --jobs N runs the restore with N parallel streams (pg_restore jobs when the backup is restored from

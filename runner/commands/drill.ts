@@ -24,6 +24,7 @@ import { drillReportKey } from '../contract/layout';
 import { runAmcheck, type AmcheckResult } from '../drill/amcheck';
 import { DRILL_REPORT_FORMAT_VERSION, formatSeconds, objective, type DrillCheck, type DrillReport } from '../drill/report';
 import { scratchDatabaseName, scratchPrefix } from '../drill/scratch';
+import { dropStaleScratch, holdScratchLock } from '../drill/stale';
 import { describeError, runtimeError, usageError } from '../errors';
 import type { Globals } from '../contract/globals';
 import { diffCatalog, describeCatalogDiff, readCatalogFingerprint } from '../pg/catalog-fingerprint';
@@ -197,6 +198,15 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
   let rtoSeconds: number | null = null;
   let amcheck: AmcheckResult | null = null;
   let dropError: unknown = null;
+  // Held while the drill runs: a later drill knows from it that this scratch database is not stale.
+  const lock = await holdScratchLock(scratch, scratch.database, FLAG);
+  const staleDropped = await dropStaleScratch(scratch, scratchPrefix(opts.scratch.database), scratch.database, FLAG).catch((e: unknown) => {
+    ctx.logger.warn({}, `looking for scratch databases of killed drills failed: ${redact(describeError(e))}`);
+    return [];
+  });
+  if (staleDropped.length) {
+    ctx.logger.warn({ dropped: staleDropped }, `dropped ${staleDropped.length} scratch database${staleDropped.length === 1 ? '' : 's'} left by drills that were killed: ${staleDropped.join(', ')}`);
+  }
   const clock = ctx.now();
   try {
     // The drill restores as a disaster would (restore --create): streamed, into a database it creates and
@@ -247,6 +257,7 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
     if (rolesCreated.length) {
       rolesDropped = await dropCreatedRoles(withDatabase(scratch, 'postgres'), FLAG, rolesCreated).catch((e: unknown) => `dropping them failed: ${redact(describeError(e))}`);
     }
+    await lock.release();
   }
   if (ctx.signal.aborted) throw runtimeError('interrupted', `drill interrupted${created && !dropError ? '; the scratch database was dropped' : ''}`);
 
@@ -318,6 +329,7 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
     rto,
     tables: comparison,
     rolesCreated,
+    staleScratchDropped: staleDropped,
     amcheck,
     checks,
     passed: checks.every((c) => c.ok),

@@ -41,6 +41,8 @@ export interface DrillReport {
   tables: RowCountComparison[] | null;
   /** Roles the drill created on the scratch server for the restore (and dropped afterwards: the "roles" check). */
   rolesCreated?: string[];
+  /** Scratch databases of earlier drills that were killed before they could drop them, dropped by this one. */
+  staleScratchDropped?: string[];
   amcheck: AmcheckResult | null;
   checks: DrillCheck[];
   passed: boolean;
@@ -73,6 +75,7 @@ export function formatDrillReport(r: DrillReport): string {
     `backup   ${r.backup.id} (${r.backup.class}, ${r.backup.kind}, snapshot ${r.backup.snapshotAt})`,
     `scratch  ${r.scratch.database} on ${r.scratch.server}${r.scratch.dropped ? ' (dropped)' : ' (NOT DROPPED)'}`,
     `report   ${r.reportKey}`,
+    ...(r.staleScratchDropped?.length ? [`stale    dropped ${r.staleScratchDropped.join(', ')} (left by drills that were killed)`] : []),
     '',
   ];
   const rows = r.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', c.detail]);

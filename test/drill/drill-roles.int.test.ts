@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
 import { startPostgres, type PgCluster } from '../harness/postgres';
 import { runCli } from '../runner/cli-harness';
 import { createRolesSource } from '../runner/roles-fixture';
@@ -81,4 +82,30 @@ test('a drill of a --table backup creates the schemas of its tables (pg_dump --t
   assert.equal(byName['row counts']!.detail, '2 tables match the manifest');
   assert.match(byName.catalog!.detail, /^not checked: the backup recorded no catalog fingerprint$/);
   assert.equal(byName.database!.ok, true);
+});
+
+test('a drill drops the scratch databases of killed drills (no lock held, nobody connected), and only those, and says so', async () => {
+  const dead = 'lifeboat_drill_20200101t000000z_beef';
+  const running = 'lifeboat_drill_20200101t000000z_cafe';
+  const busy = 'lifeboat_drill_20200101t000000z_0a0a';
+  const other = 'lifeboat_drill_keep_me';
+  for (const d of [dead, running, busy, other]) await scratch.createDatabase(d);
+  // A live drill holds the lock of its scratch database on a session of its own.
+  const live = new Client({ connectionString: scratch.url('postgres') });
+  await live.connect();
+  await live.query(`SELECT pg_advisory_lock(x'4c424452'::int, hashtext($1))`, [running]);
+  const inside = new Client({ connectionString: scratch.url(busy) });
+  await inside.connect();
+  try {
+    const r = await runCli(['drill', '--storage', storage, '--scratch-url', scratch.url('postgres'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as DrillReport;
+    assert.deepEqual(report.staleScratchDropped, [dead]);
+    assert.match(r.stderr, /dropped 1 scratch database left by drills that were killed: lifeboat_drill_20200101t000000z_beef/);
+    const left = await databases(scratch);
+    assert.ok(!left.includes(dead));
+    for (const d of [running, busy, other]) assert.ok(left.includes(d), d);
+  } finally {
+    await Promise.all([live.end(), inside.end()]);
+  }
 });
