@@ -244,8 +244,8 @@ Health per source. A source is unhealthy when its newest full backup is older th
 (measured from its snapshot; a newer schema-only or --table backup does not count, unless the source
 has no full backup at all), or smaller than an absolute floor (--min-size, e.g. 500MB) or than a
 fraction (--min-ratio, default 0.5) of the median stored size of the recent backups of the same kind
-and format (over --recent, default 7). --engine (postgres or redis) and --source narrow the report
-to some sources.
+and format (over --recent, default 7). A backup whose manifest exists but cannot be read makes its
+source unhealthy too. --engine (postgres or redis) and --source narrow the report to some sources.
 
 Exit codes: 0 every source is healthy; 1 any source is unhealthy, or none exists; 2 bad usage.
 
