@@ -138,11 +138,15 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
   const onCtxAbort = (): void => abort.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onCtxAbort, { once: true });
   try {
-    const plan = await planBackup(client, opts, from, source, kind, startedAt, deps);
+    const plan = await planBackup(client, opts, from, source, kind, startedAt, deps).catch((e: unknown) => {
+      throw snapshotSessionLost(e, from.conn, 'opening the snapshot and reading the tables, roles and catalog in it');
+    });
     ctx.logger.info({ source, class: plan.cls, backupId: plan.id, tables: plan.countedTables.length }, `backup of ${describeConn(from.conn)} started`);
     const running = startDump(client, plan, from, kind, { path: zstd.path, frameMin }, abort, deps);
     const stored = await storePayload(opts.storage, plan, running, abort, ctx);
-    await client.query('COMMIT');
+    await client.query('COMMIT').catch((e: unknown) => {
+      throw snapshotSessionLost(e, from.conn, "ending the snapshot's transaction after the payload was stored");
+    });
 
     let globals: GlobalsRef;
     try {
@@ -465,6 +469,26 @@ async function freshBackupId(storage: Storage, cls: BackupClass, source: string,
     if (!taken) return id;
   }
   throw runtimeError('backup_id_taken', `no free backup id for ${source} at ${at.toISOString()} after 16 attempts in ${storage.url}`);
+}
+
+/** SQLSTATEs of a session ended by the server (terminated, shut down, idle-in-transaction timeout) or lost. */
+const SESSION_ENDED = new Set(['57P01', '57P02', '57P03', '25P03', '08000', '08003', '08006']);
+
+/**
+ * The snapshot session's end as an error that says which connection it was and what it was doing (the pg client
+ * alone says "Client has encountered a connection error and is not queryable"). Other errors pass through.
+ */
+function snapshotSessionLost(e: unknown, conn: ConnInfo, doing: string): unknown {
+  if (e instanceof LifeboatError) return e;
+  const err = e as { code?: string; message?: string };
+  const lost = (err.code !== undefined && SESSION_ENDED.has(err.code)) || /connection (error|terminated)|not queryable|terminating connection/i.test(err.message ?? '');
+  if (!lost) return e;
+  return runtimeError(
+    'snapshot_session_lost',
+    `the backup's snapshot session (its connection to ${describeConn(conn)}, application_name lifeboat, which holds the dump's snapshot open) ended while ${doing}: ${err.message ?? String(e)}; no manifest was written`,
+    'Something ended that session: pg_terminate_backend, a server restart, idle_in_transaction_session_timeout (the session is idle in a transaction while pg_dump runs), or a proxy. A retry may help',
+    e,
+  );
 }
 
 function interrupted(signal: AbortSignal): LifeboatError {

@@ -16,6 +16,11 @@ import { parseDatabaseUrl } from '../../runner/pg/connection';
 import { defaultSpawner, type Spawner } from '../../runner/pipeline/spawn';
 import { silentLogger } from '../../runner/log';
 import { openStorage } from '../../runner/storage/open';
+import { runBackup } from '../../runner/commands/backup';
+import type { LifeboatError } from '../../runner/errors';
+import { LocalStorage } from '../../runner/storage/local';
+import type { PutOptions, Storage } from '../../runner/storage/types';
+import type { Readable } from 'node:stream';
 import { finalEvent, runCli } from './cli-harness';
 import { createRolesSource, databaseProperties, FIXTURE_REFERENCED_ROLES, roleDescriptions, snapshotOf } from './roles-fixture';
 
@@ -247,4 +252,25 @@ test('backup --table of a table whose foreign key references one left out is ref
   assert.equal(ok.code, 0, ok.stderr);
   const other = await runCli(['restore', ok.stdout.trim(), '--storage', store, '--target-url', fresh.url('shop_two_tables'), '--create']);
   assert.equal(other.code, 0, other.stderr);
+});
+
+test("the snapshot session ended under the backup says which connection it was and what it was doing", async () => {
+  const store = new LocalStorage(tempDir('lifeboat-snapshot-lost-'));
+  // Once the payload is stored (the dump and the counts are done), the server ends the snapshot session.
+  const ending: Storage = Object.assign(Object.create(store) as Storage, {
+    put: async (key: string, body: Readable, putOpts?: PutOptions) => {
+      const r = await store.put(key, body, putOpts);
+      await src.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lifeboat' AND datname = 'shop' AND state LIKE 'idle in transaction%'`);
+      return r;
+    },
+  });
+  const ctx = { env: process.env, logger: silentLogger(), now: () => new Date(), signal: new AbortController().signal, stderr: { write: () => true } as unknown as NodeJS.WriteStream };
+  const failure = await runBackup({ conn: parseDatabaseUrl(src.url('shop')), storage: ending, requestedClass: 'manual' }, { ctx }).then(
+    () => null,
+    (e: unknown) => e as LifeboatError,
+  );
+  assert.ok(failure, 'the backup failed');
+  assert.equal(failure.code, 'snapshot_session_lost');
+  assert.match(failure.message, /^the backup's snapshot session \(its connection to 127\.0\.0\.1:\d+\/shop, application_name lifeboat, which holds the dump's snapshot open\) ended while ending the snapshot's transaction after the payload was stored: .*; no manifest was written$/);
+  assert.match(failure.hint!, /idle_in_transaction_session_timeout/);
 });
