@@ -98,6 +98,8 @@ export async function undoFailedRestore(target: ConnInfo, flag: string, created:
     return `cleaning up ${name} failed too (${(e as Error).message}): drop what the restore left there by hand`;
   }
   if (plan.clean) return `${name} was cleaned (--clean) and holds a partial restore`;
+  // A data-only restore loads in one transaction (archive.ts): a failure rolled all of it back.
+  if (plan.dataOnly) return `${name} is as it was (the data loads in one transaction)`;
   return `${name} may hold part of the restore`;
 }
 

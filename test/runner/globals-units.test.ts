@@ -6,6 +6,7 @@ import { createDatabaseSql, databasePropertiesSql } from '../../runner/pg/databa
 import type { DatabaseProperties, GlobalRole, RoleReference } from '../../runner/contract/globals';
 import { parseManifest } from '../../runner/contract/manifest';
 import { describeCatalogDiff, diffCatalog } from '../../runner/pg/catalog-fingerprint';
+import { orderDataEntries } from '../../runner/restore/data-order';
 
 test('settings become SET clauses as pg_dump writes them: list settings one literal per element', () => {
   const cases: [string, string][] = [
@@ -145,4 +146,24 @@ test('diffCatalog names what is missing, added, or owned or granted otherwise', 
     'table sales.orders owned by postgres, not shop_owner',
     'table sales.orders: (none), not app_rw=arwd/shop_owner rls',
   ]);
+});
+
+test('orderDataEntries: referenced tables first (partitions as their root), other entries in place, cycles reported', () => {
+  const table = (id: number, schema: string, name: string) => ({ id, label: '', type: 'TABLE', schema, name, deps: [] });
+  const data = (id: number, dep: number) => ({ id, label: '', type: 'TABLE DATA', schema: null, name: null, deps: [dep] });
+  const seq = { id: 99, label: '', type: 'SEQUENCE SET', schema: 's', name: 'x', deps: [] };
+  const entries = [table(1, 's', 'a_child'), table(2, 's', 'b_parent'), table(3, 's', 'p_2025'), table(4, 's', 'p_2026'), table(5, 's', 'z_top'), data(11, 1), seq, data(12, 2), data(13, 3), data(14, 4), data(15, 5)];
+  const rootOf = new Map([['s.p_2025', 's.p'], ['s.p_2026', 's.p']]);
+  const edges = [
+    { child: 's.a_child', parent: 's.b_parent' },
+    { child: 's.b_parent', parent: 's.p' },
+    { child: 's.p', parent: 's.z_top' },
+  ];
+  const ids = entries.map((e) => e.id);
+  const r = orderDataEntries(entries, ids, edges, rootOf);
+  assert.deepEqual(r.cyclic, []);
+  assert.deepEqual(r.ids, [1, 2, 3, 4, 5, 15, 99, 13, 14, 12, 11]);
+  const cyc = orderDataEntries(entries, ids, [...edges, { child: 's.z_top', parent: 's.a_child' }], rootOf);
+  assert.deepEqual(cyc.cyclic.sort(), ['s.a_child', 's.b_parent', 's.p', 's.z_top']);
+  assert.deepEqual(cyc.ids, ids, 'a cycle keeps the archive order');
 });

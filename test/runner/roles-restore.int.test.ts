@@ -274,3 +274,23 @@ test("the snapshot session ended under the backup says which connection it was a
   assert.match(failure.message, /^the backup's snapshot session \(its connection to 127\.0\.0\.1:\d+\/shop, application_name lifeboat, which holds the dump's snapshot open\) ended while ending the snapshot's transaction after the payload was stored: .*; no manifest was written$/);
   assert.match(failure.hint!, /idle_in_transaction_session_timeout/);
 });
+
+test('--data-only into a schema restored with --schema-only loads parents first, in one transaction: a failure leaves it empty and a retry works', async () => {
+  const schema = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop_layers'), '--create', '--schema-only']);
+  assert.equal(schema.code, 0, schema.stderr);
+  // A check the source's rows break makes the load fail half-way (orders load after customers).
+  await fresh.query(`ALTER TABLE sales.orders ADD CONSTRAINT small_totals CHECK (total < 100)`, 'shop_layers');
+  const failed = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop_layers'), '--data-only']);
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.match(String(finalEvent(failed.stderr)!.message), /small_totals.*"shop_layers" is as it was \(the data loads in one transaction\)/);
+  const counts = await fresh.query<{ c: string; o: string; i: string }>(
+    `SELECT (SELECT count(*) FROM sales.customers) AS c, (SELECT count(*) FROM sales.orders) AS o, (SELECT count(*) FROM sales.invoices) AS i`,
+    'shop_layers',
+  );
+  assert.deepEqual(counts[0], { c: '0', o: '0', i: '0' });
+
+  await fresh.query(`ALTER TABLE sales.orders DROP CONSTRAINT small_totals`, 'shop_layers');
+  const retried = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop_layers'), '--data-only']);
+  assert.equal(retried.code, 0, retried.stderr);
+  assert.deepEqual((await snapshotOf(fresh, 'shop_layers')).data, (await snapshotOf(src, 'shop')).data);
+});
