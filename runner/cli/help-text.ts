@@ -127,6 +127,11 @@ Every other restore (into an existing database, --clean, --table, --schema-only,
 the sha256 of the whole payload first, into a temporary archive in LIFEBOAT_TMPDIR (default: the OS
 temp dir), as large as the uncompressed dump, removed afterwards.
 
+--data-only loads into tables that exist and are empty (restored with --schema-only, say): parents
+before children by the target's foreign keys, in one transaction, so a failure leaves the tables
+empty and a retry works; foreign keys in a cycle need --disable-triggers, which it then uses (a
+superuser's right).
+
 A target that already has tables is refused unless --clean --yes (with --table too). A restore that
 fails drops the database it created, or empties the empty target again; a restore whose row counts
 differ exits 1 but keeps the restored database for inspection.
