@@ -18,13 +18,15 @@ import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning,
 
 /**
  * `useList`: a selective or data-only restore's TOC list (runner/pg/toc.ts); pg_restore restores exactly those
- * entries, in that order. A data-only restore runs in one transaction (pg_restore allows no --jobs with it): a
- * failure leaves the tables as they were, empty, so it can be retried. `disableTriggers`: foreign keys in a
- * cycle, which no load order satisfies (data-order.ts).
+ * entries, in that order. Both run in one transaction (pg_restore allows no --jobs with it): they write into a
+ * database that holds other things, so a failure must leave it exactly as it was. A data-only restore's tables
+ * are then empty again and it can be retried; a --table --clean restore that cannot replace its table (another
+ * object depends on it) has dropped nothing. `disableTriggers`: foreign keys in a cycle, which no load order
+ * satisfies (data-order.ts).
  */
 function restoreArgs(file: string, database: string, plan: RestorePlan, useList?: string, disableTriggers = false): string[] {
   const args = [...restoreOptionArgs(database, plan)];
-  if (plan.dataOnly) args.push('--single-transaction', ...(disableTriggers ? ['--disable-triggers'] : []));
+  if (plan.dataOnly || plan.selective) args.push('--single-transaction', ...(disableTriggers ? ['--disable-triggers'] : []));
   else args.push(`--jobs=${plan.jobs}`);
   if (useList) args.push(`--use-list=${useList}`);
   args.push(file);

@@ -97,9 +97,10 @@ export async function undoFailedRestore(target: ConnInfo, flag: string, created:
   } catch (e) {
     return `cleaning up ${name} failed too (${(e as Error).message}): drop what the restore left there by hand`;
   }
-  if (plan.clean) return `${name} was cleaned (--clean) and holds a partial restore`;
-  // A data-only restore loads in one transaction (archive.ts): a failure rolled all of it back.
+  // Data-only and --table restores run in one transaction (archive.ts): a failure rolled all of it back.
   if (plan.dataOnly) return `${name} is as it was (the data loads in one transaction)`;
+  if (plan.selective) return `${name} is as it was (a --table restore runs in one transaction)`;
+  if (plan.clean) return `${name} was cleaned (--clean) and holds a partial restore`;
   return `${name} may hold part of the restore`;
 }
 

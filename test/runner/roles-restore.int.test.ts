@@ -23,6 +23,7 @@ import type { PutOptions, Storage } from '../../runner/storage/types';
 import type { Readable } from 'node:stream';
 import { finalEvent, runCli } from './cli-harness';
 import { createRolesSource, databaseProperties, FIXTURE_REFERENCED_ROLES, roleDescriptions, snapshotOf } from './roles-fixture';
+import { schemaDump, tableChecksums } from './pg-fixtures';
 
 let src: PgCluster;
 let fresh: PgCluster;
@@ -293,4 +294,21 @@ test('--data-only into a schema restored with --schema-only loads parents first,
   const retried = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop_layers'), '--data-only']);
   assert.equal(retried.code, 0, retried.stderr);
   assert.deepEqual((await snapshotOf(fresh, 'shop_layers')).data, (await snapshotOf(src, 'shop')).data);
+});
+
+test('restore --table --clean of a table another one references either replaces it or leaves the target exactly as it was', async () => {
+  const r0 = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop_tables'), '--create']);
+  assert.equal(r0.code, 0, r0.stderr);
+  await fresh.query(`DELETE FROM sales.invoices WHERE id > 50`, 'shop_tables');
+  const before = { schema: schemaDump(fresh, 'shop_tables'), data: await tableChecksums(fresh, 'shop_tables') };
+  // sales.orders is referenced by sales.invoices: pg_restore --clean cannot drop it (nor its key).
+  const r = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop_tables'), '--table', 'sales.orders', '--clean', '--yes']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(String(finalEvent(r.stderr)!.message), /"shop_tables" is as it was \(a --table restore runs in one transaction\)/);
+  assert.equal(schemaDump(fresh, 'shop_tables'), before.schema, 'no index, key or trigger of the table was dropped');
+  assert.deepEqual(await tableChecksums(fresh, 'shop_tables'), before.data);
+  // A table nothing depends on is replaced.
+  const ok = await runCli(['restore', backupId, '--storage', storage, '--target-url', fresh.url('shop_tables'), '--table', 'sales.invoices', '--clean', '--yes']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal((await tableChecksums(fresh, 'shop_tables'))['sales.invoices'], (await tableChecksums(src, 'shop'))['sales.invoices']);
 });
