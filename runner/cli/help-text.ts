@@ -138,8 +138,10 @@ differ exits 1 but keeps the restored database for inspection.
 
 --table T (repeatable) restores the table with its keys, indexes, triggers, defaults and sequences,
 plus the schemas, types and functions the target lacks; a foreign key to a table left out is skipped
-with a warning. It runs in one transaction: with --clean, a table that another object depends on (an
-inbound foreign key, a view) is not replaced, and the target is left exactly as it was.
+with a warning. With --clean, the views built on a replaced table and the foreign keys into and out
+of it (from and to tables the target has) are dropped and made again with it. It runs in one
+transaction: when the target cannot hold one of them (its rows break a foreign key), nothing is
+changed.
 
 Roles: a backup records the roles its objects name (globals.json). A target server that lacks any of
 them is refused before anything is created or downloaded (exit 2), naming them. --roles creates the

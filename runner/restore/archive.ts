@@ -51,7 +51,7 @@ async function writeSelectionList(
   let selection: { ids: number[]; skipped: TocSelection['skipped'] };
   let cyclic: string[] = [];
   try {
-    selection = plan.selective ? await selectTocEntries(entries, plan.tables, targetExistsCheck(c)) : { ids: entries.map((e) => e.id), skipped: [] };
+    selection = plan.selective ? await selectTocEntries(entries, plan.tables, targetExistsCheck(c), { replacing: plan.clean }) : { ids: entries.map((e) => e.id), skipped: [] };
     if (plan.dataOnly) {
       // Parents' rows before their children's, as the target's foreign keys need (data-order.ts).
       const { edges, rootOf } = await foreignKeyEdges(c);
