@@ -9,7 +9,11 @@ import type { Writable } from 'node:stream';
 
 export type Spawner = (file: string, args: readonly string[], opts: SpawnOptions) => ChildProcess;
 
-export const defaultSpawner: Spawner = (file, args, opts) => spawn(file, args, opts);
+/** Children die with the runner, however it dies (dyingWithRunner): a pg_restore must not go on loading alone. */
+export const defaultSpawner: Spawner = (file, args, opts) => {
+  const [cmd, argv] = dyingWithRunner(file, args);
+  return spawn(cmd, argv, opts);
+};
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null;
 
