@@ -8,7 +8,7 @@
  */
 import { BACKUP_CLASSES, MANIFEST_NAME, parseBackupKey, sourcePrefix, type BackupClass, type Engine } from '../contract/layout';
 import { parseManifest, type Manifest } from '../contract/manifest';
-import { usageError } from '../errors';
+import { runtimeError, usageError } from '../errors';
 import type { Storage, StoredObject } from '../storage/types';
 
 export interface CatalogFilter {
@@ -38,6 +38,11 @@ export interface IncompleteBackup extends BackupRef {
   lastModified: Date;
   /** Why it is not complete. */
   reason: 'no manifest' | string;
+  /**
+   * Its manifest exists but cannot be read or does not parse (damaged, or written by a newer runner). Not a
+   * backup in progress: a finding that status reports, list warns of and resolve names.
+   */
+  unreadableManifest: boolean;
 }
 
 export interface ScanResult {
@@ -77,19 +82,19 @@ export async function scanBackups(storage: Storage, filter: CatalogFilter = {}):
     const lastModified = new Date(Math.max(...objects.map((o) => o.modified.getTime())));
     const manifestObj = objects.find((o) => o.key === ref.prefix + MANIFEST_NAME);
     if (!manifestObj) {
-      incomplete.push({ ...ref, objects, lastModified, reason: 'no manifest' });
+      incomplete.push({ ...ref, objects, lastModified, reason: 'no manifest', unreadableManifest: false });
       continue;
     }
     let manifest: Manifest;
     try {
       manifest = parseManifest((await storage.getBytes(manifestObj.key)).toString('utf8'), `${storage.url}/${manifestObj.key}`);
     } catch (e) {
-      incomplete.push({ ...ref, objects, lastModified, reason: (e as Error).message });
+      incomplete.push({ ...ref, objects, lastModified, reason: (e as Error).message, unreadableManifest: true });
       continue;
     }
     const payloadKey = ref.prefix + manifest.payload.object;
     if (!objects.some((o) => o.key === payloadKey)) {
-      incomplete.push({ ...ref, objects, lastModified, reason: `payload ${manifest.payload.object} missing` });
+      incomplete.push({ ...ref, objects, lastModified, reason: `payload ${manifest.payload.object} missing`, unreadableManifest: false });
       continue;
     }
     complete.push({ ...ref, manifest, manifestKey: manifestObj.key, payloadKey });
@@ -126,7 +131,8 @@ export async function listBackups(storage: Storage, filter: CatalogFilter = {}):
  * naming the id; with several sources in one storage, `latest` needs `--source`.
  */
 export async function resolveBackup(storage: Storage, ref: string, filter: CatalogFilter = {}): Promise<CompleteBackup> {
-  const all = await listBackups(storage, filter);
+  const scan = await scanBackups(storage, filter);
+  const all = scan.complete;
   const where = `${storage.url}${filter.source ? ` (source ${filter.source})` : ''}`;
   if (ref === 'latest') {
     if (all.length === 0) {
@@ -145,6 +151,10 @@ export async function resolveBackup(storage: Storage, ref: string, filter: Catal
     return all.find((b) => b.manifest.kind === 'full') ?? all[0]!;
   }
   const found = all.find((b) => b.id === ref);
+  const unreadable = found ? undefined : scan.incomplete.find((b) => b.id === ref && b.unreadableManifest);
+  if (unreadable) {
+    throw runtimeError('manifest_unreadable', `backup ${ref}: manifest unreadable (${unreadable.reason})`, 'The backup cannot be trusted without it: restore another one (lifeboat list)');
+  }
   if (!found) {
     throw usageError(
       'unknown_backup',

@@ -22,6 +22,7 @@ interface BackupFlags {
   encryptTo?: string[];
   preferReplica?: string;
   maxLag?: string;
+  rolePasswords?: boolean;
   json?: boolean;
 }
 
@@ -36,7 +37,8 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
     .option('--class <class>', `force a class (${BACKUP_CLASSES.join(', ')}); default: chosen from the calendar`)
     .addOption(new Option('--encrypt-to <recipient>', 'age recipient (public key); repeatable').argParser(collect))
     .addOption(new Option('--prefer-replica <url>', 'dump from this streaming replica when its replay lag is within --max-lag').env('LIFEBOAT_PREFER_REPLICA'))
-    .addOption(new Option('--max-lag <duration>', 'largest replay lag of --prefer-replica (e.g. 60s, 5m)').default('60s').env('LIFEBOAT_MAX_LAG'));
+    .addOption(new Option('--max-lag <duration>', 'largest replay lag of --prefer-replica (e.g. 60s, 5m)').default('60s').env('LIFEBOAT_MAX_LAG'))
+    .option('--role-passwords', "also record the referenced roles' password hashes (a secret; encrypted with the payload when it is)");
   addJsonOption(cmd);
   cmd.action(async (flags: BackupFlags) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
@@ -67,6 +69,7 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
             replicaUrl === undefined
               ? undefined
               : { conn: parseDatabaseUrl(replicaUrl, '--prefer-replica'), maxLagSeconds: parseDuration('--max-lag', flags.maxLag ?? ctx.env.LIFEBOAT_MAX_LAG ?? '60s') },
+          rolePasswords: flags.rolePasswords,
           onPlanned: ({ cls, id }) => Object.assign(fields, { [EVENT_FIELDS.backupClass]: cls, [EVENT_FIELDS.backupId]: id }),
         },
         { ctx },

@@ -41,7 +41,9 @@ Prints the backup id; with --json, the manifest.
 (default: the database name; letters, digits, '.', '_' and '-').
 
 --kind full|schema|data chooses what pg_dump writes. --table T (repeatable) limits the backup to
-those tables; a full backup limited so is recorded as kind "tables". --class forces a class; without
+those tables; a full backup limited so is recorded as kind "tables". A selected table with a foreign
+key to a table left out is refused (exit 2, naming the key), since its backup could not be restored;
+restores of such a backup create the schemas of its tables the target lacks. --class forces a class; without
 it the class is chosen from the calendar: the longest of yearly, monthly, weekly, daily whose
 current period has no complete backup of the same kind yet. Use --class manual for backups taken by
 hand (e.g. before a deploy).
@@ -51,6 +53,14 @@ whitespace-separated). The backup needs only the public keys. The manifest recor
 fingerprints of the recipients, never the keys, and the sha256 of the stored (encrypted) bytes. Make
 a key with \`age-keygen -o key.txt\` (or any age implementation); keep the identity file for
 restores only.
+
+Roles: each backup also stores globals.json (globals.json.age when encrypted) before the manifest,
+read in the dump's snapshot: the roles the database references (owners, grantees, default-privilege
+grantees, policy roles, roles with settings in it, the roles they are members of and their members),
+their attributes, settings and memberships, and the database's own owner, encoding, locale, ACL and
+settings. restore --roles and --create use it. Password hashes only with --role-passwords; they are
+secrets, encrypted with the payload when it is encrypted. Managed servers (Cloud SQL, RDS) let no
+role read them: there --role-passwords is refused (exit 2), and roles are recorded without them.
 
 Uploads stream with bounded memory. S3: multipart, 6 MiB parts, 2 in flight, over a fixed pool of 3
 part buffers (18 MiB, whatever the dump's size); the largest object is 10,000 x 6 MiB = 58.6 GiB.
@@ -106,8 +116,8 @@ Restores a backup into a database, then compares every restored table's row coun
 an id restores exactly that backup. --source says whose "latest" when the storage holds several
 sources.
 
-A whole restore into a new database (--create) streams, with no temp file; --jobs N runs N parallel
-streams. Backups are stored in zstd frames cut where each table's data starts, indexed in the
+A whole restore into a new database (--create) streams, with no temp file; --jobs N (1 to 64: each
+is a session on the target) runs N parallel streams. Backups are stored in zstd frames cut where each table's data starts, indexed in the
 manifest, so each stream fetches by range only the frames of its share of the tables (an age payload
 is decrypted from the chunk holding their first byte), checks each frame's sha256, decompresses and
 loads them: the payload is read once in all. (Backups made before frames: each stream reads all of
@@ -117,13 +127,36 @@ Every other restore (into an existing database, --clean, --table, --schema-only,
 the sha256 of the whole payload first, into a temporary archive in LIFEBOAT_TMPDIR (default: the OS
 temp dir), as large as the uncompressed dump, removed afterwards.
 
+--data-only loads into tables that exist and are empty (restored with --schema-only, say): parents
+before children by the target's foreign keys, in one transaction, so a failure leaves the tables
+empty and a retry works; foreign keys in a cycle need --disable-triggers, which it then uses (a
+superuser's right).
+
 A target that already has tables is refused unless --clean --yes (with --table too). A restore that
 fails drops the database it created, or empties the empty target again; a restore whose row counts
 differ exits 1 but keeps the restored database for inspection.
 
 --table T (repeatable) restores the table with its keys, indexes, triggers, defaults and sequences,
 plus the schemas, types and functions the target lacks; a foreign key to a table left out is skipped
-with a warning. --no-owner and --no-privileges are for a target without the source's roles.
+with a warning. With --clean, the views built on a replaced table and the foreign keys into and out
+of it (from and to tables the target has) are dropped and made again with it. It runs in one
+transaction: when the target cannot hold one of them (its rows break a foreign key), nothing is
+changed.
+
+Roles: a backup records the roles its objects name (globals.json). A target server that lacks any of
+them is refused before anything is created or downloaded (exit 2), naming them. --roles creates the
+missing ones first, with their attributes, settings, memberships and (when the backup recorded them
+with --role-passwords) password hashes, in one transaction, and reports them; a role that exists is
+never altered. A restore that fails drops the roles it created. --no-owner --no-privileges restore
+without owners and grants instead (policies TO a role still need it).
+
+--create recreates the database as it was, as pg_restore --create would: from template0 with the
+source's encoding and locale (LATIN1 stays LATIN1), then, once the data is in, its owner, connection
+limit, comment, ACL (a revoked CONNECT stays revoked), ALTER DATABASE ... SET and ALTER ROLE ... IN
+DATABASE ... SET. A target server without the source's locale stops the restore before anything is
+created (exit 2); --allow-locale-change creates it with the server's default locale instead (C when
+that does not fit the encoding), and says so. Backups made before roles were recorded restore as
+before: a plain CREATE DATABASE, no role check.
 
 Encrypted backups need the age identity: --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE), or the
 identity itself in LIFEBOAT_AGE_IDENTITY, as the cloud jobs inject it from their secret store. A
@@ -140,11 +173,14 @@ LIFEBOAT_AGE_IDENTITY, LIFEBOAT_TMPDIR, LIFEBOAT_STORAGE_IDLE_TIMEOUT_S, LIFEBOA
 AWS_REGION.
 
 Exit codes: 0 restored and every row count matches; 1 a checksum, pg_restore or row-count failure; 2
-bad usage (e.g. a target with tables without --clean --yes, --clean without --yes).
+bad usage (e.g. a target with tables without --clean --yes, --clean without --yes, a target that
+lacks the backup's roles without --roles, a locale the target lacks without --allow-locale-change).
 
 Examples:
   lifeboat restore latest --storage ./backups --target-url postgres://admin@db.internal:5432/shop_copy \\
     --create --jobs 4
+  lifeboat restore latest --storage ./backups --target-url postgres://admin@dr-db.internal:5432/shop \\
+    --create --roles
   lifeboat restore latest --storage gs://acme-backups/prod --identity-file /secrets/age.key \\
     --target-url postgres://admin@db.internal:5432/shop_copy --create
   lifeboat restore 20261121T020000Z-3f9a --storage ./backups --target-url postgres://admin@db:5432/shop \\
@@ -177,8 +213,18 @@ Example:
 A restore drill. Creates a fresh scratch database on the --scratch-url server: the URL's database is
 the name prefix ("postgres" means lifeboat_drill_<utc time>_<hex>); an existing database is never
 touched. Restores the backup into it (--backup ID, or by default the newest full backup: what a
-disaster would restore) with --no-owner and --no-privileges, compares every table's row count with
-the manifest, optionally checks every B-tree index with amcheck (--amcheck), and always drops it.
+disaster would restore) exactly as restore --create --roles would: with the source's encoding and
+locale, creating the roles the scratch server lacks, with owners, grants and policies, then the
+database's owner, ACL and settings. Then it checks: every table's row count against the manifest;
+the catalog (objects by kind, owners, ACLs, policies, triggers, constraints, default privileges)
+against the fingerprint taken in the dump's snapshot at backup time; the database's properties
+against the source's; optionally every B-tree index with amcheck (--amcheck). It always drops the
+scratch database, and then the roles it created ("roles" check). While it runs it holds an advisory
+lock named after its scratch database; a drill killed outright (SIGKILL, a deadline) leaves its
+database behind, and the next drill with the same prefix drops it (unlocked, nobody connected) and
+says so. Roles such a drill created stay. A drill that cannot create the
+roles or restore owners and grants fails and says why. Backups made before roles were recorded are
+drilled as before, with --no-owner and --no-privileges and no catalog check (the report says so).
 --jobs N runs the restore with N parallel streams (pg_restore jobs when the backup is restored from
 a file).
 
@@ -206,8 +252,8 @@ Health per source. A source is unhealthy when its newest full backup is older th
 (measured from its snapshot; a newer schema-only or --table backup does not count, unless the source
 has no full backup at all), or smaller than an absolute floor (--min-size, e.g. 500MB) or than a
 fraction (--min-ratio, default 0.5) of the median stored size of the recent backups of the same kind
-and format (over --recent, default 7). --engine (postgres or redis) and --source narrow the report
-to some sources.
+and format (over --recent, default 7). A backup whose manifest exists but cannot be read makes its
+source unhealthy too. --engine (postgres or redis) and --source narrow the report to some sources.
 
 Exit codes: 0 every source is healthy; 1 any source is unhealthy, or none exists; 2 bad usage.
 

@@ -17,7 +17,8 @@ export function registerList(program: Command, ctx: RunContext, setExit: (code: 
       const source = sourceFrom(flags, ctx);
       if (source) fields[EVENT_FIELDS.source] = source;
       const storage = await openStorageFrom(flags, ctx);
-      const { rows, backups } = await listRows(storage, { source }, ctx.now());
+      const { rows, backups, unreadable } = await listRows(storage, { source }, ctx.now());
+      for (const u of unreadable) ctx.logger.warn({ backupId: u.id, source: u.source }, `backup ${u.id} of ${u.source}: manifest unreadable (${u.reason}); not listed`);
       if (flags.json) {
         ctx.stdout.write(JSON.stringify(backups.map((b, i) => ({ ...rows[i], manifest: b.manifest })), null, 2) + '\n');
       } else if (rows.length === 0) {
@@ -25,7 +26,8 @@ export function registerList(program: Command, ctx: RunContext, setExit: (code: 
       } else {
         ctx.stdout.write(formatList(rows));
       }
-      return { message: `${rows.length} complete backup(s) in ${storage.url}`, fields: { count: rows.length } };
+      const also = unreadable.length ? `; ${unreadable.length} with an unreadable manifest` : '';
+      return { message: `${rows.length} complete backup(s) in ${storage.url}${also}`, fields: { count: rows.length } };
     });
     setExit(code);
   });

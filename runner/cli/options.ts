@@ -12,6 +12,7 @@ import { parseDatabaseUrl, type ConnInfo } from '../pg/connection';
 import { ENV } from '../contract/env';
 import { ENGINES, SOURCE_NAME_PATTERN, type Engine } from '../contract/layout';
 import { usageError } from '../errors';
+import { validateJobs } from '../restore/plan';
 import { loadIdentity } from '../payload/fetch';
 import { registerSecret } from '../redact';
 
@@ -140,8 +141,5 @@ export function parseFilter(o: { engine?: string; source?: string }): { engine?:
 /** "4" → 4; anything else is a usage error naming the flag. */
 export function parseJobs(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
-    throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${JSON.stringify(text)}`);
-  }
-  return Number(text);
+  return validateJobs(/^\d+$/.test(text.trim()) ? Number(text) : NaN, JSON.stringify(text));
 }

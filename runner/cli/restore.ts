@@ -25,6 +25,8 @@ interface RestoreFlags {
   noOwner?: boolean;
   owner?: boolean;
   privileges?: boolean;
+  roles?: boolean;
+  allowLocaleChange?: boolean;
   identityFile?: string;
   json?: boolean;
 }
@@ -48,7 +50,8 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
     .option('--jobs <n>', 'parallel pg_restore jobs (with --create: parallel streams, each fetching its own tables\' frames of the payload)', '1')
     .option('--no-owner', 'do not restore object ownership (target lacks the original roles)')
     .option('--no-privileges', 'do not restore grants (target lacks the roles they name)')
-    ;
+    .option('--roles', 'create the roles the backup\'s objects name that the target lacks (never alters an existing role)')
+    .option('--allow-locale-change', 'with --create: when the target server lacks the source\'s locale, use its default locale');
   addJsonOption(cmd);
   cmd.action(async (ref: string, flags: RestoreFlags) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
@@ -76,6 +79,8 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
           jobs,
           noOwner: flags.owner === false,
           noPrivileges: flags.privileges === false,
+          roles: flags.roles,
+          allowLocaleChange: flags.allowLocaleChange,
           identityText,
           onResolved: (b) => Object.assign(fields, backupEventFields(b.manifest)),
         },
@@ -83,13 +88,18 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
       );
       const m = r.backup.manifest;
       Object.assign(fields, { [EVENT_FIELDS.source]: m.source, [EVENT_FIELDS.backupClass]: m.class, [EVENT_FIELDS.backupId]: m.id });
-      if (flags.json) ctx.stdout.write(JSON.stringify({ backupId: m.id, database: target.database, ok: r.ok, tables: r.comparison }, null, 2) + '\n');
-      else if (r.comparison) ctx.stdout.write(formatComparison(r.comparison));
+      if (flags.json) ctx.stdout.write(JSON.stringify({ backupId: m.id, database: target.database, ok: r.ok, rolesCreated: r.rolesCreated, notes: r.notes, tables: r.comparison }, null, 2) + '\n');
+      else {
+        if (r.rolesCreated.length) ctx.stdout.write(`roles created: ${r.rolesCreated.join(', ')}\n`);
+        for (const note of r.notes) ctx.stdout.write(`note: ${note}\n`);
+        if (r.comparison) ctx.stdout.write(formatComparison(r.comparison));
+      }
+      const rolesText = r.rolesCreated.length ? `; created roles ${r.rolesCreated.join(', ')}` : '';
       const bad = r.comparison?.filter((c) => !c.ok) ?? [];
       return {
         exitCode: r.ok ? 0 : 1,
         message: r.ok
-          ? `backup ${m.id} restored into database "${target.database}"${r.comparison ? `; row counts of ${r.comparison.length} tables match` : ''}`
+          ? `backup ${m.id} restored into database "${target.database}"${r.comparison ? `; row counts of ${r.comparison.length} tables match` : ''}${rolesText}`
           : `backup ${m.id} restored into database "${target.database}" but row counts differ for ${bad.map((b) => `${b.schema}.${b.name}`).join(', ')}`,
         fields: { [EVENT_FIELDS.bytes]: m.payload.storedBytes, [EVENT_FIELDS.rawBytes]: m.payload.rawBytes },
       };

@@ -4,7 +4,8 @@
  *   pg_dump -Fc -Z0 --snapshot S ─(count raw bytes)─▶ zstd -3, in frames cut at data blocks ─▶ [age] ─▶ sha256
  *     ─▶ storage.put(payload); the frames' index (framed-compress.ts) goes into the manifest
  *   the snapshot's transaction: exact count(*) per table, concurrently, open until pg_dump has exited
- *   then: manifest.json (storage.putBytes), last
+ *   the snapshot's transaction also reads the globals: the roles the database references and its own properties
+ *   then: globals.json[.age] (runner/payload/globals.ts), then manifest.json (storage.putBytes), last
  *
  * runBackup(opts, deps) → { manifest, manifestKey, payloadKey }, in named steps: chooseDumpSource (the primary
  * or a close enough replica), planBackup (snapshot, tables, class, id), startDump (pg_dump, the framed compressor,
@@ -24,24 +25,30 @@ import {
   ENGINES,
   SOURCE_NAME_PATTERN,
   backupPrefix,
+  globalsName,
   manifestKey as manifestKeyOf,
   newBackupId,
   payloadKey as payloadKeyOf,
   payloadName,
   type BackupClass,
 } from '../contract/layout';
-import { serializeManifest, type BackupKind, type Manifest, type ManifestInput, type TableRowCount } from '../contract/manifest';
+import type { GlobalsInput } from '../contract/globals';
+import { serializeManifest, type BackupKind, type GlobalsRef, type Manifest, type ManifestInput, type TableRowCount } from '../contract/manifest';
 import { createEncryptor, type Encryptor } from '../crypto/age';
 import { listBackups } from '../catalog/catalog';
 import { chooseClass } from '../retention/classify';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
-import { countRows, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
+import { countRows, foreignKeysLeavingSelection, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
+import { readCatalogFingerprint } from '../pg/catalog-fingerprint';
+import { readDatabaseProperties } from '../pg/database-properties';
+import { readRoles } from '../pg/globals';
 import { chooseSource, type SourceChoice } from '../pg/replica';
 import { openSnapshot, type Snapshot } from '../pg/snapshot';
 import { findTool, serverMajor, type ToolCandidate } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
 import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '../payload/framed-compress';
+import { storeGlobals } from '../payload/globals';
 import { createProgress, type Progress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
@@ -73,6 +80,11 @@ export interface BackupOptions {
   preferReplica?: { conn: ConnInfo; maxLagSeconds: number };
   /** Called once the class and id are chosen: a failure after that names the (incomplete) backup folder. */
   onPlanned?: (planned: { cls: BackupClass; id: string }) => void;
+  /**
+   * --role-passwords: record the roles' password hashes in the globals object (a secret: encrypted with the
+   * payload when it is). Refused on servers that do not let the user read them (Cloud SQL, RDS).
+   */
+  rolePasswords?: boolean;
 }
 
 export interface BackupDeps {
@@ -126,13 +138,23 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
   const onCtxAbort = (): void => abort.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onCtxAbort, { once: true });
   try {
-    const plan = await planBackup(client, opts, from, source, kind, startedAt, deps);
+    const plan = await planBackup(client, opts, from, source, kind, startedAt, deps).catch((e: unknown) => {
+      throw snapshotSessionLost(e, from.conn, 'opening the snapshot and reading the tables, roles and catalog in it');
+    });
     ctx.logger.info({ source, class: plan.cls, backupId: plan.id, tables: plan.countedTables.length }, `backup of ${describeConn(from.conn)} started`);
     const running = startDump(client, plan, from, kind, { path: zstd.path, frameMin }, abort, deps);
     const stored = await storePayload(opts.storage, plan, running, abort, ctx);
-    await client.query('COMMIT');
+    await client.query('COMMIT').catch((e: unknown) => {
+      throw snapshotSessionLost(e, from.conn, "ending the snapshot's transaction after the payload was stored");
+    });
 
-    const manifest = manifestOf(plan, from, running, stored, { source, startedAt, finishedAt: ctx.now(), zstdVersion: zstd.version });
+    let globals: GlobalsRef;
+    try {
+      globals = await storeGlobals(opts.storage, plan.globalsKey, plan.globalsObject, plan.globals, opts.encryptTo ?? []);
+    } catch (e) {
+      throw storageError(e, opts.storage.url);
+    }
+    const manifest = manifestOf(plan, from, running, stored, globals, { source, startedAt, finishedAt: ctx.now(), zstdVersion: zstd.version });
     const text = serializeManifest(manifest);
     try {
       await opts.storage.putBytes(plan.manifestKey, text, { contentType: 'application/json' });
@@ -174,6 +196,10 @@ interface BackupPlan {
   object: string;
   payloadKey: string;
   manifestKey: string;
+  /** The roles and the database's properties, read in the snapshot; stored before the manifest. */
+  globals: GlobalsInput;
+  globalsObject: string;
+  globalsKey: string;
 }
 
 async function planBackup(
@@ -192,7 +218,32 @@ async function planBackup(
   const allTables = await listBackupTables(client);
   const selected = opts.tables?.length ? resolveTables(opts.tables, allTables, `database ${from.conn.database}`) : [];
   const countedTables = selected.length ? selected : allTables;
+  // A --table dump that carries a foreign key but not the table it references cannot be restored: refused here,
+  // before anything is written, rather than published and found out at restore time.
+  if (selected.length && kind !== 'data') {
+    const dangling = await foreignKeysLeavingSelection(client, selected);
+    if (dangling.length) {
+      const named = dangling.map((f) => `${qualified(f.table)} (${f.constraint} references ${qualified(f.references)})`);
+      const missing = [...new Set(dangling.map((f) => qualified(f.references)))];
+      throw usageError(
+        'table_references_outside',
+        `--table: ${named.join(', ')}: a backup without the referenced table${missing.length === 1 ? '' : 's'} could not be restored; nothing was written`,
+        `Add ${missing.map((m) => `--table ${m}`).join(' ')}, or back up the whole database`,
+      );
+    }
+  }
   const manifestKind: BackupKind = selected.length && kind === 'full' ? 'tables' : kind;
+  // The globals in the dump's own snapshot (runner/pg/globals.ts says why not pg_dumpall); refused up front when
+  // --role-passwords cannot be honoured.
+  const { roles, memberships } = await readRoles(client, snap.serverVersionNum, { passwords: Boolean(opts.rolePasswords), user: from.conn.user });
+  const globals: GlobalsInput = {
+    formatVersion: 1,
+    roles,
+    memberships,
+    database: await readDatabaseProperties(client),
+    // The whole database's catalog: what a full or schema backup restores (a --table one restores part of it).
+    ...(selected.length === 0 && kind !== 'data' ? { catalog: await readCatalogFingerprint(client) } : {}),
+  };
 
   const existing = await listBackups(opts.storage, { engine: 'postgres', source }).catch((e: unknown) => {
     throw storageError(e, opts.storage.url, 'read');
@@ -209,6 +260,7 @@ async function planBackup(
   const encryptTo = opts.encryptTo ?? [];
   const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
   const object = payloadName('postgres', encryptor !== null);
+  const globalsObject = globalsName(encryptor !== null);
   return {
     snap,
     pgDump,
@@ -221,6 +273,9 @@ async function planBackup(
     object,
     payloadKey: payloadKeyOf(cls, 'postgres', source, id, object),
     manifestKey: manifestKeyOf(cls, 'postgres', source, id),
+    globals,
+    globalsObject,
+    globalsKey: payloadKeyOf(cls, 'postgres', source, id, globalsObject),
   };
 }
 
@@ -351,6 +406,7 @@ function manifestOf(
   from: DumpSource,
   running: RunningDump,
   stored: StoredPayload,
+  globals: GlobalsRef,
   run: { source: string; startedAt: Date; finishedAt: Date; zstdVersion: string },
 ): ManifestInput {
   const { hasher, tables } = stored;
@@ -388,6 +444,7 @@ function manifestOf(
       ...(frames ? { frames } : {}),
       encryption: plan.encryptor ? { scheme: 'age', recipients: plan.encryptor.fingerprints } : null,
     },
+    globals,
     tables,
   };
 }
@@ -412,6 +469,26 @@ async function freshBackupId(storage: Storage, cls: BackupClass, source: string,
     if (!taken) return id;
   }
   throw runtimeError('backup_id_taken', `no free backup id for ${source} at ${at.toISOString()} after 16 attempts in ${storage.url}`);
+}
+
+/** SQLSTATEs of a session ended by the server (terminated, shut down, idle-in-transaction timeout) or lost. */
+const SESSION_ENDED = new Set(['57P01', '57P02', '57P03', '25P03', '08000', '08003', '08006']);
+
+/**
+ * The snapshot session's end as an error that says which connection it was and what it was doing (the pg client
+ * alone says "Client has encountered a connection error and is not queryable"). Other errors pass through.
+ */
+function snapshotSessionLost(e: unknown, conn: ConnInfo, doing: string): unknown {
+  if (e instanceof LifeboatError) return e;
+  const err = e as { code?: string; message?: string };
+  const lost = (err.code !== undefined && SESSION_ENDED.has(err.code)) || /connection (error|terminated)|not queryable|terminating connection/i.test(err.message ?? '');
+  if (!lost) return e;
+  return runtimeError(
+    'snapshot_session_lost',
+    `the backup's snapshot session (its connection to ${describeConn(conn)}, application_name lifeboat, which holds the dump's snapshot open) ended while ${doing}: ${err.message ?? String(e)}; no manifest was written`,
+    'Something ended that session: pg_terminate_backend, a server restart, idle_in_transaction_session_timeout (the session is idle in a transaction while pg_dump runs), or a proxy. A retry may help',
+    e,
+  );
 }
 
 function interrupted(signal: AbortSignal): LifeboatError {

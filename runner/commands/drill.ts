@@ -2,12 +2,17 @@
  * `lifeboat drill --scratch-url URL`: proves the backups restore, and how fast, on a schedule.
  *
  *   resolve the backup (an id or latest) and the newest complete full backup of its source (RPO is measured
- *   from that one's snapshot, whichever backup is drilled) ─▶ preflight the scratch server ─▶ clock starts ─▶
- *   CREATE DATABASE <scratch> ─▶ the streamed restore of restore --create (restore/stream.ts; a schema backup:
- *   fetchArchive, then pg_restore) with --no-owner --no-privileges (the scratch server, e.g. a DR instance, may
- *   lack the source's roles) ─▶ row counts
- *   against the manifest ─▶ clock stops (RTO) ─▶ [amcheck] ─▶ DROP DATABASE <scratch> (always, also on failure)
- *   ─▶ the report, stored under drills/ and returned
+ *   from that one's snapshot, whichever backup is drilled) ─▶ its globals ─▶ preflight the scratch server ─▶
+ *   clock starts ─▶ exactly what restore --create --roles does: CREATE DATABASE <scratch> with the source's
+ *   encoding and locale, CREATE ROLE for each role the scratch server lacks, the streamed restore (restore/
+ *   stream.ts; a schema backup: fetchArchive, then pg_restore) with owners and grants, the database's owner, ACL
+ *   and settings ─▶ row counts against the manifest ─▶ clock stops (RTO) ─▶ the restored catalog against the
+ *   fingerprint taken at backup time, the database's properties against the source's ─▶ [amcheck] ─▶ DROP
+ *   DATABASE <scratch> and DROP ROLE for the roles it created (always, also on failure) ─▶ the report, stored
+ *   under drills/ and returned
+ *
+ * A backup made before backups recorded their globals is drilled as before: --no-owner --no-privileges, no role
+ * or catalog check (the report says so).
  *
  * Reusable: runDrill(opts, deps) → DrillResult (never prints). A failed restore or check does not throw: it is
  * a failed check in the report (so the report says why). Problems before anything is touched (unknown backup,
@@ -19,17 +24,25 @@ import { drillReportKey } from '../contract/layout';
 import { runAmcheck, type AmcheckResult } from '../drill/amcheck';
 import { DRILL_REPORT_FORMAT_VERSION, formatSeconds, objective, type DrillCheck, type DrillReport } from '../drill/report';
 import { scratchDatabaseName, scratchPrefix } from '../drill/scratch';
+import { dropStaleScratch, holdScratchLock } from '../drill/stale';
 import { describeError, runtimeError, usageError } from '../errors';
-import { connectPg, withDatabase, type ConnInfo } from '../pg/connection';
+import type { Globals } from '../contract/globals';
+import { diffCatalog, describeCatalogDiff, readCatalogFingerprint } from '../pg/catalog-fingerprint';
+import { connectPg, unquoteIdent, withDatabase, type ConnInfo } from '../pg/connection';
+import { readDatabaseProperties } from '../pg/database-properties';
 import { createDatabase, databaseExists, dropDatabase } from '../pg/databases';
 import { qualified, type RowCountComparison } from '../pg/tables';
 import type { Spawner } from '../pipeline/spawn';
 import { redact } from '../redact';
 import type { Storage } from '../storage/types';
 import { fetchArchive, requireIdentityFor } from '../payload/fetch';
+import { fetchGlobals } from '../payload/globals';
 import { restoreArchive } from '../restore/archive';
+import { applyDatabaseProperties, createDatabaseAsSource } from '../restore/database';
+import { checkRoles, createMissingRoles, dropCreatedRoles } from '../restore/roles';
+import { createMissingSchemas } from '../restore/target';
 import type { RestorePlan } from '../restore/pg-restore';
-import { planTables } from '../restore/plan';
+import { planTables, validateJobs } from '../restore/plan';
 import { prepareStreamRestore } from '../restore/stream';
 
 export interface DrillOptions {
@@ -110,10 +123,51 @@ async function amcheckIn(conn: ConnInfo): Promise<AmcheckResult> {
   }
 }
 
+/**
+ * The restored database against the source: its catalog against the fingerprint taken in the dump's snapshot,
+ * its own properties (owner, encoding, locale, ACL, settings) against the recorded ones.
+ */
+async function catalogChecks(scratch: ConnInfo, globals: Globals): Promise<{ catalog: DrillCheck; database: DrillCheck }> {
+  const c = await connectPg(scratch, FLAG);
+  try {
+    let catalog: DrillCheck;
+    if (!globals.catalog) {
+      catalog = { name: 'catalog', ok: true, detail: 'not checked: the backup recorded no catalog fingerprint' };
+    } else {
+      const diff = diffCatalog(globals.catalog, await readCatalogFingerprint(c));
+      const lines = describeCatalogDiff(diff);
+      const kinds = Object.entries(diff.kinds).map(([k, n]) => `${n} ${k}`).join(', ');
+      catalog = lines.length
+        ? { name: 'catalog', ok: false, detail: `${lines.length} difference${lines.length === 1 ? '' : 's'} from the source: ${lines.slice(0, 5).join('; ')}${lines.length > 5 ? '; ...' : ''}` }
+        : { name: 'catalog', ok: true, detail: `objects, owners, ACLs and policies as in the source (${kinds || 'no objects'})` };
+    }
+    const restored = await readDatabaseProperties(c);
+    const differs = databaseDifferences(globals.database, restored);
+    const database: DrillCheck = differs.length
+      ? { name: 'database', ok: false, detail: `differs from the source: ${differs.join('; ')}` }
+      : { name: 'database', ok: true, detail: `owner ${restored.owner}, ${restored.encoding}, locale ${restored.collate}, ACL and ${restored.settings.length + restored.roleSettings.length} settings as in the source` };
+    return { catalog, database };
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+function databaseDifferences(source: Globals['database'], restored: Globals['database']): string[] {
+  const out: string[] = [];
+  const fields = ['owner', 'encoding', 'localeProvider', 'collate', 'ctype', 'locale', 'connectionLimit', 'comment'] as const;
+  for (const f of fields) if (source[f] !== restored[f]) out.push(`${f} ${String(restored[f])}, not ${String(source[f])}`);
+  const acl = (a: Globals['database']['acl']): string => (a === null ? 'default' : a.map((i) => `${i.grantee ?? 'PUBLIC'}:${i.privilege}${i.grantable ? '*' : ''}`).sort().join(','));
+  if (acl(source.acl) !== acl(restored.acl)) out.push(`ACL ${acl(restored.acl)}, not ${acl(source.acl)}`);
+  const settings = (d: Globals['database']): string =>
+    [...d.settings.map((s) => `*:${s}`), ...d.roleSettings.flatMap((r) => r.settings.map((s) => `${r.role}:${s}`))].sort().join(',');
+  if (settings(source) !== settings(restored)) out.push(`settings ${settings(restored)}, not ${settings(source)}`);
+  return out;
+}
+
 export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<DrillResult> {
   const { ctx } = deps;
   const jobs = opts.jobs ?? 1;
-  if (!Number.isInteger(jobs) || jobs < 1) throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${String(opts.jobs)}`);
+  validateJobs(jobs);
   const startedAt = ctx.now();
   const resolved = await resolveBackup(opts.storage, opts.ref, { engine: 'postgres', source: opts.source });
   const newest = newestFullBackup(await listBackups(opts.storage, { engine: 'postgres', source: resolved.source }));
@@ -125,6 +179,7 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
     throw usageError('drill_data_backup', `backup ${backup.id} is a data-only backup (kind data): it cannot be restored into a fresh scratch database`, 'Drill a full backup (--backup latest drills the newest full one)');
   }
   requireIdentityFor(backup, opts.identityText);
+  const globals = await fetchGlobals(backup, opts.storage, opts.identityText);
 
   const scratch = withDatabase(opts.scratch, scratchDatabaseName(scratchPrefix(opts.scratch.database), startedAt, deps.random));
   // Preflight: the server answers, and the name is free (CREATE DATABASE would refuse it anyway).
@@ -135,10 +190,23 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
 
   let restoreError: unknown = null;
   let created = false;
+  let rolesCreated: string[] = [];
+  let rolesDropped: string | null = null;
+  let catalog: DrillCheck | null = null;
+  let database: DrillCheck | null = null;
   let comparison: RowCountComparison[] | null = null;
   let rtoSeconds: number | null = null;
   let amcheck: AmcheckResult | null = null;
   let dropError: unknown = null;
+  // Held while the drill runs: a later drill knows from it that this scratch database is not stale.
+  const lock = await holdScratchLock(scratch, scratch.database, FLAG);
+  const staleDropped = await dropStaleScratch(scratch, scratchPrefix(opts.scratch.database), scratch.database, FLAG).catch((e: unknown) => {
+    ctx.logger.warn({}, `looking for scratch databases of killed drills failed: ${redact(describeError(e))}`);
+    return [];
+  });
+  if (staleDropped.length) {
+    ctx.logger.warn({ dropped: staleDropped }, `dropped ${staleDropped.length} scratch database${staleDropped.length === 1 ? '' : 's'} left by drills that were killed: ${staleDropped.join(', ')}`);
+  }
   const clock = ctx.now();
   try {
     // The drill restores as a disaster would (restore --create): streamed, into a database it creates and
@@ -147,14 +215,32 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
       backup.manifest.kind !== 'schema' ? await prepareStreamRestore({ backup, storage: opts.storage, identityText: opts.identityText, jobs }, deps) : null;
     const archive = streamed ? null : await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'drill' }, deps);
     try {
-      await createDatabase(scratch, FLAG);
+      const server = withDatabase(scratch, 'postgres');
+      if (globals) {
+        // A locale the scratch server lacks fails the drill: the real restore onto such a server would stop too.
+        await createDatabaseAsSource(scratch, FLAG, globals.database, false, ctx.logger);
+      } else {
+        await createDatabase(scratch, FLAG);
+      }
       created = true;
-      const plan: RestorePlan = { ...planTables(backup, undefined), schemaOnly: false, dataOnly: false, clean: false, jobs, noOwner: true, noPrivileges: true };
+      if (globals) {
+        rolesCreated = await createMissingRoles(server, FLAG, globals, await checkRoles(server, FLAG, globals));
+        if (rolesCreated.length) ctx.logger.info({ roles: rolesCreated }, `created roles the scratch server lacked: ${rolesCreated.join(', ')}`);
+      }
+      // A --table backup carries no schemas (pg_dump --table): those of its tables first, as restore does.
+      if (backup.manifest.kind === 'tables') {
+        const owners = new Map((globals?.catalog ?? []).filter((e) => e.kind === 'schema' && e.owner !== null).map((e) => [unquoteIdent(e.name), e.owner!]));
+        await createMissingSchemas(scratch, FLAG, [...new Set(backup.manifest.tables.map((t) => t.schema))], owners);
+      }
+      // Older backups recorded no roles: restored without owners and grants, which the scratch server may lack.
+      const plan: RestorePlan = { ...planTables(backup, undefined), schemaOnly: false, dataOnly: false, clean: false, jobs, noOwner: !globals, noPrivileges: !globals };
       ({ comparison } = streamed ? await streamed.run(scratch, plan, FLAG) : await restoreArchive(archive!.file, backup, scratch, plan, deps, FLAG));
+      if (globals) await applyDatabaseProperties(scratch, FLAG, globals.database, { noOwner: false, noPrivileges: false });
       rtoSeconds = seconds(clock, ctx.now());
     } finally {
       await (streamed ?? archive)!.cleanup();
     }
+    if (globals) ({ catalog, database } = await catalogChecks(scratch, globals));
     if (opts.amcheck) amcheck = await amcheckIn(scratch);
   } catch (e) {
     restoreError = e;
@@ -167,6 +253,11 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
         ctx.logger.error({ scratch: scratch.database }, `could not drop scratch database "${scratch.database}": ${describeError(e)}`);
       }
     }
+    // The roles it created go too, once nothing of theirs is left (the scratch database is gone).
+    if (rolesCreated.length) {
+      rolesDropped = await dropCreatedRoles(withDatabase(scratch, 'postgres'), FLAG, rolesCreated).catch((e: unknown) => `dropping them failed: ${redact(describeError(e))}`);
+    }
+    await lock.release();
   }
   if (ctx.signal.aborted) throw runtimeError('interrupted', `drill interrupted${created && !dropError ? '; the scratch database was dropped' : ''}`);
 
@@ -182,6 +273,14 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
     },
     rowCountCheck(comparison, restored),
   ];
+  if (globals) {
+    checks.push(
+      catalog ?? { name: 'catalog', ok: false, detail: restored ? redact(describeError(restoreError)) : 'not checked: the restore failed' },
+      database ?? { name: 'database', ok: false, detail: restored ? redact(describeError(restoreError)) : 'not checked: the restore failed' },
+    );
+  } else {
+    checks.push({ name: 'catalog', ok: true, detail: `not checked: backup ${backup.id} was made before backups recorded their roles and catalog (restored without owners and grants)` });
+  }
   if (opts.amcheck) {
     const a = amcheckCheck(amcheck, restored);
     // amcheck itself failed to run after a good restore (e.g. lost connection): say so.
@@ -203,6 +302,16 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
       detail: dropError === null ? (created ? `${scratch.database} dropped` : 'never created') : `${scratch.database} is left behind: ${redact(describeError(dropError))}`,
     },
   );
+  if (globals) {
+    const leftRoles = rolesDropped !== null && !/were dropped$/.test(rolesDropped);
+    checks.push({
+      name: 'roles',
+      ok: !leftRoles,
+      detail: rolesCreated.length
+        ? `created ${rolesCreated.join(', ')} for the restore; ${rolesDropped ?? 'not dropped'}`
+        : `the scratch server had every role the backup names (${globals.roles.length}); none created`,
+    });
+  }
 
   const finishedAt = ctx.now();
   const reportKey = drillReportKey('postgres', backup.source, startedAt);
@@ -219,6 +328,8 @@ export async function runDrill(opts: DrillOptions, deps: DrillDeps): Promise<Dri
     rpo,
     rto,
     tables: comparison,
+    rolesCreated,
+    staleScratchDropped: staleDropped,
     amcheck,
     checks,
     passed: checks.every((c) => c.ok),

@@ -4,7 +4,7 @@
  * - listRows(storage, filter, now) → ListRow[]: what the table and --json show.
  * - formatList(rows): the human table (id, source, class, kind, stored size, created, age).
  */
-import { listBackups, type CatalogFilter, type CompleteBackup } from '../catalog/catalog';
+import { scanBackups, type CatalogFilter, type CompleteBackup } from '../catalog/catalog';
 import { humanBytes } from '../pipeline/progress';
 import type { Storage } from '../storage/types';
 
@@ -34,9 +34,18 @@ export function toListRow(b: CompleteBackup, now: Date): ListRow {
   };
 }
 
-export async function listRows(storage: Storage, filter: CatalogFilter, now: Date): Promise<{ rows: ListRow[]; backups: CompleteBackup[] }> {
-  const backups = await listBackups(storage, filter);
-  return { rows: backups.map((b) => toListRow(b, now)), backups };
+/**
+ * The complete backups as rows, and the backups whose manifest exists but cannot be read (they are not listed as
+ * backups, but never silently: the caller warns of each).
+ */
+export async function listRows(
+  storage: Storage,
+  filter: CatalogFilter,
+  now: Date,
+): Promise<{ rows: ListRow[]; backups: CompleteBackup[]; unreadable: { id: string; source: string; reason: string }[] }> {
+  const scan = await scanBackups(storage, filter);
+  const unreadable = scan.incomplete.filter((b) => b.unreadableManifest).map((b) => ({ id: b.id, source: b.source, reason: b.reason }));
+  return { rows: scan.complete.map((b) => toListRow(b, now)), backups: scan.complete, unreadable };
 }
 
 export function humanAge(seconds: number): string {

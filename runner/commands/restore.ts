@@ -1,29 +1,36 @@
 /**
  * `lifeboat restore <id|latest> --target-url URL`: a backup back into a database, proven by row counts.
  *
- *   resolve ─▶ check the target (refuse one with user tables unless --clean --yes) ─▶ fetchArchive (sha256,
- *   decrypt, zstd -d into a temp file) ─▶ [CREATE DATABASE] ─▶ pg_restore --exit-on-error -j N ─▶ count rows
- *   of the restored tables and compare with the manifest
+ *   resolve ─▶ check the target (refuse one with user tables unless --clean --yes) ─▶ the backup's globals:
+ *   refuse a target that lacks the roles the objects name, unless --roles ─▶ fetchArchive (sha256, decrypt,
+ *   zstd -d into a temp file) ─▶ [CREATE DATABASE with the source's encoding and locale] ─▶ [--roles: CREATE
+ *   ROLE for each one missing] ─▶ pg_restore --exit-on-error -j N ─▶ count rows of the restored tables and
+ *   compare with the manifest ─▶ [--create: the database's owner, ACL, settings]
  *
  * A whole restore with --create streams instead (runner/restore/stream.ts): no temp file, N parallel streams,
  * the checksums checked as the data arrives, and the database dropped on any failure.
  *
  * restoreBackup(opts, deps) → RestoreResult never prints. The machinery is in runner/restore/: plan.ts (flags
  * and tables), target.ts (checks and undo), archive.ts (pg_restore of a fetched file), stream.ts (the streamed
- * restore); the payload is fetched through runner/payload/fetch.ts.
+ * restore), roles.ts (the roles the target needs), database.ts (the database itself with --create); the payload
+ * is fetched through runner/payload/fetch.ts, the globals through runner/payload/globals.ts.
  */
 import { resolveBackup, type CompleteBackup } from '../catalog/catalog';
+import type { Globals } from '../contract/globals';
 import { usageError } from '../errors';
-import type { ConnInfo } from '../pg/connection';
+import { unquoteIdent, withDatabase, type ConnInfo } from '../pg/connection';
 import { createDatabase, databaseExists } from '../pg/databases';
 import type { RowCountComparison } from '../pg/tables';
 import type { Storage } from '../storage/types';
 import { fetchArchive, requireIdentityFor } from '../payload/fetch';
+import { fetchGlobals } from '../payload/globals';
+import { applyDatabaseProperties, createDatabaseAsSource } from '../restore/database';
+import { checkRoles, createMissingRoles, dropCreatedRoles, missingRolesError, type RoleCheck } from '../restore/roles';
 import { restoreArchive } from '../restore/archive';
 import type { RestoreDeps, RestorePlan } from '../restore/pg-restore';
 import { planTables, validateRestoreFlags } from '../restore/plan';
 import { prepareStreamRestore } from '../restore/stream';
-import { checkTarget, emptyState, undoFailedRestore } from '../restore/target';
+import { checkTarget, createMissingSchemas, emptyState, undoFailedRestore } from '../restore/target';
 
 export type { RestoreDeps, RestorePlan } from '../restore/pg-restore';
 
@@ -49,6 +56,10 @@ export interface RestoreOptions {
   noOwner?: boolean;
   /** Skip GRANT/REVOKE (pg_restore --no-privileges): the target lacks roles the grants name. */
   noPrivileges?: boolean;
+  /** Create the roles the backup's objects name that the target lacks (existing roles are never altered). */
+  roles?: boolean;
+  /** With --create: a target server without the source's locale creates the database in its default one. */
+  allowLocaleChange?: boolean;
   /** age identity text for encrypted payloads. */
   identityText?: string;
   /** Called as soon as the backup is resolved, so a later failure can still say which backup it was. */
@@ -60,6 +71,10 @@ export interface RestoreResult {
   /** null when no data was restored (schema-only). */
   comparison: RowCountComparison[] | null;
   ok: boolean;
+  /** Roles --roles created (empty without it, or when the target had them all). */
+  rolesCreated: string[];
+  /** Anything the restore changed from the source's database (a locale, with --allow-locale-change). */
+  notes: string[];
 }
 
 export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Promise<RestoreResult> {
@@ -79,6 +94,9 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
       `backup ${backup.id} is a data-only backup (kind data): ${flag} does not apply`,
       'Restore it into a database that has the tables (empty), without --clean, --schema-only or --create',
     );
+  }
+  if (opts.allowLocaleChange && !opts.create) {
+    throw usageError('flags_conflict', '--allow-locale-change applies only with --create (an existing database keeps its locale)');
   }
   const plan: RestorePlan = {
     tables,
@@ -107,6 +125,17 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
     }
   }
 
+  // The roles: a restore that sets owners or grants needs every role they name (policies need theirs even without).
+  // Refused before anything is created or downloaded; with --roles, the missing ones are created below.
+  const needsRoles = !plan.dataOnly && !(plan.noOwner && plan.noPrivileges);
+  const globals: Globals | null = backup.manifest.globals && (needsRoles || opts.roles || opts.create) ? await fetchGlobals(backup, opts.storage, opts.identityText) : null;
+  if (opts.roles && !backup.manifest.globals) {
+    ctx.logger.warn({ backupId: backup.id }, `--roles: backup ${backup.id} was made before backups recorded their roles; no role is created`);
+  }
+  const serverConn = opts.create ? withDatabase(opts.target, 'postgres') : opts.target;
+  const roleCheck: RoleCheck | null = globals && (needsRoles || opts.roles) ? await checkRoles(serverConn, flag, globals) : null;
+  if (roleCheck?.missingRequired.length && needsRoles && !opts.roles) throw missingRolesError(roleCheck, opts.target);
+
   // A whole restore into an existing database without user objects can be undone exactly (runner/pg/scratch.ts).
   const emptyBefore = !opts.create && !plan.clean && !plan.dataOnly && !plan.selective ? await emptyState(opts.target, flag) : null;
 
@@ -120,10 +149,26 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
   const streamed = undoable && wholeRestore ? await prepareStreamRestore({ backup, storage: opts.storage, identityText: opts.identityText, jobs: plan.jobs }, deps) : null;
   const archive = streamed ? null : await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'restore' }, deps);
   let created = false;
+  let rolesCreated: string[] = [];
+  const notes: string[] = [];
   try {
     if (opts.create) {
-      await createDatabase(opts.target, flag);
+      if (globals) {
+        const note = await createDatabaseAsSource(opts.target, flag, globals.database, Boolean(opts.allowLocaleChange), ctx.logger);
+        if (note) notes.push(note);
+      } else {
+        await createDatabase(opts.target, flag);
+      }
       created = true;
+    }
+    if (opts.roles && roleCheck?.missing.length) {
+      rolesCreated = await createMissingRoles(serverConn, flag, globals!, roleCheck);
+      ctx.logger.info({ roles: rolesCreated }, `created ${rolesCreated.length} role${rolesCreated.length === 1 ? '' : 's'} the target lacked: ${rolesCreated.join(', ')}`);
+    }
+    // A --table backup carries its tables but not their schemas (pg_dump --table): those the target lacks first.
+    if (backup.manifest.kind === 'tables' && !plan.dataOnly) {
+      const owners = new Map((globals?.catalog ?? []).filter((e) => e.kind === 'schema' && e.owner !== null).map((e) => [unquoteIdent(e.name), e.owner!]));
+      await createMissingSchemas(opts.target, flag, [...new Set(plan.tables.map((t) => t.schema))], owners);
     }
     let result: { comparison: RowCountComparison[] | null; ok: boolean };
     if (streamed) {
@@ -133,11 +178,15 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
       ctx.logger.info({ backupId: backup.id, database: opts.target.database, jobs: plan.jobs }, 'checksum verified; pg_restore started');
       result = await restoreArchive(archive!.file, backup, opts.target, plan, deps, flag);
     }
-    return { backup, comparison: result.comparison, ok: result.ok };
+    // The database itself, once its contents are in (database.ts says why last).
+    if (created && globals) await applyDatabaseProperties(opts.target, flag, globals.database, { noOwner: plan.noOwner, noPrivileges: Boolean(plan.noPrivileges) });
+    return { backup, comparison: result.comparison, ok: result.ok, rolesCreated, notes };
   } catch (e) {
     // Nothing half-restored is left looking like a database: undo what this run made, and say what is left.
-    const what = await undoFailedRestore(opts.target, flag, created, emptyBefore, plan);
-    if (e instanceof Error) e.message = `${e.message}; ${what}`;
+    const what = opts.create && !created ? 'nothing was created' : await undoFailedRestore(opts.target, flag, created, emptyBefore, plan);
+    const roles = await dropCreatedRoles(serverConn, flag, rolesCreated).catch((x: unknown) => `dropping the roles it created failed (${(x as Error).message}): ${rolesCreated.join(', ')}`);
+    const left = [what, roles].filter((x) => x && !(e instanceof Error && e.message.endsWith(x)));
+    if (e instanceof Error && left.length) e.message = `${e.message}; ${left.join('; ')}`;
     throw e;
   } finally {
     await (streamed ?? archive)!.cleanup();

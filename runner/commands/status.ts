@@ -71,12 +71,16 @@ function assessSource(key: string, scan: ScanResult, rule: HealthRule, now: Date
   const complete = scan.complete.filter(mine).sort((a, b) => snapshotMs(b) - snapshotMs(a));
   const incompleteBackups = scan.incomplete.filter(mine).length;
   const problems: string[] = [];
+  // A manifest that cannot be read is not a backup in progress: whatever it was, it is not restorable as it is.
+  for (const b of scan.incomplete.filter((x) => mine(x) && x.unreadableManifest)) {
+    problems.push(`backup ${b.id}: manifest unreadable (${b.reason})`);
+  }
   // What a restore of the whole source gets back: the newest full backup. A newer schema-only or --table backup
   // (say, a manual one before a deploy) must not hide that the nightly full backups stopped. A source that only
   // ever has other kinds is judged on its newest backup of any kind.
   const newest = complete.find((b) => b.manifest.kind === 'full') ?? complete[0];
   if (!newest) {
-    problems.push(`no complete backup (${incompleteBackups} incomplete)`);
+    problems.unshift(`no complete backup (${incompleteBackups} incomplete)`);
     return { engine, source, healthy: false, problems, newest: null, medianBytes: null, completeBackups: 0, incompleteBackups };
   }
 

@@ -21,7 +21,7 @@ import type { Storage } from '../storage/types';
 import { fetchArchive, requireIdentityFor } from '../payload/fetch';
 import { restoreArchive } from '../restore/archive';
 import type { RestoreDeps } from '../restore/pg-restore';
-import { planTables } from '../restore/plan';
+import { planTables, validateJobs } from '../restore/plan';
 
 export interface VerifyOptions {
   storage: Storage;
@@ -65,9 +65,7 @@ async function readWholeArchive(file: string, backup: CompleteBackup, deps: Rest
 }
 
 export async function verifyBackup(opts: VerifyOptions, deps: RestoreDeps): Promise<VerifyResult> {
-  if (opts.jobs !== undefined && (!Number.isInteger(opts.jobs) || opts.jobs < 1)) {
-    throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${String(opts.jobs)}`);
-  }
+  if (opts.jobs !== undefined) validateJobs(opts.jobs);
   const backup = await resolveBackup(opts.storage, opts.ref, { engine: 'postgres', source: opts.source });
   opts.onResolved?.(backup);
   requireIdentityFor(backup, opts.identityText);

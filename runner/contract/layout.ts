@@ -40,6 +40,13 @@ export function payloadName(engine: Engine, encrypted: boolean): string {
   return PAYLOAD_NAMES[engine] + (encrypted ? '.age' : '');
 }
 
+/** The PostgreSQL globals object (runner/contract/globals.ts); `.age` is appended when encrypted. */
+export const GLOBALS_NAME = 'globals.json';
+
+export function globalsName(encrypted: boolean): string {
+  return GLOBALS_NAME + (encrypted ? '.age' : '');
+}
+
 /** Source names become path segments: keep them to a safe, portable alphabet. */
 export const SOURCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 

@@ -67,6 +67,27 @@ export const PayloadSchema = z.object({
     .nullable(),
 });
 
+/**
+ * The backup's globals object (runner/contract/globals.ts): the roles the database references and the database's
+ * own properties. Absent in older manifests (restores then neither check nor create roles, and `--create` makes a
+ * plain database as before).
+ */
+export const GlobalsRefSchema = z.object({
+  /** Object name inside the backup folder: `globals.json`, `.age` appended when encrypted. */
+  object: z.string().min(1),
+  /** Bytes stored. */
+  bytes: z.number().int().nonnegative(),
+  /** sha256 (hex) of exactly the stored bytes. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Encrypted to the payload's recipients, or null. */
+  encryption: z.object({ scheme: z.literal('age'), recipients: z.array(z.string()).min(1) }).nullable(),
+  /** How many roles it records. */
+  roles: z.number().int().nonnegative(),
+  /** Whether it holds the roles' password hashes (`backup --role-passwords`). */
+  passwords: z.boolean(),
+});
+export type GlobalsRef = z.infer<typeof GlobalsRefSchema>;
+
 export const SourceInfoSchema = z.object({
   /** Host and database the dump was taken from; never carries credentials. */
   host: z.string(),
@@ -101,6 +122,8 @@ export const ManifestSchema = z.object({
   tools: z.record(z.string(), z.string()),
   sourceInfo: SourceInfoSchema,
   payload: PayloadSchema,
+  /** PostgreSQL: the globals object, stored before the manifest; absent in older manifests. */
+  globals: GlobalsRefSchema.optional(),
   /** PostgreSQL: exact per-table row counts in the dump's snapshot. */
   tables: z.array(TableRowCountSchema).default([]),
   /** Redis: key count per logical database, e.g. {"0": 120, "3": 4}. */

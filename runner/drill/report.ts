@@ -9,7 +9,7 @@ import type { AmcheckResult } from './amcheck';
 
 export const DRILL_REPORT_FORMAT_VERSION = 1;
 
-export type DrillCheckName = 'restore' | 'row counts' | 'amcheck' | 'rpo' | 'rto' | 'scratch dropped';
+export type DrillCheckName = 'restore' | 'row counts' | 'catalog' | 'database' | 'amcheck' | 'rpo' | 'rto' | 'scratch dropped' | 'roles';
 
 export interface DrillCheck {
   name: DrillCheckName;
@@ -39,6 +39,10 @@ export interface DrillReport {
   rto: Objective;
   /** Row counts in the scratch database against the manifest; null when the restore did not get that far. */
   tables: RowCountComparison[] | null;
+  /** Roles the drill created on the scratch server for the restore (and dropped afterwards: the "roles" check). */
+  rolesCreated?: string[];
+  /** Scratch databases of earlier drills that were killed before they could drop them, dropped by this one. */
+  staleScratchDropped?: string[];
   amcheck: AmcheckResult | null;
   checks: DrillCheck[];
   passed: boolean;
@@ -71,6 +75,7 @@ export function formatDrillReport(r: DrillReport): string {
     `backup   ${r.backup.id} (${r.backup.class}, ${r.backup.kind}, snapshot ${r.backup.snapshotAt})`,
     `scratch  ${r.scratch.database} on ${r.scratch.server}${r.scratch.dropped ? ' (dropped)' : ' (NOT DROPPED)'}`,
     `report   ${r.reportKey}`,
+    ...(r.staleScratchDropped?.length ? [`stale    dropped ${r.staleScratchDropped.join(', ')} (left by drills that were killed)`] : []),
     '',
   ];
   const rows = r.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', c.detail]);

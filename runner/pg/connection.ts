@@ -56,7 +56,8 @@ export function parseDatabaseUrl(url: string | undefined, flag = '--database-url
     // The text may hold a password: never echo it.
     throw usageError('database_url_invalid', `${flag} is not a valid URL`, 'Expected postgres://USER:PASSWORD@HOST:PORT/DATABASE');
   }
-  if (u.password) registerSecret(decodeURIComponent(u.password));
+  const decode = urlPartDecoder(flag, 'database_url_invalid');
+  if (u.password) registerSecret(decode(u.password, 'password'));
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
     throw usageError(
       'database_url_invalid',
@@ -66,17 +67,32 @@ export function parseDatabaseUrl(url: string | undefined, flag = '--database-url
   const params: Record<string, string> = {};
   for (const [k, v] of u.searchParams) params[k] = v;
   // libpq allows a socket directory as ?host=/path; the URL host then may be empty.
-  const host = params.host ?? decodeURIComponent(u.hostname.replace(/^\[|\]$/g, ''));
+  const host = params.host ?? decode(u.hostname.replace(/^\[|\]$/g, ''), 'host');
   delete params.host;
-  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  const user = decodeURIComponent(u.username);
+  const database = decode(u.pathname.replace(/^\//, ''), 'database name');
+  const user = decode(u.username, 'user');
   if (!host) throw usageError('database_url_invalid', `${flag} names no host`, 'Expected postgres://USER:PASSWORD@HOST:PORT/DATABASE');
   if (!user) throw usageError('database_url_invalid', `${flag} names no user`, 'Expected postgres://USER:PASSWORD@HOST:PORT/DATABASE');
   if (!database) {
     throw usageError('database_url_invalid', `${flag} names no database`, 'Expected postgres://USER:PASSWORD@HOST:PORT/DATABASE');
   }
   const port = u.port ? Number(u.port) : 5432;
-  return { host, port, user, password: u.password ? decodeURIComponent(u.password) : undefined, database, params };
+  return { host, port, user, password: u.password ? decode(u.password, 'password') : undefined, database, params };
+}
+
+/**
+ * Percent-decoding of a URL's part that names the flag and the part when the encoding is malformed, never the
+ * text (a password's malformed encoding is still the password: registered as a secret first).
+ */
+export function urlPartDecoder(flag: string, code: string): (text: string, part: string) => string {
+  return (text, part) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      if (part === 'password') registerSecret(text);
+      throw usageError(code, `${flag}: the ${part} in the URL has malformed percent-encoding (a % must be followed by two hex digits)`, 'Write a literal % as %25');
+    }
+  };
 }
 
 export function withDatabase(conn: ConnInfo, database: string): ConnInfo {
@@ -172,4 +188,9 @@ export async function connectPg(conn: ConnInfo, what?: string): Promise<Client> 
 /** Quotes an identifier (schema, table, database name) for SQL. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A quoted identifier's name (`"Odd ""Name"""` is `Odd "Name"`); a plain name stays as it is. */
+export function unquoteIdent(text: string): string {
+  return text.startsWith('"') ? text.slice(1, -1).replace(/""/g, '"') : text;
 }

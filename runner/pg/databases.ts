@@ -15,10 +15,11 @@ export async function databaseExists(conn: ConnInfo, what?: string): Promise<boo
   }
 }
 
-export async function createDatabase(conn: ConnInfo, what?: string): Promise<void> {
+/** `sql`: the CREATE DATABASE statement to run (with encoding and locale: database-properties.ts); default a plain one. */
+export async function createDatabase(conn: ConnInfo, what?: string, sql?: string): Promise<void> {
   const c = await connectPg(withDatabase(conn, 'postgres'), what);
   try {
-    await c.query(`CREATE DATABASE ${quoteIdent(conn.database)}`);
+    await c.query(sql ?? `CREATE DATABASE ${quoteIdent(conn.database)}`);
   } catch (e) {
     if ((e as { code?: string }).code === '42P04') {
       throw usageError('target_exists', `database "${conn.database}" already exists on ${conn.host}:${conn.port}`, 'Drop --create to restore into it, or choose a new name');

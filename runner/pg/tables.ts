@@ -170,3 +170,30 @@ export function formatComparison(rows: readonly RowCountComparison[]): string {
   const notes = [...new Set(rows.filter((r) => r.ok && r.note).map((r) => `* ${r.note}`))];
   return [line(header), ...body.map(line), ...notes].join('\n') + '\n';
 }
+
+/** A foreign key of a selected table whose referenced table is not selected. */
+export interface ForeignKeyOut {
+  constraint: string;
+  table: TableRef;
+  references: TableRef;
+}
+
+/**
+ * Foreign keys that a `--table` dump would carry but not the table they reference: its archive could not be
+ * restored, verified or drilled ("relation ... does not exist"). Keys inherited from a partitioned parent are not
+ * dumped with a partition, so they do not count.
+ */
+export async function foreignKeysLeavingSelection(client: Pick<Client, 'query'>, selected: readonly TableRef[]): Promise<ForeignKeyOut[]> {
+  const r = await client.query<{ constraint: string; schema: string; name: string; rschema: string; rname: string }>(
+    `WITH sel AS (SELECT to_regclass(q) AS oid FROM unnest($1::text[]) q)
+     SELECT co.conname AS constraint, n.nspname AS schema, c.relname AS name, rn.nspname AS rschema, rc.relname AS rname
+       FROM pg_constraint co
+       JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_class rc ON rc.oid = co.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+      WHERE co.contype = 'f' AND co.conparentid = 0
+        AND co.conrelid IN (SELECT oid FROM sel) AND co.confrelid NOT IN (SELECT oid FROM sel)
+      ORDER BY 2, 3, 1`,
+    [selected.map(quoteTable)],
+  );
+  return r.rows.map((x) => ({ constraint: x.constraint, table: { schema: x.schema, name: x.name }, references: { schema: x.rschema, name: x.rname } }));
+}

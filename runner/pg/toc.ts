@@ -14,7 +14,10 @@
  *   parent that is not restored, is left out and reported;
  * - the objects the restored entries need that the target lacks (schemas, types, domains, functions,
  *   standalone sequences, collations, extensions): they are restored from the archive; those that exist are
- *   used as they are. Views and other tables are never pulled in.
+ *   used as they are. Other tables are never pulled in;
+ * - when replacing tables the target has (--clean): the views and materialized views built on them, dropped and
+ *   made again with them, and the foreign keys into and out of them from and to tables the target has (the
+ *   restore runs in one transaction: one the target's rows break fails it and changes nothing).
  *
  * No library reads pg_dump's TOC, so it is read here from pg_restore's own output: `pg_restore --list
  * --verbose` gives every entry's id, type and dependencies, and a schema-only script with `--verbose` gives
@@ -150,9 +153,14 @@ export function describeEntry(e: TocEntry): string {
 
 /**
  * The entries of a restore of `tables` (see the module comment). Throws when a table has no TABLE entry.
- * `exists` is asked only about prerequisites.
+ * `exists` is asked about prerequisites and, with `replacing`, about the archive's other tables.
  */
-export async function selectTocEntries(entries: readonly TocEntry[], tables: readonly TableRef[], exists: ExistsCheck): Promise<TocSelection> {
+export async function selectTocEntries(
+  entries: readonly TocEntry[],
+  tables: readonly TableRef[],
+  exists: ExistsCheck,
+  opts: { replacing?: boolean } = {},
+): Promise<TocSelection> {
   const byId = new Map(entries.map((e) => [e.id, e]));
   const included = new Set<number>();
   const existing = new Set<number>();
@@ -189,6 +197,36 @@ export async function selectTocEntries(entries: readonly TocEntry[], tables: rea
   // an extension), and every one is restored, or exists, or is a prerequisite that can be.
   const pending = entries.filter((e) => ATTACHED_TYPES.has(e.type));
   for (const id of [...included]) await satisfy(byId.get(id)!);
+  // Replacing tables in a database that has them (--clean): what depends on them there must be dropped and made
+  // again with them, or the DROP fails. So the views (and materialized views, with their data) built on a
+  // restored table or view come along, and so do the foreign keys of other tables into a restored one: their
+  // other tables are in the target already.
+  const replacing = Boolean(opts.replacing);
+  // Tables the target has that are not restored: foreign keys into and out of a replaced table may name them.
+  const present = new Set<number>();
+  if (replacing) {
+    for (const e of entries) if (e.type === 'TABLE' && !included.has(e.id) && (await exists(e))) present.add(e.id);
+  }
+  const inTarget = (d: number): boolean => {
+    const dep = byId.get(d);
+    if (!dep) return false;
+    if (dep.type === 'TABLE') return present.has(d);
+    // The referenced key of a table the target has.
+    return (dep.type === 'CONSTRAINT' || dep.type === 'INDEX') && dep.deps.some((x) => present.has(x));
+  };
+  if (replacing) {
+    const views = entries.filter((e) => e.type === 'VIEW' || e.type === 'MATERIALIZED VIEW');
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const v of views) {
+        if (included.has(v.id) || !v.deps.some((d) => included.has(d) && ['TABLE', 'VIEW', 'MATERIALIZED VIEW'].includes(byId.get(d)?.type ?? ''))) continue;
+        included.add(v.id);
+        await satisfy(v);
+        grew = true;
+      }
+    }
+    for (const e of entries) if (e.type === 'MATERIALIZED VIEW DATA' && e.deps.some((d) => included.has(d))) included.add(e.id);
+  }
   let changed = true;
   while (changed) {
     changed = false;
@@ -196,7 +234,9 @@ export async function selectTocEntries(entries: readonly TocEntry[], tables: rea
       if (included.has(e.id)) continue;
       const anchored = e.deps.some((d) => included.has(d) && !NOT_ANCHORS.has(byId.get(d)?.type ?? ''));
       if (!anchored) continue;
-      const allMet = e.deps.every((d) => included.has(d) || existing.has(d) || PREREQUISITE_TYPES.has(byId.get(d)?.type ?? '') || attachOnly(e, byId.get(d)));
+      const allMet = e.deps.every(
+        (d) => included.has(d) || existing.has(d) || PREREQUISITE_TYPES.has(byId.get(d)?.type ?? '') || attachOnly(e, byId.get(d)) || (e.type === 'FK CONSTRAINT' && inTarget(d)),
+      );
       if (!allMet) continue;
       included.add(e.id);
       await satisfy(e);
@@ -231,6 +271,7 @@ export function targetExistsCheck(client: Pick<Client, 'query'>): ExistsCheck {
         [sql, params] = ['SELECT 1 WHERE to_regtype($1) IS NOT NULL', [qualified]];
         break;
       case 'SEQUENCE':
+      case 'TABLE':
         [sql, params] = ['SELECT 1 WHERE to_regclass($1) IS NOT NULL', [qualified]];
         break;
       case 'COLLATION':

@@ -4,11 +4,29 @@
  * exit status is the only authority on whether its work succeeded: a stream that ended is not a success.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 export type Spawner = (file: string, args: readonly string[], opts: SpawnOptions) => ChildProcess;
 
-export const defaultSpawner: Spawner = (file, args, opts) => spawn(file, args, opts);
+/** Children die with the runner, however it dies (dyingWithRunner): a pg_restore must not go on loading alone. */
+export const defaultSpawner: Spawner = (file, args, opts) => {
+  const [cmd, argv] = dyingWithRunner(file, args);
+  return spawn(cmd, argv, opts);
+};
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null;
+
+/**
+ * The command line that runs `file` so that the kernel kills it when the runner dies, however it dies (SIGKILL:
+ * an out-of-memory kill, a job deadline), where no cleanup code of ours can run. For helpers that would
+ * otherwise live on holding a whole dataset (a scratch redis-server). Linux's PR_SET_PDEATHSIG through
+ * util-linux's setpriv, which then execs the program (same pid); elsewhere, or without setpriv, unchanged.
+ */
+export function dyingWithRunner(file: string, args: readonly string[]): [string, string[]] {
+  if (process.platform !== 'linux' || SETPRIV === null) return [file, [...args]];
+  return [SETPRIV, ['--pdeathsig', 'KILL', '--', file, ...args]];
+}
 
 export interface ChildResult {
   name: string;

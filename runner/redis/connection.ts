@@ -6,6 +6,7 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { runtimeError, usageError } from '../errors';
 import { redact, registerSecret } from '../redact';
+import { urlPartDecoder } from '../pg/connection';
 
 export interface RedisConnInfo {
   host: string;
@@ -25,7 +26,8 @@ export function parseRedisUrl(url: string | undefined, flag = '--redis-url'): Re
   } catch {
     throw usageError('redis_url_invalid', `${flag} is not a valid URL`, 'Expected redis://[USER:PASSWORD@]HOST[:PORT]');
   }
-  if (u.password) registerSecret(decodeURIComponent(u.password));
+  const decode = urlPartDecoder(flag, 'redis_url_invalid');
+  if (u.password) registerSecret(decode(u.password, 'password'));
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
     throw usageError('redis_url_invalid', `${flag} expected a redis:// or rediss:// URL, got scheme "${u.protocol.replace(/:$/, '')}"`);
   }
@@ -37,8 +39,8 @@ export function parseRedisUrl(url: string | undefined, flag = '--redis-url'): Re
   return {
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port,
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
+    username: u.username ? decode(u.username, 'user') : undefined,
+    password: u.password ? decode(u.password, 'password') : undefined,
     tls: u.protocol === 'rediss:',
   };
 }

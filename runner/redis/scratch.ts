@@ -11,7 +11,7 @@ import path from 'node:path';
 import type Redis from 'ioredis';
 import { runtimeError, usageError } from '../errors';
 import { connectRedis, type RedisConnInfo } from './connection';
-import { watchChild } from '../pipeline/spawn';
+import { dyingWithRunner, watchChild } from '../pipeline/spawn';
 
 export interface ScratchRedis {
   conn: RedisConnInfo;
@@ -83,7 +83,9 @@ async function startOnce(opts: ScratchOptions): Promise<ScratchRedis> {
     '--save', '', '--appendonly', 'no', '--databases', String(opts.databases ?? 16),
     '--repl-diskless-sync-delay', '0', '--logfile', '', '--loglevel', 'warning', '--daemonize', 'no',
   ];
-  const child = watchChild('redis-server', spawn(server.path, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  // It holds the whole dataset in memory: it must not outlive a runner killed outright.
+  const [file, argv] = dyingWithRunner(server.path, args);
+  const child = watchChild('redis-server', spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
   // With an empty --logfile the server logs to stdout: keep its tail to explain a failed load.
   let log = '';
   child.child.stdout?.setEncoding('utf8');

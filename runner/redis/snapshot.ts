@@ -4,12 +4,12 @@
  * (method dump). runner/commands/redis-backup.ts says why each, and stores what these return.
  */
 import { createReadStream, promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { RunContext } from '../context';
 import { runtimeError } from '../errors';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
+import { makeTempDir } from '../pipeline/temp-dir';
 import { connectRedis, describeRedis, keyspace, type RedisConnInfo } from './connection';
 import { encodeRecords } from './format';
 import { readKeys, type ReadStats } from './keys';
@@ -20,13 +20,9 @@ export interface SnapshotDeps {
   spawner?: Spawner;
 }
 
+/** A temp folder for the snapshot (runner/pipeline/temp-dir.ts: removed by the next run if this one is killed). */
 export async function tempDir(env: NodeJS.ProcessEnv): Promise<string> {
-  const base = env.LIFEBOAT_TMPDIR || os.tmpdir();
-  try {
-    return await fs.mkdtemp(path.join(base, 'lifeboat-redis-'));
-  } catch (e) {
-    throw runtimeError('tmpdir_unwritable', `cannot create a temp folder in ${base} (${(e as NodeJS.ErrnoException).code})`, 'Set LIFEBOAT_TMPDIR to a writable folder with room for the snapshot');
-  }
+  return (await makeTempDir(env, 'lifeboat-redis-', 'the snapshot')).dir;
 }
 
 export interface Snapshot {

@@ -9,15 +9,25 @@ import type { CompleteBackup } from '../catalog/catalog';
 import { runtimeError } from '../errors';
 import { connectPg, pgToolEnv, type ConnInfo } from '../pg/connection';
 import type { RowCountComparison } from '../pg/tables';
-import { describeEntry, readToc, selectTocEntries, targetExistsCheck, useListText } from '../pg/toc';
+import { describeEntry, readToc, selectTocEntries, targetExistsCheck, useListText, type TocSelection } from '../pg/toc';
 import { treeBytesRead } from '../pipeline/child-io';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, watchChild } from '../pipeline/spawn';
+import { foreignKeyEdges, orderDataEntries } from './data-order';
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
 
-/** `useList`: a selective restore's TOC list (runner/pg/toc.ts); pg_restore restores exactly those entries. */
-function restoreArgs(file: string, database: string, plan: RestorePlan, useList?: string): string[] {
-  const args = [...restoreOptionArgs(database, plan), `--jobs=${plan.jobs}`];
+/**
+ * `useList`: a selective or data-only restore's TOC list (runner/pg/toc.ts); pg_restore restores exactly those
+ * entries, in that order. Both run in one transaction (pg_restore allows no --jobs with it): they write into a
+ * database that holds other things, so a failure must leave it exactly as it was. A data-only restore's tables
+ * are then empty again and it can be retried; a --table --clean restore that cannot replace its table (another
+ * object depends on it) has dropped nothing. `disableTriggers`: foreign keys in a cycle, which no load order
+ * satisfies (data-order.ts).
+ */
+function restoreArgs(file: string, database: string, plan: RestorePlan, useList?: string, disableTriggers = false): string[] {
+  const args = [...restoreOptionArgs(database, plan)];
+  if (plan.dataOnly || plan.selective) args.push('--single-transaction', ...(disableTriggers ? ['--disable-triggers'] : []));
+  else args.push(`--jobs=${plan.jobs}`);
   if (useList) args.push(`--use-list=${useList}`);
   args.push(file);
   return args;
@@ -35,12 +45,21 @@ async function writeSelectionList(
   plan: RestorePlan,
   ctx: RestoreDeps['ctx'],
   flag: string,
-): Promise<string> {
+): Promise<{ list: string; disableTriggers: boolean }> {
   const entries = await readToc(pgRestore, file, ctx.env);
   const c = await connectPg(target, flag);
-  let selection;
+  let selection: { ids: number[]; skipped: TocSelection['skipped'] };
+  let cyclic: string[] = [];
   try {
-    selection = await selectTocEntries(entries, plan.tables, targetExistsCheck(c));
+    selection = plan.selective ? await selectTocEntries(entries, plan.tables, targetExistsCheck(c), { replacing: plan.clean }) : { ids: entries.map((e) => e.id), skipped: [] };
+    if (plan.dataOnly) {
+      // Parents' rows before their children's, as the target's foreign keys need (data-order.ts).
+      const { edges, rootOf } = await foreignKeyEdges(c);
+      const ordered = orderDataEntries(entries, selection.ids, edges, rootOf);
+      selection = { ...selection, ids: ordered.ids };
+      cyclic = ordered.cyclic;
+      if (cyclic.length) ctx.logger.warn({ tables: cyclic }, `foreign keys in a cycle among ${cyclic.join(', ')}: loading with pg_restore --disable-triggers (needs a superuser)`);
+    }
   } finally {
     await c.end().catch(() => undefined);
   }
@@ -52,7 +71,7 @@ async function writeSelectionList(
   }
   const listFile = path.join(path.dirname(file), 'selection.list');
   await fs.writeFile(listFile, useListText(selection.ids));
-  return listFile;
+  return { list: listFile, disableTriggers: cyclic.length > 0 };
 }
 
 /** pg_restore of a fetched archive into a ready database, then the row-count comparison. */
@@ -68,11 +87,11 @@ export async function restoreArchive(
   const spawner = deps.spawner ?? defaultSpawner;
   const tool = await findPgRestore(backup, ctx.env);
 
-  const useList = plan.selective ? await writeSelectionList(tool.path, file, target, plan, ctx, flag) : undefined;
+  const selection = plan.selective || plan.dataOnly ? await writeSelectionList(tool.path, file, target, plan, ctx, flag) : undefined;
 
   const proc = watchChild(
     'pg_restore',
-    spawner(tool.path, restoreArgs(file, target.database, plan, useList), { env: pgToolEnv(target, ctx.env), stdio: ['ignore', 'ignore', 'pipe'] }),
+    spawner(tool.path, restoreArgs(file, target.database, plan, selection?.list, selection?.disableTriggers), { env: pgToolEnv(target, ctx.env), stdio: ['ignore', 'ignore', 'pipe'] }),
     pgRestoreWarning(ctx),
   );
   const onAbort = (): void => proc.kill();

@@ -66,7 +66,7 @@ export function pgRestoreFailure(result: ChildResult, backup: CompleteBackup, ta
   return runtimeError(
     'restore_failed',
     `restoring backup ${backup.id} into database "${target.database}" failed: ${describeChildFailure(result)}`,
-    missingRole ? 'The target server lacks a role of the source: create it, or pass --no-owner --no-privileges' : undefined,
+    missingRole ? 'The target server lacks a role of the source: create it (restore --roles does, for backups that record their roles), or pass --no-owner --no-privileges' : undefined,
   );
 }
 

@@ -17,10 +17,23 @@ export interface RestoreModes {
   create?: boolean;
 }
 
-export function validateRestoreFlags(opts: RestoreModes): void {
-  if (opts.jobs !== undefined && (!Number.isInteger(opts.jobs) || opts.jobs < 1)) {
-    throw usageError('jobs_invalid', `--jobs expected a whole number >= 1, got ${String(opts.jobs)}`);
+/**
+ * The most parallel jobs a restore, verify or drill runs. Each is a session on the target and a pg_restore
+ * worker on a core; past a few dozen they only exhaust the server's max_connections (100 by default, less on
+ * small managed instances) without restoring any faster.
+ */
+export const MAX_JOBS = 64;
+
+/** `--jobs` as a whole number from 1 to MAX_JOBS; `given` is what the user wrote, for the message. */
+export function validateJobs(jobs: number, given: string = String(jobs)): number {
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) {
+    throw usageError('jobs_invalid', `--jobs expected a whole number from 1 to ${MAX_JOBS}, got ${given}`);
   }
+  return jobs;
+}
+
+export function validateRestoreFlags(opts: RestoreModes): void {
+  if (opts.jobs !== undefined) validateJobs(opts.jobs);
   if (opts.schemaOnly && opts.dataOnly) throw usageError('flags_conflict', '--schema-only and --data-only exclude each other');
   if (opts.clean && !opts.yes) {
     throw usageError('clean_unconfirmed', '--clean drops the objects of the backup in the target before restoring them', 'Add --yes to confirm');

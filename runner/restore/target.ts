@@ -4,7 +4,7 @@
  * is removed: runner/pg/scratch.ts).
  */
 import { usageError } from '../errors';
-import { connectPg, type ConnInfo } from '../pg/connection';
+import { connectPg, quoteIdent, type ConnInfo } from '../pg/connection';
 import { dropDatabase } from '../pg/databases';
 import { dropAddedObjects, scratchState, type ScratchState } from '../pg/scratch';
 import { qualified, quoteTable, userTableCount } from '../pg/tables';
@@ -97,6 +97,33 @@ export async function undoFailedRestore(target: ConnInfo, flag: string, created:
   } catch (e) {
     return `cleaning up ${name} failed too (${(e as Error).message}): drop what the restore left there by hand`;
   }
+  // Data-only and --table restores run in one transaction (archive.ts): a failure rolled all of it back.
+  if (plan.dataOnly) return `${name} is as it was (the data loads in one transaction)`;
+  if (plan.selective) return `${name} is as it was (a --table restore runs in one transaction)`;
   if (plan.clean) return `${name} was cleaned (--clean) and holds a partial restore`;
   return `${name} may hold part of the restore`;
+}
+
+/**
+ * The schemas of a `--table` backup's tables that the target lacks. pg_dump --table dumps the tables and nothing
+ * they depend on, not even their schema, so such a backup restores only into a database that has them. They are
+ * created first, owned as in the source when the backup's catalog fingerprint says by whom and that role exists.
+ * Returns the schemas created.
+ */
+export async function createMissingSchemas(target: ConnInfo, flag: string, schemas: readonly string[], owners: ReadonlyMap<string, string>): Promise<string[]> {
+  const c = await connectPg(target, flag);
+  try {
+    const have = new Set((await c.query<{ n: string }>(`SELECT nspname AS n FROM pg_namespace WHERE nspname = ANY($1)`, [schemas])).rows.map((r) => r.n));
+    const created: string[] = [];
+    for (const schema of schemas) {
+      if (have.has(schema)) continue;
+      const owner = owners.get(schema);
+      const exists = owner ? ((await c.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [owner])).rowCount ?? 0) > 0 : false;
+      await c.query(`CREATE SCHEMA ${quoteIdent(schema)}${owner && exists ? ` AUTHORIZATION ${quoteIdent(owner)}` : ''}`);
+      created.push(schema);
+    }
+    return created;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }

@@ -66,8 +66,12 @@ test('a passing drill: restore, row counts, amcheck, targets met, report stored,
   assert.equal(report.backup.id, newerId);
   assert.equal(report.newestBackup!.id, newerId);
   assert.deepEqual(report.checks.map((c) => [c.name, c.ok]), [
-    ['restore', true], ['row counts', true], ['amcheck', true], ['rpo', true], ['rto', true], ['scratch dropped', true],
+    ['restore', true], ['row counts', true], ['catalog', true], ['database', true], ['amcheck', true], ['rpo', true], ['rto', true],
+    ['scratch dropped', true], ['roles', true],
   ]);
+  const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
+  assert.match(byName.catalog!.detail, /^objects, owners, ACLs and policies as in the source \(.*6 table.*\)$/);
+  assert.match(byName.roles!.detail, /had every role the backup names \(1\); none created/);
   assert.equal(report.tables!.length, 6);
   assert.ok(report.tables!.every((t) => t.ok && t.actual === t.expected));
   assert.ok(report.amcheck!.ran && report.amcheck!.indexesChecked >= 5, JSON.stringify(report.amcheck));
@@ -204,7 +208,7 @@ test('bad flags are usage errors that touch nothing', async () => {
   assert.match(rpo.stderr, /--rpo expected a duration like 26h/);
   const jobs = await runCli(['drill', '--storage', storage, '--scratch-url', pg.url('postgres'), '--jobs', '0']);
   assert.equal(jobs.code, 2);
-  assert.match(jobs.stderr, /--jobs expected a whole number >= 1/);
+  assert.match(jobs.stderr, /--jobs expected a whole number from 1 to 64/);
   const missing = await runCli(['drill', '--storage', storage]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--scratch-url/);

@@ -5,11 +5,11 @@
  * leaves a server behind.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { postgresBinDir } from './binaries';
+import { MissingBinaryError, postgresBinDir } from './binaries';
 import { freePort } from './ports';
 
 export interface PgCluster {
@@ -37,6 +37,8 @@ export interface StartOptions {
   port?: number;
   user?: string;
   password?: string;
+  /** Extra environment for the server (e.g. LOCPATH: locales of its own, see compileLocale). */
+  env?: Record<string, string>;
 }
 
 const running = new Set<() => void>();
@@ -51,9 +53,30 @@ function installExitHook(): void {
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-function asPostgresUser(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
+function asPostgresUser(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): string {
+  // runuser without --login keeps the environment, so the server sees opts.env.
   const [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-  return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd ?? '/' });
+  return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd ?? '/', env: { ...process.env, ...opts.env } });
+}
+
+/**
+ * A glibc locale only the servers started with the returned folder as LOCPATH have (StartOptions.env): a source
+ * whose database uses a locale a fresh target lacks. Needs localedef and the locale sources (package locales).
+ */
+export function compileLocale(dir: string, input: string, charmap: string): { locpath: string; name: string } {
+  if (!existsSync(`/usr/share/i18n/charmaps/${charmap}.gz`) || !existsSync(`/usr/share/i18n/locales/${input}`)) {
+    throw new MissingBinaryError(`the glibc locale sources for ${input}.${charmap} (/usr/share/i18n)`, 'locales');
+  }
+  const name = `${input}.${charmap}`;
+  const locpath = path.join(dir, 'locales');
+  mkdirSync(locpath, { recursive: true });
+  try {
+    execFileSync('localedef', ['-i', input, '-f', charmap, path.join(locpath, name)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    // localedef exits 1 on warnings while still writing the locale.
+    if (!existsSync(path.join(locpath, name, 'LC_CTYPE'))) throw e;
+  }
+  return { locpath, name };
 }
 
 function postgresUid(): { uid: number; gid: number } {
@@ -111,7 +134,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PgCluster>
   const o = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(' ');
   const logFile = path.join(dir, 'server.log');
   try {
-    asPostgresUser(path.join(binDir, 'pg_ctl'), ['-D', dataDir, '-o', o, '-l', logFile, '-w', '-t', '30', 'start']);
+    asPostgresUser(path.join(binDir, 'pg_ctl'), ['-D', dataDir, '-o', o, '-l', logFile, '-w', '-t', '30', 'start'], { env: opts.env });
   } catch (e) {
     let log = '';
     try {

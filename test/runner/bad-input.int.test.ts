@@ -157,7 +157,9 @@ test('restore into a non-empty target without --clean --yes: exit 2, target unto
 });
 
 test('--jobs 0: exit 2 naming the flag', async () => {
-  await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('x_jobs'), '--create', '--jobs', '0'], 2, /--jobs expected a whole number >= 1, got "0"/);
+  await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('x_jobs'), '--create', '--jobs', '0'], 2, /--jobs expected a whole number from 1 to 64, got "0"/);
+  // Bounded: each job is a session on the target.
+  await expectFailure(['restore', id, '--storage', storage, '--target-url', pg.url('x_jobs'), '--create', '--jobs', '100000'], 2, /--jobs expected a whole number from 1 to 64, got "100000"/);
 });
 
 test('--table naming a table not in the backup: exit 2 listing the tables there, nothing restored', async () => {

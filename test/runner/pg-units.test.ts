@@ -94,6 +94,9 @@ test('parseDatabaseUrl: missing, malformed and incomplete URLs are usage errors 
     ['mysql://u:secretpw@h/db', /got scheme "mysql"/],
     ['postgres://u:secretpw@h:5432/', /names no database/],
     ['postgres://:secretpw@h/db', /names no user/],
+    ['postgres://u:secret%zzpw@h/db', /--database-url: the password in the URL has malformed percent-encoding/],
+    ['postgres://u%G1secretpw:x@h/db', /--database-url: the user in the URL has malformed percent-encoding/],
+    ['postgres://u:p@h/db%secretpw', /--database-url: the database name in the URL has malformed percent-encoding/],
   ];
   for (const [url, re] of cases) {
     assert.throws(
@@ -102,6 +105,8 @@ test('parseDatabaseUrl: missing, malformed and incomplete URLs are usage errors 
       String(url),
     );
   }
+  // A password whose encoding is malformed is still masked wherever it would appear.
+  assert.equal(redact('auth failed for secret%zzpw'), 'auth failed for ***');
 });
 
 test('findTool: no pg_dump new enough is a usage error naming the server version, what was found and the package', async () => {

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres, type PgCluster } from '../harness/postgres';
@@ -217,10 +217,23 @@ test('a restore that fails half-way leaves no half-restored database behind, and
   await pg.query(`CREATE TABLE first_one (id int PRIMARY KEY); INSERT INTO first_one VALUES (1);
                   CREATE TABLE owned_by_gone (id int); ALTER TABLE owned_by_gone OWNER TO gone_owner;
                   GRANT SELECT ON first_one TO gone_reader;`, 'owned');
-  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('owned'), '--class', 'manual']);
+  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('owned'), '--class', 'manual', '--json']);
   assert.equal(b.code, 0, b.stderr);
   await pg.query(`DROP DATABASE owned`);
   await pg.query(`DROP ROLE gone_owner; DROP ROLE gone_reader`);
+
+  // A backup that records its roles refuses such a target before anything is created, naming them.
+  const refused = await runCli(['restore', 'latest', '--source', 'owned', '--storage', storage, '--target-url', pg.url('owned_copy'), '--create']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /lacks 2 roles the backup's objects name: gone_owner \(owner\), gone_reader \(grantee\); nothing was changed.*--roles/);
+  assert.deepEqual(await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'owned_copy'`), []);
+
+  // One made before backups recorded their roles gets as far as pg_restore, which fails half-way.
+  const made = JSON.parse(b.stdout) as Manifest;
+  const folder = path.join(storage, 'manual', 'postgres', 'owned', made.id);
+  const { globals: _recorded, ...older } = made;
+  writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(older, null, 2));
+  rmSync(path.join(folder, 'globals.json'));
 
   const r = await runCli(['restore', 'latest', '--source', 'owned', '--storage', storage, '--target-url', pg.url('owned_copy'), '--create']);
   assert.equal(r.code, 1, r.stderr);

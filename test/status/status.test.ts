@@ -134,3 +134,32 @@ test('durations and sizes parse', () => {
   assert.equal(parseBytes('--min-size', '500MB'), 500e6);
   assert.throws(() => parseDuration('--max-age', '1h30'), /--max-age/);
 });
+
+test('an unreadable manifest is a finding: status is unhealthy naming it, list warns of it, verify says "manifest unreadable"', async () => {
+  const own = await tempStorage();
+  try {
+    await writeFakeBackup(own.storage, { cls: 'daily', source: 'ledger', id: '20261121T020000Z-1111', bytes: 1000 });
+    await writeFakeBackup(own.storage, { cls: 'daily', source: 'ledger', id: '20261121T080000Z-2222', bytes: 1000 });
+    // The newest backup's manifest is damaged: the older one would otherwise make the source look healthy.
+    await own.storage.putBytes('daily/postgres/ledger/20261121T080000Z-2222/manifest.json', '{"formatVersion": 1, "id": ');
+
+    const s = capturedContext(NOW);
+    assert.equal(await main(['status', '--json', '--storage', own.storage.root], s.ctx), 1, s.stderr());
+    const ledger = (JSON.parse(s.stdout()) as HealthReport).sources[0]!;
+    assert.equal(ledger.healthy, false);
+    assert.match(ledger.problems.join('\n'), /backup 20261121T080000Z-2222: manifest unreadable \(manifest .* is not valid JSON/);
+
+    const l = capturedContext(NOW);
+    assert.equal(await main(['list', '--storage', own.storage.root], l.ctx), 0, l.stderr());
+    assert.ok(l.events().some((e) => e.severity === 'WARNING' && /^backup 20261121T080000Z-2222 of ledger: manifest unreadable/.test(String(e.message))), JSON.stringify(l.events()));
+    assert.match(l.stdout(), /20261121T020000Z-1111/);
+
+    const v = capturedContext(NOW);
+    assert.equal(await main(['verify', '20261121T080000Z-2222', '--storage', own.storage.root], v.ctx), 1, v.stderr());
+    const event = v.events().at(-1)!;
+    assert.equal(event.errorCode, 'manifest_unreadable');
+    assert.match(String(event.message), /^backup 20261121T080000Z-2222: manifest unreadable/);
+  } finally {
+    await own.cleanup();
+  }
+});

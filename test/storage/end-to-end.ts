@@ -90,7 +90,8 @@ export function cloudEndToEnd(name: string, setup: () => Promise<CloudTarget>, t
       assert.deepEqual(manifest.payload.encryption, { scheme: 'age', recipients: [recipientFingerprint(key.recipient)] });
       const storage = await target.open();
       const prefix = `manual/postgres/big/${manifest.id}/`;
-      assert.deepEqual(await allKeys(storage), [`${prefix}dump.pgc.zst.age`, `${prefix}manifest.json`]);
+      assert.deepEqual(await allKeys(storage), [`${prefix}dump.pgc.zst.age`, `${prefix}globals.json.age`, `${prefix}manifest.json`]);
+      assert.equal(manifest.globals?.object, 'globals.json.age');
       const stored = (await storage.getBytes(`${prefix}manifest.json`)).toString();
       assert.ok(!stored.includes(key.recipient.slice(4)), 'the manifest holds fingerprints, not keys');
       assert.doesNotMatch(r.stdout + r.stderr, new RegExp(pg.password));
