@@ -7,7 +7,9 @@ import { EVENTS, type EventName } from '../contract/events';
 import { createLogger, logEvent } from '../log';
 import { redact } from '../redact';
 import type { RunContext } from '../context';
+import { tellFinalEvent } from './action';
 import { COMMANDS } from './commands';
+import { addNotifyOption } from './notify';
 import { COMMAND_HELP, PROGRAM_HELP, type HelpTopic } from './help-text';
 
 export const VERSION = '0.1.0';
@@ -23,7 +25,8 @@ export function buildProgram(ctx: RunContext, setExit: (code: number) => void): 
       outputError: (s, write) => write(redact(`lifeboat: ${usageLine(s)}; run "lifeboat <command> --help" for usage\n`)),
     })
     .exitOverride();
-  for (const register of COMMANDS) register(program, ctx, setExit);
+  for (const register of COMMANDS) register(program, ctx, setExit, (argv, jobCtx) => main(argv, jobCtx));
+  addNotifyOption(program, ctx);
   addLongHelp(program);
   return program;
 }
@@ -69,6 +72,7 @@ const USAGE_FAILURE_EVENTS: Record<string, EventName> = {
   'redis backup': EVENTS.redisBackupFailed,
   'redis restore': EVENTS.redisRestoreFailed,
   'redis verify': EVENTS.redisVerifyFailed,
+  schedule: EVENTS.scheduleFailed,
 };
 
 function usageFailureEvent(argv: readonly string[]): EventName | undefined {
@@ -108,7 +112,10 @@ export async function main(argv: string[], ctx: RunContext = defaultContext()): 
       if (e.exitCode === 0) return 0;
       const event = usageFailureEvent(argv);
       if (event) {
-        logEvent(ctx.logger, event, { errorCode: e.code, exitCode: 2 }, redact(usageLine(e.message)), 'error');
+        const fields = { errorCode: e.code, exitCode: 2 };
+        const message = redact(usageLine(e.message));
+        logEvent(ctx.logger, event, fields, message, 'error');
+        await tellFinalEvent(ctx, { event, severity: 'error', message, fields });
         // pino writes through a stream: let the line out before the caller exits.
         await new Promise((r) => setImmediate(r));
       }
