@@ -290,6 +290,8 @@ function isTimeZone(tz: string): boolean {
 function describeIssue(i: z.core.$ZodIssue): string {
   const where = i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(top level)';
   if (i.code === 'unrecognized_keys') return `${where === '(top level)' ? '' : `${where}: `}unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}${expectedKeys(i.path)}`;
+  // A bad record key (a source's name, a variable's name): the key's own rule says what was expected.
+  if (i.code === 'invalid_key') return `${where}: ${i.issues[0]?.message ?? i.message}`;
   return `${where}: ${i.message.replace(/^Invalid input: /, '')}`;
 }
 
