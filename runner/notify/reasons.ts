@@ -37,7 +37,7 @@ export function describeNotification(reason: NotifyReason, event: FinalEvent, jo
   const source = typeof event.fields[EVENT_FIELDS.source] === 'string' ? ` of ${String(event.fields[EVENT_FIELDS.source])}` : '';
   const what = `${event.event.replace(/\.(succeeded|failed|healthy|unhealthy)$/, '')}${source}`;
   const title = {
-    failure: `Lifeboat: ${what} failed`,
+    failure: event.event === EVENTS.statusUnhealthy ? `Lifeboat: ${what} is unhealthy` : `Lifeboat: ${what} failed`,
     'rpo-missed': `Lifeboat: ${what} missed its RPO`,
     'drill-failed': `Lifeboat: ${what}: the drill failed`,
     recovery: `Lifeboat: ${what} recovered`,

@@ -214,7 +214,7 @@ export function resolveScheduleConfig(doc: unknown, opts: { env: NodeJS.ProcessE
     if (url !== undefined) channels.push({ type: 'email', url, from: m.from, to: m.to });
   });
   for (const ch of channels) {
-    if (!/^(https?|smtps?):\/\//.test(ch.url)) problems.push(`notify.${ch.type}: expected an ${ch.type === 'email' ? 'smtp:// or smtps://' : 'http:// or https://'} URL`);
+    if (!/^((slack\+)?https?|smtps?):\/\//.test(ch.url)) problems.push(`notify.${ch.type}: expected an ${ch.type === 'email' ? 'smtp:// or smtps://' : 'http:// or https://'} URL`);
   }
 
   if (problems.length) throw usageError('config_invalid', `${opts.file}: ${problems.join('; ')}`);
