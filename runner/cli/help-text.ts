@@ -344,7 +344,7 @@ expected, and the daemon exits 2. --check validates it and prints each job's nex
 
   storage: /var/lib/lifeboat/backups     # or storageFromEnv / storageFile
   timezone: Europe/Berlin                # for cron expressions; default UTC
-  jitter: 2m                             # random delay added to each run; default 0s
+  jitter: 2m                             # random delay added to each run but one at start; default 0s
   stopTimeout: 10m                       # how long SIGTERM lets running jobs finish
   stateFile: ./schedule-state.json       # default: .lifeboat-schedule-state.json beside the file
   notify:

@@ -59,7 +59,8 @@ export class Scheduler {
       if (first.missed) {
         this.deps.logger.warn({ job: slot.job.id, lastStartedAt: last }, `${slot.job.id}: a run was missed while the scheduler was down; running it now`);
       }
-      this.arm(slot, first.at);
+      // A run at start (missed, or an interval job's first) goes at once: it is already late.
+      this.arm(slot, first.at, first.at.getTime() > now.getTime());
     }
   }
 
@@ -86,10 +87,10 @@ export class Scheduler {
     return { aborted };
   }
 
-  private arm(slot: Slot, due: Date): void {
+  private arm(slot: Slot, due: Date, withJitter = true): void {
     if (this.stopped) return;
     slot.due = due;
-    const at = due.getTime() + jitter(slot.job.jitterMs, this.deps.random);
+    const at = due.getTime() + (withJitter ? jitter(slot.job.jitterMs, this.deps.random) : 0);
     const wait = (): void => {
       const left = at - this.deps.now().getTime();
       slot.timer = setTimeout(() => (left > MAX_TIMER_MS ? wait() : this.fire(slot)), Math.max(0, Math.min(left, MAX_TIMER_MS)));
