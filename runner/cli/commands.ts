@@ -11,6 +11,7 @@ import { registerRedis } from './redis';
 import { registerDrill } from './drill';
 import { registerClone } from './clone';
 import { registerSchedule } from './schedule';
+import { registerReport } from './report';
 
 /**
  * `runCli` runs a whole CLI invocation in-process with its own context: the scheduler's jobs go through it, so a
@@ -31,4 +32,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDrill,
   registerClone,
   registerSchedule,
+  registerReport,
 ];

@@ -396,6 +396,24 @@ port could not be used; 2 a bad file or flag.
 Example:
   lifeboat schedule --config /etc/lifeboat/lifeboat.yaml --metrics-port 9464
 `,
+  'report': `
+One HTML page about a store, for a person or an auditor: anything unhealthy at the top (no backup
+for longer than --max-age, gaps between backups, a failed last drill), then per source the stored size
+and duration of every complete backup over time as charts, the retention classes held, the gaps in
+the schedule, the drills with RTO and RPO against their targets, and the backups themselves.
+
+The page is self-contained (inline CSS and SVG, no script, nothing fetched): it opens offline, prints,
+and can be attached to an audit. It holds ids, times, sizes and check names, never a credential.
+
+--out writes it to a file (refused if the file exists, unless --force); without --out it goes to
+stdout. The run succeeds (exit 0) whenever the page is made, healthy or not; use status to fail on
+health.
+
+Exit codes: 0 the page was written; 1 the storage could not be read or --out written; 2 bad usage.
+
+Example:
+  lifeboat report --storage s3://acme-backups/prod --out lifeboat-report.html
+`,
 } as const;
 
 export type HelpTopic = keyof typeof COMMAND_HELP;

@@ -73,6 +73,7 @@ const USAGE_FAILURE_EVENTS: Record<string, EventName> = {
   'redis restore': EVENTS.redisRestoreFailed,
   'redis verify': EVENTS.redisVerifyFailed,
   schedule: EVENTS.scheduleFailed,
+  report: EVENTS.reportFailed,
 };
 
 function usageFailureEvent(argv: readonly string[]): EventName | undefined {

@@ -30,6 +30,8 @@ export const EVENTS = {
   /** The scheduler daemon stopped as asked (SIGTERM); each job's runs end with their own command's events. */
   scheduleStopped: 'schedule.stopped',
   scheduleFailed: 'schedule.failed',
+  reportSucceeded: 'report.succeeded',
+  reportFailed: 'report.failed',
 } as const;
 
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];
