@@ -27,8 +27,30 @@ export function buildProgram(ctx: RunContext, setExit: (code: number) => void): 
     .exitOverride();
   for (const register of COMMANDS) register(program, ctx, setExit, (argv, jobCtx) => main(argv, jobCtx));
   addNotifyOption(program, ctx);
+  if (ctx.env !== process.env) program.hook('preAction', (_program, action) => optionsFromContextEnv(action, ctx.env));
   addLongHelp(program);
   return program;
+}
+
+/**
+ * commander fills `Option.env()` flags from process.env. A CLI run in-process with an environment of its own (each
+ * scheduled job: its own DATABASE_URL, LIFEBOAT_SOURCE, ...) must see that environment instead, or the daemon's
+ * variables would win over the job's. Flags given on the command line keep priority, as in commander.
+ */
+function optionsFromContextEnv(action: Command, env: NodeJS.ProcessEnv): void {
+  for (const o of action.options) {
+    if (!o.envVar) continue;
+    const key = o.attributeName();
+    const source = action.getOptionValueSource(key);
+    if (source !== undefined && source !== 'default' && source !== 'env') continue;
+    const value = env[o.envVar];
+    if (value !== undefined) {
+      const parsed = o.required || o.optional ? (o.parseArg ? o.parseArg(value, o.defaultValue as unknown) : value) : true;
+      action.setOptionValueWithSource(key, parsed, 'env');
+    } else if (source === 'env') {
+      action.setOptionValueWithSource(key, o.defaultValue, 'default');
+    }
+  }
 }
 
 /**

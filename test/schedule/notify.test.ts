@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { freePort } from '../harness/ports';
 import { finalEvent, runCli } from '../runner/cli-harness';
 import { describeNotification, notifyReason } from '../../runner/notify/reasons';
@@ -73,4 +74,21 @@ test('which events are told, and why', () => {
   assert.equal(notifyReason(ev('drill.failed', 'error', { errorCode: 'db_unreachable' }), 0), 'failure');
   assert.equal(describeNotification('rpo-missed', ev('drill.failed', 'error', { source: 'shop' })).title, 'Lifeboat: drill of shop missed its RPO');
   assert.equal(describeNotification('failure', ev('status.unhealthy', 'error', { source: 'shop' })).title, 'Lifeboat: status of shop is unhealthy');
+});
+
+test("an in-process run reads its flags' variables from its own environment, not the process's", async () => {
+  const saved = process.env.LIFEBOAT_STORAGE;
+  process.env.LIFEBOAT_STORAGE = '/nonexistent/lifeboat-from-the-process';
+  try {
+    // The process's variable must not stand in for the run's missing one...
+    const missing = await runCli(['list']);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(String(finalEvent(missing.stderr)?.message), /--storage/);
+    // ...nor win over the run's own.
+    const own = await runCli(['list', '--json'], { LIFEBOAT_STORAGE: os.tmpdir() });
+    assert.equal(own.code, 0, own.stderr);
+  } finally {
+    if (saved === undefined) delete process.env.LIFEBOAT_STORAGE;
+    else process.env.LIFEBOAT_STORAGE = saved;
+  }
 });
