@@ -28,7 +28,8 @@ addressing, checksums only where an operation requires them.
 drill fails or misses its RPO: https://... gets the final event as JSON (a generic webhook),
 https://hooks.slack.com/... (or slack+https://...) a Slack message, and
 smtp://[USER:PASSWORD@]HOST[:PORT]?from=ADDRESS&to=ADDRESS[,ADDRESS] an email (smtps:// for TLS from
-the start). Each is retried with backoff; one that cannot be sent is logged and never fails the run.
+the start; add &tlsVerify=false for a relay with a self-signed certificate). Each is retried with
+backoff; one that cannot be sent is logged and never fails the run.
 Webhook and SMTP URLs can hold secrets: put them in LIFEBOAT_NOTIFY, not the flag.
 
 Exit codes: 0 success, 1 failure (a retry may help), 2 bad usage or config (a retry will not help).

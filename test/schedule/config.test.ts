@@ -142,3 +142,28 @@ test('a reference to a variable that is not set, or two ways to give one value, 
   }
   assert.match(refusal('sources: {}\nstorage: /b\n'), /sources: expected at least one source/);
 });
+
+test('lifeboat schedule --check prints each job with its next run; a bad file exits 2 with schedule.failed', async () => {
+  const { runCli, finalEvent } = await import('../runner/cli-harness');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-check-'));
+  const good = path.join(dir, 'good.yaml');
+  writeFileSync(good, `storage: ${dir}\nsources:\n  shop:\n    databaseUrlFromEnv: SHOP_URL\n    jobs: { backup: { cron: "0 2 * * *", timezone: Asia/Tokyo }, status: { every: 1h } }\n`);
+  const ok = await runCli(['schedule', '--config', good, '--check'], { SHOP_URL: env.SHOP_URL });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^shop\/backup\tnext \d{4}-\d\d-\d\dT17:00:00\.000Z\tlifeboat backup --source shop$/m);
+  assert.match(ok.stdout, /^shop\/status\tnext .*\tlifeboat status --source shop --engine postgres$/m);
+  assert.equal(finalEvent(ok.stderr)?.event, 'schedule.stopped');
+  assert.ok(!ok.stdout.includes('S3cret-pw') && !ok.stderr.includes('S3cret-pw'));
+
+  const bad = path.join(dir, 'bad.yaml');
+  writeFileSync(bad, `storage: ${dir}\nsources:\n  shop:\n    databaseUrl: postgres://app:S3cret-pw@db/shop\n    jobs: { backup: { evry: 1h } }\n`);
+  const refused = await runCli(['schedule', '--config', bad, '--check']);
+  assert.equal(refused.code, 2);
+  const e = finalEvent(refused.stderr)!;
+  assert.equal(e.event, 'schedule.failed');
+  assert.match(String(e.message), /sources\.shop\.jobs\.backup: unknown key evry/);
+  assert.ok(!refused.stderr.includes('S3cret-pw'));
+  const missing = await runCli(['schedule', '--config', path.join(dir, 'nope.yaml'), '--check']);
+  assert.equal(missing.code, 2);
+  assert.match(String(finalEvent(missing.stderr)?.message), /--config .*nope\.yaml: cannot read it \(ENOENT\)/);
+});
