@@ -2,7 +2,7 @@
  * `lifeboat schedule` as a real process against a real PostgreSQL, with a webhook receiver and an SMTP server
  * the test starts: intervals of two seconds make several backups; no job overlaps itself; a source whose
  * database does not exist yet fails on its own schedule without holding the others, notifies on each failure
- * (webhook, Slack, email), and once on recovery when the database appears; a run missed while the daemon was
+ * (webhook, Slack, email), and once on recovery when the database appears; a Redis source is backed up too; a run missed while the daemon was
  * down runs once at start; a notification channel that is down is logged and never fails a job; /metrics is
  * valid Prometheus text; SIGTERM stops it with exit 0 and its own final event; no password anywhere in its
  * output.
@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { startPostgres, type PgCluster } from '../harness/postgres';
+import { startRedis, type RedisServer } from '../harness/redis';
 import { freePort } from '../harness/ports';
 import { runCliProcess, type CliResult } from '../runner/cli-harness';
 
@@ -31,8 +32,10 @@ const tag = Math.random().toString(36).slice(2, 8);
 const PG_PASSWORD = `Sched/${tag}@pw:x`;
 const SMTP_PASSWORD = `Mail/${tag}-pw`;
 const SLACK_TOKEN = `T0/B0/slack${tag}`;
+const REDIS_PASSWORD = `Cache/${tag}-pw`;
 
 let pg: PgCluster;
+let redis: RedisServer;
 let dir: string;
 let hooks: http.Server;
 let hookPort: number;
@@ -44,7 +47,8 @@ const mails: string[] = [];
 let flakyCalls = 0;
 
 before(async () => {
-  pg = await startPostgres({ password: PG_PASSWORD });
+  [pg, redis] = await Promise.all([startPostgres({ password: PG_PASSWORD }), startRedis({ password: REDIS_PASSWORD })]);
+  await (await redis.client()).mset('a', '1', 'b', '2');
   await pg.createDatabase('shop');
   await pg.query('CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(1, 200) g;', 'shop');
   dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-schedule-'));
@@ -79,18 +83,18 @@ before(async () => {
 });
 
 after(async () => {
-  await pg?.stop();
+  await Promise.all([pg?.stop(), redis?.stop()]);
   await new Promise((r) => (hooks ? hooks.close(r) : r(undefined)));
   await new Promise((r) => (smtp ? smtp.close(() => r(undefined)) : r(undefined)));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function manifests(source: string): string[] {
+function manifests(source: string, engine = 'postgres'): string[] {
   const out: string[] = [];
   const storage = path.join(dir, 'storage');
   if (!existsSync(storage)) return out;
   for (const cls of readdirSync(storage)) {
-    const d = path.join(storage, cls, 'postgres', source);
+    const d = path.join(storage, cls, engine, source);
     if (!existsSync(d)) continue;
     for (const id of readdirSync(d)) if (existsSync(path.join(d, id, 'manifest.json'))) out.push(id);
   }
@@ -143,6 +147,11 @@ sources:
     databaseUrlFromEnv: LATER_URL
     jobs:
       backup: { every: 2s }
+  cache:
+    engine: redis
+    redisUrlFromEnv: CACHE_URL
+    jobs:
+      backup: { every: 2s }
   yearly:
     databaseUrlFromEnv: SHOP_URL
     jobs:
@@ -152,6 +161,7 @@ sources:
   const env = {
     SHOP_URL: pg.url('shop'),
     LATER_URL: pg.url('later'),
+    CACHE_URL: redis.url,
     HOOK_URL: `http://127.0.0.1:${hookPort}/hook`,
     DEAD_HOOK_URL: `http://127.0.0.1:${deadPort}/nobody-listens`,
     SLACK_URL: `slack+http://127.0.0.1:${hookPort}/services/${SLACK_TOKEN}`,
@@ -183,6 +193,7 @@ sources:
 
   // Several backups of the healthy source while the other fails on its own schedule.
   await until(() => manifests('shop').length >= 3, 'three backups of shop');
+  await until(() => manifests('cache', 'redis').length >= 2, 'two backups of the Redis source');
   await until(() => lines(stderr).filter((l) => l.job === 'later/backup' && l.event === 'backup.failed').length >= 2, 'two failed runs of later');
   await until(() => webhook.some((n) => n.reason === 'failure' && n.job === 'later/backup') && mails.length >= 1 && slack.length >= 1, 'failure notifications');
   await until(() => lines(stderr).some((l) => String(l.message).startsWith('could not notify webhook 127.0.0.1:')), 'the dead webhook to be given up');
@@ -238,7 +249,8 @@ sources:
   assert.ok(slack.some((m) => /^\*Lifeboat: backup of later failed\*\n/.test(String(m.text))), JSON.stringify(slack));
   const failure = webhook.find((n) => n.reason === 'failure')!;
   assert.equal((failure.event as Record<string, unknown>).event, 'backup.failed');
-  for (const secret of [PG_PASSWORD, encodeURIComponent(PG_PASSWORD), SMTP_PASSWORD, SLACK_TOKEN]) {
+  assert.ok(runs.some((l) => l.job === 'cache/backup' && l.event === 'redis.backup.succeeded' && l.engine === 'redis'));
+  for (const secret of [PG_PASSWORD, encodeURIComponent(PG_PASSWORD), SMTP_PASSWORD, SLACK_TOKEN, REDIS_PASSWORD]) {
     assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), 'a secret in the output');
     assert.ok(!JSON.stringify(webhook).includes(secret) && !mails.join('').includes(secret), 'a secret in a notification');
   }
