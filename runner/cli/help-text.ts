@@ -354,6 +354,7 @@ expected, and the daemon exits 2. --check validates it and prints each job's nex
     slack: [{ urlFromEnv: SLACK_WEBHOOK_URL }]
     email: [{ smtpUrlFromEnv: SMTP_URL, from: lifeboat@example.com, to: [ops@example.com] }]
     retry: { attempts: 4, backoff: 1s }  # doubling after each failed attempt
+    repeat: 6h                           # a job still failing notifies again after 6h; default 0s: every failure
   sources:
     shop:
       databaseUrlFromEnv: SHOP_DATABASE_URL        # or databaseUrlFile: /run/secrets/shop-url

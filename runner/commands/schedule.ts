@@ -104,7 +104,13 @@ export async function runSchedule(opts: ScheduleOptions, deps: { ctx: RunContext
       metrics.observe(labels(job), outcome.exitCode, outcome.event, failures, ctx.now());
       const event: FinalEvent = outcome.event ?? { event: 'schedule.failed', severity: 'error', message: `${job.id} ended with exit code ${outcome.exitCode} and no event`, fields: { source: job.source, exitCode: outcome.exitCode } };
       const reason = notifyReason(event, failuresBefore);
+      if (reason && reason !== 'recovery' && failuresBefore > 0 && config.notify.repeatMs > 0) {
+        // Still failing: told again only once notify.repeat has passed since the last notification.
+        const last = state.get(job.id).lastNotifiedAt;
+        if (last && ctx.now().getTime() - Date.parse(last) < config.notify.repeatMs) return;
+      }
       if (reason && notifier.enabled) {
+        state.update(job.id, { lastNotifiedAt: ctx.now().toISOString() });
         const p = notifier.notify(describeNotification(reason, event, job.id)).finally(() => sending.delete(p));
         sending.add(p);
       }

@@ -62,6 +62,8 @@ const notifySchema = z.strictObject({
     .array(z.strictObject({ ...secretRef('smtpUrl'), from: z.email(), to: z.array(z.email()).min(1) }))
     .default([]),
   retry: z.strictObject({ attempts: z.int().min(1).max(10).default(4), backoff: duration.default('1s') }).default({ attempts: 4, backoff: '1s' }),
+  /** A job that keeps failing notifies again only after this long (0s: on every failure). */
+  repeat: duration.default('0s'),
 });
 
 const configSchema = z.strictObject({
@@ -100,6 +102,7 @@ export interface NotifySpec {
   channels: Channel[];
   attempts: number;
   backoffMs: number;
+  repeatMs: number;
 }
 
 export interface ScheduleConfig {
@@ -221,7 +224,7 @@ export function resolveScheduleConfig(doc: unknown, opts: { env: NodeJS.ProcessE
   return {
     stateFile,
     stopTimeoutMs: parseDurationMs(c.stopTimeout)!,
-    notify: { on: n?.on ?? [...NOTIFY_REASONS], channels, attempts: n?.retry.attempts ?? 4, backoffMs: parseDurationMs(n?.retry.backoff ?? '1s')! },
+    notify: { on: n?.on ?? [...NOTIFY_REASONS], channels, attempts: n?.retry.attempts ?? 4, backoffMs: parseDurationMs(n?.retry.backoff ?? '1s')!, repeatMs: parseDurationMs(n?.repeat ?? '0s')! },
     jobs,
   };
 }
@@ -303,7 +306,7 @@ function expectedKeys(at: readonly PropertyKey[]): string {
     source: 'engine, databaseUrl(FromEnv|File), redisUrl(FromEnv|File), jobs, env',
     jobs: 'backup, drill, status, prune',
     job: 'every, cron, timezone, jitter, args, env',
-    notify: 'on, webhook, slack, email, retry',
+    notify: 'on, webhook, slack, email, retry, repeat',
   };
   return level ? ` (expected ${keys[level]})` : '';
 }

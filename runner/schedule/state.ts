@@ -13,6 +13,8 @@ const jobStateSchema = z.object({
   lastFinishedAt: z.string().optional(),
   lastExitCode: z.number().optional(),
   consecutiveFailures: z.number().default(0),
+  /** When a notification about this job's failures last went out (for notify.repeat). */
+  lastNotifiedAt: z.string().optional(),
 });
 const stateSchema = z.object({ version: z.literal(1), jobs: z.record(z.string(), jobStateSchema) });
 
