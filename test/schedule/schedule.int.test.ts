@@ -5,7 +5,8 @@
  * (webhook, Slack, email), and once on recovery when the database appears; a Redis source is backed up too; a run missed while the daemon was
  * down runs once at start; a notification channel that is down is logged and never fails a job; /metrics is
  * valid Prometheus text; SIGTERM stops it with exit 0 and its own final event; no password anywhere in its
- * output.
+ * output. And with a backup held on a table lock: SIGTERM lets it finish within stopTimeout, or aborts it once
+ * the timeout is over (nothing published), exiting 0 either way.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -253,5 +254,55 @@ sources:
   for (const secret of [PG_PASSWORD, encodeURIComponent(PG_PASSWORD), SMTP_PASSWORD, SLACK_TOKEN, REDIS_PASSWORD]) {
     assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), 'a secret in the output');
     assert.ok(!JSON.stringify(webhook).includes(secret) && !mails.join('').includes(secret), 'a secret in a notification');
+  }
+});
+
+test('SIGTERM lets a running backup finish within stopTimeout, and aborts one that overruns it, publishing nothing', async () => {
+  const { Client } = await import('pg');
+  for (const [name, stopTimeout, release] of [
+    ['finishes', '30s', true],
+    ['overruns', '1s', false],
+  ] as const) {
+    // A lock the backup must wait for keeps it running for as long as the test wants.
+    const locker = new Client({ connectionString: pg.url('shop') });
+    await locker.connect();
+    await locker.query('BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+    const source = `held-${name}`;
+    const config = path.join(dir, `${source}.yaml`);
+    writeFileSync(config, `storage: ${path.join(dir, 'storage')}\nstateFile: ${source}.state.json\nstopTimeout: ${stopTimeout}\nsources:\n  ${source}:\n    databaseUrlFromEnv: SHOP_URL\n    jobs: { backup: { every: 1h } }\n`);
+    let stderr = '';
+    let child: import('node:child_process').ChildProcess | undefined;
+    const done = runCliProcess(['schedule', '--config', config], { SHOP_URL: pg.url('shop'), LIFEBOAT_PLAIN_ERRORS: '0' }, (c) => {
+      child = c;
+      c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    });
+    try {
+      // The backup (an interval job that never ran starts at once) waits on the lock.
+      await waitFor(async () => (await pg.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'shop'", 'postgres'))[0]!.n !== '0', `${name}: a backup waiting on the lock`, 900);
+      child!.kill('SIGTERM');
+      await waitFor(() => stderr.includes('stopping: no new runs'), `${name}: the scheduler to start stopping`);
+      if (release) await locker.query('COMMIT');
+      const r = await done;
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      const all = lines(r.stderr);
+      const stopping = all.findIndex((l) => String(l.message).startsWith('stopping'));
+      const backup = all.findIndex((l) => l.job === `${source}/backup` && typeof l.event === 'string');
+      assert.ok(backup > stopping, `${name}: the backup ended after SIGTERM`);
+      const last = all[all.length - 1]!;
+      assert.equal(last.event, 'schedule.stopped');
+      if (release) {
+        assert.equal(all[backup]!.event, 'backup.succeeded');
+        assert.deepEqual(last.aborted, []);
+        assert.equal(manifests(source).length, 1);
+      } else {
+        assert.equal(all[backup]!.event, 'backup.failed');
+        assert.deepEqual(last.aborted, [`${source}/backup`]);
+        assert.equal(manifests(source).length, 0);
+      }
+    } finally {
+      child?.kill('SIGKILL');
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
   }
 });
