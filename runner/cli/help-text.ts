@@ -408,7 +408,7 @@ The page is self-contained (inline CSS and SVG, no script, nothing fetched): it 
 and can be attached to an audit. It holds ids, times, sizes and check names, never a credential.
 
 --out writes it to a file (refused if the file exists, unless --force); without --out it goes to
-stdout. The run succeeds (exit 0) whenever the page is made, healthy or not; use status to fail on
+stdout. --engine and --source narrow it to some sources. The run succeeds (exit 0) whenever the page is made, healthy or not; use status to fail on
 health.
 
 Exit codes: 0 the page was written; 1 the storage could not be read or --out written; 2 bad usage.

@@ -1,5 +1,6 @@
 /** `lifeboat report`: one self-contained HTML page about a store (runner/report/), written to a file or stdout. */
 import { writeFileSync, renameSync, existsSync } from 'node:fs';
+import type { Engine } from '../contract/layout';
 import type { RunContext } from '../context';
 import { runtimeError, usageError } from '../errors';
 import { gatherReport, type StoreReport } from '../report/gather';
@@ -13,13 +14,15 @@ export interface ReportOptions {
   /** Replace an existing --out file. */
   force?: boolean;
   maxAgeSeconds: number;
+  /** Only these sources (default: every source in the store). */
+  filter?: { engine?: Engine; source?: string };
 }
 
 export async function runReport(opts: ReportOptions, deps: { ctx: RunContext }): Promise<StoreReport> {
   if (opts.out && existsSync(opts.out) && !opts.force) {
     throw usageError('out_exists', `--out ${opts.out} exists; add --force to replace it`);
   }
-  const report = await gatherReport(opts.storage, { now: deps.ctx.now(), maxAgeSeconds: opts.maxAgeSeconds });
+  const report = await gatherReport(opts.storage, { now: deps.ctx.now(), maxAgeSeconds: opts.maxAgeSeconds, filter: opts.filter });
   const html = renderReportHtml(report);
   if (!opts.out) {
     deps.ctx.stdout.write(html);

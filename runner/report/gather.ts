@@ -4,7 +4,7 @@
  * including up to now), and its drills with RPO and RTO against their targets; and, first, everything unhealthy.
  */
 import type { BackupClass, Engine } from '../contract/layout';
-import { scanBackups } from '../catalog/catalog';
+import { scanBackups, type CatalogFilter } from '../catalog/catalog';
 import type { DrillReport } from '../drill/report';
 import type { Storage } from '../storage/types';
 
@@ -57,12 +57,16 @@ export interface StoreReport {
   problems: string[];
 }
 
-export async function gatherReport(storage: Storage, opts: { now: Date; maxAgeSeconds: number }): Promise<StoreReport> {
-  const scan = await scanBackups(storage);
+export async function gatherReport(storage: Storage, opts: { now: Date; maxAgeSeconds: number; filter?: CatalogFilter }): Promise<StoreReport> {
+  const filter = opts.filter ?? {};
+  const scan = await scanBackups(storage, filter);
   const keys = new Set<string>();
   for (const b of [...scan.complete, ...scan.incomplete]) keys.add(`${b.engine}/${b.source}`);
   const drillsBySource = await readDrills(storage);
-  for (const k of drillsBySource.keys()) keys.add(k);
+  for (const k of drillsBySource.keys()) {
+    const [engine, source] = k.split('/');
+    if ((!filter.engine || filter.engine === engine) && (!filter.source || filter.source === source)) keys.add(k);
+  }
   const sources: SourceReport[] = [];
   for (const key of [...keys].sort()) {
     const [engine, source] = key.split('/') as [Engine, string];

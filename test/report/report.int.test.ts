@@ -73,6 +73,11 @@ test('the report shows what is unhealthy first, then each source, and renders in
   const again = await runCli(['report', '--storage', storage, '--out', out]);
   assert.equal(again.code, 2);
   assert.equal((await runCli(['report', '--storage', storage, '--out', out, '--force'])).code, 0);
+  // --source narrows the page to one source.
+  const only = await runCli(['report', '--storage', storage, '--source', 'shop']);
+  assert.equal(only.code, 0, only.stderr);
+  assert.ok(only.stdout.includes('id="source-postgres-shop"') && !only.stdout.includes('legacy'), 'only shop');
+  assert.match(only.stdout, /<strong>Healthy:<\/strong> 1 source/);
 
   const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', `--user-data-dir=${path.join(dir, 'chromium')}`];
   const dom = spawnSync(chromium, [...flags, '--dump-dom', `file://${out}`], { encoding: 'utf8', timeout: 120_000 });
