@@ -104,8 +104,11 @@ export class Scheduler {
     // The next occurrence is armed now, not after the run: a run longer than the interval meets its next
     // occurrence while still running, and that occurrence is skipped rather than started alongside.
     // Intervals keep their cadence from the due time; after a long pause (a suspended machine) they restart from now.
-    let next = nextOccurrence(slot.job.timing, 'every' in slot.job.timing ? due : this.deps.now());
-    if (next.getTime() <= this.deps.now().getTime()) next = nextOccurrence(slot.job.timing, this.deps.now());
+    // Cron counts from the later of the due time and now: a timer that fires a millisecond early must not find
+    // the same occurrence again.
+    const now = this.deps.now();
+    let next = nextOccurrence(slot.job.timing, 'every' in slot.job.timing ? due : new Date(Math.max(due.getTime(), now.getTime())));
+    if (next.getTime() <= now.getTime()) next = nextOccurrence(slot.job.timing, now);
     this.arm(slot, next);
     if (slot.running) {
       this.deps.logger.warn({ job: slot.job.id }, `${slot.job.id}: skipped an occurrence, the previous run is still going`);

@@ -12,7 +12,8 @@ import type { JobSpec } from '../../runner/schedule/config';
 import { Scheduler, type JobOutcome } from '../../runner/schedule/scheduler';
 import { ScheduleState } from '../../runner/schedule/state';
 import { firstRun, nextOccurrence } from '../../runner/schedule/timing';
-import { silentLogger } from '../../runner/log';
+import { createLogger, silentLogger } from '../../runner/log';
+import { Writable } from 'node:stream';
 
 function job(id: string, every: number): JobSpec {
   return { id, source: id.split('/')[0]!, engine: 'postgres', kind: 'backup', timing: { every }, jitterMs: 0, argv: [], env: {} };
@@ -134,4 +135,26 @@ test('stop lets a running job finish within the bound, and aborts one that overr
     assert.equal(finished, aborted.length === 0);
     assert.equal(sawAbort, aborted.length > 0);
   }
+});
+
+test('a cron job runs once per occurrence: a timer firing early never finds the same occurrence again', async () => {
+  const logged: string[] = [];
+  const logger = createLogger({ destination: new Writable({ write: (c, _e, cb) => void (logged.push(String(c)), cb()) }), pretty: false });
+  const starts: number[] = [];
+  const s = new Scheduler([{ ...job('tick/backup', 0), timing: { cron: '* * * * * *', timezone: 'UTC' } }], {
+    state: ScheduleState.load(stateFile()),
+    logger,
+    now: () => new Date(),
+    runJob: async () => {
+      starts.push(Date.now());
+      return { exitCode: 0 };
+    },
+  });
+  s.start();
+  await until(() => starts.length >= 3, 'three occurrences');
+  await s.stop(1000);
+  // One start per second: never two in the same second, and nothing skipped.
+  const seconds = starts.map((t) => Math.floor(t / 1000));
+  assert.equal(new Set(seconds).size, seconds.length, JSON.stringify(starts));
+  assert.deepEqual(logged.filter((l) => l.includes('skipped')), []);
 });
