@@ -10,6 +10,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 import { alarmSpecs, metricFilterSpecs, METRICS, SOURCE_DIMENSION, taskStoppedPatterns, type SourceAlertInput } from './alertRules';
 import { EVENT_FIELDS } from '../../runner/contract/events';
+import { cloudWatchDashboardBody, dashboardName } from './dashboard';
 
 export interface AlertsArgs {
   region: string;
@@ -125,6 +126,18 @@ export class Alerts extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+    // A dashboard of the same metrics, for people (the alarms below page on them).
+    new aws.cloudwatch.Dashboard(
+      `${name}-dashboard`,
+      {
+        region,
+        dashboardName: dashboardName(args.namespace),
+        dashboardBody: JSON.stringify(
+          cloudWatchDashboardBody({ region, namespace: args.namespace, sources: args.sources.map((s) => s.source), drillSources: args.sources.filter((s) => s.drills).map((s) => s.source) }),
+        ),
+      },
+      { parent: this },
+    );
     const actions = [this.topic.arn, ...(args.extraTopicArns ?? [])];
     this.alarms = {};
     for (const a of specs) {

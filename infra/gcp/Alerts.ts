@@ -2,6 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
 import { BACKUP_FAILURE_EVENTS, BACKUP_SUCCESS_EVENTS, EVENTS, EVENT_FIELDS } from '../../runner/contract/events';
 import type { AlertsConfig } from '../config/common';
+import { monitoringDashboard } from './dashboard';
 import { COUNTED_EVENTS, METRIC_LABELS, eventFilter, metricFilter, payloadField, runnerLogScope, seconds, slowBackupFilter, smallBackupFilter } from './alertRules';
 
 export interface AlertSource {
@@ -103,6 +104,11 @@ export class Alerts extends pulumi.ComponentResource {
       }, { parent: this });
     const bytes = distribution('backup-bytes', payloadField(EVENT_FIELDS.bytes), 'By', 'Stored size of published backups');
     const duration = distribution('backup-seconds', payloadField(EVENT_FIELDS.durationSeconds), 's', 'Duration of published backups');
+    // A dashboard of the same metrics, for people (the policies below page on them).
+    new gcp.monitoring.Dashboard(`${name}-dashboard`, {
+      project,
+      dashboardJson: JSON.stringify(monitoringDashboard({ prefix: args.prefix })),
+    }, { parent: this, dependsOn: [events, bytes, duration] });
 
     const common = (alert: string) => ({
       project,

@@ -8,7 +8,7 @@ import type { Manifest } from '../contract/manifest';
 import { describeError, isLifeboatError } from '../errors';
 import { logEvent } from '../log';
 import { redact } from '../redact';
-import type { RunContext } from '../context';
+import type { FinalEvent, RunContext } from '../context';
 
 export interface ActionOutcome {
   /** 0 unless the command finished but found a problem (a row-count mismatch, a failed drill): then 1. */
@@ -41,27 +41,34 @@ export async function runAction(
     };
     if (exitCode === 0) logEvent(ctx.logger, events.succeeded, fields, outcome.message);
     else logEvent(ctx.logger, events.failed, fields, outcome.message, 'error');
+    await tellFinalEvent(ctx, { event: exitCode === 0 ? events.succeeded : events.failed, severity: exitCode === 0 ? 'info' : 'error', message: outcome.message, fields });
     return exitCode;
   } catch (e) {
     const exitCode = isLifeboatError(e) ? e.exitCode : 1;
     // Redacted here too: this line bypasses the logger (a tool's error text could echo a connection string).
     const message = redact(describeError(e));
-    logEvent(
-      ctx.logger,
-      events.failed,
-      {
-        ...baseFields,
-        durationSeconds: round((ctx.now().getTime() - started) / 1000),
-        errorCode: isLifeboatError(e) ? e.code : 'unexpected',
-        exitCode,
-      },
-      message,
-      'error',
-    );
+    const fields = {
+      ...baseFields,
+      durationSeconds: round((ctx.now().getTime() - started) / 1000),
+      errorCode: isLifeboatError(e) ? e.code : 'unexpected',
+      exitCode,
+    };
+    logEvent(ctx.logger, events.failed, fields, message, 'error');
     // One clear line for a person, on stderr, besides the structured event.
     if (ctx.stderr.isTTY || ctx.env.LIFEBOAT_PLAIN_ERRORS !== '0') ctx.stderr.write(`lifeboat: ${message}\n`);
     if (!isLifeboatError(e) && ctx.env.LIFEBOAT_DEBUG) ctx.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    await tellFinalEvent(ctx, { event: events.failed, severity: 'error', message, fields });
     return exitCode;
+  }
+}
+
+/** Hands the final event to whoever listens (notifications, the scheduler); a listener's failure never changes the run's outcome. */
+export async function tellFinalEvent(ctx: RunContext, event: FinalEvent): Promise<void> {
+  if (!ctx.onFinalEvent) return;
+  try {
+    await ctx.onFinalEvent(event);
+  } catch (e) {
+    ctx.logger.warn(redact(`after ${event.event}: ${describeError(e)}`));
   }
 }
 

@@ -10,8 +10,16 @@ import { registerStatus } from './status';
 import { registerRedis } from './redis';
 import { registerDrill } from './drill';
 import { registerClone } from './clone';
+import { registerSchedule } from './schedule';
+import { registerReport } from './report';
 
-export type RegisterCommand = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
+/**
+ * `runCli` runs a whole CLI invocation in-process with its own context: the scheduler's jobs go through it, so a
+ * scheduled run takes exactly the path of a one-shot one. It is handed in (not imported) to keep the import
+ * graph free of circles: main.ts builds the program from this list.
+ */
+export type RunCli = (argv: string[], ctx: RunContext) => Promise<number>;
+export type RegisterCommand = (program: Command, ctx: RunContext, setExit: (code: number) => void, runCli: RunCli) => void;
 
 export const COMMANDS: readonly RegisterCommand[] = [
   registerBackup,
@@ -23,4 +31,6 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerRedis,
   registerDrill,
   registerClone,
+  registerSchedule,
+  registerReport,
 ];

@@ -7,7 +7,9 @@ import { EVENTS, type EventName } from '../contract/events';
 import { createLogger, logEvent } from '../log';
 import { redact } from '../redact';
 import type { RunContext } from '../context';
+import { tellFinalEvent } from './action';
 import { COMMANDS } from './commands';
+import { addNotifyOption } from './notify';
 import { COMMAND_HELP, PROGRAM_HELP, type HelpTopic } from './help-text';
 
 export const VERSION = '0.1.0';
@@ -23,9 +25,32 @@ export function buildProgram(ctx: RunContext, setExit: (code: number) => void): 
       outputError: (s, write) => write(redact(`lifeboat: ${usageLine(s)}; run "lifeboat <command> --help" for usage\n`)),
     })
     .exitOverride();
-  for (const register of COMMANDS) register(program, ctx, setExit);
+  for (const register of COMMANDS) register(program, ctx, setExit, (argv, jobCtx) => main(argv, jobCtx));
+  addNotifyOption(program, ctx);
+  if (ctx.env !== process.env) program.hook('preAction', (_program, action) => optionsFromContextEnv(action, ctx.env));
   addLongHelp(program);
   return program;
+}
+
+/**
+ * commander fills `Option.env()` flags from process.env. A CLI run in-process with an environment of its own (each
+ * scheduled job: its own DATABASE_URL, LIFEBOAT_SOURCE, ...) must see that environment instead, or the daemon's
+ * variables would win over the job's. Flags given on the command line keep priority, as in commander.
+ */
+function optionsFromContextEnv(action: Command, env: NodeJS.ProcessEnv): void {
+  for (const o of action.options) {
+    if (!o.envVar) continue;
+    const key = o.attributeName();
+    const source = action.getOptionValueSource(key);
+    if (source !== undefined && source !== 'default' && source !== 'env') continue;
+    const value = env[o.envVar];
+    if (value !== undefined) {
+      const parsed = o.required || o.optional ? (o.parseArg ? o.parseArg(value, o.defaultValue as unknown) : value) : true;
+      action.setOptionValueWithSource(key, parsed, 'env');
+    } else if (source === 'env') {
+      action.setOptionValueWithSource(key, o.defaultValue, 'default');
+    }
+  }
 }
 
 /**
@@ -69,6 +94,8 @@ const USAGE_FAILURE_EVENTS: Record<string, EventName> = {
   'redis backup': EVENTS.redisBackupFailed,
   'redis restore': EVENTS.redisRestoreFailed,
   'redis verify': EVENTS.redisVerifyFailed,
+  schedule: EVENTS.scheduleFailed,
+  report: EVENTS.reportFailed,
 };
 
 function usageFailureEvent(argv: readonly string[]): EventName | undefined {
@@ -108,7 +135,10 @@ export async function main(argv: string[], ctx: RunContext = defaultContext()): 
       if (e.exitCode === 0) return 0;
       const event = usageFailureEvent(argv);
       if (event) {
-        logEvent(ctx.logger, event, { errorCode: e.code, exitCode: 2 }, redact(usageLine(e.message)), 'error');
+        const fields = { errorCode: e.code, exitCode: 2 };
+        const message = redact(usageLine(e.message));
+        logEvent(ctx.logger, event, fields, message, 'error');
+        await tellFinalEvent(ctx, { event, severity: 'error', message, fields });
         // pino writes through a stream: let the line out before the caller exits.
         await new Promise((r) => setImmediate(r));
       }

@@ -27,6 +27,11 @@ export const EVENTS = {
   redisRestoreFailed: 'redis.restore.failed',
   redisVerifySucceeded: 'redis.verify.succeeded',
   redisVerifyFailed: 'redis.verify.failed',
+  /** The scheduler daemon stopped as asked (SIGTERM); each job's runs end with their own command's events. */
+  scheduleStopped: 'schedule.stopped',
+  scheduleFailed: 'schedule.failed',
+  reportSucceeded: 'report.succeeded',
+  reportFailed: 'report.failed',
 } as const;
 
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];

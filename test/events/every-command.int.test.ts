@@ -150,6 +150,11 @@ test('every command ends with one contract event carrying its figures, and never
 
   check('status', await run(['status', '--max-age', '1h']), { code: 0, event: 'status.healthy', values: { sources: 2 } });
   check('prune', await run(['prune']), { code: 0, event: 'prune.succeeded', values: { dryRun: true, wouldDelete: 0 } });
+  const page = path.join(storage, '..', `${path.basename(storage)}-report.html`);
+  check('report', await run(['report', '--out', page]), { code: 0, event: 'report.succeeded', values: { sources: 2 } });
+  const html = readFileSync(page, 'utf8');
+  rmSync(page, { force: true });
+  for (const form of secretForms()) assert.ok(!html.includes(form), `the report contains a secret (${form})`);
 
   // What the runs left in storage (manifests, drill reports) carries no secret either.
   const stored = readdirSync(storage, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
@@ -192,6 +197,7 @@ test('failures end with the failed event of their command, naming what they know
   check('redis backup, URL naming a database', await run(['redis', 'backup', '--redis-url', `redis://:${encodeURIComponent(REDIS_PASSWORD)}@127.0.0.1:${redis.port}/3`]), {
     code: 2, event: 'redis.backup.failed',
   });
+  check('report over a storage URL of an unknown scheme', await run(['report', '--storage', 'ftp://backups.example/x']), { code: 2, event: 'report.failed' });
   check('list with a storage URL of an unknown scheme', await run(['list', '--storage', 'ftp://backups.example/x']), { code: 2, event: 'list.failed' });
 });
 

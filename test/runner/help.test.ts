@@ -29,7 +29,7 @@ test('every command has its long help, and every help topic is a command', () =>
 });
 
 /** Flags every command shares, explained once in `lifeboat --help` (checked below). */
-const SHARED = new Set(['--storage', '--s3-endpoint', '--s3-region', '--json', '--help']);
+const SHARED = new Set(['--storage', '--s3-endpoint', '--s3-region', '--json', '--notify', '--help']);
 
 test("each command's long help explains every flag it takes", () => {
   for (const [topic, cmd] of leaves()) {

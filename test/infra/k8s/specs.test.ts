@@ -5,7 +5,7 @@ import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { runnerTasks } from '../../../infra/shared/taskPlan';
 import { cronJobManifest, SECRET_ENV_NAMES, type CronJobOptions } from '../../../infra/k8s/cronJobSpec';
 import { backupStaleExpr, jobFailedExpr, prometheusAlertRules } from '../../../infra/k8s/prometheusRules';
-import { parser as promql } from '@prometheus-io/lezer-promql';
+import { parsePromql } from '../../harness/promql';
 
 /**
  * kube-state-metrics series the alerts may use, with the labels each carries (kube-state-metrics docs: job-metrics.md,
@@ -17,27 +17,6 @@ const KSM_SERIES: Record<string, readonly string[]> = {
   kube_cronjob_created: ['namespace', 'cronjob'],
 };
 
-/** Parses a PromQL expression (Prometheus's own Lezer grammar); syntax errors and the selectors it uses. */
-export function parsePromql(expr: string): { errors: string[]; selectors: Array<{ metric: string; labels: string[] }> } {
-  const errors: string[] = [];
-  const selectors: Array<{ metric: string; labels: string[] }> = [];
-  promql.parse(expr).iterate({
-    enter: (n) => {
-      if (n.type.isError) errors.push(`at ${n.from}: ${JSON.stringify(expr.slice(Math.max(0, n.from - 10), n.from + 10))}`);
-      if (n.name === 'VectorSelector') {
-        const node = n.node;
-        const id = node.getChild('Identifier');
-        const labels: string[] = [];
-        for (const m of node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? []) {
-          const l = m.getChild('LabelName');
-          if (l) labels.push(expr.slice(l.from, l.to));
-        }
-        selectors.push({ metric: id ? expr.slice(id.from, id.to) : '', labels });
-      }
-    },
-  });
-  return { errors, selectors };
-}
 
 const tasks = runnerTasks({
   storageUrl: 's3://b/prod',
