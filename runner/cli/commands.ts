@@ -10,6 +10,7 @@ import { registerStatus } from './status';
 import { registerRedis } from './redis';
 import { registerDrill } from './drill';
 import { registerClone } from './clone';
+import { registerPitr } from './pitr';
 
 export type RegisterCommand = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
@@ -23,4 +24,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerRedis,
   registerDrill,
   registerClone,
+  registerPitr,
 ];

@@ -69,6 +69,11 @@ const USAGE_FAILURE_EVENTS: Record<string, EventName> = {
   'redis backup': EVENTS.redisBackupFailed,
   'redis restore': EVENTS.redisRestoreFailed,
   'redis verify': EVENTS.redisVerifyFailed,
+  'pitr init': EVENTS.pitrInitFailed,
+  'pitr backup': EVENTS.pitrBackupFailed,
+  'pitr restore': EVENTS.pitrRestoreFailed,
+  'pitr drill': EVENTS.pitrDrillFailed,
+  'pitr heartbeat': EVENTS.pitrHeartbeatFailed,
 };
 
 function usageFailureEvent(argv: readonly string[]): EventName | undefined {

@@ -27,6 +27,16 @@ export const EVENTS = {
   redisRestoreFailed: 'redis.restore.failed',
   redisVerifySucceeded: 'redis.verify.succeeded',
   redisVerifyFailed: 'redis.verify.failed',
+  pitrInitSucceeded: 'pitr.init.succeeded',
+  pitrInitFailed: 'pitr.init.failed',
+  pitrBackupSucceeded: 'pitr.backup.succeeded',
+  pitrBackupFailed: 'pitr.backup.failed',
+  pitrRestoreSucceeded: 'pitr.restore.succeeded',
+  pitrRestoreFailed: 'pitr.restore.failed',
+  pitrDrillSucceeded: 'pitr.drill.succeeded',
+  pitrDrillFailed: 'pitr.drill.failed',
+  pitrHeartbeatSucceeded: 'pitr.heartbeat.succeeded',
+  pitrHeartbeatFailed: 'pitr.heartbeat.failed',
 } as const;
 
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];

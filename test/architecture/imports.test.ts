@@ -40,7 +40,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['runner/cli.ts', 'runner/demo.ts', 'runner/demo/'],
   ['runner/cli/'],
   ['runner/commands/'],
-  ['runner/restore/', 'runner/drill/', 'runner/retention/', 'runner/redis/'],
+  ['runner/restore/', 'runner/drill/', 'runner/retention/', 'runner/redis/', 'runner/pitr/'],
   ['runner/payload/', 'runner/catalog/'],
   ['runner/pg/', 'runner/storage/', 'runner/crypto/', 'runner/pipeline/'],
   ['runner/contract/', 'runner/context.ts', 'runner/errors.ts', 'runner/log.ts', 'runner/redact.ts'],
