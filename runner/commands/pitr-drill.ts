@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { RunContext } from '../context';
 import { pitrDrillReportKey } from '../contract/layout';
-import { describeError } from '../errors';
+import { describeError, isLifeboatError } from '../errors';
 import { objective } from '../drill/report';
 import { connectPg, type ConnInfo } from '../pg/connection';
 import type { Storage } from '../storage/types';
@@ -135,7 +135,11 @@ export async function runPitrDrill(opts: PitrDrillOptions, deps: { ctx: RunConte
       await c.end().catch(() => undefined);
     }
   } catch (e) {
-    const why = server ? `${describeError(e)}; server log: ${await logTail(server.logFile)}` : describeError(e);
+    let why = describeError(e);
+    if (server && !(isLifeboatError(e) && e.code === 'drill_recovery_failed')) why += `; server log: ${await logTail(server.logFile)}`;
+    if (/recovery ended before configured recovery target was reached/.test(why)) {
+      why = `the archive ends before the target: WAL written after ${archiver.lastArchivedAt?.toISOString() ?? 'the backup'} (segment ${archiver.lastArchivedWal ?? '-'}) is not in the repository yet (${why})`;
+    }
     if (restoreSeconds === null) checks.push({ name: 'restore', ok: false, detail: why });
     else checks.push({ name: 'recovery target', ok: false, detail: why });
   } finally {

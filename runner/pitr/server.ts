@@ -121,7 +121,8 @@ export async function startDrillServer(opts: DrillServerOptions): Promise<DrillS
 /** The log's FATAL/ERROR lines, or its last lines. */
 export async function logTail(file: string): Promise<string> {
   const text = await fs.readFile(file, 'utf8').catch(() => '');
-  const lines = text.split('\n').filter((l) => l.trim() && !/ P\d\d +INFO: /.test(l));
+  // Without pgBackRest's own lines (restore_command) and the refusals of our connection attempts during startup.
+  const lines = text.split('\n').filter((l) => l.trim() && !/ P\d\d +INFO: /.test(l) && !/database system is (starting up|not (yet )?accepting connections)/.test(l));
   const bad = lines.filter((l) => /FATAL|PANIC|ERROR/.test(l));
   return (bad.length ? bad : lines).slice(-4).map((l) => l.replace(/^\S+ \S+ \S+ \[\d+\] /, '')).join(' | ') || 'no log';
 }
