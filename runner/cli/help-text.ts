@@ -209,9 +209,14 @@ fraction (--min-ratio, default 0.5) of the median stored size of the recent back
 and format (over --recent, default 7). --engine (postgres or redis) and --source narrow the report
 to some sources.
 
+With --archiving-url (a PostgreSQL server set up with "pitr init"), status also reports its WAL archiving
+from pg_stat_archiver: the last archived segment and its age (the recovery point a restore reaches now) and
+failures. Archiving is unhealthy when archive_mode is off, when the last attempt failed, or when nothing was
+archived for longer than --max-archive-lag (default three archive_timeouts, at least 5m).
+
 Exit codes: 0 every source is healthy; 1 any source is unhealthy, or none exists; 2 bad usage.
 
-Environment: LIFEBOAT_STORAGE, LIFEBOAT_SOURCE, LIFEBOAT_S3_ENDPOINT, AWS_REGION.
+Environment: LIFEBOAT_STORAGE, LIFEBOAT_SOURCE, LIFEBOAT_S3_ENDPOINT, AWS_REGION, LIFEBOAT_ARCHIVING_URL.
 
 Example:
   lifeboat status --storage ./backups --max-age 26h --json
