@@ -24,7 +24,7 @@ export interface PitrBackupResult {
 export async function runPitrBackup(opts: PitrBackupOptions, deps: { ctx: RunContext }): Promise<PitrBackupResult> {
   const { ctx } = deps;
   const { cfg, paths } = await readPitrConfig(opts.configDir, opts.source);
-  const user = await ownerOf(cfg.pgdata, `the data directory in ${paths.lifeboat}`);
+  const user = await ownerOf(paths.dir, 'the PITR configuration folder');
   const pg = { paths, source: cfg.source, user, env: ctx.env, pgPassword: opts.pgPassword, signal: ctx.signal, progress: ctx.stderr };
   const before = new Set((await stanzaInfo(pg)).backups.map((b) => b.label));
   await runPgbackrest('backup', [`--type=${opts.type}`], pg);

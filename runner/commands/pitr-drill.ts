@@ -49,7 +49,7 @@ export async function runPitrDrill(opts: PitrDrillOptions, deps: { ctx: RunConte
     ctx.stderr.write(`lifeboat: removed the leftovers of an earlier drill that was killed: ${d}\n`);
   }
   const { cfg, paths } = await readPitrConfig(opts.configDir, opts.source);
-  const user = await ownerOf(cfg.pgdata, `the data directory in ${paths.lifeboat}`);
+  const user = await ownerOf(paths.dir, 'the PITR configuration folder');
   const pg = { paths, source: cfg.source, user, env: ctx.env, cipherPass: opts.cipherPass, signal: ctx.signal, progress: ctx.stderr };
   const backup: PgbackrestBackup = backupForTarget(await stanzaInfo(pg), opts.target, '--to-time');
 

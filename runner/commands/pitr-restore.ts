@@ -46,7 +46,7 @@ async function isEmptyDir(dir: string): Promise<boolean | null> {
 export async function runPitrRestore(opts: PitrRestoreOptions, deps: { ctx: RunContext }): Promise<PitrRestoreResult> {
   const { ctx } = deps;
   const { cfg, paths } = await readPitrConfig(opts.configDir, opts.source);
-  const user = await ownerOf(cfg.pgdata, `the data directory in ${paths.lifeboat}`);
+  const user = await ownerOf(paths.dir, 'the PITR configuration folder');
   const pgdata = path.resolve(opts.pgdata);
   const empty = await isEmptyDir(pgdata);
   if (empty === false && !opts.force) {

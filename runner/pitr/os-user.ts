@@ -31,15 +31,18 @@ export function osUser(uid: number, gid: number): OsUser {
   };
 }
 
-/** The owner of `pgdata`; refused unless we are root or that user. */
-export async function ownerOf(pgdata: string, flag = '--pgdata'): Promise<OsUser> {
+/**
+ * The owner of `dir`: the data directory for `pitr init`, the configuration folder init handed to that user for
+ * every later command (so a restore works on a host whose cluster is gone). Refused unless we are root or that user.
+ */
+export async function ownerOf(dir: string, what = '--pgdata'): Promise<OsUser> {
   let st;
   try {
-    st = await fs.stat(pgdata);
+    st = await fs.stat(dir);
   } catch (e) {
-    throw usageError('pgdata_invalid', `${flag} expected the cluster's data directory, got ${JSON.stringify(pgdata)} (${(e as NodeJS.ErrnoException).code})`);
+    throw usageError('pgdata_invalid', `${what} expected the cluster's data directory, got ${JSON.stringify(dir)} (${(e as NodeJS.ErrnoException).code})`);
   }
-  return checkedUser(st.uid, st.gid, `the owner of ${pgdata}`);
+  return checkedUser(st.uid, st.gid, `the owner of ${dir}`);
 }
 
 export function checkedUser(uid: number, gid: number, what: string): OsUser {

@@ -90,6 +90,7 @@ test('pitr init writes the configuration with the passphrase only in a 0600 part
   const pass = /repo1-cipher-pass=(.+)/.exec(readFileSync(cipher, 'utf8'))![1]!;
   const conf = readFileSync(path.join(configDir, 'shop', 'pgbackrest.conf'), 'utf8');
   assert.ok(!conf.includes(pass) && !r.stdout.includes(pass) && !r.stderr.includes(pass));
+  assert.ok(!r.stdout.includes(pg.password) && !r.stderr.includes(pg.password));
   assert.match(conf, /repo1-cipher-type=aes-256-cbc/);
   const cmd = await pg.query<{ c: string }>("SELECT current_setting('archive_command') AS c");
   assert.ok(cmd[0]!.c.includes('archive-push') && !cmd[0]!.c.includes(pass));
@@ -233,3 +234,36 @@ test('a drill to a moment after the archived WAL fails and still cleans up', asy
   assert.equal(finalEvent(r.stderr)?.event, 'pitr.drill.failed');
 });
 
+
+test('status --archiving-url reports archiving health, and is unhealthy once archiving fails', async () => {
+  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--class', 'manual']);
+  assert.equal(b.code, 0, b.stderr);
+  await archiveEverything();
+  const ok = await runCli(['status', '--storage', storage, '--archiving-url', pg.url('shop'), '--json']);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const report = JSON.parse(ok.stdout) as { healthy: boolean; archiving: { healthy: boolean; lastArchivedWal: string; lagSeconds: number; failedCount: number } };
+  assert.equal(report.archiving.healthy, true);
+  assert.match(report.archiving.lastArchivedWal, /^[0-9A-F]{24}$/);
+  assert.equal(typeof report.archiving.lagSeconds, 'number');
+
+  // A stall: nothing archived for longer than the limit.
+  await until('a second since the last archived segment', async () => {
+    const r = await pg.query<{ s: number }>('SELECT extract(epoch FROM clock_timestamp() - last_archived_time)::float8 AS s FROM pg_stat_archiver');
+    return r[0]!.s > 2;
+  });
+  const stalled = await runCli(['status', '--storage', storage, '--archiving-url', pg.url('shop'), '--max-archive-lag', '1s']);
+  assert.equal(stalled.code, 1);
+  assert.match(stalled.stdout, /WAL archiving of .*UNHEALTHY \(archiving stalled/);
+  assert.equal(finalEvent(stalled.stderr)?.event, 'status.unhealthy');
+
+  // A failure: the archive command stops working.
+  await pg.query("ALTER SYSTEM SET archive_command = 'false'");
+  await pg.query('SELECT pg_reload_conf()');
+  await pg.query('CREATE TABLE more_orders AS SELECT 1 AS id');
+  await pg.query('SELECT pg_switch_wal()');
+  await until('an archive failure', async () => Number((await pg.query<{ n: string }>('SELECT failed_count AS n FROM pg_stat_archiver'))[0]!.n) > 0);
+  const failing = await runCli(['status', '--storage', storage, '--archiving-url', pg.url('shop')]);
+  assert.equal(failing.code, 1);
+  assert.match(failing.stdout, /UNHEALTHY \(archiving fails: [0-9A-F]{24} could not be archived/);
+  assert.match(String(finalEvent(failing.stderr)?.message), /WAL archiving of .* archiving fails/);
+});
