@@ -152,6 +152,8 @@ export async function runPitrDrill(opts: PitrDrillOptions, deps: { ctx: RunConte
     checks.push({ name: 'cleaned up', ok: cleaned, detail: ws ? `${path.basename(ws.dir)} ${cleaned ? 'removed' : 'NOT removed'}` : 'nothing was created' });
   }
 
+  // An interrupted drill (SIGTERM) has cleaned up above and ends as a failure, without a report of half a drill.
+  ctx.signal.throwIfAborted();
   const problem = archiverProblem(archiver);
   checks.push({ name: 'archiving', ok: problem === null, detail: problem ?? `last segment ${archiver.lastArchivedWal} archived ${Math.round(archiver.lagSeconds ?? 0)}s ago` });
   const rpo = objective(archiver.lagSeconds === null ? null : Math.round(archiver.lagSeconds * 1000) / 1000, opts.rpoTargetSeconds);

@@ -179,6 +179,22 @@ test('pitr restore to T holds exactly the rows written before T; a non-empty fol
   } finally {
     await copy.stop();
   }
+  // Over a folder that holds a cluster: only with --force (pgBackRest's --delta).
+  const forced = await runCli(['pitr', 'restore', '--to-time', target, '--pgdata', into, '--force'], env);
+  assert.equal(forced.code, 0, forced.stderr);
+});
+
+test('a drill stopped with SIGTERM ends with pitr.drill.failed and leaves nothing behind', async () => {
+  const r = await runCliProcess(['pitr', 'drill', '--to-time', target], env, (child) => {
+    void (async () => {
+      await until('the drill restore started', () => drillDirs().length > 0);
+      child.kill('SIGTERM');
+    })();
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(finalEvent(r.stderr)?.event, 'pitr.drill.failed');
+  assert.match(String(finalEvent(r.stderr)?.message), /interrupted by SIGTERM/);
+  assert.deepEqual(drillDirs(), []);
 });
 
 test('a drill killed with SIGKILL leaves nothing behind', async () => {
