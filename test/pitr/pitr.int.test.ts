@@ -169,7 +169,8 @@ test('pitr restore to T holds exactly the rows written before T; a non-empty fol
   assert.equal(noZone.code, 2);
   assert.match(noZone.stderr, /with a zone/);
 
-  const copy = await startPostgres({ dataDir: into, dir: clusterTempDir(), password: pg.password });
+  const copyDir = clusterTempDir();
+  const copy = await startPostgres({ dataDir: into, dir: copyDir, password: pg.password });
   try {
     await until('the restored cluster promoted', async () => (await copy.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r'))[0]!.r === false);
     const rows = await copy.query<{ id: number }>('SELECT id FROM orders ORDER BY id', 'shop');
@@ -178,6 +179,7 @@ test('pitr restore to T holds exactly the rows written before T; a non-empty fol
     assert.equal(mode[0]!.m, 'off');
   } finally {
     await copy.stop();
+    rmSync(copyDir, { recursive: true, force: true });
   }
   // Over a folder that holds a cluster: only with --force (pgBackRest's --delta).
   const forced = await runCli(['pitr', 'restore', '--to-time', target, '--pgdata', into, '--force'], env);
