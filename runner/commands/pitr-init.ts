@@ -144,13 +144,18 @@ export async function runPitrInit(opts: PitrInitOptions, deps: { ctx: RunContext
   const configExisted = !!(await fs.stat(paths.dir).catch(() => null));
   const madeRepo = await makeOwnedDirs(opts.storageRoot, repoPath, owner);
   const pg = { paths, source: opts.source, user: owner, env: ctx.env, pgPassword: opts.conn.password, signal: ctx.signal, progress: ctx.stderr };
+  // Undo, when a later step fails: the configuration and the repository folders this run created (never a
+  // repository that was there), and the server settings as they were.
+  const undoFiles = async (): Promise<void> => {
+    if (!configExisted) await fs.rm(paths.dir, { recursive: true, force: true });
+    else for (const f of [paths.conf, paths.lifeboat, paths.cipherConf]) await fs.rm(f, { force: true });
+    for (const d of [...madeRepo].reverse()) await fs.rm(d, { recursive: true, force: true });
+  };
   try {
     await writePitrConfig(cfg, paths, owner, cipherPass);
     await runPgbackrest('stanza-create', [], pg);
   } catch (e) {
-    // Undo: the configuration and the repository folders this run created (never a repository that was there).
-    if (!configExisted) await fs.rm(paths.dir, { recursive: true, force: true });
-    for (const d of madeRepo.reverse()) await fs.rm(d, { recursive: true, force: true });
+    await undoFiles();
     throw e;
   }
 
@@ -163,20 +168,56 @@ export async function runPitrInit(opts: PitrInitOptions, deps: { ctx: RunContext
   const restartNeeded = facts.archiveMode === 'off' || facts.walLevel === 'minimal';
   let checked = false;
   if (opts.apply) {
-    const c = await connectPg(opts.conn);
+    let previous: Map<string, string> | null = null;
     try {
-      for (const [k, v] of Object.entries(settings)) await c.query(`ALTER SYSTEM SET ${k} = '${v.replace(/'/g, "''")}'`);
-      await c.query('SELECT pg_reload_conf()');
+      previous = await applySettings(opts.conn, settings);
+      if (!restartNeeded) {
+        // The reload is asynchronous; check switches WAL and waits (archive-timeout) for the segment to arrive.
+        await runPgbackrest('check', [], pg);
+        checked = true;
+      }
     } catch (e) {
-      throw runtimeError('pitr_apply_failed', `ALTER SYSTEM failed: ${(e as Error).message}`, 'pitr init --apply needs a superuser; without --apply it prints the settings instead');
-    } finally {
-      await c.end().catch(() => undefined);
-    }
-    if (!restartNeeded) {
-      // The reload is asynchronous; check switches WAL and waits (archive-timeout) for the segment to arrive.
-      await runPgbackrest('check', [], pg);
-      checked = true;
+      if (previous) await restoreSettings(opts.conn, Object.keys(settings), previous).catch(() => undefined);
+      await undoFiles();
+      throw e;
     }
   }
   return { config: cfg, configFile: paths.conf, cipherFile: cipherPass ? paths.cipherConf : null, settings, applied: opts.apply, restartNeeded, checked };
+}
+
+function sqlLiteral(v: string): string {
+  return `'${v.replace(/'/g, "''")}'`;
+}
+
+/** ALTER SYSTEM SET each setting and reload; returns what postgresql.auto.conf held for them before. */
+async function applySettings(conn: ConnInfo, settings: Record<string, string>): Promise<Map<string, string>> {
+  const c = await connectPg(conn);
+  try {
+    const before = await c.query<{ name: string; setting: string }>(
+      `SELECT name, setting FROM pg_file_settings WHERE name = ANY($1) AND sourcefile LIKE '%postgresql.auto.conf' ORDER BY seqno`,
+      [Object.keys(settings)],
+    );
+    const previous = new Map(before.rows.map((r) => [r.name, r.setting]));
+    for (const [k, v] of Object.entries(settings)) await c.query(`ALTER SYSTEM SET ${k} = ${sqlLiteral(v)}`);
+    await c.query('SELECT pg_reload_conf()');
+    return previous;
+  } catch (e) {
+    throw runtimeError('pitr_apply_failed', `ALTER SYSTEM failed: ${(e as Error).message}`, 'pitr init --apply needs a superuser; without --apply it prints the settings instead');
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Puts postgresql.auto.conf back as it was for `names` (RESET where it held nothing) and reloads. */
+async function restoreSettings(conn: ConnInfo, names: string[], previous: Map<string, string>): Promise<void> {
+  const c = await connectPg(conn);
+  try {
+    for (const k of names) {
+      const old = previous.get(k);
+      await c.query(old === undefined ? `ALTER SYSTEM RESET ${k}` : `ALTER SYSTEM SET ${k} = ${sqlLiteral(old)}`);
+    }
+    await c.query('SELECT pg_reload_conf()');
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }

@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { clusterTempDir, startPostgres, type PgCluster } from '../harness/postgres';
 import { requireOnPath } from '../harness/binaries';
@@ -110,6 +110,19 @@ test('pitr init refuses a --pgdata that is not the server\'s, and a bucket stora
   const s3 = await runCli(['pitr', 'init', '--pgdata', pg.dataDir, '--storage', 's3://bucket/x', '--source', 'other'], env);
   assert.equal(s3.code, 2);
   assert.match(s3.stderr, /buckets are not supported for PITR yet/);
+});
+
+test('pitr init that fails at stanza-create removes the configuration it wrote and keeps the repository it found', async () => {
+  const foreign = path.join(storage, 'pitr', 'other', 'backup', 'other');
+  mkdirSync(foreign, { recursive: true });
+  writeFileSync(path.join(foreign, 'backup.info'), 'not a pgBackRest info file\n');
+  const r = await runCli(['pitr', 'init', '--pgdata', pg.dataDir, '--storage', storage, '--source', 'other'], env);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /pgbackrest stanza-create exited with code \d+: ERROR/);
+  assert.equal(finalEvent(r.stderr)?.event, 'pitr.init.failed');
+  assert.ok(!existsSync(path.join(configDir, 'other')), 'the configuration was removed');
+  assert.equal(readFileSync(path.join(foreign, 'backup.info'), 'utf8'), 'not a pgBackRest info file\n');
+  rmSync(path.join(storage, 'pitr', 'other'), { recursive: true });
 });
 
 test('a full backup, then rows and heartbeats on both sides of T', async () => {
