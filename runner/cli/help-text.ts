@@ -339,8 +339,13 @@ the database host, as root or as the data directory's owner: pgBackRest runs as 
 It checks that --pgdata is the data directory of the server at --database-url and that the server has a
 Unix socket (pgBackRest connects through one only), writes pgBackRest's configuration under --config-dir
 (default /etc/lifeboat/pitr, one folder per --source, which defaults to the database name), puts the
-repository inside the storage (<root>/pitr/<source>/; --storage must be a folder for now) and creates the
+repository inside the storage (<root>/pitr/<source>/ in a folder or an s3:// bucket) and creates the
 stanza. Whatever it created is removed again if a step fails.
+
+An s3:// repository needs the bucket's region (--s3-region or AWS_REGION). pgBackRest speaks only HTTPS to
+S3: --s3-endpoint, for an S3-compatible store, must be https:// (path-style addressing; a private CA from
+AWS_CA_BUNDLE). AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, when set, are written to secret/s3.conf (mode
+0600) for archive_command to use; without them pgBackRest uses the instance's or task's role.
 
 --encrypt encrypts the repository (aes-256-cbc). The passphrase is random (or LIFEBOAT_PITR_CIPHER_PASS) and
 lives only in secret/cipher.conf (mode 0600, owned by the cluster's user); it is never printed or logged.
@@ -352,7 +357,8 @@ must reach the repository), otherwise PostgreSQL must be restarted. Without --ap
 printed for postgresql.conf.
 
 Environment: DATABASE_URL, LIFEBOAT_STORAGE, LIFEBOAT_SOURCE, LIFEBOAT_PITR_CONFIG_DIR,
-LIFEBOAT_PITR_CIPHER_PASS.
+LIFEBOAT_PITR_CIPHER_PASS, LIFEBOAT_S3_ENDPOINT, AWS_REGION, AWS_CA_BUNDLE, AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY.
 
 Exit codes: 0 set up; 1 pgBackRest or the server failed; 2 bad usage (a --pgdata that is not the server's).
 

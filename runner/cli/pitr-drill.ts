@@ -32,7 +32,7 @@ export function registerPitrDrill(group: Command, ctx: RunContext, setExit: (cod
       const { resolveSource, readPitrConfig } = await import('../pitr/config');
       const { parseTargetTime } = await import('../pitr/target-time');
       const { formatPitrDrillReport } = await import('../pitr/report');
-      const { LocalStorage } = await import('../storage/local');
+      const { openStorage } = await import('../storage/open');
       if ((flags.toTime === undefined) === (flags.ago === undefined)) {
         throw usageError('target_time_missing', `pitr drill expected exactly one of --to-time or --ago, got ${flags.toTime === undefined ? 'neither' : 'both'}`);
       }
@@ -46,7 +46,7 @@ export function registerPitrDrill(group: Command, ctx: RunContext, setExit: (cod
       fields[EVENT_FIELDS.source] = source;
       const { cfg } = await readPitrConfig(configDir, source);
       const r = await runPitrDrill(
-        { configDir, source, target, conn, storage: new LocalStorage(cfg.storageUrl), rpoTargetSeconds, rtoTargetSeconds, cipherPass: cipherPassFrom(ctx) },
+        { configDir, source, target, conn, storage: await openStorage(cfg.storageUrl, { s3Endpoint: cfg.s3?.endpointUrl ?? undefined, s3Region: cfg.s3?.region, env: ctx.env }), rpoTargetSeconds, rtoTargetSeconds, cipherPass: cipherPassFrom(ctx) },
         { ctx },
       );
       ctx.stdout.write(flags.json || !ctx.stdout.isTTY ? JSON.stringify(r, null, 2) + '\n' : formatPitrDrillReport(r));

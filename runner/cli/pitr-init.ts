@@ -6,7 +6,7 @@ import { SOURCE_NAME_PATTERN } from '../contract/layout';
 import { usageError } from '../errors';
 import { runAction } from './action';
 import { addDatabaseUrlOption, addJsonOption, addStorageOptions, databaseFrom, sourceFrom, type StorageFlags } from './options';
-import { addPitrCommonOptions, cipherPassFrom, configDirFrom, folderStorageFrom, type PitrCommonFlags } from './pitr-options';
+import { addPitrCommonOptions, cipherPassFrom, configDirFrom, pitrStorageFrom, type PitrCommonFlags } from './pitr-options';
 
 interface InitFlags extends PitrCommonFlags, StorageFlags {
   pgdata?: string;
@@ -34,13 +34,17 @@ export function registerPitrInit(group: Command, ctx: RunContext, setExit: (code
       const source = sourceFrom(flags, ctx) ?? conn.database;
       if (!SOURCE_NAME_PATTERN.test(source)) throw usageError('source_invalid', `--source expected letters, digits, ".", "_" or "-" (at most 63), got ${JSON.stringify(source)}`);
       fields[EVENT_FIELDS.source] = source;
-      const storage = folderStorageFrom(flags.storage ?? ctx.env.LIFEBOAT_STORAGE);
+      const storage = pitrStorageFrom(flags.storage ?? ctx.env.LIFEBOAT_STORAGE);
+      const { AWS_ACCESS_KEY_ID: keyId, AWS_SECRET_ACCESS_KEY: keySecret } = ctx.env;
       const r = await runPitrInit(
         {
           conn,
           pgdata: flags.pgdata,
-          storageRoot: storage.root,
-          storageUrl: storage.url,
+          storage,
+          s3Endpoint: flags.s3Endpoint ?? ctx.env.LIFEBOAT_S3_ENDPOINT,
+          s3Region: flags.s3Region ?? ctx.env.AWS_REGION,
+          s3CaFile: ctx.env.AWS_CA_BUNDLE || undefined,
+          s3Key: keyId && keySecret ? { accessKeyId: keyId, secretAccessKey: keySecret } : undefined,
           configDir: configDirFrom(flags, ctx),
           source,
           encrypt: !!flags.encrypt,

@@ -31,11 +31,16 @@ export function cipherPassFrom(ctx: RunContext): string | undefined {
   return v;
 }
 
-/** PITR repositories live in a folder storage for now; a bucket is refused naming what is supported. */
-export function folderStorageFrom(value: string | undefined): LocalStorage {
-  if (!value) throw usageError('storage_missing', '--storage (or LIFEBOAT_STORAGE) expected a folder for the pgBackRest repository, got nothing');
+/** Where `pitr init` puts the repository: a folder, or an S3 bucket (pgBackRest has no emulator-tested GCS path yet). */
+export type PitrStorageTarget = { kind: 'folder'; root: string; url: string } | { kind: 's3'; bucket: string; prefix: string; url: string };
+
+export function pitrStorageFrom(value: string | undefined): PitrStorageTarget {
+  if (!value) throw usageError('storage_missing', '--storage (or LIFEBOAT_STORAGE) expected a folder or s3:// URL for the pgBackRest repository, got nothing');
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value);
+  if (s3) return { kind: 's3', bucket: s3[1]!, prefix: s3[2]!.replace(/\/+$/, ''), url: value.replace(/\/+$/, '') };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !value.startsWith('file://')) {
-    throw usageError('pitr_storage_unsupported', `--storage expected a folder or file:// URL for the pgBackRest repository, got ${value.split('://')[0]}:// (buckets are not supported for PITR yet)`);
+    throw usageError('pitr_storage_unsupported', `--storage expected a folder, file:// or s3:// URL for the pgBackRest repository, got ${value.split('://')[0]}:// (not supported for PITR yet)`);
   }
-  return new LocalStorage(value);
+  const local = new LocalStorage(value);
+  return { kind: 'folder', root: local.root, url: local.url };
 }

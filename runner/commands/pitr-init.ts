@@ -13,16 +13,20 @@ import { runtimeError, usageError } from '../errors';
 import { connectPg, type ConnInfo } from '../pg/connection';
 import { serverMajor } from '../pg/tools';
 import { registerSecret } from '../redact';
-import { archiveCommand, pitrPaths, writePitrConfig, PITR_CONFIG_FORMAT_VERSION, type PitrConfig } from '../pitr/config';
+import { archiveCommand, pitrPaths, writePitrConfig, PITR_CONFIG_FORMAT_VERSION, type PitrConfig, type S3Key } from '../pitr/config';
 import { ownerOf, type OsUser } from '../pitr/os-user';
 import { runPgbackrest } from '../pitr/pgbackrest';
 
 export interface PitrInitOptions {
   conn: ConnInfo;
   pgdata: string;
-  /** The storage root, a folder. */
-  storageRoot: string;
-  storageUrl: string;
+  /** Where the repository goes: `<root>/pitr/<source>/` in a folder or under the bucket's prefix. */
+  storage: { kind: 'folder'; root: string; url: string } | { kind: 's3'; bucket: string; prefix: string; url: string };
+  /** S3: the endpoint (https only: pgBackRest speaks nothing else), the region, a CA bundle, a key (else the role). */
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3CaFile?: string;
+  s3Key?: S3Key;
   configDir: string;
   source: string;
   encrypt: boolean;
@@ -123,7 +127,7 @@ export async function runPitrInit(opts: PitrInitOptions, deps: { ctx: RunContext
   if (await fs.stat(paths.lifeboat).catch(() => null)) {
     throw usageError('pitr_already_initialised', `PITR is already set up for source "${opts.source}" (${paths.dir})`, 'Remove that folder to start over; the repository is kept');
   }
-  const repoPath = path.join(opts.storageRoot, 'pitr', opts.source);
+  const repoPath = opts.storage.kind === 'folder' ? path.join(opts.storage.root, 'pitr', opts.source) : `/${[opts.storage.prefix, 'pitr', opts.source].filter(Boolean).join('/')}`;
   const cfg: PitrConfig = {
     formatVersion: PITR_CONFIG_FORMAT_VERSION,
     source: opts.source,
@@ -134,25 +138,27 @@ export async function runPitrInit(opts: PitrInitOptions, deps: { ctx: RunContext
     database: opts.conn.database,
     pgMajor: serverMajor(facts.versionNum),
     repoPath,
-    storageUrl: opts.storageUrl,
+    storageUrl: opts.storage.url,
+    s3: opts.storage.kind === 's3' ? s3Settings(opts.storage.bucket, opts) : null,
     encrypted: opts.encrypt,
     archiveTimeoutSeconds: opts.archiveTimeoutSeconds ?? 60,
   };
   const cipherPass = opts.encrypt ? (opts.cipherPass ?? randomBytes(32).toString('base64')) : null;
   if (cipherPass) registerSecret(cipherPass);
+  if (opts.s3Key) registerSecret(opts.s3Key.secretAccessKey);
 
   const configExisted = !!(await fs.stat(paths.dir).catch(() => null));
-  const madeRepo = await makeOwnedDirs(opts.storageRoot, repoPath, owner);
+  const madeRepo = opts.storage.kind === 'folder' ? await makeOwnedDirs(opts.storage.root, repoPath, owner) : [];
   const pg = { paths, source: opts.source, user: owner, env: ctx.env, pgPassword: opts.conn.password, signal: ctx.signal, progress: ctx.stderr };
   // Undo, when a later step fails: the configuration and the repository folders this run created (never a
   // repository that was there), and the server settings as they were.
   const undoFiles = async (): Promise<void> => {
     if (!configExisted) await fs.rm(paths.dir, { recursive: true, force: true });
-    else for (const f of [paths.conf, paths.lifeboat, paths.cipherConf]) await fs.rm(f, { force: true });
+    else for (const f of [paths.conf, paths.lifeboat, paths.cipherConf, paths.s3Conf]) await fs.rm(f, { force: true });
     for (const d of [...madeRepo].reverse()) await fs.rm(d, { recursive: true, force: true });
   };
   try {
-    await writePitrConfig(cfg, paths, owner, cipherPass);
+    await writePitrConfig(cfg, paths, owner, cipherPass, opts.storage.kind === 's3' ? (opts.s3Key ?? null) : null);
     await runPgbackrest('stanza-create', [], pg);
   } catch (e) {
     await undoFiles();
@@ -220,4 +226,17 @@ async function restoreSettings(conn: ConnInfo, names: string[], previous: Map<st
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+/** pgBackRest's S3 settings from Lifeboat's flags: an https endpoint (path-style), or AWS's regional one. */
+function s3Settings(bucket: string, opts: PitrInitOptions): NonNullable<PitrConfig['s3']> {
+  const region = opts.s3Region;
+  if (!region) throw usageError('s3_region_missing', '--s3-region (or AWS_REGION) expected the bucket\'s region for an s3:// repository, got nothing');
+  const common = { bucket, region, caFile: opts.s3CaFile ?? null, keyType: opts.s3Key ? ('shared' as const) : ('auto' as const) };
+  if (!opts.s3Endpoint) return { ...common, endpoint: `s3.${region}.amazonaws.com`, port: null, endpointUrl: null, uriStyle: 'host' };
+  const u = new URL(opts.s3Endpoint);
+  if (u.protocol !== 'https:') {
+    throw usageError('s3_endpoint_not_https', `--s3-endpoint expected an https:// URL for a pgBackRest repository (pgBackRest speaks only HTTPS to S3), got ${u.protocol}//`);
+  }
+  return { ...common, endpoint: u.hostname, port: u.port ? Number(u.port) : null, endpointUrl: opts.s3Endpoint, uriStyle: 'path' };
 }

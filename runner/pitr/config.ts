@@ -5,6 +5,7 @@
  *   pgbackrest.conf     the stanza (data directory, socket, port, repository), mode 0644: no secret in it
  *   secret/cipher.conf  the repository's cipher passphrase, mode 0600 (the folder 0700), owned by the cluster's
  *                       OS user; pgBackRest reads it through --config-include-path
+ *   secret/s3.conf      an S3 repository's access key, when init was given one (same mode and owner)
  *   lifeboat.json       what the other `pitr` commands need to find the cluster again (no secret)
  *
  * The same files are read by `archive_command` (run by the server as its OS user), so every file belongs to
@@ -32,10 +33,28 @@ export const pitrConfigSchema = z.object({
   database: z.string(),
   /** The PostgreSQL major version (for the server binaries a drill starts). */
   pgMajor: z.number().int(),
-  /** The repository: a folder (`repo1-path`). */
+  /** The repository's path: a folder, or the key prefix in an S3 bucket (`repo1-path`). */
   repoPath: z.string(),
-  /** The storage URL the repository lives in, for messages. */
+  /** The storage URL the repository lives in (drill reports go there too). */
   storageUrl: z.string(),
+  /** An S3 repository; null for a folder. */
+  s3: z
+    .object({
+      bucket: z.string(),
+      /** The endpoint's host and port (pgBackRest speaks HTTPS only). */
+      endpoint: z.string(),
+      port: z.number().int().nullable(),
+      /** The endpoint as given (--s3-endpoint), for Lifeboat's own client; null for AWS. */
+      endpointUrl: z.string().nullable(),
+      region: z.string(),
+      uriStyle: z.enum(['host', 'path']),
+      /** A CA bundle to verify the endpoint with (AWS_CA_BUNDLE at init). */
+      caFile: z.string().nullable(),
+      /** shared: a key in secret/s3.conf; auto: the instance's or task's role. */
+      keyType: z.enum(['shared', 'auto']),
+    })
+    .nullable()
+    .default(null),
   encrypted: z.boolean(),
   /** archive_timeout set by `pitr init`: the longest a quiet server waits before a WAL segment is archived. */
   archiveTimeoutSeconds: z.number().int(),
@@ -47,6 +66,7 @@ export interface PitrPaths {
   conf: string;
   secretDir: string;
   cipherConf: string;
+  s3Conf: string;
   lifeboat: string;
   log: string;
   lock: string;
@@ -60,6 +80,7 @@ export function pitrPaths(configDir: string, source: string): PitrPaths {
     conf: path.join(dir, 'pgbackrest.conf'),
     secretDir: path.join(dir, 'secret'),
     cipherConf: path.join(dir, 'secret', 'cipher.conf'),
+    s3Conf: path.join(dir, 'secret', 's3.conf'),
     lifeboat: path.join(dir, 'lifeboat.json'),
     log: path.join(dir, 'log'),
     lock: path.join(dir, 'lock'),
@@ -86,9 +107,24 @@ export function archiveCommand(paths: PitrPaths, source: string, pgbackrest = 'p
 
 /** pgbackrest.conf: an INI file with [global] and one section named after the stanza. */
 export function renderPgbackrestConf(cfg: PitrConfig, paths: PitrPaths): string {
+  const repo: [string, string][] = cfg.s3
+    ? [
+        ['repo1-type', 's3'],
+        ['repo1-path', cfg.repoPath],
+        ['repo1-s3-bucket', cfg.s3.bucket],
+        ['repo1-s3-endpoint', cfg.s3.endpoint],
+        ...(cfg.s3.port !== null ? [['repo1-s3-port', String(cfg.s3.port)] as [string, string]] : []),
+        ['repo1-s3-region', cfg.s3.region],
+        ['repo1-s3-uri-style', cfg.s3.uriStyle],
+        ...(cfg.s3.caFile ? [['repo1-s3-ca-file', cfg.s3.caFile] as [string, string]] : []),
+        ['repo1-s3-key-type', cfg.s3.keyType],
+      ]
+    : [
+        ['repo1-type', 'posix'],
+        ['repo1-path', cfg.repoPath],
+      ];
   const global: [string, string][] = [
-    ['repo1-type', 'posix'],
-    ['repo1-path', cfg.repoPath],
+    ...repo,
     // Two full backups kept: a restore can always reach back to the older one while the newer is taken.
     ['repo1-retention-full', '2'],
     ['log-path', paths.log],
@@ -116,8 +152,17 @@ export function renderCipherConf(pass: string): string {
   return `[global]\nrepo1-cipher-pass=${pass}\n`;
 }
 
+export interface S3Key {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export function renderS3Conf(key: S3Key): string {
+  return `[global]\nrepo1-s3-key=${key.accessKeyId}\nrepo1-s3-key-secret=${key.secretAccessKey}\n`;
+}
+
 /** Writes the configuration, every file owned by the cluster's OS user; the secret part 0600 in a 0700 folder. */
-export async function writePitrConfig(cfg: PitrConfig, paths: PitrPaths, owner: OsUser, cipherPass: string | null): Promise<void> {
+export async function writePitrConfig(cfg: PitrConfig, paths: PitrPaths, owner: OsUser, cipherPass: string | null, s3Key: S3Key | null = null): Promise<void> {
   for (const [d, mode] of [[paths.dir, 0o755], [paths.secretDir, 0o700], [paths.log, 0o750], [paths.lock, 0o750], [paths.spool, 0o750]] as const) {
     await fs.mkdir(d, { recursive: true, mode });
     await fs.chmod(d, mode);
@@ -130,6 +175,7 @@ export async function writePitrConfig(cfg: PitrConfig, paths: PitrPaths, owner: 
     await owner.chown(file);
   };
   if (cipherPass !== null) await write(paths.cipherConf, renderCipherConf(cipherPass), 0o600);
+  if (s3Key !== null) await write(paths.s3Conf, renderS3Conf(s3Key), 0o600);
   await write(paths.conf, renderPgbackrestConf(cfg, paths), 0o644);
   await write(paths.lifeboat, JSON.stringify(cfg, null, 2) + '\n', 0o644);
 }

@@ -94,7 +94,7 @@ test('archiving is unhealthy when off, failing or stalled beyond three archive_t
 
 const CFG: PitrConfig = {
   formatVersion: PITR_CONFIG_FORMAT_VERSION, source: 'shop', pgdata: '/var/lib/postgresql/15/main', socketDir: '/var/run/postgresql', port: 5432,
-  pgUser: 'postgres', database: 'shop', pgMajor: 15, repoPath: '/backups/pitr/shop', storageUrl: 'file:///backups', encrypted: true, archiveTimeoutSeconds: 60,
+  pgUser: 'postgres', database: 'shop', pgMajor: 15, repoPath: '/backups/pitr/shop', storageUrl: 'file:///backups', s3: null, encrypted: true, archiveTimeoutSeconds: 60,
 };
 
 test('the configuration names the stanza, the socket and the repository, and never holds the passphrase', () => {
@@ -109,4 +109,12 @@ test('the configuration names the stanza, the socket and the repository, and nev
     'pgbackrest --config=/etc/lifeboat/pitr/shop/pgbackrest.conf --config-include-path=/etc/lifeboat/pitr/shop/secret --stanza=shop archive-push %p',
   );
   assert.throws(() => archiveCommand(pitrPaths("/etc/it's", 'shop'), 'shop'), /may not hold quotes/);
+  const s3 = renderPgbackrestConf(
+    { ...CFG, repoPath: '/team/pitr/shop', s3: { bucket: 'b', endpoint: 's3.example', port: 9443, endpointUrl: 'https://s3.example:9443', region: 'eu-west-1', uriStyle: 'path', caFile: null, keyType: 'shared' } },
+    paths,
+  );
+  for (const line of ['repo1-type=s3', 'repo1-path=/team/pitr/shop', 'repo1-s3-bucket=b', 'repo1-s3-endpoint=s3.example', 'repo1-s3-port=9443', 'repo1-s3-uri-style=path', 'repo1-s3-key-type=shared']) {
+    assert.ok(s3.includes(line), line);
+  }
+  assert.doesNotMatch(s3, /repo1-s3-key=|key-secret/);
 });
