@@ -384,16 +384,18 @@ Example:
 Restores a source's cluster as it was at --to-time (with its zone: 2026-12-07T14:31:00Z) into --pgdata, a
 new or empty folder; a folder that holds anything is refused without --force (then pgBackRest rewrites what
 differs, --delta; no server may run in it). A time before the end of the oldest backup is refused, naming the
-recoverable window. Prints the backup used and how to start the cluster: PostgreSQL replays WAL up to the
-target, then promotes, and its log says where recovery stopped. Archiving is off in the restored cluster, so
-it never pushes WAL into the source's repository; run "pitr init" for it if it becomes the primary.
+recoverable window. Then recovery runs to the target on a private socket (no TCP; the server dies with the
+command) and the cluster is shut down cleanly, so the command can print what it recovered to (the last
+transaction replayed and the first one left out) and how to start it; it starts at once. Archiving is off
+in the restored cluster, so it never pushes WAL into the source's repository; run "pitr init" for it if it
+becomes the primary.
 
 --config-dir and --source find the configuration. On a host without the configuration's secret part, the
 passphrase of an encrypted repository comes from LIFEBOAT_PITR_CIPHER_PASS.
 
 Environment: LIFEBOAT_PITR_CONFIG_DIR, LIFEBOAT_SOURCE, LIFEBOAT_PITR_CIPHER_PASS.
 
-Exit codes: 0 restored; 1 pgBackRest failed (a folder it created is removed); 2 bad usage.
+Exit codes: 0 restored; 1 pgBackRest or recovery failed (a folder it created is removed); 2 bad usage.
 
 Example:
   lifeboat pitr restore --to-time 2026-12-07T14:31:00Z --pgdata /var/lib/postgresql/restore

@@ -28,13 +28,12 @@ export function registerPitrRestore(group: Command, ctx: RunContext, setExit: (c
       const source = await resolveSource(configDir, flags.source);
       fields[EVENT_FIELDS.source] = source;
       const r = await runPitrRestore({ configDir, source, target, pgdata: flags.pgdata, force: !!flags.force, cipherPass: cipherPassFrom(ctx) }, { ctx });
-      if (flags.json) ctx.stdout.write(JSON.stringify({ source, pgdata: r.pgdata, target: r.target.toISOString(), backup: r.backup.label, startCommand: r.startCommand }, null, 2) + '\n');
+      if (flags.json) ctx.stdout.write(JSON.stringify({ source, pgdata: r.pgdata, target: r.target.toISOString(), backup: r.backup.label, recovery: r.recovery, startCommand: r.startCommand }, null, 2) + '\n');
       else {
         ctx.stdout.write(
           [
             `restored ${source} into ${r.pgdata} from backup ${r.backup.label} (ended ${r.backup.stoppedAt.toISOString()})`,
-            `recovery target: ${r.target.toISOString()}; when started, PostgreSQL replays WAL up to it and promotes`,
-            '  (its log then says "recovery stopping before commit of transaction ..., time ..." and "last completed transaction was at log time ...")',
+            `recovered to ${r.target.toISOString()}: the last transaction replayed committed at ${r.recovery.lastTransactionAt ?? '(none after the backup)'}; the first one left out at ${r.recovery.stoppedAt}`,
             `start it as the folder's owner: ${r.startCommand}`,
             'archiving is off in it (archive_mode = off): if it is to become the primary, run "lifeboat pitr init" for it.',
           ].join('\n') + '\n',

@@ -18,6 +18,9 @@ import { runtimeError } from '../errors';
 import type { OsUser } from './os-user';
 
 export const DRILL_DIR_PREFIX = 'lifeboat-pitr-drill-';
+/** `pitr restore` runs recovery with a server whose socket and log live in such a folder (the data stays put). */
+export const RESTORE_DIR_PREFIX = 'lifeboat-pitr-restore-';
+const PREFIXES = [DRILL_DIR_PREFIX, RESTORE_DIR_PREFIX];
 
 export interface DrillWorkspace {
   dir: string;
@@ -67,11 +70,11 @@ function startTimeOf(pid: number): string | null {
   }
 }
 
-export async function openDrillWorkspace(env: NodeJS.ProcessEnv, owner: OsUser): Promise<DrillWorkspace> {
+export async function openDrillWorkspace(env: NodeJS.ProcessEnv, owner: OsUser, prefix = DRILL_DIR_PREFIX): Promise<DrillWorkspace> {
   const base = baseDir(env);
   let dir: string;
   try {
-    dir = await fs.mkdtemp(path.join(base, DRILL_DIR_PREFIX));
+    dir = await fs.mkdtemp(path.join(base, prefix));
   } catch (e) {
     throw runtimeError('tmpdir_unwritable', `cannot create a temp folder in ${base} (${(e as NodeJS.ErrnoException).code})`, 'Set LIFEBOAT_TMPDIR to a writable folder with room for the restored cluster');
   }
@@ -132,7 +135,7 @@ export async function removeStaleDrills(env: NodeJS.ProcessEnv): Promise<string[
     return [];
   }
   const removed: string[] = [];
-  for (const name of names.filter((n) => n.startsWith(DRILL_DIR_PREFIX))) {
+  for (const name of names.filter((n) => PREFIXES.some((p) => n.startsWith(p)))) {
     const dir = path.join(base, name);
     let owner: string;
     try {

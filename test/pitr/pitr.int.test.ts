@@ -172,6 +172,9 @@ test('pitr restore to T holds exactly the rows written before T; a non-empty fol
   const r = await runCli(['pitr', 'restore', '--to-time', target, '--pgdata', into], env);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /start it as the folder's owner: .*pg_ctl -D/);
+  assert.match(r.stdout, /recovered to .*: the last transaction replayed committed at 2\d{3}-.*; the first one left out at 2\d{3}-/);
+  assert.deepEqual(drillDirs(), []);
+  assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('lifeboat-pitr-restore-')), []);
   assert.equal(finalEvent(r.stderr)?.event, 'pitr.restore.succeeded');
 
   const again = await runCli(['pitr', 'restore', '--to-time', target, '--pgdata', into], env);
