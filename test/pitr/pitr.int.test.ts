@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { clusterTempDir, startPostgres, type PgCluster } from '../harness/postgres';
 import { requireOnPath } from '../harness/binaries';
@@ -165,6 +166,22 @@ test('pitr drill to T passes: recovery stopped at T, the heartbeat before is the
   const e = finalEvent(r.stderr)!;
   assert.equal(e.event, 'pitr.drill.succeeded');
   assert.equal(e.passed, true);
+});
+
+test("a drill run by the cluster's own OS user (no root) passes too", async () => {
+  if (process.getuid?.() !== 0) return; // Not root: every other test already runs as the cluster's user.
+  // That user's own temp folder, and the drill reports' folder in the storage handed to it.
+  const ownTmp = clusterTempDir('lifeboat-pitr-own-tmp-');
+  execFileSync('chown', ['-R', 'postgres:postgres', path.join(storage, 'drills')]);
+  try {
+    const r = await runCliProcess(['pitr', 'drill', '--to-time', target], { ...env, LIFEBOAT_TMPDIR: ownTmp, HOME: ownTmp }, undefined, ['runuser', '-u', 'postgres', '--']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as PitrDrillReport;
+    assert.deepEqual(report.checks.filter((c) => !c.ok), []);
+    assert.deepEqual(readdirSync(ownTmp).filter((n) => n.startsWith('lifeboat-pitr-')), []);
+  } finally {
+    rmSync(ownTmp, { recursive: true, force: true });
+  }
 });
 
 test('pitr restore to T holds exactly the rows written before T; a non-empty folder and a time before the window are refused', async () => {
