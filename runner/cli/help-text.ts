@@ -212,7 +212,8 @@ to some sources.
 With --archiving-url (a PostgreSQL server set up with "pitr init"), status also reports its WAL archiving
 from pg_stat_archiver: the last archived segment and its age (the recovery point a restore reaches now) and
 failures. Archiving is unhealthy when archive_mode is off, when the last attempt failed, or when nothing was
-archived for longer than --max-archive-lag (default three archive_timeouts, at least 5m).
+archived for longer than --max-archive-lag (default three archive_timeouts, at least 5m). Without --storage
+(nor LIFEBOAT_STORAGE), only archiving is judged: a cluster protected by PITR alone.
 
 Exit codes: 0 every source is healthy; 1 any source is unhealthy, or none exists; 2 bad usage.
 

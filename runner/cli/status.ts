@@ -48,17 +48,17 @@ export function registerStatus(program: Command, ctx: RunContext, setExit: (code
             : { minRatio: flags.minRatio !== undefined ? parseRatio('--min-ratio', flags.minRatio) : DEFAULT_HEALTH_RULE.minRatio }),
         };
         const filter = parseFilter(flags);
-        const storage = await openStorageFrom(flags, ctx);
         const archivingUrl = flags.archivingUrl ?? ctx.env.LIFEBOAT_ARCHIVING_URL;
         const archiving = archivingUrl ? parseDatabaseUrl(archivingUrl, '--archiving-url') : undefined;
         const maxArchiveLagSeconds = flags.maxArchiveLag !== undefined ? parseDuration('--max-archive-lag', flags.maxArchiveLag) : undefined;
+        const storage = archiving && !(flags.storage ?? ctx.env.LIFEBOAT_STORAGE) ? undefined : await openStorageFrom(flags, ctx);
         const report = await status(ctx, { storage, rule, filter, json: flags.json, archiving, maxArchiveLagSeconds });
         const unhealthy = report.sources.filter((s) => !s.healthy);
         const single = report.sources.length === 1 ? report.sources[0]! : undefined;
         return {
           exitCode: report.healthy ? 0 : 1,
           message: report.healthy
-            ? `${report.sources.length} sources healthy`
+            ? [storage ? `${report.sources.length} sources healthy` : '', report.archiving ? `WAL archiving of ${report.archiving.server} healthy` : ''].filter(Boolean).join('; ')
             : [
                 report.problem ?? (unhealthy.length ? `unhealthy: ${unhealthy.map((s) => `${s.engine}/${s.source} (${s.problems.join('; ')})`).join(', ')}` : ''),
                 report.archiving && !report.archiving.healthy ? `WAL archiving of ${report.archiving.server}: ${report.archiving.problem}` : '',

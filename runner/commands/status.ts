@@ -174,7 +174,8 @@ export function formatDuration(seconds: number): string {
 }
 
 export interface StatusOptions {
-  storage: Storage;
+  /** The storage whose backups are judged; absent when only archiving is (--archiving-url without --storage). */
+  storage?: Storage;
   rule: HealthRule;
   filter?: CatalogFilter;
   json?: boolean;
@@ -184,10 +185,16 @@ export interface StatusOptions {
 }
 
 export async function status(ctx: RunContext, opts: StatusOptions): Promise<HealthReport> {
-  const scan = await scanBackups(opts.storage, opts.filter ?? {});
-  const report = assessHealth(scan, opts.rule, ctx.now());
-  if (report.problem && opts.filter?.source) report.problem = `no backups of source ${opts.filter.source} found`;
-  if (report.problem) report.problem += ` in ${opts.storage.url}`;
+  let report: HealthReport;
+  if (opts.storage) {
+    const scan = await scanBackups(opts.storage, opts.filter ?? {});
+    report = assessHealth(scan, opts.rule, ctx.now());
+    if (report.problem && opts.filter?.source) report.problem = `no backups of source ${opts.filter.source} found`;
+    if (report.problem) report.problem += ` in ${opts.storage.url}`;
+  } else {
+    // Archiving only (a cluster protected by PITR alone): no logical backups to judge.
+    report = { healthy: true, checkedAt: ctx.now().toISOString(), rule: opts.rule, sources: [] };
+  }
   if (opts.archiving) {
     report.archiving = await archivingHealth(opts.archiving, opts.maxArchiveLagSeconds);
     report.healthy = report.healthy && report.archiving.healthy;
@@ -197,17 +204,19 @@ export async function status(ctx: RunContext, opts: StatusOptions): Promise<Heal
 }
 
 function renderReport(r: HealthReport): string {
-  return renderBackups(r) + (r.archiving ? renderArchiving(r.archiving) : '');
+  const backups = renderBackups(r);
+  return backups + (r.archiving ? `${backups ? '\n' : ''}${renderArchiving(r.archiving)}` : '');
 }
 
 function renderArchiving(a: ArchivingHealth): string {
   const last = a.lastArchivedWal ? `last archived ${a.lastArchivedWal}, ${formatDuration(a.lagSeconds ?? 0)} ago` : 'nothing archived yet';
   const failures = a.failedCount ? `; ${a.failedCount} failures, last ${a.lastFailedWal} at ${a.lastFailedAt}` : '';
-  return `\nWAL archiving of ${a.server}: ${a.healthy ? 'ok' : `UNHEALTHY (${a.problem})`}; ${last}${failures}\n`;
+  return `WAL archiving of ${a.server}: ${a.healthy ? 'ok' : `UNHEALTHY (${a.problem})`}; ${last}${failures}\n`;
 }
 
 function renderBackups(r: HealthReport): string {
   if (r.problem) return `UNHEALTHY: ${r.problem}\n`;
+  if (r.sources.length === 0) return '';
   const header = ['SOURCE', 'STATUS', 'NEWEST', 'CLASS', 'AGE', 'BYTES', 'MEDIAN', 'PROBLEMS'];
   const rows = r.sources.map((s) => [
     `${s.engine}/${s.source}`,

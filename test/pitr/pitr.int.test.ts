@@ -299,6 +299,11 @@ test('status --archiving-url reports archiving health, and is unhealthy once arc
   assert.equal(report.archiving.healthy, true);
   assert.match(report.archiving.lastArchivedWal, /^[0-9A-F]{24}$/);
   assert.equal(typeof report.archiving.lagSeconds, 'number');
+  // Archiving alone, for a cluster protected by PITR only: no storage to judge.
+  const alone = await runCli(['status', '--archiving-url', pg.url('shop')]);
+  assert.equal(alone.code, 0, alone.stdout + alone.stderr);
+  assert.match(alone.stdout, /^WAL archiving of 127\.0\.0\.1:\d+\/shop: ok; last archived/);
+  assert.match(String(finalEvent(alone.stderr)?.message), /^WAL archiving of .* healthy$/);
 
   // A stall: nothing archived for longer than the limit.
   await until('a second since the last archived segment', async () => {
