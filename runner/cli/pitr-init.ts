@@ -53,7 +53,7 @@ export function registerPitrInit(group: Command, ctx: RunContext, setExit: (code
         },
         { ctx },
       );
-      if (flags.json) ctx.stdout.write(JSON.stringify({ ...r, config: r.config }, null, 2) + '\n');
+      if (flags.json) ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else {
         const lines = [
           `pgBackRest stanza "${source}" created; repository ${r.config.repoPath}`,

@@ -73,7 +73,10 @@ export async function runPitrDrill(opts: PitrDrillOptions, deps: { ctx: RunConte
   let recovery: RecoveryOutcome | null = null;
   let ws: DrillWorkspace | undefined;
   let server: DrillServer | undefined;
+  // One line per stage on a terminal; off one, the final event says it all.
+  const stage = (text: string): void => void (ctx.stderr.isTTY && ctx.stderr.write(`${text}\n`));
   try {
+    stage(`restoring backup ${backup.label} of ${cfg.source} for ${opts.target.toISOString()}...`);
     ws = await openDrillWorkspace(ctx.env, user);
     const workspace = ws;
     const t0 = Date.now();
@@ -85,6 +88,7 @@ export async function runPitrDrill(opts: PitrDrillOptions, deps: { ctx: RunConte
     restoreSeconds = seconds(Date.now() - t0);
     checks.push({ name: 'restore', ok: true, detail: `backup ${backup.label} restored in ${restoreSeconds}s` });
 
+    stage('starting a throwaway server and replaying WAL up to the target...');
     const t1 = Date.now();
     server = await startDrillServer({
       binDir: `/usr/lib/postgresql/${cfg.pgMajor}/bin`,
