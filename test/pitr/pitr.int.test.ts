@@ -116,6 +116,25 @@ test('pitr init refuses a --pgdata that is not the server\'s, a gs:// storage an
   assert.match(plain.stderr, /pgBackRest speaks only HTTPS to S3/);
 });
 
+test('pitr init without --apply prints exactly what to set; with two sources configured, --source is needed', async () => {
+  const r = await runCli(['pitr', 'init', '--pgdata', pg.dataDir, '--storage', storage, '--source', 'second'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const conf = path.join(configDir, 'second', 'pgbackrest.conf');
+  assert.ok(r.stdout.includes(`  archive_command = 'pgbackrest --config=${conf} --config-include-path=${path.join(configDir, 'second', 'secret')} --stanza=second archive-push %p'`), r.stdout);
+  assert.match(r.stdout, /set these in postgresql\.conf \(or with ALTER SYSTEM\), then restart PostgreSQL:\n {2}archive_mode = 'on'\n/);
+  assert.match(r.stdout, /archive_timeout = '60s'/);
+  assert.match(r.stdout, /archive_mode is already on: a reload is enough/);
+  // Nothing was applied: the server still archives for "shop".
+  const cmd = await pg.query<{ c: string }>("SELECT current_setting('archive_command') AS c");
+  assert.match(cmd[0]!.c, /--stanza=shop /);
+
+  const b = await runCli(['pitr', 'backup'], env);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /--source expected one of second, shop/);
+  rmSync(path.join(configDir, 'second'), { recursive: true });
+  rmSync(path.join(storage, 'pitr', 'second'), { recursive: true });
+});
+
 test('pitr init that fails at stanza-create removes the configuration it wrote and keeps the repository it found', async () => {
   const foreign = path.join(storage, 'pitr', 'other', 'backup', 'other');
   mkdirSync(foreign, { recursive: true });
