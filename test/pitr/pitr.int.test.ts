@@ -148,6 +148,19 @@ test('pitr init that fails at stanza-create removes the configuration it wrote a
   rmSync(path.join(storage, 'pitr', 'other'), { recursive: true });
 });
 
+test('pitr init --apply by a user that may not ALTER SYSTEM fails and removes the configuration and repository it made', async () => {
+  await pg.query("CREATE ROLE reader LOGIN PASSWORD 'reader-pw-1' IN ROLE pg_read_all_settings, pg_monitor");
+  const url = pg.url('shop').replace(/\/\/[^@]+@/, '//reader:reader-pw-1@');
+  const r = await runCli(['pitr', 'init', '--pgdata', pg.dataDir, '--storage', storage, '--source', 'third', '--apply', '--database-url', url], env);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /ALTER SYSTEM failed: .*permission denied.*pitr init --apply needs a superuser/);
+  assert.ok(!existsSync(path.join(configDir, 'third')), 'the configuration was removed');
+  assert.ok(!existsSync(path.join(storage, 'pitr', 'third')), 'the repository folder it made was removed');
+  const cmd = await pg.query<{ c: string }>("SELECT current_setting('archive_command') AS c");
+  assert.match(cmd[0]!.c, /--stanza=shop /);
+  await pg.query('DROP ROLE reader');
+});
+
 test('a full backup, then rows and heartbeats on both sides of T', async () => {
   const b = await runCli(['pitr', 'backup', '--type', 'full'], env);
   assert.equal(b.code, 0, b.stderr);
