@@ -12,6 +12,7 @@ import { registerDrill } from './drill';
 import { registerClone } from './clone';
 import { registerSchedule } from './schedule';
 import { registerReport } from './report';
+import { registerPitr } from './pitr';
 
 /**
  * `runCli` runs a whole CLI invocation in-process with its own context: the scheduler's jobs go through it, so a
@@ -33,4 +34,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerClone,
   registerSchedule,
   registerReport,
+  registerPitr,
 ];

@@ -263,9 +263,15 @@ fraction (--min-ratio, default 0.5) of the median stored size of the recent back
 and format (over --recent, default 7). A backup whose manifest exists but cannot be read makes its
 source unhealthy too. --engine (postgres or redis) and --source narrow the report to some sources.
 
+With --archiving-url (a PostgreSQL server set up with "pitr init"), status also reports its WAL archiving
+from pg_stat_archiver: the last archived segment and its age (the recovery point a restore reaches now) and
+failures. Archiving is unhealthy when archive_mode is off, when the last attempt failed, or when nothing was
+archived for longer than --max-archive-lag (default three archive_timeouts, at least 5m). Without --storage
+(nor LIFEBOAT_STORAGE), only archiving is judged: a cluster protected by PITR alone.
+
 Exit codes: 0 every source is healthy; 1 any source is unhealthy, or none exists; 2 bad usage.
 
-Environment: LIFEBOAT_STORAGE, LIFEBOAT_SOURCE, LIFEBOAT_S3_ENDPOINT, AWS_REGION.
+Environment: LIFEBOAT_STORAGE, LIFEBOAT_SOURCE, LIFEBOAT_S3_ENDPOINT, AWS_REGION, LIFEBOAT_ARCHIVING_URL.
 
 Example:
   lifeboat status --storage ./backups --max-age 26h --json
@@ -461,6 +467,109 @@ Exit codes: 0 the page was written; 1 the storage could not be read or --out wri
 
 Example:
   lifeboat report --storage s3://acme-backups/prod --out lifeboat-report.html
+`,
+  'pitr-init': `
+Point-in-time recovery for a self-hosted cluster, on pgBackRest (apt-get install -y pgbackrest). Run it on
+the database host, as root or as the data directory's owner: pgBackRest runs as that user.
+
+It checks that --pgdata is the data directory of the server at --database-url and that the server has a
+Unix socket (pgBackRest connects through one only), writes pgBackRest's configuration under --config-dir
+(default /etc/lifeboat/pitr, one folder per --source, which defaults to the database name), puts the
+repository inside the storage (<root>/pitr/<source>/ in a folder or an s3:// bucket) and creates the
+stanza. Whatever it created is removed again if a step fails.
+
+An s3:// repository needs the bucket's region (--s3-region or AWS_REGION). pgBackRest speaks only HTTPS to
+S3: --s3-endpoint, for an S3-compatible store, must be https:// (path-style addressing; a private CA from
+AWS_CA_BUNDLE). AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, when set, are written to secret/s3.conf (mode
+0600) for archive_command to use; without them pgBackRest uses the instance's or task's role.
+
+--encrypt encrypts the repository (aes-256-cbc). The passphrase is random (or LIFEBOAT_PITR_CIPHER_PASS) and
+lives only in secret/cipher.conf (mode 0600, owned by the cluster's user); it is never printed or logged.
+Keep a copy in your secret store: without it the repository cannot be read.
+
+--apply sets archive_mode = on, archive_command (pgbackrest archive-push) and archive_timeout = 60s with
+ALTER SYSTEM and reloads; if archive_mode was already on, archiving is then checked end to end (a WAL segment
+must reach the repository), otherwise PostgreSQL must be restarted. Without --apply the exact settings are
+printed for postgresql.conf.
+
+Environment: DATABASE_URL, LIFEBOAT_STORAGE, LIFEBOAT_SOURCE, LIFEBOAT_PITR_CONFIG_DIR,
+LIFEBOAT_PITR_CIPHER_PASS, LIFEBOAT_S3_ENDPOINT, AWS_REGION, AWS_CA_BUNDLE, AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY.
+
+Exit codes: 0 set up; 1 pgBackRest or the server failed; 2 bad usage (a --pgdata that is not the server's).
+
+Example:
+  lifeboat pitr init --pgdata /var/lib/postgresql/16/main --storage /backups --encrypt --apply
+`,
+  'pitr-backup': `
+A pgBackRest backup of a source set up by "pitr init": --type full, diff (changes since the last full) or
+incr (changes since the last backup, the default; pgBackRest takes a full one when none exists). Prints the
+backup's label. pgBackRest keeps two full backups (repo1-retention-full=2) and the WAL they need.
+
+--config-dir and --source find the configuration (--source is needed only when several are set up). The
+database password, if the Unix socket asks for one, comes from --database-url (or DATABASE_URL).
+
+Environment: LIFEBOAT_PITR_CONFIG_DIR, LIFEBOAT_SOURCE, DATABASE_URL.
+
+Exit codes: 0 backed up; 1 pgBackRest failed; 2 bad usage.
+
+Example:
+  lifeboat pitr backup --type full
+`,
+  'pitr-restore': `
+Restores a source's cluster as it was at --to-time (with its zone: 2026-12-07T14:31:00Z) into --pgdata, a
+new or empty folder; a folder that holds anything is refused without --force (then pgBackRest rewrites what
+differs, --delta; no server may run in it). A time before the end of the oldest backup is refused, naming the
+recoverable window. Then recovery runs to the target on a private socket (no TCP; the server dies with the
+command) and the cluster is shut down cleanly, so the command can print what it recovered to (the last
+transaction replayed and the first one left out) and how to start it; it starts at once. Archiving is off
+in the restored cluster, so it never pushes WAL into the source's repository; run "pitr init" for it if it
+becomes the primary.
+
+--config-dir and --source find the configuration. On a host without the configuration's secret part, the
+passphrase of an encrypted repository comes from LIFEBOAT_PITR_CIPHER_PASS.
+
+Environment: LIFEBOAT_PITR_CONFIG_DIR, LIFEBOAT_SOURCE, LIFEBOAT_PITR_CIPHER_PASS.
+
+Exit codes: 0 restored; 1 pgBackRest or recovery failed (a folder it created is removed); 2 bad usage.
+
+Example:
+  lifeboat pitr restore --to-time 2026-12-07T14:31:00Z --pgdata /var/lib/postgresql/restore
+`,
+  'pitr-drill': `
+Proves the point-in-time window: restores the source to --to-time (or --ago 1h) into a temp folder
+(LIFEBOAT_TMPDIR), starts a throwaway server on it (a Unix socket in that folder only, archiving off), and
+checks that recovery stopped at the target, that the last heartbeat written at least a second before the
+target is there and the first written after it is not (see "pitr heartbeat"). Reports RTO (restore,
+recovery, first query) and RPO (the archive lag: how long ago the last WAL segment was archived, read from
+pg_stat_archiver on the source at --database-url), and fails with --rpo or --rto when they are exceeded. The
+report is stored under drills/pitr/<source>/ in the storage holding the repository and printed (JSON off a
+terminal).
+
+Everything the drill makes is removed when it ends, and by a watchdog process when the drill is killed (even
+with SIGKILL); a drill also removes what a killed one left behind (say, after a power loss) and says so.
+
+--config-dir and --source find the configuration.
+
+Environment: DATABASE_URL, LIFEBOAT_PITR_CONFIG_DIR, LIFEBOAT_SOURCE, LIFEBOAT_PITR_CIPHER_PASS,
+LIFEBOAT_TMPDIR.
+
+Exit codes: 0 every check passed; 1 a check failed; 2 bad usage.
+
+Example:
+  lifeboat pitr drill --ago 1h --rpo 5m --rto 30m
+`,
+  'pitr-heartbeat': `
+Writes one row (an id and the time) to lifeboat.heartbeat in the database at --database-url, creating the
+schema and table on first use. Scheduled every few minutes, it lets "pitr drill" check a point in time
+exactly. Optional: without heartbeats a drill checks only where recovery stopped.
+
+Environment: DATABASE_URL.
+
+Exit codes: 0 written; 1 the server failed; 2 bad usage.
+
+Example:
+  lifeboat pitr heartbeat --database-url postgres://lifeboat@db:5432/shop
 `,
 } as const;
 

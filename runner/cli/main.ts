@@ -96,6 +96,11 @@ const USAGE_FAILURE_EVENTS: Record<string, EventName> = {
   'redis verify': EVENTS.redisVerifyFailed,
   schedule: EVENTS.scheduleFailed,
   report: EVENTS.reportFailed,
+  'pitr init': EVENTS.pitrInitFailed,
+  'pitr backup': EVENTS.pitrBackupFailed,
+  'pitr restore': EVENTS.pitrRestoreFailed,
+  'pitr drill': EVENTS.pitrDrillFailed,
+  'pitr heartbeat': EVENTS.pitrHeartbeatFailed,
 };
 
 function usageFailureEvent(argv: readonly string[]): EventName | undefined {

@@ -5,6 +5,7 @@ import { EVENTS } from '../contract/events';
 import type { RunContext } from '../context';
 import { DEFAULT_HEALTH_RULE, status, type HealthRule } from '../commands/status';
 import { usageError } from '../errors';
+import { parseDatabaseUrl } from '../pg/connection';
 import { runAction } from './action';
 import { addStorageOptions, openStorageFrom, parseBytes, parseCount, parseDuration, parseFilter, parseRatio, type StorageFlags } from './options';
 
@@ -16,6 +17,8 @@ interface StatusFlags extends StorageFlags {
   engine?: string;
   source?: string;
   json?: boolean;
+  archivingUrl?: string;
+  maxArchiveLag?: string;
 }
 
 export function registerStatus(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
@@ -29,6 +32,8 @@ export function registerStatus(program: Command, ctx: RunContext, setExit: (code
     .option('--recent <n>', 'how many earlier backups the median is taken over', String(DEFAULT_HEALTH_RULE.recent))
     .option('--engine <engine>', 'only this engine (postgres or redis)')
     .addOption(new Option('--source <name>', 'only this source').env(ENV.source))
+    .addOption(new Option('--archiving-url <url>', 'also judge WAL archiving (point-in-time recovery) of this PostgreSQL server').env('LIFEBOAT_ARCHIVING_URL'))
+    .option('--max-archive-lag <duration>', 'archiving is stalled when nothing was archived for this long (default 3 archive_timeouts, at least 5m)')
     .option('--json', 'print the report as JSON')
     .action(async (flags: StatusFlags) => {
       const code = await runAction(ctx, { succeeded: EVENTS.statusHealthy, failed: EVENTS.statusUnhealthy }, { source: flags.source }, async () => {
@@ -43,18 +48,25 @@ export function registerStatus(program: Command, ctx: RunContext, setExit: (code
             : { minRatio: flags.minRatio !== undefined ? parseRatio('--min-ratio', flags.minRatio) : DEFAULT_HEALTH_RULE.minRatio }),
         };
         const filter = parseFilter(flags);
-        const storage = await openStorageFrom(flags, ctx);
-        const report = await status(ctx, { storage, rule, filter, json: flags.json });
+        const archivingUrl = flags.archivingUrl ?? ctx.env.LIFEBOAT_ARCHIVING_URL;
+        const archiving = archivingUrl ? parseDatabaseUrl(archivingUrl, '--archiving-url') : undefined;
+        const maxArchiveLagSeconds = flags.maxArchiveLag !== undefined ? parseDuration('--max-archive-lag', flags.maxArchiveLag) : undefined;
+        const storage = archiving && !(flags.storage ?? ctx.env.LIFEBOAT_STORAGE) ? undefined : await openStorageFrom(flags, ctx);
+        const report = await status(ctx, { storage, rule, filter, json: flags.json, archiving, maxArchiveLagSeconds });
         const unhealthy = report.sources.filter((s) => !s.healthy);
         const single = report.sources.length === 1 ? report.sources[0]! : undefined;
         return {
           exitCode: report.healthy ? 0 : 1,
           message: report.healthy
-            ? `${report.sources.length} sources healthy`
-            : report.problem ?? `unhealthy: ${unhealthy.map((s) => `${s.engine}/${s.source} (${s.problems.join('; ')})`).join(', ')}`,
+            ? [storage ? `${report.sources.length} sources healthy` : '', report.archiving ? `WAL archiving of ${report.archiving.server} healthy` : ''].filter(Boolean).join('; ')
+            : [
+                report.problem ?? (unhealthy.length ? `unhealthy: ${unhealthy.map((s) => `${s.engine}/${s.source} (${s.problems.join('; ')})`).join(', ')}` : ''),
+                report.archiving && !report.archiving.healthy ? `WAL archiving of ${report.archiving.server}: ${report.archiving.problem}` : '',
+              ].filter(Boolean).join('; '),
           fields: {
             sources: report.sources.length,
             unhealthySources: unhealthy.map((s) => `${s.engine}/${s.source}`),
+            ...(report.archiving ? { archivingHealthy: report.archiving.healthy, archiveLagSeconds: report.archiving.lagSeconds } : {}),
             ...(single
               ? {
                   engine: single.engine,

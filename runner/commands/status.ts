@@ -9,6 +9,8 @@
 import type { RunContext } from '../context';
 import type { Storage } from '../storage/types';
 import { scanBackups, type CatalogFilter, type CompleteBackup, type ScanResult } from '../catalog/catalog';
+import { connectPg, describeConn, type ConnInfo } from '../pg/connection';
+import { archiverProblem, archiverStatus } from '../pitr/archiver';
 
 export interface HealthRule {
   maxAgeSeconds: number;
@@ -48,6 +50,43 @@ export interface HealthReport {
   sources: SourceHealth[];
   /** Set when there is nothing to judge at all (an empty storage or an unknown --source). */
   problem?: string;
+  /** WAL archiving of the server given with --archiving-url (point-in-time recovery), when one was. */
+  archiving?: ArchivingHealth;
+}
+
+export interface ArchivingHealth {
+  server: string;
+  healthy: boolean;
+  problem: string | null;
+  lastArchivedWal: string | null;
+  lastArchivedAt: string | null;
+  /** Seconds since the last segment was archived: the recovery point a restore reaches right now. */
+  lagSeconds: number | null;
+  failedCount: number;
+  lastFailedWal: string | null;
+  lastFailedAt: string | null;
+}
+
+/** pg_stat_archiver of one server, judged: unhealthy when archiving is off, failing, or stalled. */
+export async function archivingHealth(conn: ConnInfo, maxLagSeconds?: number): Promise<ArchivingHealth> {
+  const c = await connectPg(conn, '--archiving-url');
+  try {
+    const a = await archiverStatus(c);
+    const problem = archiverProblem(a, maxLagSeconds);
+    return {
+      server: describeConn(conn),
+      healthy: problem === null,
+      problem,
+      lastArchivedWal: a.lastArchivedWal,
+      lastArchivedAt: a.lastArchivedAt?.toISOString() ?? null,
+      lagSeconds: a.lagSeconds === null ? null : Math.round(a.lagSeconds),
+      failedCount: a.failedCount,
+      lastFailedWal: a.lastFailedWal,
+      lastFailedAt: a.lastFailedAt?.toISOString() ?? null,
+    };
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }
 
 export function assessHealth(scan: ScanResult, rule: HealthRule, now: Date): HealthReport {
@@ -139,23 +178,49 @@ export function formatDuration(seconds: number): string {
 }
 
 export interface StatusOptions {
-  storage: Storage;
+  /** The storage whose backups are judged; absent when only archiving is (--archiving-url without --storage). */
+  storage?: Storage;
   rule: HealthRule;
   filter?: CatalogFilter;
   json?: boolean;
+  /** A server whose WAL archiving is judged too. */
+  archiving?: ConnInfo;
+  maxArchiveLagSeconds?: number;
 }
 
 export async function status(ctx: RunContext, opts: StatusOptions): Promise<HealthReport> {
-  const scan = await scanBackups(opts.storage, opts.filter ?? {});
-  const report = assessHealth(scan, opts.rule, ctx.now());
-  if (report.problem && opts.filter?.source) report.problem = `no backups of source ${opts.filter.source} found`;
-  if (report.problem) report.problem += ` in ${opts.storage.url}`;
+  let report: HealthReport;
+  if (opts.storage) {
+    const scan = await scanBackups(opts.storage, opts.filter ?? {});
+    report = assessHealth(scan, opts.rule, ctx.now());
+    if (report.problem && opts.filter?.source) report.problem = `no backups of source ${opts.filter.source} found`;
+    if (report.problem) report.problem += ` in ${opts.storage.url}`;
+  } else {
+    // Archiving only (a cluster protected by PITR alone): no logical backups to judge.
+    report = { healthy: true, checkedAt: ctx.now().toISOString(), rule: opts.rule, sources: [] };
+  }
+  if (opts.archiving) {
+    report.archiving = await archivingHealth(opts.archiving, opts.maxArchiveLagSeconds);
+    report.healthy = report.healthy && report.archiving.healthy;
+  }
   ctx.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderReport(report));
   return report;
 }
 
 function renderReport(r: HealthReport): string {
+  const backups = renderBackups(r);
+  return backups + (r.archiving ? `${backups ? '\n' : ''}${renderArchiving(r.archiving)}` : '');
+}
+
+function renderArchiving(a: ArchivingHealth): string {
+  const last = a.lastArchivedWal ? `last archived ${a.lastArchivedWal}, ${formatDuration(a.lagSeconds ?? 0)} ago` : 'nothing archived yet';
+  const failures = a.failedCount ? `; ${a.failedCount} failures, last ${a.lastFailedWal} at ${a.lastFailedAt}` : '';
+  return `WAL archiving of ${a.server}: ${a.healthy ? 'ok' : `UNHEALTHY (${a.problem})`}; ${last}${failures}\n`;
+}
+
+function renderBackups(r: HealthReport): string {
   if (r.problem) return `UNHEALTHY: ${r.problem}\n`;
+  if (r.sources.length === 0) return '';
   const header = ['SOURCE', 'STATUS', 'NEWEST', 'CLASS', 'AGE', 'BYTES', 'MEDIAN', 'PROBLEMS'];
   const rows = r.sources.map((s) => [
     `${s.engine}/${s.source}`,

@@ -29,6 +29,12 @@ export const ENV = {
   logLevel: 'LIFEBOAT_LOG_LEVEL',
   preferReplica: 'LIFEBOAT_PREFER_REPLICA',
   maxLag: 'LIFEBOAT_MAX_LAG',
+  /** `status`: a PostgreSQL server whose WAL archiving is judged too (secret). */
+  archivingUrl: 'LIFEBOAT_ARCHIVING_URL',
+  /** `pitr`: the folder holding pgBackRest's configuration per source. */
+  pitrConfigDir: 'LIFEBOAT_PITR_CONFIG_DIR',
+  /** `pitr`: the repository's cipher passphrase (secret), for init on an existing repository or a restore elsewhere. */
+  pitrCipherPass: 'LIFEBOAT_PITR_CIPHER_PASS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -32,6 +32,16 @@ export const EVENTS = {
   scheduleFailed: 'schedule.failed',
   reportSucceeded: 'report.succeeded',
   reportFailed: 'report.failed',
+  pitrInitSucceeded: 'pitr.init.succeeded',
+  pitrInitFailed: 'pitr.init.failed',
+  pitrBackupSucceeded: 'pitr.backup.succeeded',
+  pitrBackupFailed: 'pitr.backup.failed',
+  pitrRestoreSucceeded: 'pitr.restore.succeeded',
+  pitrRestoreFailed: 'pitr.restore.failed',
+  pitrDrillSucceeded: 'pitr.drill.succeeded',
+  pitrDrillFailed: 'pitr.drill.failed',
+  pitrHeartbeatSucceeded: 'pitr.heartbeat.succeeded',
+  pitrHeartbeatFailed: 'pitr.heartbeat.failed',
 } as const;
 
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];

@@ -5,6 +5,8 @@
  *   <root>/<class>/<engine>/<source>/<backup-id>/<payload>
  *   <root>/<class>/<engine>/<source>/<backup-id>/manifest.json   (written last; presence = complete)
  *   <root>/drills/<engine>/<source>/<timestamp>.json
+ *   <root>/pitr/<source>/...                                     (a pgBackRest repository, pgBackRest's own layout)
+ *   <root>/drills/pitr/<source>/<timestamp>.json                 (PITR drill reports)
  */
 import { randomBytes } from 'node:crypto';
 
@@ -90,6 +92,18 @@ export function manifestKey(cls: BackupClass, engine: Engine, source: string, id
 
 export function payloadKey(cls: BackupClass, engine: Engine, source: string, id: string, payload: string): string {
   return backupPrefix(cls, engine, source, id) + payload;
+}
+
+/** Where `pitr init` puts a source's pgBackRest repository, under the storage root. */
+export const PITR_PREFIX = 'pitr';
+
+export function pitrRepoKey(source: string): string {
+  return `${PITR_PREFIX}/${source}`;
+}
+
+/** PITR drill reports sit beside the logical drills' reports, under their own engine segment. */
+export function pitrDrillReportKey(source: string, at: Date): string {
+  return `${DRILLS_PREFIX}/pitr/${source}/${compactTimestamp(at)}.json`;
 }
 
 export function drillReportKey(engine: Engine, source: string, at: Date): string {

@@ -43,7 +43,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['runner/cli/'],
   ['runner/commands/'],
   ['runner/schedule/'],
-  ['runner/restore/', 'runner/drill/', 'runner/retention/', 'runner/redis/', 'runner/notify/', 'runner/metrics/', 'runner/report/'],
+  ['runner/restore/', 'runner/drill/', 'runner/retention/', 'runner/redis/', 'runner/notify/', 'runner/metrics/', 'runner/report/', 'runner/pitr/'],
   ['runner/payload/', 'runner/catalog/'],
   ['runner/pg/', 'runner/storage/', 'runner/crypto/', 'runner/pipeline/'],
   ['runner/contract/', 'runner/context.ts', 'runner/errors.ts', 'runner/log.ts', 'runner/redact.ts'],
