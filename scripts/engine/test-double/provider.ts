@@ -9,7 +9,8 @@
  *
  * Why a test double and not the real providers: gcp and aws are bridged from Terraform and cannot be built from
  * the module proxy (their upstream submodule and patches are not in the module zip); random's provider module
- * is not served; kubernetes builds, but its `up` needs an API server, which this machine cannot run.
+ * is not served; kubernetes' is served at one old pseudo-version only, and its `up` needs an API server, which
+ * these machines cannot run.
  */
 import { randomBytes } from 'node:crypto';
 import type * as provider from '@pulumi/pulumi/provider';
