@@ -40,6 +40,7 @@ function main(argv: string[]): number {
   }
   if (!['preview', 'up', 'destroy', 'pulumi'].includes(command ?? '')) fail(`unknown command ${command ?? '(none)'}; ${USAGE}`, 2);
   if (!stack || stack.startsWith('-')) fail(`${command} needs a stack name (a Pulumi.<stack>.yaml in the repository); ${USAGE}`, 2);
+  if (command === 'pulumi' && passThrough.length === 0) fail(`pulumi needs the pulumi command after \`--\`, e.g. -- stack output; ${USAGE}`, 2);
   let stateDir = defaultStateDir();
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--state' && rest[i + 1]) stateDir = path.resolve(rest[++i]);
@@ -52,13 +53,14 @@ function main(argv: string[]): number {
   const policy = ['--policy-pack', session.policyPack];
   const args =
     command === 'preview'
-      ? ['preview', '--stack', stack, ...policy]
+      ? ['preview', '--stack', stack, ...policy, ...passThrough]
       : command === 'up'
-        ? ['up', '--stack', stack, '--yes', ...policy]
+        ? ['up', '--stack', stack, '--yes', ...policy, ...passThrough]
         : command === 'destroy'
-          ? ['destroy', '--stack', stack, '--yes']
-          : ['--stack', stack];
-  return pulumi(session, [...args, ...passThrough]).status;
+          ? ['destroy', '--stack', stack, '--yes', ...passThrough]
+          : // `--stack` belongs to the subcommand, so it goes after it.
+            [...passThrough, '--stack', stack];
+  return pulumi(session, args).status;
 }
 
 try {
