@@ -9,8 +9,8 @@
  *
  * Why a test double and not the real providers: gcp and aws are bridged from Terraform and cannot be built from
  * the module proxy (their upstream submodule and patches are not in the module zip); random's provider module
- * is not served; kubernetes' is served at one old pseudo-version only, and its `up` needs an API server, which
- * these machines cannot run.
+ * is not served; kubernetes' is served at one old pseudo-version only, builds (12 min, 5 GiB), but its `up` needs
+ * an API server, which these machines cannot run.
  */
 import { randomBytes } from 'node:crypto';
 import type * as provider from '@pulumi/pulumi/provider';
