@@ -415,10 +415,23 @@ expected, and the daemon exits 2. --check validates it and prints each job's nex
         drill: { cron: "30 3 * * 0", args: [--rpo, 26h, --rto, 1h], env: { LIFEBOAT_SCRATCH_URL: { fromEnv: SCRATCH_URL } } }
         status: { every: 1h, args: [--max-age, 26h] }
         prune: { cron: "0 5 * * *", args: [--yes] }
+    cluster:                              # set up with: lifeboat pitr init --source cluster
+      databaseUrlFromEnv: CLUSTER_DATABASE_URL
+      jobs:
+        pitr-full: { cron: "0 1 * * 0" }           # pitr backup --type full
+        pitr-diff: { cron: "0 1 * * 1-6" }         # pitr backup --type diff (pitr-incr: --type incr)
+        pitr-heartbeat: { every: 5m }              # pitr heartbeat
+        pitr-drill: { cron: "0 4 * * *", args: [--rpo, 5m] }   # pitr drill --ago 1h unless args give a target
     cache:
       engine: redis
       redisUrlFromEnv: CACHE_REDIS_URL
       jobs: { backup: { cron: "15 * * * *", timezone: UTC } }
+
+The pitr-* jobs use the pgBackRest configuration named like the source, so that daemon runs on the
+database host (as root or the data directory's owner).
+
+One daemon per state file: a second one on the same file is refused (exit 1); the lease of a daemon
+that was killed frees itself 60s after its last refresh.
 
 Secrets are never written in the file: a URL with a password inline is refused. Each comes from a
 variable (<key>FromEnv, or { fromEnv: NAME } under env) or a file (<key>File, or { file: PATH }).
@@ -445,7 +458,8 @@ SIGTERM (or SIGINT): no new runs; running jobs get stopTimeout to finish, then t
 (publishing nothing, as any interrupted command); exit 0.
 
 Exit codes: 0 stopped by a signal, or --check found the file valid; 1 the state file or the metrics
-port could not be used; 2 a bad file or flag.
+port could not be used, another daemon holds the state file, or the lease on it was lost; 2 a bad file
+or flag.
 
 Example:
   lifeboat schedule --config /etc/lifeboat/lifeboat.yaml --metrics-port 9464

@@ -14,6 +14,7 @@ import { describeNotification, notifyReason } from '../notify/reasons';
 import { loadScheduleConfig, type JobSpec } from '../schedule/config';
 import { Scheduler, type JobOutcome } from '../schedule/scheduler';
 import { ScheduleState } from '../schedule/state';
+import { lockStateFile, type StateLock } from '../schedule/state-lock';
 import { nextOccurrence } from '../schedule/timing';
 
 export interface ScheduleOptions {
@@ -23,6 +24,8 @@ export interface ScheduleOptions {
   metricsHost: string;
   /** Validate the file and describe the jobs, then return without running anything. */
   check?: boolean;
+  /** How long the state file's lease holds after its daemon died (default 60s). */
+  leaseMs?: number;
   /** Told once the scheduler runs (tests read the metrics port from it). */
   onStarted?: (info: { metricsPort?: number; jobs: string[] }) => void;
 }
@@ -46,6 +49,31 @@ export async function runSchedule(opts: ScheduleOptions, deps: { ctx: RunContext
     const now = ctx.now();
     return { jobs: config.jobs, aborted: [], runs: 0, plan: config.jobs.map((j) => ({ job: j.id, next: nextOccurrence(j.timing, now).toISOString(), argv: j.argv })) };
   }
+  // A second daemon on the same state file is refused before it reads the state or runs anything.
+  let lost: Error | undefined;
+  const lostLease = new AbortController();
+  const lock: StateLock = await lockStateFile(config.stateFile, {
+    staleMs: opts.leaseMs,
+    onLost: (why) => {
+      lost = why;
+      lostLease.abort();
+    },
+  });
+  try {
+    return await scheduleLocked(opts, deps, config, lostLease.signal, () => lost);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function scheduleLocked(
+  opts: ScheduleOptions,
+  deps: { ctx: RunContext; runJob: RunJob },
+  config: ReturnType<typeof loadScheduleConfig>,
+  lostLease: AbortSignal,
+  lostWhy: () => Error | undefined,
+): Promise<ScheduleResult> {
+  const { ctx } = deps;
   let state: ScheduleState;
   try {
     state = ScheduleState.load(config.stateFile);
@@ -121,13 +149,19 @@ export async function runSchedule(opts: ScheduleOptions, deps: { ctx: RunContext
   opts.onStarted?.({ metricsPort: server?.port, jobs: config.jobs.map((j) => j.id) });
 
   await new Promise<void>((resolve) => {
-    if (ctx.signal.aborted) resolve();
-    else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    if (ctx.signal.aborted || lostLease.aborted) resolve();
+    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    lostLease.addEventListener('abort', () => resolve(), { once: true });
   });
   ctx.logger.info({}, 'stopping: no new runs; running jobs may finish');
   const { aborted } = await scheduler.stop(config.stopTimeoutMs);
   await Promise.all([...sending]);
   await server?.close();
+  const why = lostWhy();
+  if (why) {
+    // Another daemon may run the jobs now: stopping is the only way to keep them from running twice.
+    throw runtimeError('schedule_lock_lost', `the lease on ${config.stateFile}.lock was lost while running (${why.message}); stopped so that no job runs twice`, 'check that no other scheduler uses this state file, then start again');
+  }
   return { jobs: config.jobs, aborted, runs };
 }
 

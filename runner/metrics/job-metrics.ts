@@ -2,7 +2,7 @@
  * Prometheus metrics for scheduled runs, with prom-client, set from each run's final event: when each source's
  * job last succeeded, how long its last run took, the bytes its last backup stored, how many runs in a row
  * failed, and for drills the result, RTO and RPO against their targets. Labels: `source` and `kind` (backup,
- * drill, status, prune).
+ * drill, status, prune, and the point-in-time kinds pitr-full, pitr-diff, pitr-incr, pitr-heartbeat, pitr-drill).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { EVENT_FIELDS } from '../contract/events';
@@ -22,11 +22,11 @@ export class JobMetrics {
   private readonly failures: Gauge<'source' | 'kind'>;
   private readonly running: Gauge<'source' | 'kind'>;
   private readonly runs: Counter<'source' | 'kind' | 'outcome'>;
-  private readonly drillPassed: Gauge<'source'>;
-  private readonly drillRto: Gauge<'source'>;
-  private readonly drillRpo: Gauge<'source'>;
-  private readonly drillRtoTarget: Gauge<'source'>;
-  private readonly drillRpoTarget: Gauge<'source'>;
+  private readonly drillPassed: Gauge<'source' | 'kind'>;
+  private readonly drillRto: Gauge<'source' | 'kind'>;
+  private readonly drillRpo: Gauge<'source' | 'kind'>;
+  private readonly drillRtoTarget: Gauge<'source' | 'kind'>;
+  private readonly drillRpoTarget: Gauge<'source' | 'kind'>;
   private readonly notifyFailures: Counter<'channel'>;
 
   constructor() {
@@ -39,11 +39,11 @@ export class JobMetrics {
     this.failures = new Gauge({ name: 'lifeboat_consecutive_failures', help: 'Runs in a row that failed (0 after a success)', labelNames: jl, registers: r });
     this.running = new Gauge({ name: 'lifeboat_job_running', help: '1 while a run of the job is going', labelNames: jl, registers: r });
     this.runs = new Counter({ name: 'lifeboat_runs_total', help: 'Runs since the scheduler started, by outcome', labelNames: ['source', 'kind', 'outcome'], registers: r });
-    this.drillPassed = new Gauge({ name: 'lifeboat_drill_passed', help: '1 when the last drill passed, 0 when it failed', labelNames: ['source'], registers: r });
-    this.drillRto = new Gauge({ name: 'lifeboat_drill_rto_seconds', help: 'Restore time measured by the last drill', labelNames: ['source'], registers: r });
-    this.drillRpo = new Gauge({ name: 'lifeboat_drill_rpo_seconds', help: 'Age of the newest backup at the last drill', labelNames: ['source'], registers: r });
-    this.drillRtoTarget = new Gauge({ name: 'lifeboat_drill_rto_target_seconds', help: 'RTO target of the last drill', labelNames: ['source'], registers: r });
-    this.drillRpoTarget = new Gauge({ name: 'lifeboat_drill_rpo_target_seconds', help: 'RPO target of the last drill', labelNames: ['source'], registers: r });
+    this.drillPassed = new Gauge({ name: 'lifeboat_drill_passed', help: '1 when the last drill passed, 0 when it failed', labelNames: jl, registers: r });
+    this.drillRto = new Gauge({ name: 'lifeboat_drill_rto_seconds', help: 'Restore time measured by the last drill', labelNames: jl, registers: r });
+    this.drillRpo = new Gauge({ name: 'lifeboat_drill_rpo_seconds', help: 'Age of the newest backup at the last drill (kind pitr-drill: how far WAL archiving lagged)', labelNames: jl, registers: r });
+    this.drillRtoTarget = new Gauge({ name: 'lifeboat_drill_rto_target_seconds', help: 'RTO target of the last drill', labelNames: jl, registers: r });
+    this.drillRpoTarget = new Gauge({ name: 'lifeboat_drill_rpo_target_seconds', help: 'RPO target of the last drill', labelNames: jl, registers: r });
     this.notifyFailures = new Counter({ name: 'lifeboat_notification_failures_total', help: 'Notifications given up after every retry', labelNames: ['channel'], registers: r });
     collectDefaultMetrics({ register: this.registry, prefix: 'lifeboat_process_' });
   }
@@ -70,10 +70,10 @@ export class JobMetrics {
       this.lastSuccess.set(l, now);
       if (l.kind === 'backup' && typeof f[EVENT_FIELDS.bytes] === 'number') this.storedBytes.set(l, f[EVENT_FIELDS.bytes] as number);
     }
-    if (l.kind === 'drill') {
-      const s = { source: l.source };
+    if (l.kind === 'drill' || l.kind === 'pitr-drill') {
+      const s = { source: l.source, kind: l.kind };
       this.drillPassed.set(s, f[EVENT_FIELDS.passed] === true ? 1 : 0);
-      const set = (g: Gauge<'source'>, key: string): void => {
+      const set = (g: Gauge<'source' | 'kind'>, key: string): void => {
         if (typeof f[key] === 'number') g.set(s, f[key] as number);
       };
       set(this.drillRto, EVENT_FIELDS.rtoSeconds);

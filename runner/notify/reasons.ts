@@ -23,7 +23,7 @@ export interface Notification {
 export function notifyReason(event: FinalEvent, failuresBefore: number): NotifyReason | undefined {
   const f = event.fields;
   if (event.severity !== 'error') return failuresBefore > 0 ? 'recovery' : undefined;
-  if (event.event === EVENTS.drillFailed) {
+  if (event.event === EVENTS.drillFailed || event.event === EVENTS.pitrDrillFailed) {
     const rpo = f[EVENT_FIELDS.rpoSeconds];
     const target = f[EVENT_FIELDS.rpoTargetSeconds];
     if (typeof rpo === 'number' && typeof target === 'number' && rpo > target) return 'rpo-missed';

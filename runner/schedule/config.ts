@@ -34,6 +34,14 @@ const jobSchema = z
   })
   .refine((j) => (j.every === undefined) !== (j.cron === undefined), { message: 'expected exactly one of every or cron' });
 
+/**
+ * What a source's jobs can be. The point-in-time kinds run the `pitr` commands against the pgBackRest
+ * configuration of the same name (`pitr init --source <name>`): a full and a differential backup usually on
+ * different schedules, heartbeats every few minutes, and a drill.
+ */
+export const JOB_KINDS = ['backup', 'drill', 'status', 'prune', 'pitr-full', 'pitr-diff', 'pitr-incr', 'pitr-heartbeat', 'pitr-drill'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
 /** `<name>`, `<name>FromEnv` and `<name>File`: at most one of them (the caller says whether one is required). */
 function secretRef<N extends string>(name: N) {
   return {
@@ -48,8 +56,8 @@ const sourceSchema = z.strictObject({
   ...secretRef('databaseUrl'),
   ...secretRef('redisUrl'),
   jobs: z
-    .strictObject({ backup: jobSchema.optional(), drill: jobSchema.optional(), status: jobSchema.optional(), prune: jobSchema.optional() })
-    .refine((j) => Object.values(j).some(Boolean), { message: 'expected at least one of backup, drill, status, prune' }),
+    .strictObject(Object.fromEntries(JOB_KINDS.map((k) => [k, jobSchema.optional()])) as Record<JobKind, z.ZodOptional<typeof jobSchema>>)
+    .refine((j) => Object.values(j).some(Boolean), { message: `expected at least one of ${JOB_KINDS.join(', ')}` }),
   env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name'), envValue).default({}),
 });
 
@@ -79,7 +87,6 @@ const configSchema = z.strictObject({
   ),
 });
 
-export type JobKind = 'backup' | 'drill' | 'status' | 'prune';
 export type Timing = { every: number } | { cron: string; timezone: string };
 
 /** One scheduled job, ready to run: the CLI arguments and the environment its run gets. */
@@ -166,8 +173,8 @@ export function resolveScheduleConfig(doc: unknown, opts: { env: NodeJS.ProcessE
     for (const [kind, j] of Object.entries(s.jobs) as [JobKind, z.infer<typeof jobSchema> | undefined][]) {
       if (!j) continue;
       const jw = `${where}.jobs.${kind}`;
-      if (kind === 'drill' && s.engine === 'redis') {
-        problems.push(`${jw}: drills are for postgres sources (expected backup, status or prune)`);
+      if ((kind === 'drill' || kind.startsWith('pitr-')) && s.engine === 'redis') {
+        problems.push(`${jw}: ${kind === 'drill' ? 'drills are' : 'point-in-time recovery is'} for postgres sources (expected backup, status or prune)`);
         continue;
       }
       const tz = j.timezone ?? c.timezone;
@@ -190,7 +197,7 @@ export function resolveScheduleConfig(doc: unknown, opts: { env: NodeJS.ProcessE
         kind,
         timing,
         jitterMs: parseDurationMs(j.jitter ?? c.jitter)!,
-        argv: [...commandWords(kind, s.engine), '--source', name, ...(kind === 'status' || kind === 'prune' ? ['--engine', s.engine] : []), ...j.args],
+        argv: jobArgv(kind, s.engine, name, j.args),
         env: {
           ...sourceEnv,
           ...resolveEnv(`${jw}.env`, j.env, opts.env, problems),
@@ -229,8 +236,25 @@ export function resolveScheduleConfig(doc: unknown, opts: { env: NodeJS.ProcessE
   };
 }
 
-function commandWords(kind: JobKind, engine: 'postgres' | 'redis'): string[] {
-  return engine === 'redis' && kind === 'backup' ? ['redis', 'backup'] : [kind];
+/** The command line of a job's runs: the command, the source it is for, then the file's args as given. */
+export function jobArgv(kind: JobKind, engine: 'postgres' | 'redis', source: string, args: string[]): string[] {
+  switch (kind) {
+    case 'pitr-full':
+    case 'pitr-diff':
+    case 'pitr-incr':
+      return ['pitr', 'backup', '--type', kind.slice('pitr-'.length), '--source', source, ...args];
+    // A heartbeat is a row in the database at DATABASE_URL; it names no source.
+    case 'pitr-heartbeat':
+      return ['pitr', 'heartbeat', ...args];
+    case 'pitr-drill':
+      // A drill needs a target; an hour ago unless the file says otherwise.
+      return ['pitr', 'drill', '--source', source, ...(args.includes('--ago') || args.includes('--to-time') ? [] : ['--ago', '1h']), ...args];
+    case 'status':
+    case 'prune':
+      return [kind, '--source', source, '--engine', engine, ...args];
+    default:
+      return [...(engine === 'redis' && kind === 'backup' ? ['redis', 'backup'] : [kind]), '--source', source, ...args];
+  }
 }
 
 function resolveEnv(where: string, vars: Record<string, z.infer<typeof envValue>>, env: NodeJS.ProcessEnv, problems: string[]): Record<string, string> {
@@ -304,7 +328,7 @@ function expectedKeys(at: readonly PropertyKey[]): string {
   const keys: Record<string, string> = {
     top: 'storage, storageFromEnv, storageFile, timezone, jitter, stopTimeout, stateFile, notify, sources',
     source: 'engine, databaseUrl(FromEnv|File), redisUrl(FromEnv|File), jobs, env',
-    jobs: 'backup, drill, status, prune',
+    jobs: JOB_KINDS.join(', '),
     job: 'every, cron, timezone, jitter, args, env',
     notify: 'on, webhook, slack, email, retry, repeat',
   };

@@ -75,6 +75,41 @@ test('a good file becomes jobs with their command, variables, timing and jitter'
   assert.equal(c.notify.backoffMs, 500);
 });
 
+test('point-in-time jobs run the pitr commands of the same source; a drill targets an hour ago unless told', () => {
+  const c = load(`
+storage: /var/backups
+sources:
+  shop:
+    databaseUrlFromEnv: SHOP_URL
+    jobs:
+      pitr-full: { cron: "0 1 * * 0" }
+      pitr-diff: { cron: "0 1 * * 1-6" }
+      pitr-incr: { every: 1h }
+      pitr-heartbeat: { every: 5m }
+      pitr-drill: { cron: "0 4 * * *", args: [--rpo, 5m] }
+  other:
+    databaseUrlFromEnv: SHOP_URL
+    jobs:
+      pitr-drill: { every: 1d, args: [--to-time, "2026-12-07T14:31:00Z"] }
+`);
+  const argv = Object.fromEntries(c.jobs.map((j) => [j.id, j.argv]));
+  assert.deepEqual(argv, {
+    'shop/pitr-full': ['pitr', 'backup', '--type', 'full', '--source', 'shop'],
+    'shop/pitr-diff': ['pitr', 'backup', '--type', 'diff', '--source', 'shop'],
+    'shop/pitr-incr': ['pitr', 'backup', '--type', 'incr', '--source', 'shop'],
+    'shop/pitr-heartbeat': ['pitr', 'heartbeat'],
+    'shop/pitr-drill': ['pitr', 'drill', '--source', 'shop', '--ago', '1h', '--rpo', '5m'],
+    'other/pitr-drill': ['pitr', 'drill', '--source', 'other', '--to-time', '2026-12-07T14:31:00Z'],
+  });
+  // The heartbeat and the drill's archive lag read the database at DATABASE_URL.
+  assert.equal(c.jobs.find((j) => j.id === 'shop/pitr-heartbeat')!.env.DATABASE_URL, env.SHOP_URL);
+  assert.match(
+    refusal(`storage: /b\nsources:\n  cache:\n    engine: redis\n    redisUrl: redis://c:6379\n    jobs: { pitr-full: { every: 1d } }\n`),
+    /sources\.cache\.jobs\.pitr-full: point-in-time recovery is for postgres sources/,
+  );
+  assert.match(refusal(`storage: /b\nsources:\n  shop:\n    databaseUrlFromEnv: SHOP_URL\n    jobs: { pitr-ful: { every: 1d } }\n`), /unknown key pitr-ful \(expected backup, drill, status, prune, pitr-full, pitr-diff, pitr-incr, pitr-heartbeat, pitr-drill\)/);
+});
+
 test('secrets come from files too', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-sched-'));
   writeFileSync(path.join(dir, 'url'), 'postgres://app:fr0m-file@db/shop\n');
@@ -101,7 +136,7 @@ sources:
 `);
   for (const part of [
     'unknown key timezon (expected storage,',
-    'sources.shop.jobs: unknown key restore (expected backup, drill, status, prune)',
+    'sources.shop.jobs: unknown key restore (expected backup, drill, status, prune, pitr-full, pitr-diff, pitr-incr, pitr-heartbeat, pitr-drill)',
     'sources.shop.jobs.backup: unknown key jiter (expected every, cron, timezone, jitter, args, env)',
     'sources.shop.jobs.backup.every: expected a duration like 6h',
     'sources.shop.jobs.status: expected exactly one of every or cron',

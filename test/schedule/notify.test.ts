@@ -72,6 +72,10 @@ test('which events are told, and why', () => {
   assert.equal(notifyReason(ev('drill.failed', 'error', { rpoSeconds: 100, rpoTargetSeconds: 60, passed: false }), 0), 'rpo-missed');
   assert.equal(notifyReason(ev('drill.failed', 'error', { rpoSeconds: 10, rpoTargetSeconds: 60, passed: false }), 0), 'drill-failed');
   assert.equal(notifyReason(ev('drill.failed', 'error', { errorCode: 'db_unreachable' }), 0), 'failure');
+  // A point-in-time drill is judged the same way: its RPO is the archive lag.
+  assert.equal(notifyReason(ev('pitr.drill.failed', 'error', { rpoSeconds: 900, rpoTargetSeconds: 300, passed: false }), 0), 'rpo-missed');
+  assert.equal(notifyReason(ev('pitr.drill.failed', 'error', { passed: false }), 0), 'drill-failed');
+  assert.equal(notifyReason(ev('pitr.drill.failed', 'error', { errorCode: 'pgbackrest_failed' }), 0), 'failure');
   assert.equal(describeNotification('rpo-missed', ev('drill.failed', 'error', { source: 'shop' })).title, 'Lifeboat: drill of shop missed its RPO');
   assert.equal(describeNotification('failure', ev('status.unhealthy', 'error', { source: 'shop' })).title, 'Lifeboat: status of shop is unhealthy');
 });
