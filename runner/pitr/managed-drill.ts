@@ -125,6 +125,8 @@ export async function runManagedPitrDrill(opts: ManagedDrillOptions, deps: { ctx
   let asked = false;
   try {
     stage(`cloning ${src.label} as it was at ${opts.target.toISOString()} into ${name}...`);
+    // Another drill of the same source started in the same second owns that name: never touch its clone.
+    if (await provider.find(name)) throw new Error(`${name} exists already (another drill of ${opts.source} started in the same second)`);
     const t0 = Date.now();
     asked = true;
     await provider.startClone(name, opts.target, src, { [DRILL_LABEL]: opts.source, [MADE_BY_LABEL]: MADE_BY_VALUE });

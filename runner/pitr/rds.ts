@@ -12,6 +12,7 @@ import {
   DeleteDBInstanceCommand,
   DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBInstancesCommand,
+  ModifyDBInstanceCommand,
   RestoreDBInstanceToPointInTimeCommand,
   paginateDescribeDBInstances,
   type DBInstance,
@@ -172,12 +173,24 @@ export class RdsPitr implements ManagedPitrProvider {
     );
   }
 
+  /**
+   * Deletes a copy Lifeboat made. A copy can come out deletion-protected although the request said otherwise
+   * (an emulator copying the source's flag; an account-wide default), so that protection, on Lifeboat's own
+   * copy only, is lifted first when the delete is refused for it.
+   */
   async deleteInstance(name: string): Promise<void> {
+    const del = (): Promise<unknown> => this.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }));
     try {
-      await this.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }));
+      await del();
     } catch (e) {
       if (isNotFound(e)) return;
-      throw rdsError(`DeleteDBInstance of ${name}`, e);
+      if (!/deletion protection/i.test(describeError(e))) throw rdsError(`DeleteDBInstance of ${name}`, e);
+      try {
+        await this.client.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: name, DeletionProtection: false, ApplyImmediately: true }));
+        await del();
+      } catch (e2) {
+        throw rdsError(`DeleteDBInstance of ${name} (after lifting its deletion protection)`, e2);
+      }
     }
   }
 
