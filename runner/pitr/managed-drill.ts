@@ -192,13 +192,16 @@ export async function runManagedPitrDrill(opts: ManagedDrillOptions, deps: { ctx
       let detail: string;
       let ok = false;
       try {
-        if (!name.startsWith(DRILL_NAME_PREFIX)) throw new Error(`refusing to delete ${name}: not a drill clone`);
-        // A clone that never came to exist (the request failed) needs no deleting.
-        if (await provider.find(name)) {
+        // A clone that never came to exist (the request failed) needs no deleting; only drill clones are ever deleted.
+        if (!name.startsWith(DRILL_NAME_PREFIX)) detail = `refusing to delete ${name}: not a drill clone`;
+        else if (await provider.find(name)) {
           await provider.deleteInstance(name);
           detail = `${name} deleted (no final snapshot)`;
-        } else detail = `${name} was never created`;
-        ok = true;
+          ok = true;
+        } else {
+          detail = `${name} was never created`;
+          ok = true;
+        }
       } catch (e) {
         detail = `${name} NOT deleted: ${describeError(e)}; the next drill deletes it`;
       }
