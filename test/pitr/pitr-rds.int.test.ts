@@ -399,3 +399,27 @@ test('CLI: pitr drill --rds whose clone cannot be reached fails (exit 1, pitr.dr
   assert.ok(!r.stdout.includes(url.password) && !r.stderr.includes(url.password), 'the password is nowhere in the output');
   assert.equal(readdirSync(path.join(tmp, 'cli-storage', 'drills', 'pitr', 'shop')).length, 1);
 });
+
+test('drill: stopped (SIGTERM) while waiting for its clone, it deletes the clone and ends without a report', async () => {
+  const c = rds.client();
+  const sent = captureRestores(c);
+  const stop = new AbortController();
+  // The clone never becomes available; the run is stopped once the wait has seen it "creating".
+  c.middlewareStack.add(
+    (next, context) => async (args) => {
+      const r = await next(args);
+      const out = r.output as { DBInstances?: DBInstance[] } | undefined;
+      const id = out?.DBInstances?.[0]?.DBInstanceIdentifier ?? '';
+      if (context.commandName === DescribeDBInstancesCommand.name && id.startsWith('lifeboat-drill-') && sent.length > 0) {
+        out!.DBInstances![0]!.DBInstanceStatus = 'creating';
+        stop.abort();
+      }
+      return r;
+    },
+    { step: 'initialize', name: 'neverReady' },
+  );
+  const ctx = { ...testCtx(), signal: stop.signal };
+  await assert.rejects(runManagedPitrDrill(drillOptions(c, { cloneConnectionSeam: seamTo('shop_at_t', []) }), { ctx }), (e: Error) => e.name === 'AbortError');
+  assert.equal(sent.length, 1);
+  assert.equal(await exists(c, sent[0]!.TargetDBInstanceIdentifier!), false, 'the clone is deleted');
+});
