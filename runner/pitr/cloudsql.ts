@@ -41,6 +41,13 @@ function apiError(what: string, e: unknown): Error {
   return runtimeError('cloudsql_request_failed', `Cloud SQL Admin API ${what} failed: ${describeError(e)}`, undefined, e);
 }
 
+/** Cloud SQL listens on the engine's standard port. */
+function enginePort(version: string | null | undefined): number {
+  if (version?.startsWith('MYSQL')) return 3306;
+  if (version?.startsWith('SQLSERVER')) return 1433;
+  return 5432;
+}
+
 function instanceOf(db: sqladmin_v1.Schema$DatabaseInstance): ManagedInstance {
   const ips = db.ipAddresses ?? [];
   // A private address where there is one: jobs run inside the VPC; else the public one.
@@ -48,7 +55,7 @@ function instanceOf(db: sqladmin_v1.Schema$DatabaseInstance): ManagedInstance {
   return {
     name: db.name ?? '',
     status: db.state ?? 'UNKNOWN',
-    endpoint: ip?.ipAddress ? { host: ip.ipAddress, port: 5432 } : null,
+    endpoint: ip?.ipAddress ? { host: ip.ipAddress, port: enginePort(db.databaseVersion) } : null,
     labels: { ...(db.settings?.userLabels ?? {}) },
   };
 }

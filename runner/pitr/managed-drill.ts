@@ -77,8 +77,9 @@ async function removeLeftovers(opts: ManagedDrillOptions, startedAt: Date, ctx: 
   const removed: string[] = [];
   for (const i of await opts.provider.listByPrefix(own)) {
     const t = drillCloneStartedAt(i.name);
-    // RDS tags an instance as it creates it, so an untagged one is not a drill's; a Cloud SQL clone is labelled only once it runs.
-    const ours = t !== null && (i.labels[DRILL_LABEL] !== undefined || opts.provider.kind === 'cloudsql');
+    // Exactly this source's name for that start (not "shop-eu"'s when the source is "shop"). RDS tags an instance
+    // as it creates it, so an untagged one is not a drill's; a Cloud SQL clone is labelled only once it runs.
+    const ours = t !== null && drillCloneName(opts.source, t) === i.name && (i.labels[DRILL_LABEL] !== undefined || opts.provider.kind === 'cloudsql');
     if (!ours || t.getTime() > startedAt.getTime() - opts.timeoutMs || /delet|stopp/i.test(i.status)) continue;
     try {
       await opts.provider.deleteInstance(i.name);

@@ -330,6 +330,9 @@ test('drill: the clone a killed drill left behind is deleted by the next one (on
   // One that may still be running (started a minute ago) and one with the prefix but no drill tag: both kept.
   const running = drillCloneName('shop', new Date(Date.now() - 60_000));
   await killed.startClone(running, source.InstanceCreateTime!, src, { [DRILL_LABEL]: 'shop' });
+  // Another source whose name starts like this one's: its drills are its own business.
+  const otherSource = drillCloneName('shop-eu', twoHoursAgo);
+  await killed.startClone(otherSource, source.InstanceCreateTime!, src, { [DRILL_LABEL]: 'shop-eu' });
   const untagged = drillCloneName('shop', new Date(Date.now() - 3 * 3_600_000));
   await c.send(new CreateDBInstanceCommand({ DBInstanceIdentifier: untagged, Engine: 'postgres', DBInstanceClass: 'db.t3.micro', AllocatedStorage: 20, MasterUsername: 'x', MasterUserPassword: 'not-a-real-secret' }));
 
@@ -341,7 +344,8 @@ test('drill: the clone a killed drill left behind is deleted by the next one (on
   assert.equal(await exists(c, leftover), false);
   assert.equal(await exists(c, running), true);
   assert.equal(await exists(c, untagged), true);
-  for (const id of [running, untagged]) await drop(c, id);
+  assert.equal(await exists(c, otherSource), true);
+  for (const id of [running, untagged, otherSource]) await drop(c, id);
 });
 
 test('CLI: exactly one of --pgdata, --rds, --cloudsql; --into is required and checked; usage errors exit 2 with one event', async () => {
