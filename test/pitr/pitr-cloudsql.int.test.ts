@@ -21,6 +21,7 @@ import { drillCloneName, DRILL_LABEL, MADE_BY_LABEL, MADE_BY_VALUE } from '../..
 import { runManagedPitrRestore } from '../../runner/commands/pitr-restore';
 import { runManagedPitrDrill } from '../../runner/pitr/managed-drill';
 import { writeHeartbeat } from '../../runner/pitr/heartbeat';
+import { finalEvent, runCliProcess } from '../runner/cli-harness';
 
 const DAY = 86_400_000;
 let double: CloudSqlDouble;
@@ -225,4 +226,19 @@ test('drill: clone to T, heartbeat and row-count checks against the copy, clone 
   assert.deepEqual(writesToSource(mark), []);
   assert.deepEqual(double.violations, []);
   double.instances.delete(running);
+});
+
+test('CLI: pitr drill --cloudsql reaches the Admin API through Application Default Credentials; without usable ones it fails clearly (exit 1, one pitr.drill.failed)', async () => {
+  const r = await runCliProcess(['pitr', 'drill', '--cloudsql', 'acme-prod:shop', '--ago', '1h'], {
+    DATABASE_URL: pg.url('shop'),
+    GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/lifeboat-test-adc.json',
+    LIFEBOAT_PLAIN_ERRORS: '1',
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /Cloud SQL Admin API instances\.get of acme-prod:shop failed: .*lifeboat-test-adc\.json/);
+  const ev = finalEvent(r.stderr)!;
+  assert.equal(ev.event, 'pitr.drill.failed');
+  assert.equal(ev.source, 'shop');
+  assert.equal(ev.provider, 'cloudsql');
+  assert.equal(r.stderr.split('\n').filter((l) => l.includes('"event":"pitr.drill.')).length, 1);
 });
