@@ -70,6 +70,14 @@ export function carriedSettings(db: DBInstance): Omit<RestoreDBInstanceToPointIn
     AutoMinorVersionUpgrade: db.AutoMinorVersionUpgrade,
   };
   if (s.VpcSecurityGroupIds?.length === 0) delete s.VpcSecurityGroupIds;
+  // RDS reports gp3's baseline IOPS and throughput but refuses them in a request below the size where they can
+  // be set (400 GiB for PostgreSQL, MySQL and MariaDB), and they mean nothing for gp2 or magnetic storage.
+  const type = s.StorageType ?? '';
+  if (type !== 'io1' && type !== 'io2' && !(type === 'gp3' && (s.AllocatedStorage ?? 0) >= 400)) {
+    delete s.Iops;
+    delete s.StorageThroughput;
+  }
+  if (type === 'io1' || type === 'io2') delete s.StorageThroughput;
   for (const k of Object.keys(s) as (keyof typeof s)[]) if (s[k] === undefined) delete s[k];
   return s;
 }

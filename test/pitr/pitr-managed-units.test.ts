@@ -67,6 +67,19 @@ test('an RDS copy takes over network, groups, class, Multi-AZ and storage; defau
   });
 });
 
+test("gp3's baseline IOPS and throughput are not sent below 400 GiB (RDS refuses them there), nor for gp2", () => {
+  const base = { DBInstanceClass: 'db.t4g.medium', Iops: 3000, StorageThroughput: 125 };
+  assert.deepEqual(carriedSettings({ ...base, StorageType: 'gp3', AllocatedStorage: 20 }), { DBInstanceClass: 'db.t4g.medium', StorageType: 'gp3', AllocatedStorage: 20 });
+  assert.deepEqual(carriedSettings({ ...base, StorageType: 'gp3', AllocatedStorage: 500, Iops: 12000, StorageThroughput: 500 }), {
+    DBInstanceClass: 'db.t4g.medium',
+    StorageType: 'gp3',
+    AllocatedStorage: 500,
+    Iops: 12000,
+    StorageThroughput: 500,
+  });
+  assert.deepEqual(carriedSettings({ ...base, StorageType: 'gp2', AllocatedStorage: 100 }), { DBInstanceClass: 'db.t4g.medium', StorageType: 'gp2', AllocatedStorage: 100 });
+});
+
 test('Cloud SQL: PROJECT:INSTANCE (or a connection name) and label values', () => {
   assert.deepEqual(parseCloudSqlInstance('--cloudsql', 'acme-prod:shop'), { project: 'acme-prod', instance: 'shop' });
   assert.deepEqual(parseCloudSqlInstance('--cloudsql', 'acme-prod:europe-west1:shop'), { project: 'acme-prod', instance: 'shop' });
