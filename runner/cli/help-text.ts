@@ -543,12 +543,33 @@ becomes the primary.
 --config-dir and --source find the configuration. On a host without the configuration's secret part, the
 passphrase of an encrypted repository comes from LIFEBOAT_PITR_CIPHER_PASS.
 
-Environment: LIFEBOAT_PITR_CONFIG_DIR, LIFEBOAT_SOURCE, LIFEBOAT_PITR_CIPHER_PASS.
+Managed databases: --rds IDENTIFIER or --cloudsql PROJECT:INSTANCE instead of --pgdata (exactly one of the
+three), with --into NAME, the new instance. The cloud's own point-in-time recovery makes it; the source is
+only read. RDS: RestoreDBInstanceToPointInTime, taking over the source's DB subnet group, VPC security
+groups, parameter and option groups, instance class, Multi-AZ, storage type, size, IOPS and throughput, port,
+public access, IAM authentication and deletion protection, and tagging the copy made-by=lifeboat,
+lifeboat-restore-of and lifeboat-restore-to. Cloud SQL: instances.clone with cloneContext.pointInTime (the
+clone takes the source's settings), then the same labels. A --to-time outside the recoverable window is
+refused before anything is asked, naming the window (RDS: the automated backups' restore window, or the
+backup retention since the instance was created, up to LatestRestorableTime; Cloud SQL: the later of the end
+of the oldest successful backup and now minus transactionLogRetentionDays, up to getLatestRecoveryTime). An
+existing --into is refused. Then it waits until the new instance is ready (RDS "available", Cloud SQL
+RUNNABLE after its operation is DONE), printing each new status on a terminal and logging it as JSON off
+one, for at most --timeout (default 2h); it prints the endpoint and the moment restored to. A copy the cloud
+reports as failed is deleted; one still being made when --timeout runs out is left to finish, and named.
+Credentials: the AWS SDK's usual chain (AWS_REGION, AWS_PROFILE, roles; AWS_ENDPOINT_URL_RDS for another
+endpoint) or Google's Application Default Credentials.
 
-Exit codes: 0 restored; 1 pgBackRest or recovery failed (a folder it created is removed); 2 bad usage.
+Environment: LIFEBOAT_PITR_CONFIG_DIR, LIFEBOAT_SOURCE, LIFEBOAT_PITR_CIPHER_PASS; managed: AWS_REGION and
+the AWS chain, GOOGLE_APPLICATION_CREDENTIALS (or the metadata server).
 
-Example:
+Exit codes: 0 restored; 1 pgBackRest, recovery or the cloud failed (a folder it created is removed); 2 bad
+usage (a target outside the window, an existing --into, not exactly one of --pgdata, --rds, --cloudsql).
+
+Examples:
   lifeboat pitr restore --to-time 2026-12-07T14:31:00Z --pgdata /var/lib/postgresql/restore
+  lifeboat pitr restore --rds shop-prod --to-time 2026-12-07T14:31:00Z --into shop-prod-1431
+  lifeboat pitr restore --cloudsql acme-prod:shop --to-time 2026-12-07T14:31:00Z --into shop-1431
 `,
   'pitr-drill': `
 Proves the point-in-time window: restores the source to --to-time (or --ago 1h) into a temp folder
@@ -565,13 +586,32 @@ with SIGKILL); a drill also removes what a killed one left behind (say, after a 
 
 --config-dir and --source find the configuration.
 
+Managed databases: --rds IDENTIFIER or --cloudsql PROJECT:INSTANCE drills the cloud's own point-in-time
+recovery. A target outside the recoverable window is refused first (exit 2). The drill clones the source to
+the target into a throwaway instance named lifeboat-drill-<source>-<start time> and tagged (RDS) or labelled
+(Cloud SQL) lifeboat-drill=<source> and made-by=lifeboat, waits for it (at most --timeout, default 2h),
+connects to it with the credentials and database of --database-url (DATABASE_URL, the source's; only the
+host and port become the clone's), and checks the heartbeats before and after the target and the rows of
+each --check-table (repeatable, table or schema.table): the table must be in the clone, and not empty there
+when it has rows in the source. Then it deletes the clone (no final snapshot) and reports RTO (the clone
+until ready, plus the first query) and RPO (how far the latest restorable time was behind; Cloud SQL:
+getLatestRecoveryTime). The report goes under drills/pitr/<source>/ in --storage (LIFEBOAT_STORAGE) when
+given, and is printed. The source name is --source, else the RDS identifier or the Cloud SQL instance name.
+A drill killed before it deleted its clone leaves an instance whose name says when it started: the next
+drill of the same source deletes such clones once they are older than --timeout (so a running drill is
+never hit), says so and lists them in staleRemoved. The clone never keeps the source's deletion
+protection. Credentials: the AWS SDK's usual chain (AWS_REGION, roles) or Google's Application Default
+Credentials.
+
 Environment: DATABASE_URL, LIFEBOAT_PITR_CONFIG_DIR, LIFEBOAT_SOURCE, LIFEBOAT_PITR_CIPHER_PASS,
-LIFEBOAT_TMPDIR.
+LIFEBOAT_TMPDIR; managed: LIFEBOAT_STORAGE, AWS_REGION and the AWS chain, GOOGLE_APPLICATION_CREDENTIALS.
 
 Exit codes: 0 every check passed; 1 a check failed; 2 bad usage.
 
-Example:
+Examples:
   lifeboat pitr drill --ago 1h --rpo 5m --rto 30m
+  lifeboat pitr drill --rds shop-prod --ago 1h --check-table orders --storage s3://acme-backups/prod --rto 1h
+  lifeboat pitr drill --cloudsql acme-prod:shop --ago 1h --check-table public.orders --storage gs://acme-backups
 `,
   'pitr-heartbeat': `
 Writes one row (an id and the time) to lifeboat.heartbeat in the database at --database-url, creating the

@@ -188,3 +188,6 @@ export async function runPitrDrill(opts: PitrDrillOptions, deps: { ctx: RunConte
   await opts.storage.putBytes(reportKey, JSON.stringify(report, null, 2) + '\n', { contentType: 'application/json' });
   return report;
 }
+
+/** `pitr drill --rds ID | --cloudsql PROJECT:INSTANCE`: the same drill on a managed database (runner/pitr/managed-drill.ts). */
+export { runManagedPitrDrill, type ManagedDrillOptions } from '../pitr/managed-drill';

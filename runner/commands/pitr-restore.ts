@@ -9,8 +9,19 @@
 import { promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { RunContext } from '../context';
-import { describeError, runtimeError, usageError } from '../errors';
+import { describeError, isLifeboatError, runtimeError, usageError } from '../errors';
 import { readPitrConfig, type PitrConfig } from '../pitr/config';
+import {
+  checkTargetInWindow,
+  MADE_BY_LABEL,
+  MADE_BY_VALUE,
+  RESTORE_OF_LABEL,
+  RESTORE_TO_LABEL,
+  statusReporter,
+  type ManagedInstance,
+  type ManagedPitrProvider,
+  type ManagedSource,
+} from '../pitr/managed';
 import { ownerOf } from '../pitr/os-user';
 import { runPgbackrest, stanzaInfo, type PgbackrestBackup } from '../pitr/pgbackrest';
 import { logTail, parseRecoveryLog, startDrillServer, freePort, type DrillServer, type RecoveryOutcome } from '../pitr/server';
@@ -115,5 +126,55 @@ async function recover(cfg: PitrConfig, pgdata: string, user: Awaited<ReturnType
   } finally {
     await server?.stop().catch(() => undefined);
     await ws?.remove().catch(() => undefined);
+  }
+}
+
+export interface ManagedPitrRestoreOptions {
+  provider: ManagedPitrProvider;
+  target: Date;
+  /** The new instance's name; an existing one is refused. */
+  into: string;
+  timeoutMs: number;
+  pollMs: number;
+}
+
+export interface ManagedPitrRestoreResult {
+  source: ManagedSource;
+  instance: ManagedInstance;
+  target: Date;
+  seconds: number;
+}
+
+/**
+ * `pitr restore --rds ID | --cloudsql PROJECT:INSTANCE --into NAME`: a new instance as the source was at the
+ * target, through the cloud's own point-in-time recovery. The source is only read. A copy that the cloud
+ * reports as failed is deleted again; one still being made when --timeout runs out (or the run is stopped) is
+ * left to finish, and the message names it: deleting a restore that may be minutes from ready, in the middle
+ * of an incident, would be the wrong undo.
+ */
+export async function runManagedPitrRestore(opts: ManagedPitrRestoreOptions, deps: { ctx: RunContext }): Promise<ManagedPitrRestoreResult> {
+  const { ctx } = deps;
+  const { provider } = opts;
+  const source = await provider.describeSource(ctx.now());
+  checkTargetInWindow(opts.target, source.window, '--to-time', source.label);
+  if (opts.into === provider.sourceName || (await provider.find(opts.into))) {
+    throw usageError('into_exists', `--into ${opts.into} already exists${opts.into === provider.sourceName ? ' (it is the source)' : ''}`, 'Give a new instance name: a restore never replaces an instance');
+  }
+  const t0 = Date.now();
+  await provider.startClone(opts.into, opts.target, source, {
+    [MADE_BY_LABEL]: MADE_BY_VALUE,
+    [RESTORE_OF_LABEL]: provider.sourceName,
+    [RESTORE_TO_LABEL]: opts.target.toISOString(),
+  });
+  if (ctx.stderr.isTTY) ctx.stderr.write(`restoring ${source.label} as it was at ${opts.target.toISOString()} into ${opts.into}...\n`);
+  try {
+    const instance = await provider.waitReady(opts.into, { signal: ctx.signal, deadline: t0 + opts.timeoutMs, pollMs: opts.pollMs, onStatus: statusReporter(ctx, opts.into) });
+    return { source, instance, target: opts.target, seconds: Math.round(Date.now() - t0) / 1000 };
+  } catch (e) {
+    if (isLifeboatError(e) && e.code === 'managed_clone_failed') {
+      await provider.deleteInstance(opts.into).catch(() => undefined);
+      throw runtimeError('managed_restore_failed', `${e.message}; the failed instance ${opts.into} was deleted`);
+    }
+    throw runtimeError('managed_restore_unfinished', `${describeError(e)}; ${opts.into} is left to finish in the cloud (delete it there if it is not wanted)`);
   }
 }
