@@ -1,7 +1,7 @@
 /**
  * stack-pitr-drill: production databases have a scheduled point-in-time recovery drill with failed and missing
- * alerts. The GCP fixture is production (orders-instance is labelled lifeboat-environment: prod) and has its PITR
- * drill job, schedule and alerts; the Kubernetes fixture (a self-hosted database) has none.
+ * alerts. The GCP fixture has its PITR drill job, schedule and alerts, and is made production here (orders-instance
+ * labelled lifeboat-environment: prod); the Kubernetes fixture (a self-hosted database) gets them here.
  */
 import type { RecordedResource } from '../../infra/synth/recorded';
 import { defineRuleCases, type RuleCase } from './cases';
@@ -27,7 +27,13 @@ const gcpCases: RuleCase[] = [
   { rule: RULE, title: 'no PITR drill, waiver without a reason', target: 'orders-instance', change: remove('jobs-orders-pitr-drill', 'schedules-orders-pitr-drill'), opts: waive(), message: /gives no reason/ },
   { rule: RULE, title: 'no PITR drill in an ephemeral stack', target: 'orders-instance', change: remove('jobs-orders-pitr-drill', 'schedules-orders-pitr-drill'), opts: { stackTags: { 'lifeboat:ephemeral': 'true' } }, passes: true },
 ];
-defineRuleCases('gcp (production, with a PITR drill)', gcpStack, gcpCases);
+/** The GCP fixture in a production stack. */
+function gcpProduction(): RecordedResource[] {
+  const all = gcpStack();
+  setPath(all.find((r) => r.name === 'orders-instance')!.inputs, ['settings', 'userLabels', 'lifeboat-environment'], 'prod');
+  return all;
+}
+defineRuleCases('gcp (production, with a PITR drill)', gcpProduction, gcpCases);
 
 /** The self-hosted database of the Kubernetes fixture, in a production stack, with its PITR drill CronJob. */
 function k8sWithPitr(): RecordedResource[] {
