@@ -10,7 +10,6 @@
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
-import type { LifeboatConfig } from './load';
 import { cron, duration, durationSeconds, secretName, sourceName } from './values';
 
 export const pitrSchema = z.strictObject({
@@ -107,8 +106,16 @@ export function longestGapSeconds(expression: string): number {
 /** CloudWatch evaluates an alarm over at most 7 days: the AWS missing-drill alarm's window must fit. */
 export const AWS_MAX_ALARM_WINDOW_SECONDS = 7 * 86_400;
 
+/** What the cross-field checks read of the whole config (the loader's LifeboatConfig is one). */
+export interface PitrCheckInput {
+  platform: string;
+  role: string;
+  pitr: PitrConfig;
+  databases: ReadonlyArray<{ name: string; instance?: unknown; managedBackup: { pointInTimeRecovery: boolean } }>;
+}
+
 /** Cross-field checks of `lifeboat:pitr`; every problem names its key. */
-export function checkPitr(cfg: LifeboatConfig, problems: string[]): void {
+export function checkPitr(cfg: PitrCheckInput, problems: string[]): void {
   const p = cfg.pitr;
   p.listed?.forEach((n, i) => {
     if (!cfg.databases.some((d) => d.name === n)) {
