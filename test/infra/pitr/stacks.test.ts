@@ -67,3 +67,29 @@ for (const stack of ['prod', 'aws-prod', 'k8s-prod']) {
     assert.ok(violations.every((v) => /has no point-in-time recovery drill/.test(v.message)), JSON.stringify(violations));
   });
 }
+
+test('aws-prod with a self-hosted database: heartbeat and archiving check as tasks, the archiving alarm, no drill task for it', async () => {
+  const r = await synthStack('aws-prod', {
+    config: {
+      'lifeboat:databases': [
+        { name: 'orders', instance: { mode: 'adopt', name: 'orders-pg' } },
+        { name: 'shop' },
+      ],
+    },
+  });
+  const tasks = r.resources.filter((x) => x.type === 'aws:ecs/taskDefinition:TaskDefinition' && /pitr/.test(x.name)).map((x) => x.name).sort();
+  assert.deepEqual(tasks, [
+    'lifeboat-prod-tasks-orders-pitr-drill',
+    'lifeboat-prod-tasks-orders-pitr-heartbeat',
+    'lifeboat-prod-tasks-shop-pitr-archiving',
+    'lifeboat-prod-tasks-shop-pitr-heartbeat',
+  ]);
+  const [container] = JSON.parse(named(r, 'lifeboat-prod-tasks-shop-pitr-archiving').inputs.containerDefinitions as string) as Array<{ command: string[]; secrets: Array<{ name: string }> }>;
+  assert.deepEqual(container!.command, ['status', '--max-archive-lag', '15m']);
+  assert.deepEqual(container!.secrets.map((s) => s.name), ['LIFEBOAT_ARCHIVING_URL']);
+  assert.equal(named(r, 'lifeboat-prod-pitr-alarms-pitr-archiving').inputs.metricName, 'PitrArchivingUnhealthy');
+  // Its drill runs on its host, which the stack cannot see: the policy asks for a waiver saying so.
+  const violations = (await runPolicies(r.resources)).filter((v) => v.policyName === 'stack-pitr-drill');
+  assert.equal(violations.length, 1, JSON.stringify(violations));
+  assert.match(violations[0]!.message, /database shop has no point-in-time recovery drill/);
+});
