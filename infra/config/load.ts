@@ -23,6 +23,7 @@ import {
 import { gcpKeys, type GcpConfig } from './gcp';
 import { awsKeys, type AwsConfig } from './aws';
 import { kubernetesKeys, type KubernetesConfig } from './kubernetes';
+import { checkPitr, pitrKeys, resolvePitr, type PitrConfig, type PitrSection } from './pitr';
 
 export const PROJECT = 'lifeboat';
 
@@ -53,6 +54,8 @@ export interface LifeboatConfig {
   alerts: AlertsConfig;
   recovery?: RecoveryConfig;
   labels: Record<string, string>;
+  /** Point-in-time recovery schedules (lifeboat:pitr), with the databases it covers resolved. */
+  pitr: PitrConfig;
   gcp?: GcpConfig;
   aws?: AwsConfig;
   kubernetes?: KubernetesConfig;
@@ -76,6 +79,7 @@ const rawSchema = z.object({
   ...gcpKeys,
   ...awsKeys,
   ...kubernetesKeys,
+  ...pitrKeys,
 }) as unknown as z.ZodObject<Record<string, z.ZodType>>;
 
 const KNOWN_PROJECT_KEYS = new Set(Object.keys(rawSchema.shape).filter((k) => k.startsWith(`${PROJECT}:`)));
@@ -206,6 +210,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
     alerts: get<AlertsConfig>('alerts'),
     recovery: get<RecoveryConfig | undefined>('recovery'),
     labels: get<Record<string, string>>('labels'),
+    pitr: resolvePitr(v['lifeboat:pitr'] as PitrSection, databases),
   };
 
   const region = platform === 'gcp' ? (v['gcp:region'] as string | undefined) : platform === 'aws' ? (v['aws:region'] as string | undefined) : undefined;
@@ -254,6 +259,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Lifebo
     problems.push('lifeboat:retentionLocked: expected false in an ephemeral stack (a locked bucket cannot be destroyed), got true');
   }
   checkCrossField(cfg, region, problems);
+  checkPitr(cfg, problems);
   if (problems.length) throw new ConfigError(stack, problems);
   return cfg;
 }

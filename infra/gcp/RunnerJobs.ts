@@ -46,7 +46,7 @@ export function jobName(prefix: string, source: string, task: string): string {
 
 /** The task timeout as Cloud Run takes it ("7200s"). */
 export function taskTimeout(task: TaskSpec, sizing: JobSizing): string {
-  const long = task.task === 'drill' || task.task === 'restore';
+  const long = task.task === 'drill' || task.task === 'restore' || task.task === 'pitr-drill';
   return `${durationSeconds(long ? sizing.restoreTimeout : sizing.timeout)}s`;
 }
 
@@ -65,7 +65,8 @@ export class RunnerJobs extends pulumi.ComponentResource {
       const connection = t.cloudSql ? args.connectionNames?.[t.source] : undefined;
       if (t.cloudSql && !connection) throw new pulumi.ResourceError(`RunnerJobs ${name}: task ${key} needs a Cloud SQL connection name for ${t.source}`, this);
       const secretEnv = { ...t.secretEnv };
-      if (args.ageIdentitySecret && t.identity === 'restore' && t.task !== 'status') secretEnv[ENV.ageIdentity] = args.ageIdentitySecret;
+      // Only commands that decrypt backups read the age identity (not status, not the PITR jobs).
+      if (args.ageIdentitySecret && (t.task === 'drill' || t.task === 'restore')) secretEnv[ENV.ageIdentity] = args.ageIdentitySecret;
       const envs = [
         ...Object.entries(t.env).map(([n, value]) => ({ name: n, value })),
         ...Object.entries(secretEnv).map(([n, secret]) => ({ name: n, valueSource: { secretKeyRef: { secret, version: 'latest' } } })),

@@ -7,7 +7,8 @@
 import { ENV } from '../../runner/contract/env';
 import type { DatabaseConfig, RedisConfig } from '../config/common';
 
-export type TaskKind = 'backup' | 'drill' | 'redis-backup' | 'status' | 'restore';
+/** The `pitr-*` kinds are built by pitrJobs.ts. */
+export type TaskKind = 'backup' | 'drill' | 'redis-backup' | 'status' | 'restore' | 'pitr-drill' | 'pitr-heartbeat';
 
 export interface TaskSpec {
   /** Short role used in names: `<prefix>-<source>-<task>`. */

@@ -6,7 +6,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import type { RunnerTask } from '../shared/taskPlan';
 import { COMMON_LABELS } from './cronJobSpec';
-import { prometheusAlertRules } from './prometheusRules';
+import { prometheusAlertRules, type PrometheusAlertRule } from './prometheusRules';
 
 export interface PrometheusAlertsArgs {
   namespace: pulumi.Input<string>;
@@ -19,6 +19,8 @@ export interface PrometheusAlertsArgs {
   ruleLabels?: Record<string, string>;
   /** Labels added to every alert, e.g. { receiver: on-call } for the Alertmanager route to match. Default: none. */
   alertLabels?: Record<string, string>;
+  /** Rules built elsewhere (point-in-time recovery: pitrPrometheusRules.ts). Default: none. */
+  extraRules?: PrometheusAlertRule[];
 }
 
 export class PrometheusAlerts extends pulumi.ComponentResource {
@@ -27,7 +29,7 @@ export class PrometheusAlerts extends pulumi.ComponentResource {
   constructor(name: string, args: PrometheusAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lifeboat:k8s:PrometheusAlerts', name, {}, opts);
     if (args.tasks.length === 0) throw new pulumi.ResourceError(`${name}: tasks: expected at least one runner task, got none`, this);
-    const rules = prometheusAlertRules({ namespace: args.namespaceName, tasks: args.tasks, maxAgeSeconds: args.maxAgeSeconds }).map(
+    const rules = [...prometheusAlertRules({ namespace: args.namespaceName, tasks: args.tasks, maxAgeSeconds: args.maxAgeSeconds }), ...(args.extraRules ?? [])].map(
       (r) => ({ ...r, labels: { ...(args.alertLabels ?? {}), ...r.labels } }),
     );
     this.rule = new k8s.apiextensions.CustomResource(

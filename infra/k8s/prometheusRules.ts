@@ -53,6 +53,13 @@ function alertName(task: RunnerTask, what: string): string {
   return `Lifeboat${camel}${what}`;
 }
 
+/** The `lifeboat-alert` kind of a task's failure: drills and PITR tasks are told apart from backups. */
+export function failedAlertKind(task: RunnerTask): string {
+  if (task.kind === 'drill') return 'drill-failed';
+  if (task.kind.startsWith('pitr-')) return `${task.kind}-failed`;
+  return 'backup-failed';
+}
+
 export function prometheusAlertRules(input: AlertRuleInput): PrometheusAlertRule[] {
   const rules: PrometheusAlertRule[] = [];
   for (const task of input.tasks) {
@@ -64,7 +71,7 @@ export function prometheusAlertRules(input: AlertRuleInput): PrometheusAlertRule
       for: '0m',
       labels: {
         severity: 'critical',
-        'lifeboat-alert': task.kind === 'drill' ? 'drill-failed' : 'backup-failed',
+        'lifeboat-alert': failedAlertKind(task),
         'lifeboat-source': task.source,
         'lifeboat-task': task.kind,
       },
@@ -76,7 +83,8 @@ export function prometheusAlertRules(input: AlertRuleInput): PrometheusAlertRule
       },
     });
     const maxAge = input.maxAgeSeconds[task.source];
-    if (task.kind !== 'drill' && maxAge !== undefined) {
+    // PITR tasks get staleness rules of their own windows (pitrPrometheusRules.ts), not the backups' max age.
+    if (task.kind !== 'drill' && !task.kind.startsWith('pitr-') && maxAge !== undefined) {
       rules.push({
         alert: alertName(task, 'Stale'),
         expr: backupStaleExpr(input.namespace, cj, maxAge),

@@ -19,6 +19,7 @@ import { RunnerSecrets, ambiguousSecretName } from '../aws/RunnerSecrets';
 import { stalenessWindowProblem } from '../aws/alertRules';
 import type { SourceAlertInput } from '../aws/alertRules';
 import type { AwsConfig } from '../config/aws';
+import { awsPitrTasks, buildAwsPitr } from './awsPitr';
 
 /** The bucket names: account and region make them globally unique and say where they live. */
 export function awsBucketName(namePrefix: string, accountId: string, region: string): string {
@@ -176,6 +177,7 @@ export function build(cfg: LifeboatConfig): StackOutputs {
     backup: durationSeconds(a.task.timeout),
     drill: durationSeconds(a.task.restoreTimeout),
   });
+  tasks.push(...awsPitrTasks(cfg, storageUrl, durationSeconds(a.task.restoreTimeout)));
   const secrets = new RunnerSecrets(`${prefix}-secrets`, {
     region: a.region,
     secretNames: tasks.flatMap((t) => Object.values(t.secretEnv)),
@@ -269,6 +271,19 @@ export function build(cfg: LifeboatConfig): StackOutputs {
     extraTopicArns: cfg.alerts.existingChannels,
     clusterArn: runner.cluster.arn,
     containerName: CONTAINER_NAME,
+    tags,
+  });
+
+  buildAwsPitr(cfg, {
+    region: a.region,
+    accountId: a.accountId,
+    namePrefix: prefix,
+    tasks,
+    drillRole: roles.taskRoles.drill.id,
+    logGroupName: runner.logGroup.name,
+    logGroupDisplayName: runner.logGroupName,
+    namespace: `Lifeboat/${prefix}`,
+    topicArns: [alerts.topic.arn, ...cfg.alerts.existingChannels],
     tags,
   });
 

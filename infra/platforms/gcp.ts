@@ -18,6 +18,8 @@ import { Schedules, type ScheduledJob } from '../gcp/Schedules';
 import { STATUS_SCHEDULE, databaseTasks, redisTasks, storageUrl, type TaskSpec } from '../gcp/taskSpecs';
 import type { LifecycleInput } from '../gcp/lifecycle';
 import type { StackOutputs } from './types';
+import { buildGcpPitr, gcpPitrRestoreSecrets, gcpPitrTasks } from './gcpPitr';
+import { pitrScheduleOf } from '../gcp/pitrJobs';
 
 /** Bucket names: `<project>-<prefix>-backups` (project ids are unique, so the name is too). */
 export function bucketNames(cfg: LifeboatConfig, gcp: GcpConfig): { vault: string; dr: string } {
@@ -55,7 +57,7 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
   const storage = storageUrl(names.vault, cfg.storageRoot);
 
   const backupSecrets = [...cfg.databases.map((d) => d.secrets.databaseUrl), ...cfg.redis.map((r) => r.urlSecret)];
-  const restoreSecrets = [...cfg.databases.map((d) => d.secrets.scratchUrl), ...(cfg.ageIdentitySecret ? [cfg.ageIdentitySecret] : [])];
+  const restoreSecrets = [...cfg.databases.map((d) => d.secrets.scratchUrl), ...(cfg.ageIdentitySecret ? [cfg.ageIdentitySecret] : []), ...gcpPitrRestoreSecrets(cfg)];
   // Every secret a recovery needs is created here, replicated to the DR region, values written out of band: the
   // runner's URLs, the age identity (without it in the DR region, encrypted backups cannot be restored there) and
   // the applications' database secrets (a DR restore writes the recovery URL as their new version).
@@ -101,6 +103,7 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
   const tasks: TaskSpec[] = [
     ...cfg.databases.flatMap((d) => databaseTasks(d, storage, cfg.ageRecipients)),
     ...cfg.redis.flatMap((r) => redisTasks(r, storage, cfg.ageRecipients)),
+    ...gcpPitrTasks(cfg, gcp, storage),
   ];
   const jobs = new RunnerJobs('jobs', {
     project: gcp.project,
@@ -120,6 +123,8 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
 
   const scheduleOf = (t: TaskSpec): string => {
     if (t.task === 'status') return STATUS_SCHEDULE;
+    const pitr = pitrScheduleOf(t.task, cfg.pitr);
+    if (pitr) return pitr;
     const db = cfg.databases.find((d) => d.name === t.source);
     if (db) return t.task === 'drill' ? db.drillSchedule : db.schedule;
     return cfg.redis.find((r) => r.name === t.source)!.schedule;
@@ -134,8 +139,9 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     retries: gcp.schedulerRetries,
   });
 
+  let alerts: Alerts | undefined;
   if (tasks.length) {
-    new Alerts('alerts', {
+    alerts = new Alerts('alerts', {
       project: gcp.project,
       region: gcp.region,
       prefix: cfg.namePrefix,
@@ -148,6 +154,7 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
       ],
     });
   }
+  buildGcpPitr(cfg, gcp, { tasks, drillServiceAccount: identity.restore.email, channels: alerts?.channelIds ?? [], labels });
 
   let dr: DisasterRecovery | undefined;
   if (cfg.drRegion) {

@@ -17,6 +17,7 @@ import { oidcProviderAccount } from '../k8s/workloadIdentity';
 import { RunnerCronJobs } from '../k8s/RunnerCronJobs';
 import { PrometheusAlerts } from '../k8s/PrometheusAlerts';
 import { cronJobName } from '../k8s/cronJobSpec';
+import { besideDatabase, buildK8sPitr, k8sPitrTasks } from './kubernetesPitr';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -175,9 +176,12 @@ export function build(cfg: LifeboatConfig): StackOutputs {
     backup: durationSeconds(k.job.timeout),
     drill: durationSeconds(k.job.restoreTimeout),
   });
+  tasks.push(...k8sPitrTasks(cfg, storage.url, durationSeconds(k.job.restoreTimeout)));
+  const pitrRules = buildK8sPitr(cfg, k, { namespace: ns.namespaceName, namespaceName: namespace, tasks, serviceAccounts: ns.serviceAccountNames });
   new RunnerCronJobs(`${prefix}-cronjobs`, {
     namespace: ns.namespaceName,
-    tasks,
+    // The PITR drills are CronJobs of their own (PitrDrillCronJobs): another image and pgBackRest's configuration.
+    tasks: tasks.filter((t) => t.kind !== 'pitr-drill'),
     image: cfg.runnerImage,
     timeZone: cfg.timeZone,
     serviceAccounts: ns.serviceAccountNames,
@@ -205,6 +209,7 @@ export function build(cfg: LifeboatConfig): StackOutputs {
       ]),
       ruleLabels: k.prometheusRuleLabels,
       alertLabels: cfg.alerts.existingChannels.length ? { receiver: cfg.alerts.existingChannels[0]! } : {},
+      extraRules: pitrRules,
     });
   }
   return {
@@ -213,6 +218,8 @@ export function build(cfg: LifeboatConfig): StackOutputs {
     namespace: ns.namespaceName,
     storageUrl: storage.url,
     ...storage.outputs,
+    /** Point-in-time recovery: the `pitr backup` schedule to run in each database's pod (docs/kubernetes.md). */
+    ...(cfg.pitr.databases.length ? { pitrBesideDatabase: besideDatabase(cfg) } : {}),
     /**
      * One command per task that runs it now, e.g. a backup before a risky deploy. The Job is named like a scheduled
      * one (`<cronjob>-<number>`, at most 63 characters), so the failure alert covers it too.

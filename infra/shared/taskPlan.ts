@@ -8,7 +8,8 @@
  */
 import { ENV } from '../../runner/contract/env';
 
-export type RunnerTaskKind = 'backup' | 'drill' | 'redis-backup';
+/** The `pitr-*` kinds are built by pitrTasks.ts. */
+export type RunnerTaskKind = 'backup' | 'drill' | 'redis-backup' | 'pitr-drill' | 'pitr-heartbeat' | 'pitr-archiving';
 /** Which identity runs a task: the writer (no delete), or the reader that also writes drill reports. */
 export type RunnerIdentity = 'backup' | 'drill';
 

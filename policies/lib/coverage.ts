@@ -7,7 +7,7 @@ import { LABEL, ROLES, T } from './conventions';
 import { ofType, type StackView, type Subject } from './rule';
 import { at, isRecord, list, UNKNOWN } from './values';
 
-export type Task = 'backup' | 'drill' | 'redis-backup' | 'other';
+export type Task = 'backup' | 'drill' | 'pitr-drill' | 'redis-backup' | 'other';
 
 export const JOB_TYPES = [T.cloudRunJob, T.ecsTaskDefinition, T.cronJob];
 const SCHEDULE_TYPES = [T.cloudSchedulerJob, T.awsSchedule];
@@ -21,6 +21,8 @@ export function taskOf(job: Subject): Task {
   const label = job.labels[LABEL.task];
   const text = (label ?? job.name).toLowerCase();
   if (/redis/.test(text)) return 'redis-backup';
+  // A point-in-time recovery drill is not a restore drill of a backup: each has its own rule.
+  if (/pitr/.test(text)) return /drill/.test(text) ? 'pitr-drill' : 'other';
   if (/drill/.test(text)) return 'drill';
   if (/backup/.test(text)) return 'backup';
   return 'other';

@@ -47,6 +47,8 @@ describe('Pulumi.aws-prod.yaml', () => {
       'lifeboat:aws:BackupBucket lifeboat-prod-backups',
       'lifeboat:aws:BackupBucket lifeboat-prod-backups-dr',
       'lifeboat:aws:BucketReplication lifeboat-prod-replication',
+      'lifeboat:aws:PitrAlarms lifeboat-prod-pitr-alarms',
+      'lifeboat:aws:PitrDrillAccess lifeboat-prod-pitr-drill-access',
       'lifeboat:aws:RdsProtection lifeboat-prod-billing-rds',
       'lifeboat:aws:RdsProtection lifeboat-prod-orders-rds',
       'lifeboat:aws:RunnerRoles lifeboat-prod-runner',
@@ -72,8 +74,12 @@ describe('Pulumi.aws-prod.yaml', () => {
     assert.deepEqual(schedules.map((s) => s.name).sort(), [
       'lifeboat-prod-schedules-billing-backup',
       'lifeboat-prod-schedules-billing-drill',
+      'lifeboat-prod-schedules-billing-pitr-drill',
+      'lifeboat-prod-schedules-billing-pitr-heartbeat',
       'lifeboat-prod-schedules-orders-backup',
       'lifeboat-prod-schedules-orders-drill',
+      'lifeboat-prod-schedules-orders-pitr-drill',
+      'lifeboat-prod-schedules-orders-pitr-heartbeat',
       'lifeboat-prod-schedules-sessions-redis-backup',
     ]);
     for (const s of schedules) assert.equal(s.inputs.scheduleExpressionTimezone, 'Europe/Dublin');
@@ -114,7 +120,11 @@ describe('Pulumi.aws-prod.yaml', () => {
       ['lifeboat-prod-billing-database-url', 'lifeboat-prod-orders-database-url', 'lifeboat-prod-sessions-redis-url'].map(arnOf).sort(),
     );
     const drill = policy('lifeboat-prod-runner-drill-exec-secrets').Statement;
-    assert.deepEqual(drill[0]!.Resource, ['lifeboat-prod-billing-scratch-url', 'lifeboat-prod-orders-scratch-url'].map(arnOf).sort());
+    // The PITR drill (drill identity) checks its clone with the database's credentials: DATABASE_URL.
+    assert.deepEqual(
+      drill[0]!.Resource,
+      ['lifeboat-prod-billing-database-url', 'lifeboat-prod-billing-scratch-url', 'lifeboat-prod-orders-database-url', 'lifeboat-prod-orders-scratch-url'].map(arnOf).sort(),
+    );
   });
 
   it('protects RDS: adopted instance imported and kept, created one with managed password', () => {
@@ -133,7 +143,7 @@ describe('Pulumi.aws-prod.yaml', () => {
     const alarms = byType(r, 'aws:cloudwatch/metricAlarm:MetricAlarm');
     const kinds = (source: string) =>
       alarms.filter((a) => (a.inputs.tags as Record<string, string>)['lifeboat-source'] === source).map((a) => (a.inputs.tags as Record<string, string>)['lifeboat-alert']).sort();
-    assert.deepEqual(kinds('orders'), ['backup-failed', 'backup-slow', 'backup-stale', 'backup-too-small', 'drill-failed']);
+    assert.deepEqual(kinds('orders'), ['backup-failed', 'backup-slow', 'backup-stale', 'backup-too-small', 'drill-failed', 'pitr-drill-failed', 'pitr-drill-missing', 'pitr-heartbeat-failed']);
     assert.deepEqual(kinds('sessions'), ['backup-failed', 'backup-slow', 'backup-stale']);
     for (const a of alarms) assert.equal((a.inputs.alarmActions as string[]).length, 2);
   });

@@ -174,7 +174,7 @@ test('prod: log metrics on contract events and the five alert kinds, each with a
   for (const e of [EVENTS.backupFailed, EVENTS.backupSucceeded, EVENTS.drillFailed, EVENTS.statusUnhealthy]) assert.ok(String(events.inputs.filter).includes(`"${e}"`));
   const policies = ofType(r, 'gcp:monitoring/alertPolicy:AlertPolicy');
   const kinds = new Set(policies.map((p) => get(p.inputs, 'userLabels', 'lifeboat-alert')));
-  assert.deepEqual([...kinds].sort(), ['backup-failed', 'backup-slow', 'backup-small', 'backup-stale', 'drill-failed']);
+  assert.deepEqual([...kinds].sort(), ['backup-failed', 'backup-slow', 'backup-small', 'backup-stale', 'drill-failed', 'pitr-drill-failed', 'pitr-drill-missing', 'pitr-heartbeat-failed']);
   for (const p of policies) {
     assert.match(String(get(p.inputs, 'documentation', 'content')), /(gcloud|npm run lifeboat)/);
     assert.equal((p.inputs.notificationChannels as unknown[]).length, 3);

@@ -47,7 +47,8 @@ describe('Pulumi.k8s-prod.yaml', () => {
 
   it('validates every Kubernetes object against its schema', () => {
     const objects = r.resources.filter((x) => x.type.startsWith('kubernetes:'));
-    assert.equal(objects.length, 1 + 2 + 3 + 1, objects.map((o) => o.type).join(', '));
+    // Namespace, 2 ServiceAccounts, 3 runner CronJobs, 3 PITR CronJobs (heartbeat, archiving check, drill), the rule.
+    assert.equal(objects.length, 1 + 2 + 3 + 3 + 1, objects.map((o) => o.type).join(', '));
     for (const o of objects) {
       const model = MODELS[o.type];
       assert.ok(model, `no schema for ${o.type}`);
@@ -88,6 +89,11 @@ describe('Pulumi.k8s-prod.yaml', () => {
       'LifeboatOrdersDrillFailed',
       'LifeboatSessionsRedisBackupFailed',
       'LifeboatSessionsRedisBackupStale',
+      'LifeboatOrdersPitrHeartbeatFailed',
+      'LifeboatOrdersPitrArchivingFailed',
+      'LifeboatOrdersPitrDrillFailed',
+      'LifeboatOrdersPitrArchivingStale',
+      'LifeboatOrdersPitrDrillMissing',
     ]);
     for (const x of rules) assert.equal(x.labels.receiver, 'oncall-pagerduty');
   });
