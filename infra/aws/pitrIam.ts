@@ -4,8 +4,10 @@
  *
  * - RestoreDBInstanceToPointInTime needs the source instance and the new one (whose name the drill picks, so `db:*`)
  *   plus the subnet, option and parameter groups it reuses. A restore never overwrites: the target must not exist.
- * - DeleteDBInstance only on instances tagged `lifeboat-drill=true`, which the drill tags its clones with at restore
- *   time (AddTagsToResource, needed for tags on a restore, limited to requests that carry that tag).
+ * - DeleteDBInstance only on instances tagged `lifeboat-drill` (its value is the drill's source name), which the
+ *   drill tags its clones with at restore time (AddTagsToResource, needed for tags on a restore, limited to
+ *   requests that carry that tag). ModifyDBInstance on the same clones only: the drill lifts a deletion protection
+ *   a clone inherited before it deletes it.
  * - RDS has no condition that tells "tagging a new instance" from "tagging an existing one", so the sources are
  *   fenced off explicitly: an explicit Deny of tagging, deleting and modifying them wins over every Allow. With
  *   deletion protection on the sources (rds-deletion-protection) and no ModifyDBInstance right, a leaked drill
@@ -14,8 +16,11 @@
  */
 import type { PolicyDocument } from './iamDocuments';
 
-/** The tag the drill puts on its clones; the only instances this identity may delete. */
-export const PITR_DRILL_TAG = { key: 'lifeboat-drill', value: 'true' } as const;
+/**
+ * The tag the drill puts on its clones (`lifeboat pitr drill` sets it to the source's name); the only instances
+ * this identity may delete. Any value matches.
+ */
+export const PITR_DRILL_TAG = { key: 'lifeboat-drill', value: '*' } as const;
 
 export interface PitrDrillPolicyInput {
   region: string;
@@ -43,15 +48,15 @@ export function pitrDrillPolicy(input: PitrDrillPolicyInput): PolicyDocument {
         Effect: 'Allow',
         Action: ['rds:AddTagsToResource'],
         Resource: [rds('db:*')],
-        Condition: { StringEquals: { [`aws:RequestTag/${tag}`]: PITR_DRILL_TAG.value } },
+        Condition: { StringLike: { [`aws:RequestTag/${tag}`]: PITR_DRILL_TAG.value } },
       },
       { Sid: 'WatchInstances', Effect: 'Allow', Action: ['rds:DescribeDBInstances'], Resource: [rds('db:*')] },
       {
         Sid: 'DeleteOwnClones',
         Effect: 'Allow',
-        Action: ['rds:DeleteDBInstance'],
+        Action: ['rds:DeleteDBInstance', 'rds:ModifyDBInstance'],
         Resource: [rds('db:*')],
-        Condition: { StringEquals: { [`rds:db-tag/${tag}`]: PITR_DRILL_TAG.value } },
+        Condition: { StringLike: { [`rds:db-tag/${tag}`]: PITR_DRILL_TAG.value } },
       },
       {
         Sid: 'NeverTheSources',

@@ -10,6 +10,7 @@ import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { resolvePitr, type PitrConfig } from '../../../infra/config/pitr';
 import { pitrDrillArgs, pitrTasks, PITR_CONFIG_DIR, type PitrDatabaseInput } from '../../../infra/shared/pitrTasks';
 import { pitrDrillPolicy, PITR_DRILL_TAG } from '../../../infra/aws/pitrIam';
+import { DRILL_LABEL } from '../../../runner/pitr/managed';
 import { missingDrillWindow, pitrAlarmSpecs, pitrMetricFilterSpecs } from '../../../infra/aws/pitrAlarmRules';
 import { CLOUD_SQL_VIEWER, pitrDrillRoles, roleIdPrefix } from '../../../infra/gcp/pitrIam';
 import { missingDrillQuery, promqlLogMetric } from '../../../infra/gcp/pitrAlertRules';
@@ -88,8 +89,11 @@ test('pitrDrillPolicy: restore and describe; tag clones; delete only tagged clon
   const arn = (x: string) => `arn:aws:rds:eu-west-1:123456789012:${x}`;
   assert.deepEqual(by.RestoreToPointInTime!.Action, ['rds:RestoreDBInstanceToPointInTime']);
   assert.deepEqual(by.RestoreToPointInTime!.Resource, [arn('db:orders-pg'), arn('db:billing-pg'), arn('db:*'), arn('subgrp:*'), arn('og:*'), arn('pg:*')]);
-  assert.deepEqual(by.TagClonesAtRestore!.Condition, { StringEquals: { [`aws:RequestTag/${PITR_DRILL_TAG.key}`]: 'true' } });
-  assert.deepEqual(by.DeleteOwnClones!.Condition, { StringEquals: { [`rds:db-tag/${PITR_DRILL_TAG.key}`]: 'true' } });
+  // The runner tags its clones lifeboat-drill=<source>: the tag's presence is what counts.
+  assert.equal(PITR_DRILL_TAG.key, DRILL_LABEL);
+  assert.deepEqual(by.TagClonesAtRestore!.Condition, { StringLike: { [`aws:RequestTag/${PITR_DRILL_TAG.key}`]: '*' } });
+  assert.deepEqual(by.DeleteOwnClones!.Condition, { StringLike: { [`rds:db-tag/${PITR_DRILL_TAG.key}`]: '*' } });
+  assert.deepEqual(by.DeleteOwnClones!.Action, ['rds:DeleteDBInstance', 'rds:ModifyDBInstance']);
   assert.equal(by.NeverTheSources!.Effect, 'Deny');
   assert.deepEqual(by.NeverTheSources!.Resource, [arn('db:orders-pg'), arn('db:billing-pg')]);
   assert.ok((by.NeverTheSources!.Action as string[]).includes('rds:DeleteDBInstance'));
