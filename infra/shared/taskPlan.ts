@@ -8,7 +8,8 @@
  */
 import { ENV } from '../../runner/contract/env';
 
-export type RunnerTaskKind = 'backup' | 'drill' | 'redis-backup';
+/** `restore` and `redis-restore` run only in DR stacks (infra/shared/recoveryPlan.ts), by hand, never on a schedule. */
+export type RunnerTaskKind = 'backup' | 'drill' | 'redis-backup' | 'restore' | 'redis-restore';
 /** Which identity runs a task: the writer (no delete), or the reader that also writes drill reports. */
 export type RunnerIdentity = 'backup' | 'drill';
 
