@@ -26,6 +26,8 @@ export interface RecordedResource {
   provider?: string;
   /** Id of an existing cloud resource the program adopts (`import` resource option), e.g. an adopted Cloud SQL instance. */
   importId?: string;
+  /** Inputs whose changes the engine ignores (`ignoreChanges` resource option), e.g. everything of an adopted instance Lifeboat does not own. */
+  ignoreChanges?: string[];
 }
 
 export interface PolicyViolation {
