@@ -4,7 +4,6 @@
  * cannot honour (Slack channels, more than 35 days of RDS backups, a DR image it could not pull) fails here with the
  * key, before any resource exists.
  */
-import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { ConfigError, type LifeboatConfig } from '../config/load';
 import { durationSeconds } from '../config/values';
@@ -23,7 +22,8 @@ import { stalenessWindowProblem } from '../aws/alertRules';
 import type { SourceAlertInput } from '../aws/alertRules';
 import type { AwsConfig } from '../config/aws';
 import { RecoveryEnvironment, recoveryUrlSecret, type RecoveryDatabase } from '../aws/RecoveryEnvironment';
-import { ecrImageInRegion, ecrReplicationRules, parseEcrImage, pinnedByDigest } from '../aws/ecrImage';
+import { parseEcrImage, pinnedByDigest } from '../aws/ecrImage';
+import { ImageReplication } from '../aws/ImageReplication';
 
 /** The bucket names: account and region make them globally unique and say where they live. */
 export function awsBucketName(namePrefix: string, accountId: string, region: string): string {
@@ -317,13 +317,10 @@ function buildPrimary(cfg: LifeboatConfig, a: AwsConfig): StackOutputs {
 
   // The image the DR stack runs must be pullable when this region is gone: replicate its repository (same digest).
   const ecr = parseEcrImage(cfg.runnerImage);
-  const replicateImage = Boolean(cfg.drRegion && a.imageReplication && ecr && ecr.account === a.accountId && ecr.region === a.region);
-  if (replicateImage) {
-    new aws.ecr.ReplicationConfiguration(`${prefix}-image-replication`, {
-      region: a.region,
-      replicationConfiguration: ecrReplicationRules(a.accountId, ecr!.repository, cfg.drRegion!),
-    });
-  }
+  const imageReplication =
+    cfg.drRegion && a.imageReplication && ecr && ecr.account === a.accountId && ecr.region === a.region
+      ? new ImageReplication(`${prefix}-image`, { region: a.region, accountId: a.accountId, image: cfg.runnerImage, drRegion: cfg.drRegion })
+      : undefined;
 
   const network = networkConfiguration(a);
   return {
@@ -336,7 +333,7 @@ function buildPrimary(cfg: LifeboatConfig, a: AwsConfig): StackOutputs {
     /** What the DR stack's `lifeboat:recovery.backupKeyArn` takes. */
     drBackupKeyArn: drVault?.keyArn,
     /** What the DR stack's `lifeboat:runnerImage` takes: this stack's digest in the DR region's registry. */
-    drRunnerImage: replicateImage ? ecrImageInRegion(cfg.runnerImage, cfg.drRegion!) : undefined,
+    drRunnerImage: imageReplication?.drImage,
     backupKeyArn: vault.keyArn,
     clusterArn: runner.cluster.arn,
     logGroupName: runner.logGroupName,

@@ -142,7 +142,8 @@ describe('Pulumi.aws-prod.yaml prepares the DR stack', () => {
   });
 
   it('replicates the runner image repository into the DR region, and the DR example pins that digest there', () => {
-    const rep = one(prod, 'lifeboat-prod-image-replication');
+    const rep = one(prod, 'lifeboat-prod-image-config');
+    assert.equal(rep.parent, one(prod, 'lifeboat-prod-image').urn);
     assert.equal(rep.inputs.region, 'eu-west-1');
     assert.deepEqual(rep.inputs.replicationConfiguration, {
       rules: [{ destinations: [{ region: 'eu-central-1', registryId: '123456789012' }], repositoryFilters: [{ filter: 'lifeboat', filterType: 'PREFIX_MATCH' }] }],

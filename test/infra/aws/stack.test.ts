@@ -47,6 +47,7 @@ describe('Pulumi.aws-prod.yaml', () => {
       'lifeboat:aws:BackupBucket lifeboat-prod-backups',
       'lifeboat:aws:BackupBucket lifeboat-prod-backups-dr',
       'lifeboat:aws:BucketReplication lifeboat-prod-replication',
+      'lifeboat:aws:ImageReplication lifeboat-prod-image',
       'lifeboat:aws:RdsProtection lifeboat-prod-billing-rds',
       'lifeboat:aws:RdsProtection lifeboat-prod-orders-rds',
       'lifeboat:aws:RunnerRoles lifeboat-prod-runner',
