@@ -4,9 +4,9 @@
  * second push by the pipeline: the copy exists before the disaster, with the very digest that wrote the backups,
  * and nothing at disaster time depends on the primary region's registry or on the build pipeline.
  *
- * ECR keeps one replication configuration per registry: this resource replaces any other, which is why the stack
- * config can switch it off (`lifeboat:aws.imageReplication: false`) when the registry's replication is managed
- * elsewhere.
+ * ECR keeps one replication configuration per registry: this resource replaces any other, so exactly one stack per
+ * account and region may own it (the others set `lifeboat:aws.imageReplication: false`). It is retained on
+ * destroy: destroying a stack must not silently stop the replication another stack's DR path relies on.
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
@@ -41,7 +41,7 @@ export class ImageReplication extends pulumi.ComponentResource {
     new aws.ecr.ReplicationConfiguration(
       `${name}-config`,
       { region: args.region, replicationConfiguration: ecrReplicationRules(args.accountId, ecr.repository, args.drRegion) },
-      { parent: this },
+      { parent: this, retainOnDelete: true },
     );
     this.drImage = ecrImageInRegion(args.image, args.drRegion)!;
     this.registerOutputs({ drImage: this.drImage });

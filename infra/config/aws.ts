@@ -61,8 +61,8 @@ export const awsSectionSchema = z
     /**
      * Replicate the runner image's ECR repository into `drRegion` (primary stacks whose image is in this account's
      * ECR), so the DR stack can pull the same digest when this region is gone. ECR keeps one replication
-     * configuration per registry and this stack's replaces any other: false when the registry's replication is
-     * managed elsewhere (then replicate the repository there).
+     * configuration per registry and this stack's replaces any other: one stack per account and region owns it,
+     * the others (and stacks whose registry replication is managed elsewhere) set false. Kept on destroy.
      */
     imageReplication: z.boolean().default(true),
     /** Network and size of RDS instances this stack creates (adopted instances keep theirs). */

@@ -28,6 +28,8 @@ export interface RecordedResource {
   importId?: string;
   /** Inputs whose changes the engine ignores (`ignoreChanges` resource option), e.g. everything of an adopted instance Lifeboat does not own. */
   ignoreChanges?: string[];
+  /** `pulumi destroy` leaves the cloud resource in place (`retainOnDelete`), e.g. an adopted instance. */
+  retainOnDelete?: boolean;
 }
 
 export interface PolicyViolation {

@@ -129,6 +129,7 @@ interface Req {
   getProvider(): string;
   getImportid(): string;
   getIgnorechangesList(): string[];
+  getRetainondelete(): boolean | undefined;
 }
 
 type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
@@ -155,6 +156,7 @@ function recordRegistrations(resources: RecordedResource[], outputs: Map<string,
     if (r.getProvider()) record.provider = r.getProvider();
     if (r.getImportid()) record.importId = r.getImportid();
     if (r.getIgnorechangesList().length) record.ignoreChanges = r.getIgnorechangesList();
+    if (r.getRetainondelete()) record.retainOnDelete = true;
     return register(req, ((err, resp) => {
       if (!err && resp) {
         record.urn = resp.getUrn();

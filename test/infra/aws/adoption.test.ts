@@ -32,6 +32,7 @@ test('the adopted instance of aws-prod is imported, kept on destroy, and ignores
   const r = await synthStack('aws-prod');
   const adopted = r.resources.find((x) => x.name === 'lifeboat-prod-orders-rds-instance')!;
   assert.equal(adopted.importId, 'orders-pg');
+  assert.equal(adopted.retainOnDelete, true, 'destroying the stack leaves the adopted instance');
   assert.deepEqual([...(adopted.ignoreChanges ?? [])].sort(), [...ADOPTED_IGNORED_PROPERTIES].sort());
   const declared = Object.keys(adopted.inputs).filter((k) => !(adopted.ignoreChanges ?? []).includes(k));
   for (const k of declared) assert.ok((ADOPTED_OWNED_PROPERTIES as readonly string[]).includes(k), `${k} would be changed on adoption`);

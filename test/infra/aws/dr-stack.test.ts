@@ -144,6 +144,7 @@ describe('Pulumi.aws-prod.yaml prepares the DR stack', () => {
   it('replicates the runner image repository into the DR region, and the DR example pins that digest there', () => {
     const rep = one(prod, 'lifeboat-prod-image-config');
     assert.equal(rep.parent, one(prod, 'lifeboat-prod-image').urn);
+    assert.equal(rep.retainOnDelete, true, 'destroying this stack must not stop the replication another stack relies on');
     assert.equal(rep.inputs.region, 'eu-west-1');
     assert.deepEqual(rep.inputs.replicationConfiguration, {
       rules: [{ destinations: [{ region: 'eu-central-1', registryId: '123456789012' }], repositoryFilters: [{ filter: 'lifeboat', filterType: 'PREFIX_MATCH' }] }],
@@ -174,6 +175,54 @@ describe('Pulumi.aws-prod.yaml prepares the DR stack', () => {
     assert.equal(off.outputs.drRunnerImage, undefined);
   });
 });
+
+describe('after failover: a primary stack for the recovered region', () => {
+  /**
+   * Names unique worldwide (buckets) or per region (secrets, with their replicas' regions; log groups, task
+   * families, RDS identifiers) of the resources a stack creates (an adopted instance is not created).
+   */
+  function physicalNames(r: SynthResult): Set<string> {
+    const names = new Set<string>();
+    for (const x of r.resources.filter((y) => y.custom && !y.importId && y.type !== 'aws:iam/rolePolicy:RolePolicy')) {
+      const regions = [x.inputs.region, ...((x.inputs.replicas as { region: string }[] | undefined) ?? []).map((p) => p.region)];
+      if (typeof x.inputs.bucket === 'string' && x.type === 'aws:s3/bucket:Bucket') names.add(`bucket/${x.inputs.bucket}`);
+      for (const key of ['name', 'family', 'identifier']) {
+        const v = x.inputs[key];
+        if (typeof v === 'string') for (const region of regions) names.add(`${String(region)}/${x.type}/${v}`);
+      }
+    }
+    return names;
+  }
+
+  it('adopts the recovery instance and collides with nothing the dr stack or the lost primary created', async () => {
+    const { config } = stackConfig('aws-prod');
+    const awsSection = JSON.parse(config['lifeboat:aws']!) as Record<string, unknown>;
+    const recovered = await synthStack('aws-prod', {
+      config: {
+        'aws:region': 'eu-central-1',
+        'lifeboat:drRegion': 'eu-north-1',
+        'lifeboat:namePrefix': 'lifeboat-prod-r1',
+        'lifeboat:runnerImage': DR_IMAGE,
+        'lifeboat:databases': [
+          { name: 'orders', instance: { mode: 'adopt', name: 'orders-pg-dr' }, managedBackup: { retainedBackups: 35 } },
+          { name: 'billing', instance: { mode: 'adopt', name: 'billing-pg-dr' } },
+        ],
+        'lifeboat:aws': { ...awsSection, imageReplication: false },
+      },
+    });
+    const adopted = recovered.resources.filter((x) => x.type === 'aws:rds/instance:Instance' && x.importId).map((x) => x.importId).sort();
+    assert.deepEqual(adopted, ['billing-pg-dr', 'orders-pg-dr']);
+    const [dr, prod] = await Promise.all([synthStack('aws-dr'), synthStack('aws-prod')]);
+    const mine = physicalNames(recovered);
+    for (const other of [dr, prod]) {
+      const clash = [...physicalNames(other)].filter((n) => mine.has(n));
+      assert.deepEqual(clash, [], `${other.stack} already has these`);
+    }
+    assert.ok(violationsOf(await runPolicies(recovered.resources)).length === 0);
+  });
+});
+
+const violationsOf = (v: { policyName: string; message: string }[]) => v.map((x) => `${x.policyName}: ${x.message}`);
 
 describe('AWS dr stack config errors', () => {
   function validate(overrides: Record<string, unknown>): void {
