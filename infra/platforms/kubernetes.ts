@@ -78,7 +78,7 @@ function recoveryProblems(cfg: LifeboatConfig): string[] {
   const recovery = cfg.recovery;
   if (storage && 'gcp' in storage) {
     problems.push(
-      'lifeboat:kubernetes.storage.gcp: not available with role dr: give the DR copy as storage.url (gs://<DR bucket>) with identity.gcpServiceAccounts (a service account that may read it)',
+      'lifeboat:kubernetes.storage.gcp: not available with role dr: give the DR copy as storage.url (gs://<DR bucket>[/<root>]) with identity.gcpServiceAccounts (the primary stack\'s gcpServiceAccounts output: its drill account reads the DR copy) and the primary\'s namespace',
     );
   }
   if (storage && 'aws' in storage && recovery) {

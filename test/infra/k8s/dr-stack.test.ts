@@ -106,6 +106,34 @@ describe('Pulumi.k8s-dr.yaml (role dr)', () => {
   });
 });
 
+describe('Kubernetes dr stack on GKE: the DR copy by URL, read by the primary\'s drill account', () => {
+  it('k8s-gke lets its drill account read the DR copy, and a dr stack in its namespace restores with it', async () => {
+    const gke = await synthStack('k8s-gke');
+    const accounts = gke.outputs.gcpServiceAccounts as { backup: string; drill: string };
+    const drBucket = gke.outputs.drBucket as string;
+    const read = gke.resources.filter((x) => x.type === 'gcp:storage/bucketIAMMember:BucketIAMMember' && x.inputs.bucket === drBucket && x.inputs.role === 'roles/storage.objectViewer');
+    assert.ok(read.some((x) => x.inputs.member === `serviceAccount:${accounts.drill}`), 'the drill account reads the DR copy');
+    assert.ok(!read.some((x) => x.inputs.member === `serviceAccount:${accounts.backup}`), 'the backup account does not');
+    const namespace = (gke.outputs.namespace as string) ?? 'lifeboat-gke';
+    const r = await synthStack('k8s-dr', {
+      config: {
+        'lifeboat:namePrefix': 'lifeboat-gke-dr',
+        'lifeboat:storageRoot': '',
+        'lifeboat:recovery': { backupBucket: drBucket },
+        'lifeboat:kubernetes': { namespace, storage: { url: `gs://${drBucket}` }, identity: { gcpServiceAccounts: accounts } },
+      },
+    });
+    assert.deepEqual(await runPolicies(r.resources), []);
+    assert.equal(r.resources.filter((x) => x.type.startsWith('aws:')).length, 0);
+    const sa = one(r, 'lifeboat-gke-dr-namespace-drill');
+    assert.deepEqual((sa.inputs.metadata as Record<string, unknown>).annotations, { 'iam.gke.io/gcp-service-account': accounts.drill });
+    assert.equal((sa.inputs.metadata as Record<string, unknown>).namespace, namespace, 'the Workload Identity binding names the primary\'s namespace');
+    const job = one(r, 'lifeboat-gke-dr-restores-orders-restore').inputs as unknown as ICronJob;
+    const env = Object.fromEntries((job.spec!.jobTemplate.spec!.template.spec!.containers[0]!.env ?? []).map((e) => [e.name, e]));
+    assert.equal(env.LIFEBOAT_STORAGE!.value, `gs://${drBucket}`);
+  });
+});
+
 describe('Kubernetes dr stack config errors', () => {
   function validate(overrides: Record<string, unknown>): void {
     const { config } = stackConfig('k8s-dr', { config: overrides });
