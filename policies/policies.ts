@@ -33,11 +33,13 @@ import awsBackupIdentityNoDelete from './rules/aws/aws-backup-identity-no-delete
 import ecsTaskTimeout from './rules/aws/ecs-task-timeout';
 import ecsTaskNonRoot from './rules/aws/ecs-task-non-root';
 import ecsTaskNoPlaintextSecrets from './rules/aws/ecs-task-no-plaintext-secrets';
+import ecsRestoreImagePinned from './rules/aws/ecs-restore-image-pinned';
 import eventbridgeScheduleTimeZone from './rules/aws/eventbridge-schedule-time-zone';
 import k8sCronjobDeadline from './rules/k8s/cronjob-deadline';
 import k8sCronjobNonRoot from './rules/k8s/cronjob-non-root';
 import k8sCronjobNoPlaintextSecrets from './rules/k8s/cronjob-no-plaintext-secrets';
 import k8sCronjobTimeZone from './rules/k8s/cronjob-time-zone';
+import k8sRestoreImagePinned from './rules/k8s/restore-image-pinned';
 import stackProtectedDatabaseCoverage from './rules/stack/protected-database-coverage';
 import stackDrRegion from './rules/stack/dr-region';
 import stackNonEphemeralHardening from './rules/stack/non-ephemeral-hardening';
@@ -73,11 +75,13 @@ export const policies: LifeboatPolicy[] = [
   ecsTaskTimeout,
   ecsTaskNonRoot,
   ecsTaskNoPlaintextSecrets,
+  ecsRestoreImagePinned,
   eventbridgeScheduleTimeZone,
   k8sCronjobDeadline,
   k8sCronjobNonRoot,
   k8sCronjobNoPlaintextSecrets,
   k8sCronjobTimeZone,
+  k8sRestoreImagePinned,
   stackProtectedDatabaseCoverage,
   stackDrRegion,
   stackNonEphemeralHardening,

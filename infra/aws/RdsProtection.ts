@@ -6,8 +6,10 @@
  * point-in-time recovery works there too) into the DR region with a KMS key of that region.
  *
  * Adoption imports the existing instance (`import` resource option; current Pulumi CLIs import and then apply the
- * differences) and ignores the properties Lifeboat does not own (size, engine version, network, credentials), so
- * adopting changes only the protection settings; `retainOnDelete` keeps the instance when the stack is destroyed.
+ * differences) and ignores every input but the backup settings and deletion protection (ADOPTED_OWNED_PROPERTIES),
+ * so adopting changes nothing else: not the size, engine, network, credentials, parameter group, maintenance window,
+ * Performance Insights, log exports, monitoring or tags. `retainOnDelete` keeps the instance when the stack is
+ * destroyed.
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
@@ -31,6 +33,11 @@ export interface RdsInstanceSpec {
   vpcSecurityGroupIds?: string[];
   /** Master user of created instances; its password is generated and kept by RDS in Secrets Manager. */
   masterUsername?: string;
+  /**
+   * Created instances: the master password, written through the write-only `passwordWo` (never in state), instead
+   * of an RDS-managed one. For the DR stack's recovery instances, whose URL secret the stack writes itself.
+   */
+  masterPassword?: pulumi.Input<string>;
 }
 
 export interface RdsProtectionArgs {
@@ -62,26 +69,44 @@ export function backupWindow(start: string): string {
   return `${start}-${pad(Math.floor(end / 60))}:${pad(end % 60)}`;
 }
 
-/** Properties of an adopted instance that belong to its owners, not to Lifeboat. */
+/**
+ * The inputs of an adopted instance that Lifeboat sets: the backup settings, deletion protection and what the
+ * provider does on delete (final snapshot, keeping automated backups). `identifier` and `region` say which instance
+ * it is, and `applyImmediately` how the change is applied (not a setting of the instance).
+ */
+export const ADOPTED_OWNED_PROPERTIES = [
+  'identifier',
+  'region',
+  'applyImmediately',
+  'backupRetentionPeriod',
+  'backupWindow',
+  'copyTagsToSnapshot',
+  'deletionProtection',
+  'deleteAutomatedBackups',
+  'skipFinalSnapshot',
+  'finalSnapshotIdentifier',
+] as const;
+
+/**
+ * Every other input of `aws.rds.Instance` (@pulumi/aws 7): ignored on an adopted instance, so the import-then-update
+ * of current Pulumi CLIs changes nothing else. A property left out here would be reset to the declared value or
+ * the provider's default (log exports and Performance Insights switched off, monitoring set to 0, tags replaced);
+ * the tests check this list against the provider's InstanceArgs, so a provider upgrade that adds an input fails
+ * there first. `tags` are ignored too: Lifeboat's tags stay in the program (the policy pack reads them) but are not
+ * written onto an instance it does not own.
+ */
 export const ADOPTED_IGNORED_PROPERTIES = [
-  'instanceClass',
-  'allocatedStorage',
-  'maxAllocatedStorage',
-  'engine',
-  'engineVersion',
-  'multiAz',
-  'dbName',
-  'dbSubnetGroupName',
-  'vpcSecurityGroupIds',
-  'username',
-  'manageMasterUserPassword',
-  'parameterGroupName',
-  'storageEncrypted',
-  'kmsKeyId',
-  'storageType',
-  'iops',
-  'publiclyAccessible',
-  'maintenanceWindow',
+  'allocatedStorage', 'allowMajorVersionUpgrade', 'autoMinorVersionUpgrade', 'availabilityZone', 'backupTarget',
+  'blueGreenUpdate', 'caCertIdentifier', 'characterSetName', 'customIamInstanceProfile', 'customerOwnedIpEnabled',
+  'databaseInsightsMode', 'dbName', 'dbSubnetGroupName', 'dedicatedLogVolume', 'domain', 'domainAuthSecretArn',
+  'domainDnsIps', 'domainFqdn', 'domainIamRoleName', 'domainOu', 'enabledCloudwatchLogsExports', 'engine',
+  'engineLifecycleSupport', 'engineVersion', 'iamDatabaseAuthenticationEnabled', 'identifierPrefix', 'instanceClass',
+  'iops', 'kmsKeyId', 'licenseModel', 'maintenanceWindow', 'manageMasterUserPassword', 'masterUserSecretKmsKeyId',
+  'maxAllocatedStorage', 'monitoringInterval', 'monitoringRoleArn', 'multiAz', 'ncharCharacterSetName', 'networkType',
+  'optionGroupName', 'parameterGroupName', 'password', 'passwordWo', 'passwordWoVersion', 'performanceInsightsEnabled',
+  'performanceInsightsKmsKeyId', 'performanceInsightsRetentionPeriod', 'port', 'publiclyAccessible', 'replicaMode',
+  'replicateSourceDb', 'restoreToPointInTime', 'snapshotIdentifier', 'storageEncrypted', 'storageThroughput',
+  'storageType', 'tags', 'timezone', 'upgradeStorageConfig', 'username', 'vpcSecurityGroupIds', 'warningEventCategories',
 ];
 
 export class RdsProtection extends pulumi.ComponentResource {
@@ -135,8 +160,11 @@ export class RdsProtection extends pulumi.ComponentResource {
           multiAz: spec.multiAz ?? true,
           dbName: spec.dbName,
           username: spec.masterUsername ?? 'lifeboat_admin',
-          // RDS generates the password and keeps it in Secrets Manager: no password in config or state.
-          manageMasterUserPassword: true,
+          // RDS generates the password and keeps it in Secrets Manager: no password in config or state. A given
+          // one (the DR stack's) goes through the write-only field, so it is not kept in state either.
+          ...(spec.masterPassword === undefined
+            ? { manageMasterUserPassword: true }
+            : { passwordWo: pulumi.secret(spec.masterPassword), passwordWoVersion: 1 }),
           dbSubnetGroupName: spec.subnetGroupName,
           vpcSecurityGroupIds: spec.vpcSecurityGroupIds,
           publiclyAccessible: false,

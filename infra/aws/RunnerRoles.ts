@@ -15,6 +15,7 @@ import {
   backupPolicy,
   drillPolicy,
   irsaTrustPolicy,
+  restorePolicy,
   secretsReadPolicy,
   serviceTrustPolicy,
   type BucketAccess,
@@ -35,6 +36,11 @@ export interface RunnerRolesArgs {
   rootPrefix?: string;
   accountId: string;
   trust: RunnerTrust;
+  /**
+   * Buckets the drill identity may also read (and decrypt), e.g. the DR copy, so a drill can prove the copy a
+   * disaster would restore from. Read only: no right to write or delete there. Default: none.
+   */
+  drillReadBuckets?: Array<{ bucketArn: pulumi.Input<string>; keyArn: pulumi.Input<string> }>;
   /** ECS only: full ARNs of the secrets each identity's tasks read (RunnerSecrets). Default: none. */
   secretArns?: Partial<Record<RunnerIdentity, pulumi.Input<string>[]>>;
   tags?: Record<string, string>;
@@ -90,6 +96,18 @@ export class RunnerRoles extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+    (args.drillReadBuckets ?? []).forEach((b, i) => {
+      new aws.iam.RolePolicy(
+        `${name}-drill-read-${i + 1}`,
+        {
+          role: roles.drill.id,
+          policy: pulumi
+            .all([b.bucketArn, b.keyArn])
+            .apply(([bucketArn, kmsKeyArn]) => JSON.stringify(restorePolicy({ bucketArn, kmsKeyArn, rootPrefix: args.rootPrefix }))),
+        },
+        { parent: this },
+      );
+    });
     this.taskRoles = roles;
     this.taskRoleArns = { backup: roles.backup.arn, drill: roles.drill.arn };
 

@@ -29,6 +29,8 @@ export interface RunnerTasksArgs {
   /** Full Secrets Manager ARN of every secret the tasks read, by secret name (RunnerSecrets). */
   secretArns: Record<string, pulumi.Input<string>>;
   executionRoleArns: Record<RunnerIdentity, pulumi.Input<string>>;
+  /** Resources every task definition waits for (e.g. the values of its secrets). Default: none. */
+  after?: pulumi.Resource[];
   tags?: Record<string, string>;
 }
 
@@ -107,7 +109,7 @@ export class RunnerTasks extends pulumi.ComponentResource {
           ),
           tags: { ...tags, 'lifeboat-source': task.source, 'lifeboat-task': task.kind },
         },
-        { parent: this, dependsOn: [this.logGroup] },
+        { parent: this, dependsOn: [this.logGroup, ...(args.after ?? [])] },
       );
     }
     this.registerOutputs({

@@ -58,6 +58,13 @@ export const awsSectionSchema = z
       .default(365),
     /** Object Lock mode when `retentionLocked`: COMPLIANCE (nobody, not even root, can shorten it) or GOVERNANCE. Unlocked, non-ephemeral stacks get GOVERNANCE. */
     objectLockMode: z.enum(['COMPLIANCE', 'GOVERNANCE']).default('COMPLIANCE'),
+    /**
+     * Replicate the runner image's ECR repository into `drRegion` (primary stacks whose image is in this account's
+     * ECR), so the DR stack can pull the same digest when this region is gone. ECR keeps one replication
+     * configuration per registry and this stack's replaces any other: one stack per account and region owns it,
+     * the others (and stacks whose registry replication is managed elsewhere) set false. Kept on destroy.
+     */
+    imageReplication: z.boolean().default(true),
     /** Network and size of RDS instances this stack creates (adopted instances keep theirs). */
     rds: z
       .strictObject({

@@ -122,6 +122,8 @@ export const recoverySchema = z.strictObject({
   backupBucket: z.string().min(3),
   /** Which databases to recover; default every database in `databases`. */
   databases: z.array(sourceName).optional(),
+  /** S3 DR copies (AWS, or Kubernetes with storage.aws): the DR bucket's KMS key (the primary stack's `drBackupKeyArn` output). */
+  backupKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, { error: 'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)' }).optional(),
 });
 
 /**

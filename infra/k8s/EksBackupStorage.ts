@@ -41,6 +41,8 @@ export interface EksBackupStorageArgs {
 export class EksBackupStorage extends pulumi.ComponentResource {
   public readonly bucketName: pulumi.Output<string>;
   public readonly drBucketName?: pulumi.Output<string>;
+  /** The DR bucket's KMS key: what a Kubernetes `dr` stack's `lifeboat:recovery.backupKeyArn` takes. */
+  public readonly drKeyArn?: pulumi.Output<string>;
   /** IAM role ARN per runner identity: the KSAs' `eks.amazonaws.com/role-arn` annotations. */
   public readonly roleArns: Record<RunnerIdentity, pulumi.Output<string>>;
 
@@ -71,8 +73,9 @@ export class EksBackupStorage extends pulumi.ComponentResource {
       tags,
     };
     const vault = new BackupBucket(`${name}-backups`, { ...common, region: args.region, bucketName: args.bucketName }, { parent: this });
+    let drVault: BackupBucket | undefined;
     if (args.dr) {
-      const drVault = new BackupBucket(
+      drVault = new BackupBucket(
         `${name}-backups-dr`,
         { ...common, region: args.dr.region, bucketName: args.dr.bucketName, role: 'dr-vault' },
         { parent: this },
@@ -90,6 +93,7 @@ export class EksBackupStorage extends pulumi.ComponentResource {
         { parent: this },
       );
       this.drBucketName = drVault.bucketName;
+      this.drKeyArn = drVault.keyArn;
     }
     const roles = new RunnerRoles(
       `${name}-runner`,
@@ -99,12 +103,14 @@ export class EksBackupStorage extends pulumi.ComponentResource {
         rootPrefix: args.rootPrefix ?? '',
         accountId,
         trust: { kind: 'irsa', oidcProviderArn: args.oidcProviderArn, namespace: args.namespace, serviceAccounts: args.serviceAccounts },
+        // Drills may read the DR copy too, to prove the copy a disaster would restore from.
+        drillReadBuckets: drVault ? [{ bucketArn: drVault.bucketArn, keyArn: drVault.keyArn }] : [],
         tags,
       },
       { parent: this },
     );
     this.bucketName = vault.bucketName;
     this.roleArns = roles.taskRoleArns;
-    this.registerOutputs({ bucketName: this.bucketName, drBucketName: this.drBucketName, roleArns: this.roleArns });
+    this.registerOutputs({ bucketName: this.bucketName, drBucketName: this.drBucketName, drKeyArn: this.drKeyArn, roleArns: this.roleArns });
   }
 }

@@ -101,6 +101,8 @@ export class GkeBackupStorage extends pulumi.ComponentResource {
         project: args.project,
         prefix: args.prefix,
         backupBucket: args.vault.bucketName,
+        // The drill account reads the DR copy too: drills can prove it, and a Kubernetes dr stack restores with it.
+        readBuckets: args.dr ? [args.dr.bucketName] : [],
         storageRoot: args.lifecycle.root,
         scheduler: false,
         projectGrants: false,

@@ -28,6 +28,8 @@ export interface RunnerCronJobsArgs {
   backoffLimit?: number;
   /** Default: 86400. */
   ttlSecondsAfterFinished?: number;
+  /** Suspended CronJobs, started only by hand (the DR stack's restores). Default: false. */
+  suspend?: boolean;
 }
 
 export class RunnerCronJobs extends pulumi.ComponentResource {
@@ -52,6 +54,7 @@ export class RunnerCronJobs extends pulumi.ComponentResource {
       startingDeadlineSeconds: args.startingDeadlineSeconds ?? 1800,
       backoffLimit: args.backoffLimit ?? 1,
       ttlSecondsAfterFinished: args.ttlSecondsAfterFinished ?? 86400,
+      suspend: args.suspend ?? false,
     };
     this.cronJobs = {};
     for (const task of args.tasks) {

@@ -33,6 +33,8 @@ export interface RunnerNamespaceArgs {
   identity?: CloudIdentity;
   /** ServiceAccount name per identity. Default: `lifeboat-backup`, `lifeboat-drill`. */
   serviceAccountNames?: Record<RunnerIdentity, string>;
+  /** The identities that get a ServiceAccount (a DR stack only reads: `drill`). Default: both. */
+  identities?: readonly RunnerIdentity[];
   labels?: Record<string, string>;
 }
 
@@ -40,7 +42,7 @@ export class RunnerNamespace extends pulumi.ComponentResource {
   /** The namespace name, depending on the Namespace resource when it is created here. */
   public readonly namespaceName: pulumi.Output<string>;
   public readonly serviceAccountNames: Record<RunnerIdentity, string>;
-  public readonly serviceAccounts: Record<RunnerIdentity, k8s.core.v1.ServiceAccount>;
+  public readonly serviceAccounts: Partial<Record<RunnerIdentity, k8s.core.v1.ServiceAccount>>;
 
   constructor(name: string, args: RunnerNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lifeboat:k8s:RunnerNamespace', name, {}, opts);
@@ -73,8 +75,8 @@ export class RunnerNamespace extends pulumi.ComponentResource {
     } else {
       this.namespaceName = pulumi.output(args.namespace);
     }
-    this.serviceAccounts = {} as Record<RunnerIdentity, k8s.core.v1.ServiceAccount>;
-    for (const id of IDENTITIES) {
+    this.serviceAccounts = {};
+    for (const id of args.identities ?? IDENTITIES) {
       const annotations: Record<string, pulumi.Input<string>> = {};
       if (identity.kind === 'gcp') annotations[IDENTITY_ANNOTATIONS.gcp] = identity.serviceAccounts[id];
       if (identity.kind === 'aws') annotations[IDENTITY_ANNOTATIONS.aws] = identity.roleArns[id];

@@ -27,6 +27,8 @@ export interface CronJobOptions {
   startingDeadlineSeconds: number;
   backoffLimit: number;
   ttlSecondsAfterFinished: number;
+  /** A suspended CronJob never runs on its own: a template for `kubectl create job --from=cronjob/...` (DR restores). */
+  suspend?: boolean;
 }
 
 /** CronJob names are limited to 52 characters (the controller appends an 11-character suffix to Job names). */
@@ -63,6 +65,7 @@ export function cronJobManifest(task: RunnerTask, o: CronJobOptions) {
     metadata: { name, namespace: o.namespace, labels },
     spec: {
       schedule: task.schedule,
+      ...(o.suspend ? { suspend: true } : {}),
       timeZone: o.timeZone,
       concurrencyPolicy: 'Forbid',
       startingDeadlineSeconds: o.startingDeadlineSeconds,

@@ -2,6 +2,7 @@
  * Platform adapter for Kubernetes: the runner as CronJobs on any cluster, PrometheusRule alerts when the cluster runs
  * the Prometheus operator, and storage either given (a bucket URL, with the cloud identity or credentials in config)
  * or provisioned by the stack on the cluster's cloud: on GCP for GKE (Workload Identity), on AWS for EKS (IRSA).
+ * A `dr` stack, deployed into the surviving cluster, builds suspended restore CronJobs reading the DR copy instead.
  */
 import * as aws from '@pulumi/aws';
 import { ConfigError, type LifeboatConfig } from '../config/load';
@@ -18,6 +19,9 @@ import { RunnerCronJobs } from '../k8s/RunnerCronJobs';
 import { PrometheusAlerts } from '../k8s/PrometheusAlerts';
 import { cronJobName } from '../k8s/cronJobSpec';
 import { besideDatabase, buildK8sPitr, k8sPitrTasks } from './kubernetesPitr';
+import { EksRecoveryAccess } from '../k8s/EksRecoveryAccess';
+import { recoveryTasks } from '../shared/recoveryPlan';
+import { pinnedByDigest } from '../aws/ecrImage';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -25,7 +29,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export function checkKubernetes(cfg: LifeboatConfig): KubernetesConfig {
   const problems: string[] = [];
   if (!cfg.kubernetes) problems.push('lifeboat:kubernetes: expected the Kubernetes section (platform is kubernetes), got nothing');
-  if (cfg.role !== 'primary') problems.push(`lifeboat:role: expected "primary" on kubernetes, got ${JSON.stringify(cfg.role)}`);
+  if (cfg.role === 'dr') problems.push(...recoveryProblems(cfg));
   // Secrets are Kubernetes Secrets named like the config's secret names: those must be valid Kubernetes names.
   const secretNames: Array<[string, string]> = [
     ...cfg.databases.flatMap((d, i): Array<[string, string]> => [
@@ -51,12 +55,54 @@ export function checkKubernetes(cfg: LifeboatConfig): KubernetesConfig {
     problems.push(`lifeboat:alerts.existingChannels: expected one Alertmanager receiver name on kubernetes, got ${cfg.alerts.existingChannels.length}`);
   }
   const storage = cfg.kubernetes?.storage;
-  if (storage && ('gcp' in storage || 'aws' in storage)) problems.push(...provisionProblems(cfg, storage));
-  if (!cfg.ephemeral && cfg.kubernetes && !cfg.kubernetes.prometheusOperator) {
+  if (cfg.role === 'primary' && storage && ('gcp' in storage || 'aws' in storage)) problems.push(...provisionProblems(cfg, storage));
+  // A dr stack schedules nothing, so it has nothing to alert on: its restores are watched by whoever runs them.
+  if (cfg.role === 'primary' && !cfg.ephemeral && cfg.kubernetes && !cfg.kubernetes.prometheusOperator) {
     problems.push('lifeboat:kubernetes.prometheusOperator: expected true in a non-ephemeral stack (failure and staleness alerts are PrometheusRules), got false');
   }
   if (problems.length) throw new ConfigError(cfg.stack, problems);
   return cfg.kubernetes!;
+}
+
+/** The bucket of a `gs://` or `s3://` URL. */
+function bucketOf(url: string): string {
+  return url.replace(/^[a-z0-9]+:\/\//, '').split('/')[0]!;
+}
+
+/**
+ * A `dr` stack reads the DR copy from the surviving cluster: with storage.aws it creates the reader role (and needs
+ * the copy's key, in that region), with storage.url the URL must be the copy's; and it runs a pinned image.
+ */
+function recoveryProblems(cfg: LifeboatConfig): string[] {
+  const problems: string[] = [];
+  const storage = cfg.kubernetes?.storage;
+  const recovery = cfg.recovery;
+  if (storage && 'gcp' in storage) {
+    problems.push(
+      'lifeboat:kubernetes.storage.gcp: not available with role dr: give the DR copy as storage.url (gs://<DR bucket>[/<root>]) with identity.gcpServiceAccounts (the primary stack\'s gcpServiceAccounts output: its drill account reads the DR copy) and the primary\'s namespace',
+    );
+  }
+  if (storage && 'aws' in storage && recovery) {
+    const key = recovery.backupKeyArn;
+    if (!key) problems.push("lifeboat:recovery.backupKeyArn: expected the DR bucket's KMS key ARN (the primary stack's drBackupKeyArn output) with storage.aws, got nothing");
+    const keyRegion = key ? /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(key)?.[1] : undefined;
+    if (keyRegion && keyRegion !== storage.aws.region) {
+      problems.push(
+        `lifeboat:recovery.backupKeyArn: expected a key in ${storage.aws.region} (lifeboat:kubernetes.storage.aws.region, where the DR copy is read), got one in ${keyRegion}`,
+      );
+    }
+  }
+  if (storage && 'url' in storage && recovery && bucketOf(storage.url) !== recovery.backupBucket) {
+    problems.push(
+      `lifeboat:kubernetes.storage.url: expected the DR copy (a URL of lifeboat:recovery.backupBucket ${JSON.stringify(recovery.backupBucket)}) in a dr stack, got ${JSON.stringify(storage.url)}`,
+    );
+  }
+  if (!pinnedByDigest(cfg.runnerImage)) {
+    problems.push(
+      `lifeboat:runnerImage: expected an image pinned by digest (...@sha256:<64 hex>) in a dr stack: the digest the primary runs, which can read its backups, got ${JSON.stringify(cfg.runnerImage)}`,
+    );
+  }
+  return problems;
 }
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -159,12 +205,122 @@ function provisionOnAws(cfg: LifeboatConfig, a: AwsStorage, namespace: string, s
   return {
     url: s3StorageUrl(bucketName, cfg.storageRoot),
     identity: { kind: 'aws', roleArns: storage.roleArns },
-    outputs: { bucket: storage.bucketName, drBucket: storage.drBucketName, roleArns: storage.roleArns },
+    outputs: { bucket: storage.bucketName, drBucket: storage.drBucketName, drBackupKeyArn: storage.drKeyArn, roleArns: storage.roleArns },
   };
 }
 
 export function build(cfg: LifeboatConfig): StackOutputs {
   const k = checkKubernetes(cfg);
+  return cfg.role === 'dr' ? buildRecovery(cfg, k) : buildPrimary(cfg, k);
+}
+
+/** Recovery target secrets: Kubernetes Secrets in the namespace, written by hand before the restores. */
+export const recoveryUrlSecret = (prefix: string, source: string) => `${prefix}-${source}-recovery-url`;
+export const recoveryRedisUrlSecret = (prefix: string, source: string) => `${prefix}-${source}-recovery-redis-url`;
+
+/**
+ * The `dr` stack, in the surviving cluster: the namespace, the restore ServiceAccount with a cloud identity that
+ * reads the DR copy, and one suspended CronJob per database and Redis source, each a template for one Job that
+ * restores the newest backup into the target its Secret names.
+ */
+function buildRecovery(cfg: LifeboatConfig, k: KubernetesConfig): StackOutputs {
+  const prefix = cfg.namePrefix;
+  const recovery = cfg.recovery!;
+  const namespace = k.namespace ?? prefix;
+  const serviceAccountNames = { ...DEFAULT_SERVICE_ACCOUNT_NAMES };
+  const s = k.storage;
+  let url: string;
+  let identity: CloudIdentity;
+  let envFromSecret: string | undefined;
+  const outputs: StackOutputs = {};
+  if ('aws' in s) {
+    const accountId = oidcProviderAccount(s.aws.oidcProviderArn);
+    const provider = new aws.Provider(`${prefix}-aws`, { region: s.aws.region as aws.Region, allowedAccountIds: [accountId] });
+    const access = new EksRecoveryAccess(
+      `${prefix}-dr-access`,
+      {
+        bucketName: recovery.backupBucket,
+        keyArn: recovery.backupKeyArn!,
+        rootPrefix: cfg.storageRoot,
+        oidcProviderArn: s.aws.oidcProviderArn,
+        namespace,
+        serviceAccount: serviceAccountNames.drill,
+        tags: stackTags(cfg),
+      },
+      { providers: { aws: provider } },
+    );
+    url = s3StorageUrl(recovery.backupBucket, cfg.storageRoot);
+    identity = { kind: 'aws', roleArns: { backup: access.roleArn, drill: access.roleArn } };
+    outputs.roleArn = access.roleArn;
+  } else {
+    const given = resolveStorage(cfg, k, namespace, serviceAccountNames);
+    url = given.url;
+    identity = given.identity;
+    envFromSecret = given.envFromSecret;
+  }
+  const labels = { 'lifeboat-environment': cfg.environment };
+  const ns = new RunnerNamespace(`${prefix}-namespace`, { namespace, create: k.createNamespace, identity, serviceAccountNames, identities: ['drill'], labels });
+  const wanted = recovery.databases ? cfg.databases.filter((d) => recovery.databases!.includes(d.name)) : cfg.databases;
+  const tasks = recoveryTasks({
+    storageUrl: url,
+    ageIdentitySecret: cfg.ageIdentitySecret,
+    databases: wanted.map((d) => ({ name: d.name, targetUrlSecret: recoveryUrlSecret(prefix, d.name) })),
+    redis: cfg.redis.map((r) => ({ name: r.name, targetUrlSecret: recoveryRedisUrlSecret(prefix, r.name) })),
+    timeoutSeconds: durationSeconds(k.job.restoreTimeout),
+  });
+  new RunnerCronJobs(`${prefix}-restores`, {
+    namespace: ns.namespaceName,
+    tasks,
+    image: cfg.runnerImage,
+    timeZone: cfg.timeZone,
+    serviceAccounts: ns.serviceAccountNames,
+    secretKey: k.secretKey,
+    envFromSecret,
+    resources: {
+      cpuRequest: k.resources.cpuRequest,
+      memoryRequest: k.resources.memoryRequest,
+      memoryLimit: k.resources.memoryLimit,
+      ...(k.resources.cpuLimit ? { cpuLimit: k.resources.cpuLimit } : {}),
+    },
+    scratchSize: k.resources.scratchSize,
+    startingDeadlineSeconds: durationSeconds(k.job.startingDeadline),
+    // No retry: a restore whose counts differ keeps its database for inspection, and a retry would fail on it.
+    backoffLimit: 0,
+    ttlSecondsAfterFinished: durationSeconds(k.job.ttlAfterFinished),
+    suspend: true,
+  });
+  const restoreCommands = Object.fromEntries(
+    tasks.map((t) => {
+      const name = cronJobName(t);
+      // `kubectl wait` waits for one condition only: polled, so a failed Job ends the command at once (exit 1).
+      const conditions = `kubectl -n ${namespace} get job/$J -o jsonpath='{.status.conditions[*].type}'`;
+      return [
+        t.id,
+        `J=${name}-$(date +%s) && kubectl -n ${namespace} create job --from=cronjob/${name} $J && ` +
+          `until ${conditions} | grep -qE 'Complete|Failed'; do sleep 15; done && ${conditions} | grep -q Complete`,
+      ];
+    }),
+  );
+  return {
+    platform: cfg.platform,
+    role: 'dr',
+    environment: cfg.environment,
+    namespace: ns.namespaceName,
+    storageUrl: url,
+    backupBucket: recovery.backupBucket,
+    ...outputs,
+    /** Kubernetes Secrets to create in the namespace before the restores (value under the key `value`). */
+    secretsToFill: [
+      ...tasks.flatMap((t) => Object.values(t.secretEnv)).filter((v, i, all) => all.indexOf(v) === i),
+    ],
+    /** Per restore (`<source>-restore`, `<source>-redis-restore`): starts its Job and waits for it to complete. */
+    restoreCommands,
+    /** Every restore, in turn, stopping at the first failure. */
+    restoreCommand: Object.values(restoreCommands).join(' && '),
+  };
+}
+
+function buildPrimary(cfg: LifeboatConfig, k: KubernetesConfig): StackOutputs {
   const prefix = cfg.namePrefix;
   const namespace = k.namespace ?? prefix;
   const serviceAccountNames = { ...DEFAULT_SERVICE_ACCOUNT_NAMES };

@@ -8,8 +8,9 @@
  */
 import { ENV } from '../../runner/contract/env';
 
-/** The `pitr-*` kinds are built by pitrTasks.ts. */
-export type RunnerTaskKind = 'backup' | 'drill' | 'redis-backup' | 'pitr-drill' | 'pitr-heartbeat' | 'pitr-archiving';
+/** The `pitr-*` kinds are built by pitrTasks.ts. `restore` and `redis-restore` run only in DR stacks
+ * (infra/shared/recoveryPlan.ts), by hand, never on a schedule. */
+export type RunnerTaskKind = 'backup' | 'drill' | 'redis-backup' | 'pitr-drill' | 'pitr-heartbeat' | 'pitr-archiving' | 'restore' | 'redis-restore';
 /** Which identity runs a task: the writer (no delete), or the reader that also writes drill reports. */
 export type RunnerIdentity = 'backup' | 'drill';
 

@@ -75,7 +75,11 @@ function awsComputed(type: string, name: string, inputs: State, o: MockOptions):
     case 'aws:sns/topic:Topic':
       return { name: own, arn: `arn:aws:sns:${region}:${account}:${own}` };
     case 'aws:rds/instance:Instance':
-      return { arn: `arn:aws:rds:${region}:${account}:db:${inputs.identifier as string}` };
+      return {
+        arn: `arn:aws:rds:${region}:${account}:db:${inputs.identifier as string}`,
+        address: `${inputs.identifier as string}.mock.${region}.rds.amazonaws.com`,
+        port: 5432,
+      };
     case 'aws:scheduler/scheduleGroup:ScheduleGroup':
       return { name: own, arn: `arn:aws:scheduler:${region}:${account}:schedule-group/${own}` };
     default:
@@ -131,6 +135,12 @@ export function createMocks(o: MockOptions = {}): pulumi.runtime.Mocks {
           return { name: o.awsRegion ?? 'eu-west-1', region: o.awsRegion ?? 'eu-west-1' };
         case 'aws:secretsmanager/getSecretVersion:getSecretVersion':
           return { ...inputs, secretString: MOCK_SECRET_DATA, versionId: 'mock-version' };
+        case 'aws:secretsmanager/getSecret:getSecret': {
+          // A secret that exists already (the age identity's replica in the DR region): its ARN carries the suffix.
+          const region = (inputs.region as string | undefined) ?? o.awsRegion ?? 'eu-west-1';
+          const name = inputs.name as string;
+          return { ...inputs, arn: `arn:aws:secretsmanager:${region}:${o.awsAccountId ?? '123456789012'}:secret:${name}-MoCk01`, name };
+        }
         case 'aws:index/getPartition:getPartition':
           return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
         default:

@@ -26,6 +26,10 @@ export interface RecordedResource {
   provider?: string;
   /** Id of an existing cloud resource the program adopts (`import` resource option), e.g. an adopted Cloud SQL instance. */
   importId?: string;
+  /** Inputs whose changes the engine ignores (`ignoreChanges` resource option), e.g. everything of an adopted instance Lifeboat does not own. */
+  ignoreChanges?: string[];
+  /** `pulumi destroy` leaves the cloud resource in place (`retainOnDelete`), e.g. an adopted instance. */
+  retainOnDelete?: boolean;
 }
 
 export interface PolicyViolation {

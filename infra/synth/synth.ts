@@ -128,6 +128,8 @@ interface Req {
   getProtect(): boolean | undefined;
   getProvider(): string;
   getImportid(): string;
+  getIgnorechangesList(): string[];
+  getRetainondelete(): boolean | undefined;
 }
 
 type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
@@ -153,6 +155,8 @@ function recordRegistrations(resources: RecordedResource[], outputs: Map<string,
     if (r.getProtect()) record.protect = true;
     if (r.getProvider()) record.provider = r.getProvider();
     if (r.getImportid()) record.importId = r.getImportid();
+    if (r.getIgnorechangesList().length) record.ignoreChanges = r.getIgnorechangesList();
+    if (r.getRetainondelete()) record.retainOnDelete = true;
     return register(req, ((err, resp) => {
       if (!err && resp) {
         record.urn = resp.getUrn();

@@ -11,7 +11,17 @@ const container = (change: (c: Record<string, unknown>) => void): RuleCase['chan
 };
 const policy = (statements: unknown[]) => set(['policy'], JSON.stringify({ Version: '2012-10-17', Statement: statements }));
 
+const restoreTask = (image: string): RuleCase['change'] => (i) => {
+  i.tags = { ...(i.tags as Record<string, string>), 'lifeboat-task': 'restore' };
+  container((c) => { c.image = image; })(i, []);
+};
+const PINNED = `123456789012.dkr.ecr.eu-central-1.amazonaws.com/lifeboat@sha256:${'0'.repeat(64)}`;
+
 const cases: RuleCase[] = [
+  { rule: 'ecs-restore-image-pinned', title: 'a DR restore task on a tag', target: 'tasks-orders-drill', change: restoreTask('123456789012.dkr.ecr.eu-central-1.amazonaws.com/lifeboat:latest'), message: /not an image pinned by digest/ },
+  { rule: 'ecs-restore-image-pinned', title: 'a DR restore task on a truncated digest', target: 'tasks-orders-drill', change: restoreTask('123456789012.dkr.ecr.eu-central-1.amazonaws.com/lifeboat@sha256:abc') },
+  { rule: 'ecs-restore-image-pinned', title: 'a DR restore task pinned by digest', target: 'tasks-orders-drill', change: restoreTask(PINNED), passes: true },
+  { rule: 'ecs-restore-image-pinned', title: 'a scheduled backup task on a tag (not a DR restore)', target: 'tasks-orders-drill', change: container((c) => { c.image = 'lifeboat:latest'; }), passes: true },
   { rule: 's3-public-access-block', title: 'missing', target: 'vault-public-access', change: remove('vault-public-access'), reportedOn: 'vault-bucket' },
   { rule: 's3-public-access-block', title: 'restrictPublicBuckets undefined', target: 'vault-public-access', change: set(['restrictPublicBuckets'], undefined) },
   { rule: 's3-public-access-block', title: 'blockPublicPolicy false', target: 'dr-public-access', change: set(['blockPublicPolicy'], false) },

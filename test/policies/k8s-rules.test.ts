@@ -5,7 +5,15 @@ import { k8sStack } from './fixtures/k8s';
 const set = (path: (string | number)[], value: unknown) => (inputs: Record<string, unknown>) => setPath(inputs, path, value);
 const POD = ['spec', 'jobTemplate', 'spec', 'template', 'spec'];
 
+const restoreJob = (image: string): RuleCase['change'] => (i) => {
+  setPath(i, ['metadata', 'labels', 'lifeboat-task'], 'redis-restore');
+  setPath(i, [...POD, 'containers', 0, 'image'], image);
+};
+
 const cases: RuleCase[] = [
+  { rule: 'k8s-restore-image-pinned', title: 'a DR restore CronJob on a tag', target: 'jobs-orders-drill', change: restoreJob('ghcr.io/example/lifeboat:1.2'), message: /not an image pinned by digest/ },
+  { rule: 'k8s-restore-image-pinned', title: 'a DR restore CronJob pinned by digest', target: 'jobs-orders-drill', change: restoreJob(`ghcr.io/example/lifeboat@sha256:${'0'.repeat(64)}`), passes: true },
+  { rule: 'k8s-restore-image-pinned', title: 'image unknown at preview', target: 'jobs-orders-drill', change: restoreJob(UNKNOWN_VALUE as string), passes: true },
   { rule: 'k8s-cronjob-deadline', title: 'activeDeadlineSeconds undefined', target: 'jobs-orders-backup', change: set(['spec', 'jobTemplate', 'spec', 'activeDeadlineSeconds'], undefined) },
   { rule: 'k8s-cronjob-deadline', title: 'deadline above the threshold', target: 'jobs-orders-drill', change: () => {}, opts: { config: { 'k8s-cronjob-deadline': { maxDeadlineSeconds: 3600 } } } },
   { rule: 'k8s-cronjob-deadline', title: 'concurrent runs allowed', target: 'jobs-orders-backup', change: set(['spec', 'concurrencyPolicy'], 'Allow') },

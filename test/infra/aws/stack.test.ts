@@ -49,6 +49,7 @@ describe('Pulumi.aws-prod.yaml', () => {
       'lifeboat:aws:BucketReplication lifeboat-prod-replication',
       'lifeboat:aws:PitrAlarms lifeboat-prod-pitr-alarms',
       'lifeboat:aws:PitrDrillAccess lifeboat-prod-pitr-drill-access',
+      'lifeboat:aws:ImageReplication lifeboat-prod-image',
       'lifeboat:aws:RdsProtection lifeboat-prod-billing-rds',
       'lifeboat:aws:RdsProtection lifeboat-prod-orders-rds',
       'lifeboat:aws:RunnerRoles lifeboat-prod-runner',

@@ -61,12 +61,36 @@ describe('Pulumi.k8s-prod.yaml', () => {
     assert.deepEqual(violations.map((v) => `${v.policyName}: ${v.message}`), []);
   });
 
-  it('annotates the service accounts for IRSA and runs each job as its identity', () => {
-    const sa = one(r, 'lifeboat-prod-namespace-backup');
-    assert.deepEqual((sa.inputs.metadata as Record<string, unknown>).annotations, {
-      'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/lifeboat-prod-runner-backup',
-    });
-    const drill = one(r, 'lifeboat-prod-cronjobs-orders-drill').inputs as unknown as ICronJob;
+  it('annotates each service account with a role this stack creates, trusting exactly that account (IRSA)', () => {
+    for (const id of ['backup', 'drill']) {
+      const sa = one(r, `lifeboat-k8s-namespace-${id}`);
+      const annotation = ((sa.inputs.metadata as Record<string, unknown>).annotations as Record<string, string>)['eks.amazonaws.com/role-arn'];
+      const role = one(r, `lifeboat-k8s-storage-runner-${id}`);
+      // The mocks give a role the ARN of its resource: the annotation names a role of this stack, not a guessed name.
+      assert.equal(annotation, `arn:aws:iam::123456789012:role/${role.name}`);
+      const trust = JSON.parse(role.inputs.assumeRolePolicy as string) as { Statement: { Principal: Record<string, string>; Condition: { StringEquals: Record<string, string> } }[] };
+      assert.deepEqual(trust.Statement.map((x) => Object.keys(x.Principal)), [['Federated']], 'trusted by the cluster, not by ECS tasks');
+      assert.ok(Object.values(trust.Statement[0]!.Condition.StringEquals).includes(`system:serviceaccount:lifeboat-k8s:lifeboat-${id}`));
+    }
+  });
+
+  it('owns both buckets, expires every class under the storage root k8s/, and lets the drill role read the DR copy', () => {
+    assert.equal(one(r, 'lifeboat-k8s-storage-backups-bucket').inputs.bucket, 'lifeboat-k8s-backups-123456789012-eu-west-1');
+    assert.equal(one(r, 'lifeboat-k8s-storage-backups-dr-bucket').inputs.region, 'eu-central-1');
+    for (const name of ['lifeboat-k8s-storage-backups-lifecycle', 'lifeboat-k8s-storage-backups-dr-lifecycle']) {
+      const rules = one(r, name).inputs.rules as { filter: { prefix: string }; expiration?: { days: number } }[];
+      for (const cls of ['daily', 'weekly', 'monthly', 'yearly', 'manual']) {
+        assert.ok(rules.some((x) => x.filter.prefix === `k8s/${cls}/` && x.expiration), `${name}: no expiry of k8s/${cls}/`);
+      }
+    }
+    const drillDr = JSON.parse(one(r, 'lifeboat-k8s-storage-runner-drill-read-1').inputs.policy as string) as { Statement: { Action: string[]; Resource: string | string[] }[] };
+    assert.ok(drillDr.Statement.some((x) => x.Action.includes('s3:GetObject') && x.Resource === 'arn:aws:s3:::lifeboat-k8s-backups-123456789012-eu-central-1/k8s/*'));
+    assert.ok(drillDr.Statement.every((x) => x.Action.every((a) => !/Delete|Put/.test(a))), 'the DR copy is read only');
+    assert.equal(r.outputs.drBackupKeyArn, 'arn:aws:kms:eu-central-1:123456789012:key/lifeboat-k8s-storage-backups-dr-key');
+  });
+
+  it('runs each job as its identity', () => {
+    const drill = one(r, 'lifeboat-k8s-cronjobs-orders-drill').inputs as unknown as ICronJob;
     assert.equal(drill.spec!.timeZone, 'Europe/Berlin');
     assert.equal(drill.spec!.jobTemplate.spec!.activeDeadlineSeconds, 14400);
     const pod = drill.spec!.jobTemplate.spec!.template.spec!;
@@ -75,12 +99,12 @@ describe('Pulumi.k8s-prod.yaml', () => {
     assert.deepEqual(container.args, ['drill', '--backup', 'latest', '--rpo', '26h', '--rto', '1h', '--amcheck']);
     assert.equal(pod.volumes![0]!.emptyDir!.sizeLimit, '50Gi');
     const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e]));
-    assert.equal(env.LIFEBOAT_STORAGE!.value, 's3://lifeboat-prod-backups-123456789012-eu-central-1/k8s');
-    assert.deepEqual(env.LIFEBOAT_SCRATCH_URL!.valueFrom, { secretKeyRef: { name: 'lifeboat-prod-orders-scratch-url', key: 'value' } });
+    assert.equal(env.LIFEBOAT_STORAGE!.value, 's3://lifeboat-k8s-backups-123456789012-eu-west-1/k8s');
+    assert.deepEqual(env.LIFEBOAT_SCRATCH_URL!.valueFrom, { secretKeyRef: { name: 'lifeboat-k8s-orders-scratch-url', key: 'value' } });
   });
 
   it('has failure and staleness alerts routed to the receiver', () => {
-    const rule = one(r, 'lifeboat-prod-alerts-rule').inputs as { metadata: { labels: Record<string, string> }; spec: { groups: { rules: { alert: string; labels: Record<string, string> }[] }[] } };
+    const rule = one(r, 'lifeboat-k8s-alerts-rule').inputs as { metadata: { labels: Record<string, string> }; spec: { groups: { rules: { alert: string; labels: Record<string, string> }[] }[] } };
     assert.equal(rule.metadata.labels.release, 'kube-prometheus-stack');
     const rules = rule.spec.groups[0]!.rules;
     assert.deepEqual(rules.map((x) => x.alert), [
@@ -100,7 +124,7 @@ describe('Pulumi.k8s-prod.yaml', () => {
 
   it('prints a run-now command per task', () => {
     const runNow = r.outputs.runNow as Record<string, string>;
-    assert.match(runNow['orders-backup']!, /^kubectl -n lifeboat-prod create job --from=cronjob\/lifeboat-orders-backup /);
+    assert.match(runNow['orders-backup']!, /^kubectl -n lifeboat-k8s create job --from=cronjob\/lifeboat-orders-backup /);
   });
 });
 
