@@ -281,7 +281,7 @@ export class S3Storage implements Storage {
     if (op === 'delete' && (status === 403 || name === 'AccessDenied') && /object lock|retention|WORM/i.test((e as Error)?.message ?? '')) {
       return new LifeboatError(OBJECT_LOCKED, `S3 refused to delete ${where}: it is under Object Lock retention`, { exitCode: 1 });
     }
-    if (name === 'InvalidRequest' && /object lock/i.test((e as Error)?.message ?? '')) {
+    if (name === 'InvalidRequest' && /object ?lock/i.test((e as Error)?.message ?? '')) {
       return usageError('storage_object_lock', `S3 refused a locked ${op} of ${where}: ${(e as Error).message}`,
         `Object Lock needs a bucket created with it; unset LIFEBOAT_OBJECT_LOCK for bucket "${this.loc.bucket}" or enable Object Lock on it`);
     }
