@@ -86,6 +86,8 @@ interface ResolvedStorage {
   identity: CloudIdentity;
   envFromSecret?: string;
   outputs: StackOutputs;
+  /** The stack made the bucket, with object retention or Object Lock: backups are locked per class. */
+  objectLock?: boolean;
 }
 
 function resolveStorage(cfg: LifeboatConfig, k: KubernetesConfig, namespace: string, serviceAccounts: Record<RunnerIdentity, string>): ResolvedStorage {
@@ -123,6 +125,7 @@ function provisionOnGcp(cfg: LifeboatConfig, g: GcpStorage, namespace: string, s
     url: storage.storageUrl,
     identity: { kind: 'gcp', serviceAccounts: storage.serviceAccountEmails },
     outputs: { bucket: storage.bucketName, drBucket: storage.drBucketName, gcpServiceAccounts: storage.serviceAccountEmails },
+    objectLock: true,
   };
 }
 
@@ -159,6 +162,7 @@ function provisionOnAws(cfg: LifeboatConfig, a: AwsStorage, namespace: string, s
     url: s3StorageUrl(bucketName, cfg.storageRoot),
     identity: { kind: 'aws', roleArns: storage.roleArns },
     outputs: { bucket: storage.bucketName, drBucket: storage.drBucketName, roleArns: storage.roleArns },
+    objectLock: true,
   };
 }
 
@@ -171,10 +175,11 @@ export function build(cfg: LifeboatConfig): StackOutputs {
   const labels = { 'lifeboat-environment': cfg.environment, ...(cfg.ephemeral ? { 'lifeboat-ephemeral': 'true' } : {}) };
   const ns = new RunnerNamespace(`${prefix}-namespace`, { namespace, create: k.createNamespace, identity: storage.identity, serviceAccountNames, labels });
 
+  // A bucket given by URL may have no object retention or Object Lock, which a locked upload needs: no lock asked.
   const tasks = planTasks(cfg, storage.url, {
     backup: durationSeconds(k.job.timeout),
     drill: durationSeconds(k.job.restoreTimeout),
-  });
+  }, storage.objectLock ?? false);
   new RunnerCronJobs(`${prefix}-cronjobs`, {
     namespace: ns.namespaceName,
     tasks,
