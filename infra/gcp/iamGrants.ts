@@ -55,7 +55,7 @@ export const OBJECT_RETENTION_PERMISSIONS = ['storage.objects.setRetention'] as 
 
 /** The custom role's id (letters, digits, `_` and `.`, 3 to 64 characters), per stack prefix. */
 export function objectRetentionRoleId(prefix: string): string {
-  return `lifeboat_${prefix.replace(/[^A-Za-z0-9]/g, '_')}_setRetention`.slice(0, 64);
+  return `${prefix.replace(/[^A-Za-z0-9]/g, '_')}_setObjectRetention`.slice(-64);
 }
 
 /** Grants on the backup bucket for the backup identity. */

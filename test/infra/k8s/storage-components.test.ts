@@ -122,6 +122,7 @@ describe('lifeboat:k8s:GkeBackupStorage', () => {
     assert.deepEqual(Object.keys(byName).sort(), [
       'gke-identity-backup-vault-objectcreator',
       'gke-identity-backup-vault-objectviewer',
+      'gke-identity-backup-vault-setretention',
       'gke-identity-restore-vault-objectcreator-cond',
       'gke-identity-restore-vault-objectviewer',
     ]);
@@ -281,7 +282,9 @@ describe('lifeboat:k8s:EksBackupStorage', () => {
     const backup = policy('eks-runner-backup-storage');
     const backupActions = backup.Statement.flatMap((s) => s.Action);
     assert.ok(backupActions.includes('s3:PutObject'));
-    assert.ok(!backupActions.some((a) => /delete|PutLifecycle|PutBucket|Bypass|Retention/i.test(a)), backupActions.join(', '));
+    assert.ok(!backupActions.some((a) => /delete|PutLifecycle|PutBucket|Bypass/i.test(a)), backupActions.join(', '));
+    // It locks each backup for its class at upload; without Bypass it can never shorten a lock.
+    assert.deepEqual(backupActions.filter((a) => /Retention/.test(a)), ['s3:PutObjectRetention']);
     assert.equal(backup.Statement.find((s) => s.Sid === 'WriteAndReadBackups')!.Resource, 'arn:aws:s3:::lifeboat-prod-backups-210987654321-eu-west-1/k8s/*');
     const drill = policy('eks-runner-drill-storage');
     assert.equal(drill.Statement.find((s) => s.Sid === 'WriteDrillReports')!.Resource, 'arn:aws:s3:::lifeboat-prod-backups-210987654321-eu-west-1/k8s/drills/*');
