@@ -42,6 +42,7 @@ import stackProtectedDatabaseCoverage from './rules/stack/protected-database-cov
 import stackDrRegion from './rules/stack/dr-region';
 import stackNonEphemeralHardening from './rules/stack/non-ephemeral-hardening';
 import stackEphemeralNotProduction from './rules/stack/ephemeral-not-production';
+import stackBackupLockPerClass from './rules/stack/backup-lock-per-class';
 
 export const policies: LifeboatPolicy[] = [
   gcsPublicAccessPrevention,
@@ -81,4 +82,5 @@ export const policies: LifeboatPolicy[] = [
   stackDrRegion,
   stackNonEphemeralHardening,
   stackEphemeralNotProduction,
+  stackBackupLockPerClass,
 ];
