@@ -87,6 +87,18 @@ test('put and putBytes upload each object with its retain-until and mode', async
   assert.deepEqual(await retentionOf(LOCKED, 'prod/drills/postgres/app/report.json'), { mode: undefined, until: undefined }, 'an object written without a lock has none of its own');
 });
 
+test('a locked multipart upload (checksums on every part, as S3 requires for locks) completes whole', async () => {
+  // moto keeps no lock from CreateMultipartUpload (above), but it checks the parts' CRC32s and assembles them.
+  const s = await open(LOCKED, { LIFEBOAT_S3_PART_SIZE_MIB: '5' });
+  const data = randomBytes(11 * 1024 * 1024);
+  const key = 'yearly/postgres/app/20260101T000000Z-dddd/dump.pgc.zst';
+  const r = await s.put(key, Readable.from([data]), { retention: { mode: 'compliance', retainUntil: new Date(Date.now() + 2557 * DAY) } });
+  assert.equal(r.bytes, data.length);
+  const head = await emu.client.send(new HeadObjectCommand({ Bucket: LOCKED, Key: `prod/${key}` }));
+  assert.match(head.ETag ?? '', /-3"?$/, 'three parts of 5 MiB at most');
+  assert.ok((await s.getBytes(key)).equals(data));
+});
+
 test('S3 refuses to delete a locked version before its date; a plain delete only hides it behind a delete marker', async () => {
   const s = await open(LOCKED);
   const key = 'yearly/postgres/app/20260101T000000Z-bbbb/manifest.json';
