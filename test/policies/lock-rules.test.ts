@@ -57,4 +57,16 @@ defineRuleCases('aws (per-class lock)', awsStack, [
   { rule: RULE, title: 'ECS backup task without LIFEBOAT_OBJECT_LOCK', target: 'tasks-orders-backup', change: ecsEnv('LIFEBOAT_OBJECT_LOCK', undefined), message: /locked only for the bucket's 7 days$/ },
   { rule: RULE, title: "no lock, but a default retention in years covers every class", target: 'tasks-orders-backup', change: (i, all) => { ecsEnv('LIFEBOAT_OBJECT_LOCK', undefined)(i); for (const r of all.filter((x) => x.type === 'aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration')) r.inputs.rule = { defaultRetention: { mode: 'COMPLIANCE', years: 10 } }; }, passes: true },
   { rule: RULE, title: 'governance in upper case (the runner takes any case)', target: 'tasks-orders-backup', change: ecsEnv('LIFEBOAT_OBJECT_LOCK', 'GOVERNANCE'), passes: true },
+  // The backup role sets each backup's lock: s3:PutObjectRetention is allowed, bypassing a lock is not.
+  { rule: 'aws-backup-identity-no-delete', title: 'backup role that may set object retention', target: 'runner-backup-storage', change: backupStatement(['s3:PutObjectRetention']), passes: true },
+  { rule: 'aws-backup-identity-no-delete', title: 'backup role that may bypass governance retention', target: 'runner-backup-storage', change: backupStatement(['s3:PutObjectRetention', 's3:BypassGovernanceRetention']), message: /s3:BypassGovernanceRetention/ },
 ] satisfies RuleCase[]);
+
+/** Adds an Allow statement with `actions` on the backups to the backup role's inline policy. */
+function backupStatement(actions: string[]) {
+  return (inputs: Record<string, unknown>) => {
+    const doc = JSON.parse(String(inputs.policy)) as { Statement: unknown[] };
+    doc.Statement.push({ Effect: 'Allow', Action: actions, Resource: 'arn:aws:s3:::vault/*' });
+    inputs.policy = JSON.stringify(doc);
+  };
+}
