@@ -45,6 +45,7 @@ import stackDrRegion from './rules/stack/dr-region';
 import stackNonEphemeralHardening from './rules/stack/non-ephemeral-hardening';
 import stackEphemeralNotProduction from './rules/stack/ephemeral-not-production';
 import stackPitrDrill from './rules/stack/pitr-drill';
+import stackBackupLockPerClass from './rules/stack/backup-lock-per-class';
 
 export const policies: LifeboatPolicy[] = [
   gcsPublicAccessPrevention,
@@ -87,4 +88,5 @@ export const policies: LifeboatPolicy[] = [
   stackNonEphemeralHardening,
   stackEphemeralNotProduction,
   stackPitrDrill,
+  stackBackupLockPerClass,
 ];

@@ -4,7 +4,10 @@
  * The backup identity may write and read backups but has no s3:Delete* right at all: whoever holds the writer's
  * credentials must not be able to destroy backups, so retention is done by lifecycle rules and Object Lock, never by
  * the writer. s3:AbortMultipartUpload stays: it only discards the parts of an upload that never completed, and the
- * runner's S3 backend aborts failed uploads with it.
+ * runner's S3 backend aborts failed uploads with it. s3:PutObjectRetention is granted too: the runner locks each
+ * backup for its class's retention at upload (S3 checks it for a PutObject or CreateMultipartUpload that carries
+ * a retain-until). Without s3:BypassGovernanceRetention it can only set or lengthen a lock, never shorten or
+ * remove one, so it destroys nothing; the worst a stolen credential can do with it is keep objects longer.
  */
 import { DRILLS_PREFIX } from '../../runner/contract/layout';
 import { normaliseRootPrefix } from './lifecycle';
@@ -22,14 +25,16 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-/** Every S3 action that removes data or weakens its protection: none of the runner's identities gets any of these. */
+/**
+ * Every S3 action that removes data or weakens its protection: none of the runner's identities gets any of these.
+ * (s3:PutObjectRetention is not one: without s3:BypassGovernanceRetention a lock can only be set or lengthened.)
+ */
 export const DESTRUCTIVE_S3_ACTIONS = [
   's3:DeleteObject',
   's3:DeleteObjectVersion',
   's3:PutLifecycleConfiguration',
   's3:PutBucketObjectLockConfiguration',
   's3:BypassGovernanceRetention',
-  's3:PutObjectRetention',
   's3:PutBucketVersioning',
   's3:DeleteBucket',
   's3:PutBucketPolicy',
@@ -70,6 +75,8 @@ export function backupPolicy(a: BucketAccess): PolicyDocument {
         Action: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
         Resource: objects(a),
       },
+      // Lock each backup for its class at upload (never shorten: no s3:BypassGovernanceRetention).
+      { Sid: 'LockBackups', Effect: 'Allow', Action: ['s3:PutObjectRetention'], Resource: objects(a) },
       {
         Sid: 'EncryptWithBucketKey',
         Effect: 'Allow',

@@ -73,6 +73,11 @@ export class BackupVault extends pulumi.ComponentResource {
         : {
             retentionPolicy: { retentionPeriod: retentionPeriodSeconds(args.minimumRetentionDays), isLocked: args.retentionLocked ?? false },
             versioning: { enabled: false },
+            // Object retention: the runner locks each backup for its own class (LIFEBOAT_OBJECT_LOCK); the
+            // retention policy above stays the floor, and an object is kept until both have run out. GCS lets the
+            // API enable it only when the bucket is created (an existing bucket: in the console, see docs/gcp.md),
+            // it cannot be disabled, and it puts a lien on the project against deletion.
+            enableObjectRetention: true,
           }),
       softDeletePolicy: { retentionDurationSeconds: ephemeral ? 0 : 7 * 86_400 },
       ...(args.kmsKeyName ? { encryption: { defaultKmsKeyName: args.kmsKeyName } } : {}),

@@ -1,6 +1,15 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
-import { backupBucketGrants, restoreBucketGrants, runnerProjectGrants, serviceAccountId, ROLES, type BucketGrant } from './iamGrants';
+import {
+  OBJECT_RETENTION_PERMISSIONS,
+  backupBucketGrants,
+  objectRetentionRoleId,
+  restoreBucketGrants,
+  runnerProjectGrants,
+  serviceAccountId,
+  ROLES,
+  type BucketGrant,
+} from './iamGrants';
 
 export interface RunnerIdentityArgs {
   project: string;
@@ -29,6 +38,12 @@ export interface RunnerIdentityArgs {
    * runners outside Cloud Run (GKE ships container logs itself and the database is reached by URL).
    */
   projectGrants?: boolean;
+  /**
+   * Whether the backup identity may set object retention (the runner locks each backup per class): a custom role
+   * with storage.objects.setRetention only, on the backup bucket. Default: false (ephemeral stacks lock nothing,
+   * and a deleted custom role's id stays taken for weeks).
+   */
+  objectRetention?: boolean;
 }
 
 /**
@@ -71,6 +86,20 @@ export class RunnerIdentity extends pulumi.ComponentResource {
         }, { parent: this });
       });
     if (this.backup && args.backupBucket) bucketMembers('backup', this.backup, args.backupBucket, backupBucketGrants(), 'vault');
+    if (this.backup && args.backupBucket && args.objectRetention) {
+      const role = new gcp.projects.IAMCustomRole(`${name}-set-retention`, {
+        project: args.project,
+        roleId: objectRetentionRoleId(args.prefix),
+        title: `Lifeboat ${args.prefix}: set object retention`,
+        description: 'Sets the retention of backups as they are uploaded; cannot shorten, remove or delete',
+        permissions: [...OBJECT_RETENTION_PERMISSIONS],
+      }, { parent: this });
+      new gcp.storage.BucketIAMMember(`${name}-backup-vault-setretention`, {
+        bucket: args.backupBucket,
+        role: role.name,
+        member: this.backup.member,
+      }, { parent: this });
+    }
     if (args.backupBucket) {
       bucketMembers('restore', this.restore, args.backupBucket, restoreGrantsFor(args.backupBucket, root), 'vault');
     }

@@ -9,6 +9,10 @@
  *   Google keeps them current as upload APIs gain permissions, and a custom role needs role-admin rights and drifts.
  * - restore/drill: `roles/storage.objectViewer`; drills also write their reports, so `objectCreator` only under
  *   `drills/` through an IAM condition on the object name.
+ * - backup, when backups are locked per object (LIFEBOAT_OBJECT_LOCK): also a custom role holding only
+ *   `storage.objects.setRetention`, on the backup bucket. Setting a retention at upload needs it, and no predefined
+ *   role holds it without `storage.objects.delete` (storage.objectAdmin, storage.objectUser, storage.admin). Without
+ *   `storage.objects.overrideUnlockedRetention` it can set or lengthen a retention, never shorten or remove one.
  * - scheduler: `roles/run.invoker` on each of these jobs and nothing else (it holds `run.jobs.run`).
  * - both runner identities: `roles/cloudsql.client` conditioned on the protected instances, log and metric writer.
  */
@@ -44,6 +48,14 @@ export const FORBIDDEN_ROLES = ['roles/owner', 'roles/editor', 'roles/storage.ad
 /** CEL string literal. */
 function cel(s: string): string {
   return JSON.stringify(s);
+}
+
+/** The one permission of the backup identity's custom role: setting an object's retention as it is uploaded. */
+export const OBJECT_RETENTION_PERMISSIONS = ['storage.objects.setRetention'] as const;
+
+/** The custom role's id (letters, digits, `_` and `.`, 3 to 64 characters), per stack prefix. */
+export function objectRetentionRoleId(prefix: string): string {
+  return `${prefix.replace(/[^A-Za-z0-9]/g, '_')}_setObjectRetention`.slice(-64);
 }
 
 /** Grants on the backup bucket for the backup identity. */

@@ -37,13 +37,14 @@ function commonEnv(storage: string, source: string, ageRecipients: readonly stri
   };
 }
 
-export function databaseTasks(db: DatabaseConfig, storage: string, ageRecipients: readonly string[]): TaskSpec[] {
+/** `objectLock`: the backup task's per-object lock variables (infra/shared/objectLock.ts); default none. */
+export function databaseTasks(db: DatabaseConfig, storage: string, ageRecipients: readonly string[], objectLock: Record<string, string> = {}): TaskSpec[] {
   return [
     {
       task: 'backup',
       source: db.name,
       args: ['backup'],
-      env: commonEnv(storage, db.name, ageRecipients),
+      env: { ...commonEnv(storage, db.name, ageRecipients), ...objectLock },
       secretEnv: { [ENV.databaseUrl]: db.secrets.databaseUrl },
       identity: 'backup',
       cloudSql: true,
@@ -69,13 +70,13 @@ export function databaseTasks(db: DatabaseConfig, storage: string, ageRecipients
   ];
 }
 
-export function redisTasks(r: RedisConfig, storage: string, ageRecipients: readonly string[]): TaskSpec[] {
+export function redisTasks(r: RedisConfig, storage: string, ageRecipients: readonly string[], objectLock: Record<string, string> = {}): TaskSpec[] {
   return [
     {
       task: 'redis-backup',
       source: r.name,
       args: ['redis', 'backup', '--method', r.method],
-      env: commonEnv(storage, r.name, ageRecipients),
+      env: { ...commonEnv(storage, r.name, ageRecipients), ...objectLock },
       secretEnv: { [ENV.redisUrl]: r.urlSecret },
       identity: 'backup',
       cloudSql: false,

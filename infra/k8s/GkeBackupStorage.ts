@@ -106,6 +106,8 @@ export class GkeBackupStorage extends pulumi.ComponentResource {
         storageRoot: args.lifecycle.root,
         scheduler: false,
         projectGrants: false,
+        // The backups are locked per class (LIFEBOAT_OBJECT_LOCK), except in ephemeral stacks.
+        objectRetention: !(args.ephemeral ?? false),
       },
       { parent: this, dependsOn: [vault] },
     );

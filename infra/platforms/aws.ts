@@ -17,6 +17,7 @@ import { RunnerSchedules } from '../aws/RunnerSchedules';
 import { Alerts } from '../aws/Alerts';
 import { CONTAINER_NAME } from '../aws/containerDefinition';
 import { runnerTasks, type RunnerIdentity, type RunnerTask } from '../shared/taskPlan';
+import { objectLockEnv } from '../shared/objectLock';
 import { RunnerSecrets, ambiguousSecretName } from '../aws/RunnerSecrets';
 import { stalenessWindowProblem } from '../aws/alertRules';
 import type { SourceAlertInput } from '../aws/alertRules';
@@ -69,7 +70,8 @@ export function alertSources(cfg: LifeboatConfig): SourceAlertInput[] {
 }
 
 /** The runner tasks of a stack, with the storage URL and time limits resolved. */
-export function planTasks(cfg: LifeboatConfig, storageUrl: string, timeouts: { backup: number; drill: number }): RunnerTask[] {
+/** `objectLock`: whether the bucket can lock objects (the stack made it with Object Lock or object retention). */
+export function planTasks(cfg: LifeboatConfig, storageUrl: string, timeouts: { backup: number; drill: number }, objectLock = true): RunnerTask[] {
   return runnerTasks({
     storageUrl,
     ageRecipients: cfg.ageRecipients,
@@ -78,7 +80,16 @@ export function planTasks(cfg: LifeboatConfig, storageUrl: string, timeouts: { b
     redis: cfg.redis,
     backupTimeoutSeconds: timeouts.backup,
     drillTimeoutSeconds: timeouts.drill,
+    // The bucket's mode when locked (lifeboat:aws or lifeboat:kubernetes objectLockMode), as the bucket's default retention.
+    ...(objectLock ? { objectLockEnv: objectLockEnv({ ...cfg, lockedMode: lockedModeOf(cfg) }) } : {}),
   });
+}
+
+/** The Object Lock mode a locked AWS or EKS stack gives its bucket, in the runner's spelling. */
+function lockedModeOf(cfg: LifeboatConfig): 'governance' | 'compliance' {
+  const k8s = cfg.kubernetes?.storage;
+  const mode = cfg.aws?.objectLockMode ?? (k8s && 'aws' in k8s ? k8s.aws.objectLockMode : undefined) ?? 'COMPLIANCE';
+  return mode === 'GOVERNANCE' ? 'governance' : 'compliance';
 }
 
 /** Every secret a runner task reads, with the config key that names it. */

@@ -17,6 +17,7 @@ import { RunnerSecrets } from '../gcp/RunnerSecrets';
 import { Schedules, type ScheduledJob } from '../gcp/Schedules';
 import { STATUS_SCHEDULE, databaseTasks, redisTasks, storageUrl, type TaskSpec } from '../gcp/taskSpecs';
 import type { LifecycleInput } from '../gcp/lifecycle';
+import { objectLockEnv } from '../shared/objectLock';
 import type { StackOutputs } from './types';
 import { buildGcpPitr, gcpPitrRestoreSecrets, gcpPitrTasks } from './gcpPitr';
 import { pitrScheduleOf } from '../gcp/pitrJobs';
@@ -98,11 +99,14 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     restoreSecrets,
     instances: cfg.databases.map((d) => d.instance!.name),
     secretsCreatedBy: [secrets],
+    objectRetention: !cfg.ephemeral,
   }, { dependsOn: [vault] });
 
+  // Each backup locked for its class (Unlocked = governance, Locked = compliance when the bucket is locked).
+  const lock = objectLockEnv(cfg);
   const tasks: TaskSpec[] = [
-    ...cfg.databases.flatMap((d) => databaseTasks(d, storage, cfg.ageRecipients)),
-    ...cfg.redis.flatMap((r) => redisTasks(r, storage, cfg.ageRecipients)),
+    ...cfg.databases.flatMap((d) => databaseTasks(d, storage, cfg.ageRecipients, lock)),
+    ...cfg.redis.flatMap((r) => redisTasks(r, storage, cfg.ageRecipients, lock)),
     ...gcpPitrTasks(cfg, gcp, storage),
   ];
   const jobs = new RunnerJobs('jobs', {

@@ -133,6 +133,8 @@ interface ResolvedStorage {
   identity: CloudIdentity;
   envFromSecret?: string;
   outputs: StackOutputs;
+  /** The stack made the bucket, with object retention or Object Lock: backups are locked per class. */
+  objectLock?: boolean;
 }
 
 function resolveStorage(cfg: LifeboatConfig, k: KubernetesConfig, namespace: string, serviceAccounts: Record<RunnerIdentity, string>): ResolvedStorage {
@@ -170,6 +172,7 @@ function provisionOnGcp(cfg: LifeboatConfig, g: GcpStorage, namespace: string, s
     url: storage.storageUrl,
     identity: { kind: 'gcp', serviceAccounts: storage.serviceAccountEmails },
     outputs: { bucket: storage.bucketName, drBucket: storage.drBucketName, gcpServiceAccounts: storage.serviceAccountEmails },
+    objectLock: true,
   };
 }
 
@@ -206,6 +209,7 @@ function provisionOnAws(cfg: LifeboatConfig, a: AwsStorage, namespace: string, s
     url: s3StorageUrl(bucketName, cfg.storageRoot),
     identity: { kind: 'aws', roleArns: storage.roleArns },
     outputs: { bucket: storage.bucketName, drBucket: storage.drBucketName, drBackupKeyArn: storage.drKeyArn, roleArns: storage.roleArns },
+    objectLock: true,
   };
 }
 
@@ -328,10 +332,11 @@ function buildPrimary(cfg: LifeboatConfig, k: KubernetesConfig): StackOutputs {
   const labels = { 'lifeboat-environment': cfg.environment, ...(cfg.ephemeral ? { 'lifeboat-ephemeral': 'true' } : {}) };
   const ns = new RunnerNamespace(`${prefix}-namespace`, { namespace, create: k.createNamespace, identity: storage.identity, serviceAccountNames, labels });
 
+  // A bucket given by URL may have no object retention or Object Lock, which a locked upload needs: no lock asked.
   const tasks = planTasks(cfg, storage.url, {
     backup: durationSeconds(k.job.timeout),
     drill: durationSeconds(k.job.restoreTimeout),
-  });
+  }, storage.objectLock ?? false);
   tasks.push(...k8sPitrTasks(cfg, storage.url, durationSeconds(k.job.restoreTimeout)));
   const pitrRules = buildK8sPitr(cfg, k, { namespace: ns.namespaceName, namespaceName: namespace, tasks, serviceAccounts: ns.serviceAccountNames });
   new RunnerCronJobs(`${prefix}-cronjobs`, {

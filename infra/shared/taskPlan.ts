@@ -71,12 +71,15 @@ export interface RunnerTasksInput {
   backupTimeoutSeconds: number;
   /** Limit of a drill (a restore plus checks; longer than a dump). */
   drillTimeoutSeconds: number;
+  /** The per-object lock of backup tasks (infra/shared/objectLock.ts). Default: none. */
+  objectLockEnv?: Record<string, string>;
 }
 
 export function runnerTasks(input: RunnerTasksInput): RunnerTask[] {
   const common: Record<string, string> = { [RUNNER_ENV.storage]: input.storageUrl, [RUNNER_ENV.tmpDir]: RUNNER_TMP_DIR };
   if (input.ageRecipients.length) common[RUNNER_ENV.ageRecipients] = input.ageRecipients.join(',');
   const tasks: RunnerTask[] = [];
+  const lock = input.objectLockEnv ?? {};
   for (const db of input.databases) {
     const env = { ...common, [RUNNER_ENV.source]: db.name };
     tasks.push({
@@ -87,7 +90,7 @@ export function runnerTasks(input: RunnerTasksInput): RunnerTask[] {
       identity: 'backup',
       schedule: db.schedule,
       args: ['backup'],
-      env,
+      env: { ...env, ...lock },
       secretEnv: { [RUNNER_ENV.databaseUrl]: db.secrets.databaseUrl },
       timeoutSeconds: input.backupTimeoutSeconds,
     });
@@ -117,7 +120,7 @@ export function runnerTasks(input: RunnerTasksInput): RunnerTask[] {
       identity: 'backup',
       schedule: r.schedule,
       args: ['redis', 'backup', '--method', r.method],
-      env: { ...common, [RUNNER_ENV.source]: r.name },
+      env: { ...common, [RUNNER_ENV.source]: r.name, ...lock },
       secretEnv: { [RUNNER_ENV.redisUrl]: r.urlSecret },
       timeoutSeconds: input.backupTimeoutSeconds,
     });

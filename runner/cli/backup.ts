@@ -8,7 +8,7 @@ import { runBackup, type DumpKind } from '../commands/backup';
 import { parseDatabaseUrl } from '../pg/connection';
 import { parseTableName } from '../pg/tables';
 import { backupEventFields, runAction } from './action';
-import { addDatabaseUrlOption, addJsonOption, addSourceOption, addStorageOptions, collect, databaseFrom, envList, openStorageFrom, sourceFrom, parseDuration } from './options';
+import { addDatabaseUrlOption, addJsonOption, addObjectLockOptions, addSourceOption, addStorageOptions, collect, databaseFrom, envList, objectLockFrom, openStorageFrom, sourceFrom, parseDuration } from './options';
 
 interface BackupFlags {
   storage?: string;
@@ -23,6 +23,8 @@ interface BackupFlags {
   preferReplica?: string;
   maxLag?: string;
   rolePasswords?: boolean;
+  objectLock?: string;
+  retentionDays?: string;
   json?: boolean;
 }
 
@@ -39,6 +41,7 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
     .addOption(new Option('--prefer-replica <url>', 'dump from this streaming replica when its replay lag is within --max-lag').env('LIFEBOAT_PREFER_REPLICA'))
     .addOption(new Option('--max-lag <duration>', 'largest replay lag of --prefer-replica (e.g. 60s, 5m)').default('60s').env('LIFEBOAT_MAX_LAG'))
     .option('--role-passwords', "also record the referenced roles' password hashes (a secret; encrypted with the payload when it is)");
+  addObjectLockOptions(cmd);
   addJsonOption(cmd);
   cmd.action(async (flags: BackupFlags) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'postgres' };
@@ -51,6 +54,7 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
       }
       // --table syntax before anything is contacted; the names are checked against the database later.
       for (const t of flags.table ?? []) parseTableName(t);
+      const objectLock = objectLockFrom(flags, ctx);
       const conn = databaseFrom(flags, ctx);
       fields[EVENT_FIELDS.source] = sourceFrom(flags, ctx) ?? conn.database;
       const storage = await openStorageFrom(flags, ctx);
@@ -70,6 +74,7 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
               ? undefined
               : { conn: parseDatabaseUrl(replicaUrl, '--prefer-replica'), maxLagSeconds: parseDuration('--max-lag', flags.maxLag ?? ctx.env.LIFEBOAT_MAX_LAG ?? '60s') },
           rolePasswords: flags.rolePasswords,
+          objectLock,
           onPlanned: ({ cls, id }) => Object.assign(fields, { [EVENT_FIELDS.backupClass]: cls, [EVENT_FIELDS.backupId]: id }),
         },
         { ctx },

@@ -91,8 +91,18 @@ says role replica|primary and replicaLagSeconds; its snapshotAt is moved back by
 replica hot_standby_feedback = on (or a large max_standby_streaming_delay) so recovery conflicts do
 not cancel long dumps. Also from LIFEBOAT_PREFER_REPLICA and LIFEBOAT_MAX_LAG.
 
+Object lock: --object-lock governance|compliance (or LIFEBOAT_OBJECT_LOCK) uploads the payload,
+globals.json and the manifest locked until the run's start plus the class's retention days, from
+--retention-days (or LIFEBOAT_RETENTION_DAYS, e.g. daily=7,weekly=35,monthly=400,yearly=2557,manual=90;
+a class left out keeps that default). S3: Object Lock retain-until (the bucket must have Object Lock;
+the identity needs s3:PutObjectRetention). GCS: object retention, governance as Unlocked and
+compliance as Locked (the bucket needs object retention enabled; the identity
+storage.objects.setRetention). The manifest records the lock. A folder cannot lock: refused (exit 2),
+as is a bad mode or list of days.
+
 Environment: LIFEBOAT_STORAGE, DATABASE_URL, LIFEBOAT_SOURCE, LIFEBOAT_AGE_RECIPIENTS,
-LIFEBOAT_PREFER_REPLICA, LIFEBOAT_MAX_LAG, LIFEBOAT_S3_ENDPOINT, AWS_REGION.
+LIFEBOAT_PREFER_REPLICA, LIFEBOAT_MAX_LAG, LIFEBOAT_OBJECT_LOCK, LIFEBOAT_RETENTION_DAYS,
+LIFEBOAT_S3_ENDPOINT, AWS_REGION.
 
 Exit codes: 0 the backup is stored and its manifest written; 1 the dump, compression, row counts or
 upload failed (nothing was published); 2 bad usage or config.
@@ -340,6 +350,8 @@ period has no complete backup yet.
 reaches redis-cli through REDISCLI_AUTH, never the command line. Redis Cluster is not supported yet.
 
 Encryption: --encrypt-to (repeatable) or LIFEBOAT_AGE_RECIPIENTS, as for backup.
+Object lock: --object-lock and --retention-days (LIFEBOAT_OBJECT_LOCK, LIFEBOAT_RETENTION_DAYS), as
+for backup: the payload and the manifest are locked for the class's retention.
 
 Environment: LIFEBOAT_STORAGE, LIFEBOAT_REDIS_URL, REDIS_URL, LIFEBOAT_SOURCE,
 LIFEBOAT_AGE_RECIPIENTS.

@@ -10,7 +10,9 @@ import { openStorage } from '../storage/open';
 import type { Storage } from '../storage/types';
 import { parseDatabaseUrl, type ConnInfo } from '../pg/connection';
 import { ENV } from '../contract/env';
-import { ENGINES, SOURCE_NAME_PATTERN, type Engine } from '../contract/layout';
+import { DEFAULT_RETENTION_DAYS, ENGINES, SOURCE_NAME_PATTERN, type Engine } from '../contract/layout';
+import { formatRetentionDays, parseObjectLockMode, parseRetentionDays } from '../contract/object-lock';
+import type { ObjectLockPolicy } from '../retention/object-lock';
 import { usageError } from '../errors';
 import { validateJobs } from '../restore/plan';
 import { loadIdentity } from '../payload/fetch';
@@ -35,6 +37,24 @@ export function addDatabaseUrlOption(cmd: Command): Command {
 
 export function addSourceOption(cmd: Command, description = 'source name in the storage layout'): Command {
   return cmd.addOption(new Option('--source <name>', description).env(ENV.source));
+}
+
+/** `backup` and `redis backup`: the per-object lock (runner/contract/object-lock.ts). */
+export function addObjectLockOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--object-lock <mode>', 'lock every object of the backup for its class\'s retention: governance or compliance').env(ENV.objectLock))
+    .addOption(new Option('--retention-days <list>', `days each class is locked for, e.g. ${formatRetentionDays(DEFAULT_RETENTION_DAYS)}`).env(ENV.retentionDays));
+}
+
+/**
+ * The lock a backup asks for, from the flags or their variables; undefined without a mode. Both values are
+ * checked whenever given (exit 2, naming the flag and the variable), so a typo in a job's environment shows up
+ * on its first run even while the lock is off.
+ */
+export function objectLockFrom(flags: { objectLock?: string; retentionDays?: string }, ctx: RunContext): ObjectLockPolicy | undefined {
+  const days = parseRetentionDays(flags.retentionDays ?? ctx.env[ENV.retentionDays], `--retention-days (${ENV.retentionDays})`);
+  const mode = parseObjectLockMode(flags.objectLock ?? ctx.env[ENV.objectLock], `--object-lock (${ENV.objectLock})`);
+  return mode ? { mode, days } : undefined;
 }
 
 export function addJsonOption(cmd: Command): Command {

@@ -6,7 +6,7 @@ import type { RunContext } from '../context';
 import { usageError } from '../errors';
 import { REDIS_METHODS, type RedisMethod } from '../redis/payload';
 import { backupEventFields, runAction } from './action';
-import { addJsonOption, addSourceOption, addStorageOptions, collect, envList, openStorageFrom, sourceFrom } from './options';
+import { addJsonOption, addObjectLockOptions, addSourceOption, addStorageOptions, collect, envList, objectLockFrom, openStorageFrom, sourceFrom } from './options';
 import { addRedisUrlOption, redisUrlFrom, totalKeys, type RedisCommonFlags } from './redis-options';
 
 export function registerRedisBackup(group: Command, ctx: RunContext, setExit: (code: number) => void): void {
@@ -18,8 +18,9 @@ export function registerRedisBackup(group: Command, ctx: RunContext, setExit: (c
     .option('--method <method>', 'rdb (a snapshot over the replication protocol) or dump (SCAN + DUMP, for managed Redis)', 'rdb')
     .option('--class <class>', `force a class (${BACKUP_CLASSES.join(', ')}); default: chosen from the calendar`)
     .addOption(new Option('--encrypt-to <recipient>', 'age recipient (public key); repeatable').argParser(collect));
+  addObjectLockOptions(backup);
   addJsonOption(backup);
-  backup.action(async (flags: RedisCommonFlags & { redisUrl?: string; method: string; class?: string; encryptTo?: string[] }) => {
+  backup.action(async (flags: RedisCommonFlags & { redisUrl?: string; method: string; class?: string; encryptTo?: string[]; objectLock?: string; retentionDays?: string }) => {
     const fields: Record<string, unknown> = { [EVENT_FIELDS.engine]: 'redis', [EVENT_FIELDS.source]: sourceFrom(flags, ctx) };
     const code = await runAction(ctx, { succeeded: EVENTS.redisBackupSucceeded, failed: EVENTS.redisBackupFailed }, fields, async () => {
       const { parseRedisUrl } = await import('../redis/connection');
@@ -30,6 +31,7 @@ export function registerRedisBackup(group: Command, ctx: RunContext, setExit: (c
       if (flags.class !== undefined && !(BACKUP_CLASSES as readonly string[]).includes(flags.class)) {
         throw usageError('class_invalid', `--class expected one of ${BACKUP_CLASSES.join(', ')}, got ${JSON.stringify(flags.class)}`);
       }
+      const objectLock = objectLockFrom(flags, ctx);
       const conn = parseRedisUrl(redisUrlFrom(flags, ctx));
       fields[EVENT_FIELDS.source] = redisSourceName(conn, sourceFrom(flags, ctx));
       const storage = await openStorageFrom(flags, ctx);
@@ -42,6 +44,7 @@ export function registerRedisBackup(group: Command, ctx: RunContext, setExit: (c
           method: flags.method as RedisMethod,
           requestedClass: flags.class as BackupClass | undefined,
           encryptTo,
+          objectLock,
           onPlanned: (p) => Object.assign(fields, { [EVENT_FIELDS.backupClass]: p.cls, [EVENT_FIELDS.backupId]: p.id }),
         },
         { ctx },

@@ -6,6 +6,7 @@
  *   the snapshot's transaction: exact count(*) per table, concurrently, open until pg_dump has exited
  *   the snapshot's transaction also reads the globals: the roles the database references and its own properties
  *   then: globals.json[.age] (runner/payload/globals.ts), then manifest.json (storage.putBytes), last
+ *   with an object lock, each of the three is uploaded locked for the class's retention (runner/retention/object-lock.ts)
  *
  * runBackup(opts, deps) → { manifest, manifestKey, payloadKey }, in named steps: chooseDumpSource (the primary
  * or a close enough replica), planBackup (snapshot, tables, class, id), startDump (pg_dump, the framed compressor,
@@ -37,6 +38,7 @@ import { serializeManifest, type BackupKind, type GlobalsRef, type Manifest, typ
 import { createEncryptor, type Encryptor } from '../crypto/age';
 import { listBackups } from '../catalog/catalog';
 import { chooseClass } from '../retention/classify';
+import { backupRetention, checkLockable, type ObjectLockPolicy } from '../retention/object-lock';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
 import { countRows, foreignKeysLeavingSelection, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
@@ -51,7 +53,7 @@ import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '..
 import { storeGlobals } from '../payload/globals';
 import { createProgress, type Progress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
-import type { Storage } from '../storage/types';
+import type { ObjectRetention, Storage } from '../storage/types';
 import { findZstd, ZSTD_COMPRESS_ARGS } from '../payload/zstd';
 
 /** What pg_dump is asked for; a full dump restricted by `tables` is recorded as kind `tables`. */
@@ -85,6 +87,8 @@ export interface BackupOptions {
    * payload when it is). Refused on servers that do not let the user read them (Cloud SQL, RDS).
    */
   rolePasswords?: boolean;
+  /** --object-lock / LIFEBOAT_OBJECT_LOCK: lock every object of the backup for its class's retention. */
+  objectLock?: ObjectLockPolicy;
 }
 
 export interface BackupDeps {
@@ -126,6 +130,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
   const kind = opts.kind ?? 'full';
   // The source is named after the primary's database, whichever server is dumped.
   const source = sourceNameFor(opts.conn, opts.source);
+  checkLockable(opts.objectLock, opts.storage);
   const from = await chooseDumpSource(opts, ctx);
   const startedAt = ctx.now();
   ctx.signal.throwIfAborted();
@@ -150,14 +155,14 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
 
     let globals: GlobalsRef;
     try {
-      globals = await storeGlobals(opts.storage, plan.globalsKey, plan.globalsObject, plan.globals, opts.encryptTo ?? []);
+      globals = await storeGlobals(opts.storage, plan.globalsKey, plan.globalsObject, plan.globals, opts.encryptTo ?? [], plan.retention);
     } catch (e) {
       throw storageError(e, opts.storage.url);
     }
     const manifest = manifestOf(plan, from, running, stored, globals, { source, startedAt, finishedAt: ctx.now(), zstdVersion: zstd.version });
     const text = serializeManifest(manifest);
     try {
-      await opts.storage.putBytes(plan.manifestKey, text, { contentType: 'application/json' });
+      await opts.storage.putBytes(plan.manifestKey, text, { contentType: 'application/json', ...(plan.retention ? { retention: plan.retention } : {}) });
     } catch (e) {
       throw storageError(e, opts.storage.url);
     }
@@ -200,6 +205,8 @@ interface BackupPlan {
   globals: GlobalsInput;
   globalsObject: string;
   globalsKey: string;
+  /** The lock of every object of this backup: its class's retention from the run's start. */
+  retention?: ObjectRetention;
 }
 
 async function planBackup(
@@ -276,6 +283,7 @@ async function planBackup(
     globals,
     globalsObject,
     globalsKey: payloadKeyOf(cls, 'postgres', source, id, globalsObject),
+    retention: backupRetention(opts.objectLock, cls, startedAt),
   };
 }
 
@@ -382,7 +390,7 @@ async function storePayload(storage: Storage, plan: BackupPlan, running: Running
   // A storage failure that came first is the cause; the dump's failure then is only its consequence.
   let storageFailure: unknown;
   try {
-    await storage.put(plan.payloadKey, hasher, { signal: abort.signal, contentType: 'application/octet-stream' });
+    await storage.put(plan.payloadKey, hasher, { signal: abort.signal, contentType: 'application/octet-stream', ...(plan.retention ? { retention: plan.retention } : {}) });
   } catch (e) {
     // An upload that failed on its own; one stopped by our abort (a failed zstd, row counts, pg_dump, an
     // interruption) only echoes that cause, which the verdict reports.
@@ -446,6 +454,7 @@ function manifestOf(
     },
     globals,
     tables,
+    ...(plan.retention ? { lock: { mode: plan.retention.mode, retainUntil: plan.retention.retainUntil.toISOString() } } : {}),
   };
 }
 

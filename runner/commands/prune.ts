@@ -50,6 +50,7 @@ export async function prune(ctx: RunContext, opts: PruneOptions): Promise<PruneR
   if (applied && !opts.json) {
     ctx.stdout.write(`deleted ${applied.deletedBackups} backups and ${applied.deletedPartials} partial files (${applied.freedBytes} bytes)\n`);
     for (const s of applied.skipped) ctx.stdout.write(`left alone: ${s} (its manifest appeared while pruning)\n`);
+    for (const s of applied.locked) ctx.stdout.write(`left alone: ${s} (the store refused: its objects are still locked)\n`);
   }
   return { decisions, dryRun: !opts.yes, keep: decisions.length - toDelete, delete: toDelete, applied };
 }

@@ -21,6 +21,7 @@ import { serializeManifest, type Manifest, type ManifestInput } from '../contrac
 import { createEncryptor } from '../crypto/age';
 import { listBackups } from '../catalog/catalog';
 import { chooseClass } from '../retention/classify';
+import { backupRetention, checkLockable, type ObjectLockPolicy } from '../retention/object-lock';
 import { usageError } from '../errors';
 import type { Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
@@ -40,6 +41,8 @@ export interface RedisBackupOptions {
   encryptTo?: string[];
   /** Called once the class and id are chosen, before the snapshot: a failed run's final event names them. */
   onPlanned?: (planned: { cls: BackupClass; id: string; source: string }) => void;
+  /** --object-lock / LIFEBOAT_OBJECT_LOCK: lock the payload and the manifest for the class's retention. */
+  objectLock?: ObjectLockPolicy;
 }
 
 export interface RedisBackupDeps {
@@ -69,6 +72,7 @@ export async function runRedisBackup(opts: RedisBackupOptions, deps: RedisBackup
   const { ctx } = deps;
   const method = opts.method ?? 'rdb';
   const source = redisSourceName(opts.conn, opts.source);
+  checkLockable(opts.objectLock, opts.storage);
   const startedAt = ctx.now();
   ctx.signal.throwIfAborted();
   const zstd = await findZstd();
@@ -95,6 +99,7 @@ export async function runRedisBackup(opts: RedisBackupOptions, deps: RedisBackup
   const object = redisPayloadName(method, encryptor !== null);
   const payloadKey = payloadKeyOf(cls, 'redis', source, id, object);
   const manifestKey = manifestKeyOf(cls, 'redis', source, id);
+  const retention = backupRetention(opts.objectLock, cls, startedAt);
   opts.onPlanned?.({ cls, id, source });
   ctx.logger.info({ source, class: cls, backupId: id, method }, `redis backup of ${describeRedis(opts.conn)} started`);
 
@@ -105,7 +110,7 @@ export async function runRedisBackup(opts: RedisBackupOptions, deps: RedisBackup
     if ('close' in snap) close = snap.close as () => void;
     const stored = await storeCompressed(
       snap.raw,
-      { storage: opts.storage, key: payloadKey, encryptor, label: 'redis backup', expectedRawBytes: snap.expectedRawBytes },
+      { storage: opts.storage, key: payloadKey, encryptor, label: 'redis backup', expectedRawBytes: snap.expectedRawBytes, retention },
       ctx,
       deps.spawner,
     );
@@ -135,9 +140,10 @@ export async function runRedisBackup(opts: RedisBackupOptions, deps: RedisBackup
       },
       redisKeys: counts.keys,
       redisExpiringKeys: counts.expiring,
+      ...(retention ? { lock: { mode: retention.mode, retainUntil: retention.retainUntil.toISOString() } } : {}),
     };
     const text = serializeManifest(manifest);
-    await opts.storage.putBytes(manifestKey, text, { contentType: 'application/json' });
+    await opts.storage.putBytes(manifestKey, text, { contentType: 'application/json', ...(retention ? { retention } : {}) });
     return { manifest: JSON.parse(text) as Manifest, manifestKey, payloadKey };
   } finally {
     close();

@@ -35,6 +35,10 @@ export const ENV = {
   pitrConfigDir: 'LIFEBOAT_PITR_CONFIG_DIR',
   /** `pitr`: the repository's cipher passphrase (secret), for init on an existing repository or a restore elsewhere. */
   pitrCipherPass: 'LIFEBOAT_PITR_CIPHER_PASS',
+  /** Backups: lock each object for its class's retention, `governance` or `compliance` (runner/contract/object-lock.ts). */
+  objectLock: 'LIFEBOAT_OBJECT_LOCK',
+  /** Backups: retention days per class, `daily=7,weekly=35,monthly=400,yearly=2557,manual=90`: how long the lock holds. */
+  retentionDays: 'LIFEBOAT_RETENTION_DAYS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

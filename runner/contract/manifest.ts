@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { BACKUP_CLASSES, BACKUP_ID_PATTERN, ENGINES } from './layout';
+import { OBJECT_LOCK_MODES } from './object-lock';
 
 export const MANIFEST_FORMAT_VERSION = 1;
 
@@ -126,6 +127,11 @@ export const ManifestSchema = z.object({
   globals: GlobalsRefSchema.optional(),
   /** PostgreSQL: exact per-table row counts in the dump's snapshot. */
   tables: z.array(TableRowCountSchema).default([]),
+  /**
+   * The lock every object of the backup was uploaded with (LIFEBOAT_OBJECT_LOCK): none of them can be deleted
+   * before `retainUntil`. Absent when no per-object lock was asked (the bucket's own minimum may still apply).
+   */
+  lock: z.object({ mode: z.enum(OBJECT_LOCK_MODES), retainUntil: isoTime }).optional(),
   /** Redis: key count per logical database, e.g. {"0": 120, "3": 4}. */
   redisKeys: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Redis: of those, keys with an expiry per logical database (they may be gone by the time of a verify). */

@@ -12,10 +12,20 @@ import type { GlobalsRef } from '../contract/manifest';
 import { createDecryptor, createEncryptor, identityFingerprints } from '../crypto/age';
 import { isLifeboatError, runtimeError } from '../errors';
 import { registerSecret } from '../redact';
-import type { Storage } from '../storage/types';
+import type { ObjectRetention, Storage } from '../storage/types';
 
-/** Serializes, encrypts when there are recipients, stores under `key`; returns the manifest's record of it. */
-export async function storeGlobals(storage: Storage, key: string, object: string, globals: GlobalsInput, recipients: readonly string[]): Promise<GlobalsRef> {
+/**
+ * Serializes, encrypts when there are recipients, stores under `key` (locked like the payload when `retention`
+ * is given); returns the manifest's record of it.
+ */
+export async function storeGlobals(
+  storage: Storage,
+  key: string,
+  object: string,
+  globals: GlobalsInput,
+  recipients: readonly string[],
+  retention?: ObjectRetention,
+): Promise<GlobalsRef> {
   const parsed = GlobalsSchema.parse(globals);
   const plain = Buffer.from(JSON.stringify(parsed, null, 2) + '\n');
   let stored = plain;
@@ -25,7 +35,7 @@ export async function storeGlobals(storage: Storage, key: string, object: string
     stored = await buffer(Readable.from([plain]).pipe(enc.stream));
     encryption = { scheme: 'age', recipients: enc.fingerprints };
   }
-  await storage.putBytes(key, stored, { contentType: recipients.length ? 'application/octet-stream' : 'application/json' });
+  await storage.putBytes(key, stored, { contentType: recipients.length ? 'application/octet-stream' : 'application/json', ...(retention ? { retention } : {}) });
   return {
     object,
     bytes: stored.length,

@@ -13,7 +13,7 @@ import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import { findZstd, ZSTD_COMPRESS_ARGS } from '../payload/zstd';
-import type { Storage } from '../storage/types';
+import type { ObjectRetention, Storage } from '../storage/types';
 
 export interface StoredPayload {
   rawBytes: number;
@@ -28,6 +28,8 @@ export interface StoreOptions {
   /** Progress line label and expected raw size (for the ETA), on a terminal only. */
   label: string;
   expectedRawBytes?: number;
+  /** The backup's object lock (runner/retention/object-lock.ts). */
+  retention?: ObjectRetention;
 }
 
 export async function storeCompressed(
@@ -77,7 +79,7 @@ export async function storeCompressed(
   pipelineCb([comp.child.stdout!, ...stages] as unknown as [Readable, ...NodeJS.ReadWriteStream[]], () => undefined);
   let storageFailure: unknown;
   try {
-    await opts.storage.put(opts.key, hasher, { signal: abort.signal, contentType: 'application/octet-stream' });
+    await opts.storage.put(opts.key, hasher, { signal: abort.signal, contentType: 'application/octet-stream', ...(opts.retention ? { retention: opts.retention } : {}) });
   } catch (e) {
     // A storage failure that came first is the cause; the producer's failure then is only its consequence.
     if (!verdictFailed && !ctx.signal.aborted) storageFailure = e;

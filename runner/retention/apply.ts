@@ -7,7 +7,8 @@ import path from 'node:path';
 import { MANIFEST_NAME } from '../contract/layout';
 import { scanBackups, type CatalogFilter } from '../catalog/catalog';
 import { LocalStorage } from '../storage/local';
-import type { Storage, StoredObject } from '../storage/types';
+import { OBJECT_LOCKED, type Storage, type StoredObject } from '../storage/types';
+import { isLifeboatError } from '../errors';
 import { parseManifest } from '../contract/manifest';
 import type { CompleteItem, IncompleteItem, PartialItem, PruneDecision, PruneItem } from './plan';
 
@@ -16,7 +17,16 @@ export async function collectPruneItems(storage: Storage, filter: CatalogFilter 
   const scan = await scanBackups(storage, filter);
   const items: PruneItem[] = [];
   for (const b of scan.complete) {
-    items.push({ kind: 'complete', cls: b.cls, engine: b.engine, source: b.source, id: b.id, at: new Date(b.manifest.snapshotAt), backupKind: b.manifest.kind } satisfies CompleteItem);
+    items.push({
+      kind: 'complete',
+      cls: b.cls,
+      engine: b.engine,
+      source: b.source,
+      id: b.id,
+      at: new Date(b.manifest.snapshotAt),
+      backupKind: b.manifest.kind,
+      ...(b.manifest.lock ? { lockedUntil: new Date(b.manifest.lock.retainUntil) } : {}),
+    } satisfies CompleteItem);
   }
   for (const b of scan.incomplete) {
     const unreadableManifest = await manifestUnreadable(storage, b.prefix + MANIFEST_NAME, b.objects);
@@ -47,6 +57,11 @@ export interface ApplyResult {
   freedBytes: number;
   /** Incomplete backups that got their manifest between planning and deleting: left alone. */
   skipped: string[];
+  /**
+   * Backups the store refused to delete because their objects are still locked (an incomplete backup's lock is
+   * only known by asking): left whole for a later prune.
+   */
+  locked: string[];
 }
 
 export function backupFolder(item: CompleteItem | IncompleteItem): string {
@@ -62,7 +77,7 @@ export async function applyPrune(
   decisions: readonly PruneDecision[],
   opts: { signal?: AbortSignal } = {},
 ): Promise<ApplyResult> {
-  const result: ApplyResult = { deletedBackups: 0, deletedPartials: 0, deletedObjects: 0, freedBytes: 0, skipped: [] };
+  const result: ApplyResult = { deletedBackups: 0, deletedPartials: 0, deletedObjects: 0, freedBytes: 0, skipped: [], locked: [] };
   for (const d of decisions) {
     if (d.action !== 'delete') continue;
     opts.signal?.throwIfAborted();
@@ -83,9 +98,20 @@ export async function applyPrune(
       result.skipped.push(folder);
       continue;
     }
-    if (manifest) await storage.delete(manifest.key);
-    for (const o of objects) {
-      if (o !== manifest) await storage.delete(o.key);
+    // The payload first when the backup is complete would leave a manifest naming a missing payload; the
+    // manifest first leaves an incomplete backup should a later object be locked. All objects of a backup share
+    // one lock (runner/retention/object-lock.ts), so a refusal comes on the first delete, before anything went.
+    try {
+      if (manifest) await storage.delete(manifest.key);
+      for (const o of objects) {
+        if (o !== manifest) await storage.delete(o.key);
+      }
+    } catch (e) {
+      if (isLifeboatError(e) && e.code === OBJECT_LOCKED) {
+        result.locked.push(folder);
+        continue;
+      }
+      throw e;
     }
     result.deletedBackups++;
     result.deletedObjects += objects.length;

@@ -21,7 +21,9 @@
  * - incomplete backups (a payload without manifest: a failed or still-running backup) younger than a day are
  *   left alone, as they may be running; older ones are leftovers and go;
  * - a backup whose manifest exists but cannot be read (written by a newer runner, or damaged) is never deleted;
- * - temporary files of interrupted writes (local storage's `.partial` files) follow the same one-day rule.
+ * - temporary files of interrupted writes (local storage's `.partial` files) follow the same one-day rule;
+ * - a backup whose manifest records an object lock that has not run out is kept (the store would refuse the
+ *   delete), whatever the class rule says; it goes on the first prune after its retain-until.
  */
 import { BACKUP_CLASSES, type BackupClass, type Engine } from '../contract/layout';
 import { usageError } from '../errors';
@@ -56,6 +58,8 @@ export interface CompleteItem {
   at: Date;
   /** The manifest's kind (full, schema, data, tables), when known. */
   backupKind?: string;
+  /** Its objects' lock (the manifest's `lock.retainUntil`): a delete before then would be refused. */
+  lockedUntil?: Date;
 }
 
 export interface IncompleteItem {
@@ -135,7 +139,9 @@ export function planPrune(items: readonly PruneItem[], policy: RetentionPolicy, 
     }
 
     const byClass = classRule(b, rank, policy, now);
-    if (isNewest && byClass.action === 'delete') {
+    if (byClass.action === 'delete' && b.lockedUntil && b.lockedUntil.getTime() > now.getTime()) {
+      decisions.push({ item: b, action: 'keep', reason: `locked until ${b.lockedUntil.toISOString()} (${byClass.reason})` });
+    } else if (isNewest && byClass.action === 'delete') {
       decisions.push({ item: b, action: 'keep', reason: `newest complete backup of ${source} (never deleted; ${byClass.reason})` });
     } else if (isNewestOfKind && byClass.action === 'delete') {
       decisions.push({ item: b, action: 'keep', reason: `newest complete full backup of ${source} (never deleted; ${byClass.reason})` });

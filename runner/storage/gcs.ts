@@ -32,7 +32,7 @@ import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../err
 import { bucketLocation, objectName, relativeKey, type BucketLocation } from './keys';
 import { idleTimeoutMs, resumableRead } from './resumable-read';
 import { checkRange } from './range';
-import { OBJECT_NOT_FOUND, type ByteRange, type PutOptions, type PutResult, type Storage, type StorageFactory, type StorageOptions, type StoredObject } from './types';
+import { OBJECT_LOCKED, OBJECT_NOT_FOUND, type ByteRange, type ObjectRetention, type PutBytesOptions, type PutOptions, type PutResult, type Storage, type StorageFactory, type StorageOptions, type StoredObject } from './types';
 import { uploadBody } from './upload-body';
 
 const MiB = 1024 * 1024;
@@ -66,10 +66,20 @@ export function gcsRetryOptions(purpose: 'requests' | 'uploads'): NonNullable<Gc
   };
 }
 
+/**
+ * The object's retention as the JSON API takes it at upload. GCS calls governance `Unlocked` (an identity with
+ * storage.objects.overrideUnlockedRetention may shorten it) and compliance `Locked`. The bucket must have object
+ * retention enabled (`enableObjectRetention`, only at creation); otherwise GCS refuses the upload.
+ */
+export function gcsRetention(r: ObjectRetention): { mode: 'Unlocked' | 'Locked'; retainUntilTime: string } {
+  return { mode: r.mode === 'compliance' ? 'Locked' : 'Unlocked', retainUntilTime: r.retainUntil.toISOString() };
+}
+
 export const createGcsStorage: StorageFactory = (url, opts) => new GcsStorage(url, opts);
 
 export class GcsStorage implements Storage {
   readonly url: string;
+  readonly objectLock = true;
   private readonly loc: BucketLocation;
   private readonly bucket: Bucket;
   private readonly uploadBucket: Bucket;
@@ -99,7 +109,7 @@ export class GcsStorage implements Storage {
       resumable: true,
       ...(this.chunkSize !== undefined ? { chunkSize: this.chunkSize } : {}),
       contentType: opts.contentType ?? 'application/octet-stream',
-      metadata: { contentType: opts.contentType ?? 'application/octet-stream' },
+      metadata: { contentType: opts.contentType ?? 'application/octet-stream', ...(opts.retention ? { retention: gcsRetention(opts.retention) } : {}) },
     });
     let failed = true;
     try {
@@ -117,12 +127,13 @@ export class GcsStorage implements Storage {
     return { bytes: counted.bytes() };
   }
 
-  async putBytes(key: string, data: Buffer | string, opts: { contentType?: string } = {}): Promise<void> {
+  async putBytes(key: string, data: Buffer | string, opts: PutBytesOptions = {}): Promise<void> {
     try {
       // A single multipart request: the object appears whole or not at all.
       await this.bucket.file(objectName(this.loc, key)).save(typeof data === 'string' ? Buffer.from(data) : data, {
         resumable: false,
         contentType: opts.contentType ?? 'application/octet-stream',
+        ...(opts.retention ? { metadata: { retention: gcsRetention(opts.retention) } } : {}),
       });
     } catch (e) {
       throw this.wrap(e, 'write', key);
@@ -211,6 +222,10 @@ export class GcsStorage implements Storage {
         'Check --storage');
     }
     if (code === 404) return new LifeboatError(OBJECT_NOT_FOUND, `object ${key} not found in ${this.url}`, { exitCode: 1 });
+    // Under the bucket's retention policy or the object's own retention: its time has not come.
+    if (op === 'delete' && code === 403 && /retention/i.test(msg)) {
+      return new LifeboatError(OBJECT_LOCKED, `GCS refused to delete ${where}: it is under retention (${msg})`, { exitCode: 1 });
+    }
     if (code === 401 || code === 403) {
       return runtimeError('storage_access_denied', `GCS denied ${op} of ${where} (HTTP ${code})`,
         'Check the IAM roles of the service account the runner uses on this bucket', e);

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { checkRange } from './range';
-import { OBJECT_NOT_FOUND, type ByteRange, type ObjectReader, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
+import { OBJECT_NOT_FOUND, type ByteRange, type ObjectReader, type PutBytesOptions, type PutOptions, type PutResult, type Storage, type StoredObject } from './types';
 
 const PARTIAL_SUFFIX = '.partial';
 
@@ -37,6 +37,7 @@ export class LocalStorage implements Storage {
   }
 
   async put(key: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
+    if (opts.retention) throw lockRefused(this.url);
     const file = this.fileFor(key);
     await this.ensureDir(path.dirname(file));
     const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
@@ -63,7 +64,8 @@ export class LocalStorage implements Storage {
     return { bytes };
   }
 
-  async putBytes(key: string, data: Buffer | string): Promise<void> {
+  async putBytes(key: string, data: Buffer | string, opts: PutBytesOptions = {}): Promise<void> {
+    if (opts.retention) throw lockRefused(this.url);
     const file = this.fileFor(key);
     await this.ensureDir(path.dirname(file));
     const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
@@ -224,6 +226,18 @@ async function fsyncDir(dir: string): Promise<void> {
   } catch {
     // Some filesystems refuse fsync on directories; the rename is still atomic.
   }
+}
+
+/**
+ * A folder cannot lock a file against its own owner, so a lock asked of one is refused rather than ignored: a
+ * stack that believes its backups are locked must not find out otherwise when it needs them.
+ */
+export function lockRefused(url: string): LifeboatError {
+  return usageError(
+    'object_lock_unsupported',
+    `LIFEBOAT_OBJECT_LOCK (--object-lock) expected a gs:// or s3:// storage, got the folder ${url}: a folder cannot lock files`,
+    'Unset LIFEBOAT_OBJECT_LOCK for folder storage, or store backups in a bucket with object retention or Object Lock',
+  );
 }
 
 function notFound(url: string, key: string): LifeboatError {

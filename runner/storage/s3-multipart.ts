@@ -43,8 +43,14 @@ export interface MultipartUpload {
   ContentType: string;
   partSize: number;
   queueSize: number;
-  /** Ask S3 for CRC32 part checksums (the SDK's WHEN_SUPPORTED mode sends them on every part). */
+  /**
+   * Ask S3 for CRC32 checksums: at creation, on every part and on a single PutObject. The SDK's WHEN_SUPPORTED
+   * mode would send them anyway; an upload with an Object Lock needs them (S3 refuses locked uploads without
+   * Content-MD5 or a checksum), whatever the client's mode.
+   */
   checksums: boolean;
+  /** S3 Object Lock retention of the object, set at creation (needs s3:PutObjectRetention). */
+  lock?: { ObjectLockMode: 'GOVERNANCE' | 'COMPLIANCE'; ObjectLockRetainUntilDate: Date };
   /** Stops the upload at once, parts in flight included (the runner's SIGTERM); the upload is then aborted. */
   signal?: AbortSignal;
   /** Called with each buffer the pool allocates: lets tests prove the pool's bound. */
@@ -92,6 +98,7 @@ export async function uploadStream(u: MultipartUpload, body: Readable): Promise<
           Key: u.Key,
           ContentType: u.ContentType,
           ...(u.checksums ? { ChecksumAlgorithm: ChecksumAlgorithm.CRC32 } : {}),
+          ...u.lock,
         }),
         { abortSignal: cancel.signal },
       )) as { UploadId?: string };
@@ -102,7 +109,14 @@ export async function uploadStream(u: MultipartUpload, body: Readable): Promise<
     if (failure !== undefined) throw failure;
     const PartNumber = partNumber;
     const sent = (u.client.send(
-      new UploadPartCommand({ Bucket: u.Bucket, Key: u.Key, UploadId: uploadId, PartNumber, Body: slot.buf.subarray(0, slot.filled) }),
+      new UploadPartCommand({
+        Bucket: u.Bucket,
+        Key: u.Key,
+        UploadId: uploadId,
+        PartNumber,
+        Body: slot.buf.subarray(0, slot.filled),
+        ...(u.checksums ? { ChecksumAlgorithm: ChecksumAlgorithm.CRC32 } : {}),
+      }),
       { abortSignal: cancel.signal },
     ) as Promise<{ ETag?: string; ChecksumCRC32?: string }>).then(
       (r) => {
@@ -152,7 +166,14 @@ export async function uploadStream(u: MultipartUpload, body: Readable): Promise<
     }
     if (uploadId === undefined && partNumber === 0) {
       await u.client.send(
-        new PutObjectCommand({ Bucket: u.Bucket, Key: u.Key, ContentType: u.ContentType, Body: slot.buf.subarray(0, slot.filled) }),
+        new PutObjectCommand({
+          Bucket: u.Bucket,
+          Key: u.Key,
+          ContentType: u.ContentType,
+          Body: slot.buf.subarray(0, slot.filled),
+          ...(u.checksums ? { ChecksumAlgorithm: ChecksumAlgorithm.CRC32 } : {}),
+          ...u.lock,
+        }),
       );
       return;
     }

@@ -40,7 +40,7 @@ import { LifeboatError, isLifeboatError, runtimeError, usageError } from '../err
 import { bucketLocation, objectName, relativeKey, type BucketLocation } from './keys';
 import { idleTimeoutMs, resumableRead } from './resumable-read';
 import { checkRange } from './range';
-import { OBJECT_NOT_FOUND, type ByteRange, type PutOptions, type PutResult, type Storage, type StorageFactory, type StorageOptions, type StoredObject } from './types';
+import { OBJECT_LOCKED, OBJECT_NOT_FOUND, type ByteRange, type ObjectRetention, type PutBytesOptions, type PutOptions, type PutResult, type Storage, type StorageFactory, type StorageOptions, type StoredObject } from './types';
 import { uploadStream } from './s3-multipart';
 import { uploadBody } from './upload-body';
 
@@ -113,8 +113,15 @@ export function queueSize(env: NodeJS.ProcessEnv): number {
   return n;
 }
 
+/** S3 Object Lock headers for a retention (PutObject, CreateMultipartUpload). */
+export function s3LockParams(r: ObjectRetention): { ObjectLockMode: 'GOVERNANCE' | 'COMPLIANCE'; ObjectLockRetainUntilDate: Date } {
+  return { ObjectLockMode: r.mode === 'compliance' ? 'COMPLIANCE' : 'GOVERNANCE', ObjectLockRetainUntilDate: r.retainUntil };
+}
+
 export class S3Storage implements Storage {
   readonly url: string;
+  /** Object Lock works only in a bucket created with it; elsewhere S3 refuses the upload, naming the bucket. */
+  readonly objectLock = true;
   private readonly loc: BucketLocation;
   private readonly client: S3Client;
   private readonly partSize: number;
@@ -143,7 +150,8 @@ export class S3Storage implements Storage {
           ContentType: opts.contentType ?? 'application/octet-stream',
           partSize: this.partSize,
           queueSize: this.queueSize,
-          checksums: (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED',
+          checksums: opts.retention !== undefined || (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED',
+          ...(opts.retention ? { lock: s3LockParams(opts.retention) } : {}),
           signal: opts.signal,
         },
         counted.stream,
@@ -160,7 +168,7 @@ export class S3Storage implements Storage {
     return { bytes: counted.bytes() };
   }
 
-  async putBytes(key: string, data: Buffer | string, opts: { contentType?: string } = {}): Promise<void> {
+  async putBytes(key: string, data: Buffer | string, opts: PutBytesOptions = {}): Promise<void> {
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -168,6 +176,8 @@ export class S3Storage implements Storage {
           Key: objectName(this.loc, key),
           Body: typeof data === 'string' ? Buffer.from(data) : data,
           ContentType: opts.contentType ?? 'application/octet-stream',
+          // A locked upload needs a checksum (see s3-multipart.ts); the SDK computes it for the body.
+          ...(opts.retention ? { ...s3LockParams(opts.retention), ChecksumAlgorithm: 'CRC32' as const } : {}),
         }),
       );
     } catch (e) {
@@ -265,6 +275,15 @@ export class S3Storage implements Storage {
     if (name === 'NoSuchBucket') {
       return usageError('storage_bucket_missing', `S3 bucket "${this.loc.bucket}" does not exist (${op} ${where})`,
         'Check --storage, --s3-region and --s3-endpoint');
+    }
+    // A version under Object Lock (a delete naming the version; a plain delete in a versioned bucket only adds a
+    // delete marker, which S3 allows).
+    if (op === 'delete' && (status === 403 || name === 'AccessDenied') && /object lock|retention|WORM/i.test((e as Error)?.message ?? '')) {
+      return new LifeboatError(OBJECT_LOCKED, `S3 refused to delete ${where}: it is under Object Lock retention`, { exitCode: 1 });
+    }
+    if (name === 'InvalidRequest' && /object ?lock/i.test((e as Error)?.message ?? '')) {
+      return usageError('storage_object_lock', `S3 refused a locked ${op} of ${where}: ${(e as Error).message}`,
+        `Object Lock needs a bucket created with it; unset LIFEBOAT_OBJECT_LOCK for bucket "${this.loc.bucket}" or enable Object Lock on it`);
     }
     if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
       return runtimeError('storage_access_denied', `S3 denied ${op} of ${where} (${name || status})`,

@@ -7,6 +7,18 @@
  * aborted. Combined with "manifest last", nothing partial is ever published.
  */
 import type { Readable } from 'node:stream';
+import type { ObjectLockMode } from '../contract/object-lock';
+
+/**
+ * A per-object lock set at upload: the object can be neither deleted nor replaced before `retainUntil` (S3 Object
+ * Lock retain-until, GCS object retention). `governance` can be lifted by an identity allowed to bypass it (S3
+ * s3:BypassGovernanceRetention, GCS storage.objects.overrideUnlockedRetention: GCS calls it Unlocked);
+ * `compliance` by nobody (GCS: Locked).
+ */
+export interface ObjectRetention {
+  mode: ObjectLockMode;
+  retainUntil: Date;
+}
 
 export interface StoredObject {
   key: string;
@@ -20,6 +32,13 @@ export interface PutOptions {
   signal?: AbortSignal;
   /** Called with the bytes written so far (progress display). */
   onProgress?: (bytes: number) => void;
+  /** Lock the object until then (only on a storage whose `objectLock` is true; others refuse it, exit 2). */
+  retention?: ObjectRetention;
+}
+
+export interface PutBytesOptions {
+  contentType?: string;
+  retention?: ObjectRetention;
 }
 
 /** Bytes `start` (inclusive) to `end` (exclusive) of an object. */
@@ -44,10 +63,12 @@ export interface ObjectReader {
 export interface Storage {
   /** A display form of the location, without credentials: `file:///var/backups`, `s3://bucket/prefix`. */
   readonly url: string;
+  /** True when `put` and `putBytes` honour `retention` (S3, GCS); a folder cannot lock a file. */
+  readonly objectLock?: boolean;
   /** Streams `body` into `key`. Rejects (and publishes nothing) if `body` errors or the signal aborts. */
   put(key: string, body: Readable, opts?: PutOptions): Promise<PutResult>;
   /** Writes a small object whole (manifests, reports). Atomic like `put`. */
-  putBytes(key: string, data: Buffer | string, opts?: { contentType?: string }): Promise<void>;
+  putBytes(key: string, data: Buffer | string, opts?: PutBytesOptions): Promise<void>;
   /**
    * A stream of the object's bytes, or of `range` of them (a streamed restore fetches its frames so). Rejects with
    * code `object_not_found` when missing. A range must lie inside the object: a read that ends short is an error.
@@ -63,12 +84,18 @@ export interface Storage {
   open?(key: string): Promise<ObjectReader>;
   /** Every object whose key starts with `prefix`, across all pages, in no particular order. */
   list(prefix: string): AsyncIterable<StoredObject>;
-  /** Removes an object; missing objects are not an error. Backup identities in the cloud may lack this right. */
+  /**
+   * Removes an object; missing objects are not an error. Backup identities in the cloud may lack this right. An
+   * object still under a lock rejects with code `object_locked` (OBJECT_LOCKED).
+   */
   delete(key: string): Promise<void>;
 }
 
 /** Code used by every backend for a missing object, so callers need not know which backend they talk to. */
 export const OBJECT_NOT_FOUND = 'object_not_found';
+
+/** Code used by every backend for a delete refused because the object's retention has not run out. */
+export const OBJECT_LOCKED = 'object_locked';
 
 /** How a backend is opened (runner/storage/open.ts dispatches on the URL's scheme). */
 export interface StorageOptions {

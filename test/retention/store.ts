@@ -31,6 +31,8 @@ export interface FakeBackup {
   /** Modification time of the written files (default: the id's time). */
   mtime?: Date;
   kind?: ManifestInput['kind'];
+  /** The object lock the manifest records (as a bucket's backup would). */
+  lock?: ManifestInput['lock'];
 }
 
 export function idTime(id: string): Date {
@@ -72,6 +74,7 @@ export async function writeFakeBackup(storage: LocalStorage, b: FakeBackup): Pro
       compression: 'zstd',
       encryption: null,
     },
+    ...(b.lock ? { lock: b.lock } : {}),
   };
   await storage.putBytes(mKey, serializeManifest(manifest));
   await fs.utimes(path.join(storage.root, mKey), mtime, mtime);

@@ -10,7 +10,12 @@
  *                                                                                 the total is reached (finalized)
  *   PUT <session>  Content-Range: bytes *\/<total or *>                          status query
  *
- * Objects appear in `objects` only when a session is finalized. Faults: `failChunks` answers the next chunk
+ *   POST /upload/storage/v1/b/<bucket>/o?uploadType=multipart                     a small object in one request
+ *   DELETE /storage/v1/b/<bucket>/o/<object>                                    refused (403) while the object's
+ *                                                                                 retention has not run out
+ *
+ * The JSON metadata each upload starts with is kept in `uploads` (object retention is checked there: no emulator
+ * that installs here implements it). Objects appear in `objects` only when a session is finalized. Faults: `failChunks` answers the next chunk
  * requests with a status or a reset connection (the chunk is not stored), so the client's retry and resume
  * logic runs.
  */
@@ -35,6 +40,8 @@ export interface ChunkRequest {
 
 export interface FakeGcs {
   host: string;
+  /** The metadata each upload (resumable session or multipart request) was started with, in order. */
+  uploads: Array<{ bucket: string; name: string; metadata: Record<string, unknown> }>;
   /** Finalized objects by `bucket/name`. */
   objects: Map<string, Buffer>;
   /** Sessions started (finalized or not). */
@@ -50,6 +57,13 @@ export async function startFakeGcs(): Promise<FakeGcs> {
   const sessions = new Map<string, Session>();
   const objects = new Map<string, Buffer>();
   const chunks: ChunkRequest[] = [];
+  const uploads: FakeGcs['uploads'] = [];
+  const retainUntil = new Map<string, number>();
+  const started = (bucket: string, name: string, metadata: Record<string, unknown>): void => {
+    uploads.push({ bucket, name, metadata });
+    const r = metadata.retention as { retainUntilTime?: string } | undefined;
+    if (r?.retainUntilTime) retainUntil.set(`${bucket}/${name}`, Date.parse(r.retainUntilTime));
+  };
   let faults: { times: number; reply: number | 'reset'; after: number } | null = null;
   let nextId = 1;
   let host = '';
@@ -74,10 +88,39 @@ export async function startFakeGcs(): Promise<FakeGcs> {
     void (async () => {
       const url = new URL(req.url ?? '/', host);
       const start = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
+      if (req.method === 'POST' && start && url.searchParams.get('uploadType') === 'multipart') {
+        // multipart/related: the JSON metadata part, then the object's bytes.
+        const body = await readBody(req);
+        const boundary = /boundary="?([^";]+)"?/.exec(String(req.headers['content-type']))?.[1] ?? '';
+        const parts = body.toString('latin1').split(`--${boundary}`).slice(1, -1);
+        const part = (p: string): string => p.slice(p.indexOf('\r\n\r\n') + 4, -2);
+        const meta = JSON.parse(part(parts[0]!)) as Record<string, unknown>;
+        const bucket = decodeURIComponent(start[1]!);
+        const name = String(meta.name ?? url.searchParams.get('name'));
+        started(bucket, name, meta);
+        const data = Buffer.from(part(parts[1]!), 'latin1');
+        objects.set(`${bucket}/${name}`, data);
+        json(res, 200, metadata({ bucket, name, received: [data], bytes: data.length, finalized: true }, data));
+        return;
+      }
+      const del = /^\/storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
+      if (req.method === 'DELETE' && del) {
+        const key = `${decodeURIComponent(del[1]!)}/${decodeURIComponent(del[2]!)}`;
+        const until = retainUntil.get(key);
+        if (until !== undefined && until > Date.now()) {
+          json(res, 403, { error: { code: 403, message: `Object '${key}' is subject to object retention and cannot be deleted, overwritten or archived until ${new Date(until).toISOString()}` } });
+          return;
+        }
+        objects.delete(key);
+        res.writeHead(204);
+        res.end();
+        return;
+      }
       if (req.method === 'POST' && start && url.searchParams.get('uploadType') === 'resumable') {
-        await readBody(req);
+        const body = await readBody(req);
         const id = String(nextId++);
         sessions.set(id, { bucket: decodeURIComponent(start[1]!), name: url.searchParams.get('name') ?? '', received: [], bytes: 0, finalized: false });
+        started(decodeURIComponent(start[1]!), url.searchParams.get('name') ?? '', body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {});
         url.searchParams.set('upload_id', id);
         res.writeHead(200, { location: url.toString() });
         res.end();
@@ -140,6 +183,7 @@ export async function startFakeGcs(): Promise<FakeGcs> {
   host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     host,
+    uploads,
     objects,
     sessions: () => sessions.size,
     chunks,

@@ -121,6 +121,25 @@ test('CRC32 checksums are asked for at creation when the client sends them (AWS)
   assert.equal(off.calls[0]!.input.ChecksumAlgorithm, undefined);
 });
 
+test('an Object Lock goes on CreateMultipartUpload (or the single PutObject), with CRC32 checksums on every request', async () => {
+  const lock = { ObjectLockMode: 'GOVERNANCE' as const, ObjectLockRetainUntilDate: new Date('2034-01-01T00:00:00Z') };
+  const multi = fakeS3();
+  await uploadStream({ ...target(multi, { checksums: true }), lock }, body(bytes(PART * 2 + 1)));
+  const create = multi.calls[0]!;
+  assert.equal(create.name, 'CreateMultipartUpload');
+  assert.equal(create.input.ObjectLockMode, 'GOVERNANCE');
+  assert.deepEqual(create.input.ObjectLockRetainUntilDate, lock.ObjectLockRetainUntilDate);
+  for (const part of multi.calls.filter((c) => c.name === 'UploadPart')) assert.equal(part.input.ChecksumAlgorithm, 'CRC32');
+  const single = fakeS3();
+  await uploadStream({ ...target(single, { checksums: true }), lock: { ...lock, ObjectLockMode: 'COMPLIANCE' } }, body(bytes(1000)));
+  assert.equal(single.calls[0]!.name, 'PutObject');
+  assert.equal(single.calls[0]!.input.ObjectLockMode, 'COMPLIANCE');
+  assert.equal(single.calls[0]!.input.ChecksumAlgorithm, 'CRC32');
+  const none = fakeS3();
+  await uploadStream(target(none), body(bytes(PART * 2 + 1)));
+  assert.ok(none.calls.every((c) => c.input.ObjectLockMode === undefined && c.input.ChecksumAlgorithm === undefined));
+});
+
 test('a part that fails after its retries aborts the upload, once the other parts have settled, and rejects with its error', async () => {
   const s3 = fakeS3({ failPart: 3 });
   await assert.rejects(uploadStream(target(s3), body(bytes(PART * 10))), /internal error/);

@@ -1,7 +1,10 @@
 import { actionMatches, isBackupRole, rolePermissions, runnerRoles } from '../../lib/aws-iam';
 import { stackPolicy } from '../../lib/rule';
 
-/** Actions that destroy backups or the protections around them. */
+/**
+ * Actions that destroy backups or the protections around them. s3:PutObjectRetention is not among them: the
+ * runner sets each backup's lock with it, and without s3:BypassGovernanceRetention a lock can only be lengthened.
+ */
 const DESTRUCTIVE = [
   's3:DeleteObject',
   's3:DeleteObjectVersion',
@@ -9,7 +12,6 @@ const DESTRUCTIVE = [
   's3:PutLifecycleConfiguration',
   's3:PutBucketObjectLockConfiguration',
   's3:BypassGovernanceRetention',
-  's3:PutObjectRetention',
   's3:PutBucketVersioning',
   's3:PutBucketPolicy',
 ];
@@ -19,7 +21,7 @@ export default stackPolicy({
   platform: 'aws',
   description: 'The backup role cannot delete objects or weaken the bucket protections (lifecycle, Object Lock, versioning, policy).',
   why: 'Ransomware and bugs that reach the backup task must not be able to destroy the backups; retention is done by lifecycle rules and Object Lock instead.',
-  fix: 'Allow only s3:PutObject, s3:GetObject, s3:ListBucket, s3:AbortMultipartUpload (and the KMS actions) on the backup bucket.',
+  fix: 'Allow only s3:PutObject, s3:GetObject, s3:ListBucket, s3:AbortMultipartUpload, s3:PutObjectRetention (and the KMS actions) on the backup bucket.',
   enforcementLevel: 'mandatory',
   check: (stack, _cfg, report) => {
     for (const role of runnerRoles(stack).filter(isBackupRole)) {

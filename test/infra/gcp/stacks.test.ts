@@ -101,7 +101,9 @@ test('prod: identities hold only their roles; nobody can delete backups', async 
   const r = await synth('prod');
   const members = ofType(r, 'gcp:storage/bucketIAMMember:BucketIAMMember').filter((m) => m.inputs.bucket === 'acme-prod-lifeboat-prod-backups');
   const backup = members.filter((m) => String(m.inputs.member).includes('lifeboat-prod-backup@')).map((m) => m.inputs.role).sort();
-  assert.deepEqual(backup, ['roles/storage.objectCreator', 'roles/storage.objectViewer']);
+  assert.deepEqual(backup, ['projects/acme-prod/roles/lifeboat_prod_setObjectRetention', 'roles/storage.objectCreator', 'roles/storage.objectViewer']);
+  // The custom role lets the backup identity lock each backup for its class, and holds nothing else.
+  assert.deepEqual(one(r, 'gcp:projects/iAMCustomRole:IAMCustomRole', 'identity-set-retention').inputs.permissions, ['storage.objects.setRetention']);
   const restoreCreator = members.find((m) => String(m.inputs.member).includes('lifeboat-prod-restore@') && m.inputs.role === 'roles/storage.objectCreator');
   assert.match(String(get(restoreCreator!.inputs, 'condition', 'expression')), /objects\/drills\/"\)$/);
   const all = [...ofType(r, 'gcp:storage/bucketIAMMember:BucketIAMMember'), ...ofType(r, 'gcp:projects/iAMMember:IAMMember')];

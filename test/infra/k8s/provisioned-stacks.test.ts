@@ -135,9 +135,12 @@ describe('Pulumi.k8s-gke.yaml (storage.gcp: bucket, DR copy and Workload Identit
   it('gives the backup account no way to delete, and nothing outside the bucket', () => {
     const backupGrants = ofType(r, 'gcp:storage/bucketIAMMember:BucketIAMMember').filter((g) => String(g.inputs.member).includes('lifeboat-gke-backup@'));
     assert.deepEqual(backupGrants.map((g) => [g.inputs.bucket, g.inputs.role]).sort(), [
+      ['acme-prod-lifeboat-gke-backups', 'projects/acme-prod/roles/lifeboat_gke_setObjectRetention'],
       ['acme-prod-lifeboat-gke-backups', 'roles/storage.objectCreator'],
       ['acme-prod-lifeboat-gke-backups', 'roles/storage.objectViewer'],
     ]);
+    // The custom role sets object retention (each backup locked for its class) and nothing else: no delete.
+    assert.deepEqual(ofType(r, 'gcp:projects/iAMCustomRole:IAMCustomRole').map((c) => c.inputs.permissions), [['storage.objects.setRetention']]);
     // Project roles go to the DR replication's Google agents only (Pub/Sub for event-driven transfer), never to
     // a runner account.
     const emails = Object.values(r.outputs.gcpServiceAccounts as Record<string, string>);

@@ -125,6 +125,7 @@ describe('lifeboat:k8s:GkeBackupStorage', () => {
       // The DR copy: read, and drill reports, for the restore account only (drills and a dr stack read it).
       'gke-identity-restore-read0-objectcreator-cond',
       'gke-identity-restore-read0-objectviewer',
+      'gke-identity-backup-vault-setretention',
       'gke-identity-restore-vault-objectcreator-cond',
       'gke-identity-restore-vault-objectviewer',
     ]);
@@ -284,7 +285,9 @@ describe('lifeboat:k8s:EksBackupStorage', () => {
     const backup = policy('eks-runner-backup-storage');
     const backupActions = backup.Statement.flatMap((s) => s.Action);
     assert.ok(backupActions.includes('s3:PutObject'));
-    assert.ok(!backupActions.some((a) => /delete|PutLifecycle|PutBucket|Bypass|Retention/i.test(a)), backupActions.join(', '));
+    assert.ok(!backupActions.some((a) => /delete|PutLifecycle|PutBucket|Bypass/i.test(a)), backupActions.join(', '));
+    // It locks each backup for its class at upload; without Bypass it can never shorten a lock.
+    assert.deepEqual(backupActions.filter((a) => /Retention/.test(a)), ['s3:PutObjectRetention']);
     assert.equal(backup.Statement.find((s) => s.Sid === 'WriteAndReadBackups')!.Resource, 'arn:aws:s3:::lifeboat-prod-backups-210987654321-eu-west-1/k8s/*');
     const drill = policy('eks-runner-drill-storage');
     assert.equal(drill.Statement.find((s) => s.Sid === 'WriteDrillReports')!.Resource, 'arn:aws:s3:::lifeboat-prod-backups-210987654321-eu-west-1/k8s/drills/*');
