@@ -122,10 +122,10 @@ describe('lifeboat:k8s:GkeBackupStorage', () => {
     assert.deepEqual(Object.keys(byName).sort(), [
       'gke-identity-backup-vault-objectcreator',
       'gke-identity-backup-vault-objectviewer',
+      'gke-identity-backup-vault-setretention',
       // The DR copy: read, and drill reports, for the restore account only (drills and a dr stack read it).
       'gke-identity-restore-read0-objectcreator-cond',
       'gke-identity-restore-read0-objectviewer',
-      'gke-identity-backup-vault-setretention',
       'gke-identity-restore-vault-objectcreator-cond',
       'gke-identity-restore-vault-objectviewer',
     ]);

@@ -47,12 +47,12 @@ test('prod (GCP): the Cloud SQL PITR drill job, its schedule, the clone/cleanup 
 test('k8s-prod: the PITR drill CronJob from the PITR image with its config Secret; heartbeat and archiving check from the runner image', async () => {
   const r = await synthStack('k8s-prod');
   const pod = (name: string) => (named(r, name).inputs as { spec: { jobTemplate: { spec: { template: { spec: { containers: Array<{ image: string; args: string[] }>; volumes: Array<{ secret?: { secretName: string } }> } } } } } }).spec.jobTemplate.spec.template.spec;
-  const drill = pod('lifeboat-prod-pitr-drills-orders-pitr-drill');
+  const drill = pod('lifeboat-k8s-pitr-drills-orders-pitr-drill');
   assert.match(drill.containers[0]!.image, /lifeboat-pitr-16@sha256:/);
   assert.deepEqual(drill.containers[0]!.args, ['pitr', 'drill', '--ago', '1h', '--rpo', '15m', '--rto', '1h']);
-  assert.equal(drill.volumes.find((v) => v.secret)!.secret!.secretName, 'lifeboat-prod-orders-pitr-config');
-  assert.deepEqual(pod('lifeboat-prod-cronjobs-orders-pitr-archiving').containers[0]!.args, ['status', '--max-archive-lag', '15m']);
-  assert.deepEqual(pod('lifeboat-prod-cronjobs-orders-pitr-heartbeat').containers[0]!.args, ['pitr', 'heartbeat']);
+  assert.equal(drill.volumes.find((v) => v.secret)!.secret!.secretName, 'lifeboat-k8s-orders-pitr-config');
+  assert.deepEqual(pod('lifeboat-k8s-cronjobs-orders-pitr-archiving').containers[0]!.args, ['status', '--max-archive-lag', '15m']);
+  assert.deepEqual(pod('lifeboat-k8s-cronjobs-orders-pitr-heartbeat').containers[0]!.args, ['pitr', 'heartbeat']);
   assert.deepEqual(r.outputs.pitrBesideDatabase, {
     orders: ['0 1 * * 0 lifeboat pitr backup --type full --source orders', '0 1 * * 1-6 lifeboat pitr backup --type diff --source orders'],
   });
