@@ -142,6 +142,10 @@ export interface TocSelection {
   skipped: TocEntry[];
   /** Prerequisites restored because the target lacked them. */
   added: TocEntry[];
+  /** With `replacing`: the included foreign keys of tables the target keeps into the restored ones. */
+  inbound: TocEntry[];
+  /** With `replacing`: the included TABLE ATTACH / INDEX ATTACH entries onto a parent the target keeps. */
+  attachToTarget: TocEntry[];
 }
 
 /** Whether the target already has a prerequisite object (schema, type, function, ...). */
@@ -235,7 +239,9 @@ export async function selectTocEntries(
       const anchored = e.deps.some((d) => included.has(d) && !NOT_ANCHORS.has(byId.get(d)?.type ?? ''));
       if (!anchored) continue;
       const allMet = e.deps.every(
-        (d) => included.has(d) || existing.has(d) || PREREQUISITE_TYPES.has(byId.get(d)?.type ?? '') || attachOnly(e, byId.get(d)) || (e.type === 'FK CONSTRAINT' && inTarget(d)),
+        (d) =>
+          included.has(d) || existing.has(d) || PREREQUISITE_TYPES.has(byId.get(d)?.type ?? '') || attachOnly(e, byId.get(d)) ||
+          ((e.type === 'FK CONSTRAINT' || e.type === 'TABLE ATTACH' || e.type === 'INDEX ATTACH') && inTarget(d)),
       );
       if (!allMet) continue;
       included.add(e.id);
@@ -249,7 +255,18 @@ export async function selectTocEntries(
   const skipped = pending.filter(
     (e) => !included.has(e.id) && e.deps.some((d) => selectedTables.has(d)) && !['INDEX ATTACH'].includes(e.type),
   );
-  return { ids: entries.filter((e) => included.has(e.id)).map((e) => e.id), skipped, added };
+  // What ties a replaced table to tables the target keeps: the foreign keys of those tables into it, and its
+  // attachment (and its indexes') to a partitioned parent that is not restored. The restore handles these itself
+  // (runner/restore/replace.ts): they name objects outside the restore.
+  // A foreign key depends on both its tables; its own is the one its tag ("table constraint") starts with.
+  const ownTable = (e: TocEntry): number | undefined =>
+    e.deps
+      .map((d) => byId.get(d))
+      .filter((t): t is TocEntry => t?.type === 'TABLE' && t.schema === e.schema && t.name !== null && Boolean(e.name?.startsWith(`${t.name} `)))
+      .sort((a, b) => b.name!.length - a.name!.length)[0]?.id;
+  const inbound = entries.filter((e) => included.has(e.id) && e.type === 'FK CONSTRAINT' && present.has(ownTable(e) ?? -1));
+  const attachToTarget = entries.filter((e) => included.has(e.id) && (e.type === 'TABLE ATTACH' || e.type === 'INDEX ATTACH') && e.deps.some((d) => !included.has(d) && inTarget(d)));
+  return { ids: entries.filter((e) => included.has(e.id)).map((e) => e.id), skipped, added, inbound, attachToTarget };
 }
 
 /** Asks the target whether it already has a prerequisite object. Unknown kinds count as present. */
