@@ -175,6 +175,8 @@ export async function selectTocEntries(
     // A data-only archive has no TABLE entries: its TABLE DATA entries carry the names on the list line only.
     if (hits.length === 0 && !entries.some((e) => e.type === 'TABLE')) {
       hits = entries.filter((e) => e.type === 'TABLE DATA' && e.label.startsWith(`${t.schema} ${t.name} `));
+      // A partitioned table has no rows of its own: its partitions, beside it in `tables`, carry them.
+      if (hits.length === 0 && t.partitioned) continue;
     }
     if (hits.length !== 1) {
       throw runtimeError('toc_table_missing', `the archive has ${hits.length} entries for table ${t.schema}.${t.name}, expected one`);

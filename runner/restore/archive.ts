@@ -46,7 +46,7 @@ async function writeSelectionList(
   plan: RestorePlan,
   ctx: RestoreDeps['ctx'],
   flag: string,
-): Promise<{ list: string; disableTriggers: boolean; ties: TargetTies | null }> {
+): Promise<{ list: string; disableTriggers: boolean; ties: TargetTies | null; foreignKeysLeftOut: string[] }> {
   const entries = await readToc(pgRestore, file, ctx.env);
   const c = await connectPg(target, flag);
   let selection: { ids: number[]; skipped: TocSelection['skipped'] };
@@ -83,7 +83,9 @@ async function writeSelectionList(
   }
   const listFile = path.join(path.dirname(file), 'selection.list');
   await fs.writeFile(listFile, useListText(selection.ids));
-  return { list: listFile, disableTriggers: cyclic.length > 0, ties };
+  // As "schema.table.constraint", like the target's keys (the tag is "table constraint").
+  const foreignKeysLeftOut = selection.skipped.filter((e) => e.type === 'FK CONSTRAINT' && e.name !== null).map((e) => `${e.schema}.${e.name!.replace(' ', '.')}`);
+  return { list: listFile, disableTriggers: cyclic.length > 0, ties, foreignKeysLeftOut };
 }
 
 export interface ArchiveRestoreResult {
@@ -102,6 +104,7 @@ async function replaceTables(
   tools: { pgRestore: string; psql: string },
   list: string,
   ties: TargetTies,
+  outbound: readonly string[],
   backup: CompleteBackup,
   target: ConnInfo,
   plan: RestorePlan,
@@ -116,12 +119,18 @@ async function replaceTables(
   if (plan.schemaOnly) args.push('--schema-only');
   const failed = await runReplacingScript(tools, file, list, args, target, ties, deps);
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: nothing was changed (it runs in one transaction)`);
-  if (failed) throw pgRestoreFailure(failed, backup, target, plan);
-  const foreignKeysSkipped = await missingForeignKeys(target, flag, ties.inbound);
+  if (failed) {
+    const err = pgRestoreFailure(failed, backup, target, plan);
+    // What stops a replace is most often an object of the target's that the backup does not have: name it.
+    const dependent = /^DETAIL:\s+(.*depends on.*)$/m.exec(failed.stderr)?.[1];
+    if (dependent) err.message += ` (${dependent.trim()})`;
+    throw err;
+  }
+  const foreignKeysSkipped = [...outbound, ...(await missingForeignKeys(target, flag, ties.inbound))];
   if (foreignKeysSkipped.length) {
     ctx.logger.warn(
       { foreignKeysSkipped },
-      `foreign key${foreignKeysSkipped.length === 1 ? '' : 's'} left out: ${foreignKeysSkipped.join(', ')}: rows of ${foreignKeysSkipped.length === 1 ? 'its table' : 'their tables'} in the target reference rows the backup's table lacks (the table was restored without ${foreignKeysSkipped.length === 1 ? 'it' : 'them'})`,
+      `foreign key${foreignKeysSkipped.length === 1 ? '' : 's'} left out: ${foreignKeysSkipped.join(', ')}: the target cannot hold ${foreignKeysSkipped.length === 1 ? 'it' : 'them'} (a referenced table it lacks, or rows in it that reference rows the backup's table lacks); the table was restored without ${foreignKeysSkipped.length === 1 ? 'it' : 'them'}`,
     );
   }
   return { ...(await compareWithManifest(backup, target, plan, flag)), foreignKeysSkipped };
@@ -141,7 +150,10 @@ export async function restoreArchive(
   const tool = await findPgRestore(backup, ctx.env);
 
   const selection = plan.selective || plan.dataOnly ? await writeSelectionList(tool.path, file, target, plan, ctx, flag) : undefined;
-  if (selection?.ties) return replaceTables(file, { pgRestore: tool.path, psql: await psqlBeside(tool.path) }, selection.list, selection.ties, backup, target, plan, deps, flag);
+  if (selection?.ties) {
+    const tools = { pgRestore: tool.path, psql: await psqlBeside(tool.path) };
+    return replaceTables(file, tools, selection.list, selection.ties, selection.foreignKeysLeftOut, backup, target, plan, deps, flag);
+  }
 
   const proc = watchChild(
     'pg_restore',

@@ -147,8 +147,14 @@ export async function runReplacingScript(
   const { ctx } = deps;
   const spawner: Spawner = deps.spawner ?? defaultSpawner;
   const env = pgToolEnv(target, ctx.env);
+  // Errors (with their DETAIL, HINT and CONTEXT lines) are the failure's; anything else is a warning.
+  let inError = false;
   const onLine = (tool: string) => (line: string) => {
-    if (!/(: error:|ERROR:)/.test(line)) ctx.logger.warn({ tool }, line);
+    if (/(: error:|ERROR:)/.test(line)) inError = true;
+    else if (!(inError && /^(DETAIL|HINT|CONTEXT|LINE \d+):/.test(line))) {
+      inError = false;
+      ctx.logger.warn({ tool }, line);
+    }
   };
   const psql = watchChild(
     'psql',
