@@ -16,8 +16,12 @@
  *   standalone sequences, collations, extensions): they are restored from the archive; those that exist are
  *   used as they are. Other tables are never pulled in;
  * - when replacing tables the target has (--clean): the views and materialized views built on them, dropped and
- *   made again with them, and the foreign keys into and out of them from and to tables the target has (the
- *   restore runs in one transaction: one the target's rows break fails it and changes nothing).
+ *   made again with them; the foreign keys out of them to tables the target has; the foreign keys into them
+ *   from tables the target has and a partition's ATTACH entries onto a parent the target keeps, both reported
+ *   apart (`inbound`, `attachToTarget`) for runner/restore/replace.ts, which handles them in the restore's
+ *   transaction (an inbound key the target's rows break is left out there, not a failure).
+ * - a partitioned table named itself (`partitioned`, with its partitions beside it): its own definition, keys
+ *   and indexes, and its partitions' ATTACH entries.
  *
  * No library reads pg_dump's TOC, so it is read here from pg_restore's own output: `pg_restore --list
  * --verbose` gives every entry's id, type and dependencies, and a schema-only script with `--verbose` gives
