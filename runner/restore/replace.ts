@@ -173,16 +173,26 @@ export async function runReplacingScript(
     psql.kill();
   };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
+  // psql ending before pg_restore (it stopped at an SQL error) leaves pg_restore blocked on a pipe nobody reads:
+  // stop it. psql's error is then the cause.
+  let psqlEndedFirst = false;
+  let restoreEnded = false;
+  void psql.done.then(() => {
+    if (restoreEnded) return;
+    psqlEndedFirst = true;
+    restore.child.stdout!.unpipe(stdin);
+    restore.kill();
+  });
   try {
     stdin.write(preludeSql(ties));
     restore.child.stdout!.pipe(stdin, { end: false });
     const r = await restore.done;
-    if (!childSucceeded(r) || ctx.signal.aborted) {
+    restoreEnded = true;
+    if (!childSucceeded(r) || ctx.signal.aborted || psqlEndedFirst) {
       // No COMMIT: psql reaches the end of its input inside the transaction, and PostgreSQL rolls it back.
       stdin.end();
-      psql.kill();
-      await psql.done;
-      return r;
+      const p = await psql.done;
+      return psqlEndedFirst && !childSucceeded(p) ? p : childSucceeded(r) ? p : r;
     }
     stdin.end(postludeSql(ties));
     const p = await psql.done;

@@ -10,6 +10,8 @@
  *   staff and rental, an index on its parent (so each partition has an attached one) and a primary key;
  * - triggers: last_update on film, actor, customer (BEFORE UPDATE), and rental_audit_trg, which writes every
  *   change of rental into rental_audit (another table);
+ * - film's rows are large enough (150 kB) that its restore script outruns the pipe to psql: a restore that psql
+ *   stops at an error must still end;
  * - serial columns (owned sequences, whose values must come back), indexes beyond the keys (actor's last_name,
  *   film's title, rental's unique (rental_date, inventory_id, customer_id)).
  */
@@ -22,7 +24,7 @@ CREATE TABLE public.language (language_id serial PRIMARY KEY, name text NOT NULL
 CREATE TABLE public.actor (actor_id serial PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL,
   last_update timestamptz NOT NULL DEFAULT '2026-01-01 00:00:00+00');
 CREATE INDEX idx_actor_last_name ON public.actor (last_name);
-CREATE TABLE public.film (film_id serial PRIMARY KEY, title text NOT NULL, language_id integer NOT NULL REFERENCES public.language,
+CREATE TABLE public.film (film_id serial PRIMARY KEY, title text NOT NULL, description text, language_id integer NOT NULL REFERENCES public.language,
   rental_rate numeric(4,2) NOT NULL DEFAULT 4.99 CHECK (rental_rate >= 0), last_update timestamptz NOT NULL DEFAULT '2026-01-01 00:00:00+00');
 CREATE INDEX idx_title ON public.film (title);
 CREATE TABLE public.film_actor (actor_id integer NOT NULL REFERENCES public.actor ON UPDATE CASCADE,
@@ -72,7 +74,7 @@ CREATE VIEW public.customer_payments AS
 export const PAGILA_DATA_SQL = `
 INSERT INTO public.language (name) VALUES ('English'), ('Italian'), ('Japanese');
 INSERT INTO public.actor (first_name, last_name) SELECT 'First' || g, 'Last' || (g % 17) FROM generate_series(1, 40) g;
-INSERT INTO public.film (title, language_id, rental_rate) SELECT 'Film ' || g, 1 + g % 3, (g % 5) + 0.99 FROM generate_series(1, 60) g;
+INSERT INTO public.film (title, description, language_id, rental_rate) SELECT 'Film ' || g, repeat(md5(g::text), 80), 1 + g % 3, (g % 5) + 0.99 FROM generate_series(1, 60) g;
 INSERT INTO public.film_actor SELECT 1 + (g * 7) % 40, 1 + g % 60 FROM generate_series(1, 150) g ON CONFLICT DO NOTHING;
 BEGIN;
 INSERT INTO public.store (manager_staff_id) VALUES (1), (2);
