@@ -10,8 +10,7 @@
  *   staff and rental, an index on its parent (so each partition has an attached one) and a primary key;
  * - triggers: last_update on film, actor, customer (BEFORE UPDATE), and rental_audit_trg, which writes every
  *   change of rental into rental_audit (another table);
- * - film's rows are large enough (150 kB) that its restore script outruns the pipe to psql: a restore that psql
- *   stops at an error must still end;
+ * - film has a long text column (150 kB of rows in all);
  * - serial columns (owned sequences, whose values must come back), indexes beyond the keys (actor's last_name,
  *   film's title, rental's unique (rental_date, inventory_id, customer_id)).
  */

@@ -164,3 +164,21 @@ test('backup --table of a partitioned table includes its partitions, and its man
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(await tableChecksums(pg, 'pagila_tables'), sourceData);
 });
+
+test('a restore that psql stops at an error ends, even with megabytes of rows still to come from pg_restore', async () => {
+  // More rows than the pipe and the runner's buffers hold while psql connects: pg_restore must be stopped, not left
+  // blocked on a pipe nobody reads.
+  await pg.query('CREATE DATABASE bigsrc');
+  await pg.query(`CREATE TABLE public.big (id int PRIMARY KEY, t text); INSERT INTO public.big SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 60000) g`, 'bigsrc');
+  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('bigsrc'), '--class', 'manual']);
+  assert.equal(b.code, 0, b.stderr);
+  const id = b.stdout.trim();
+  const r0 = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('bigcopy'), '--create']);
+  assert.equal(r0.code, 0, r0.stderr);
+  await pg.query(`CREATE VIEW public.big_view AS SELECT id FROM public.big; DELETE FROM public.big WHERE id > 10`, 'bigcopy');
+  const before = { schema: schemaDump(pg, 'bigcopy'), data: await tableChecksums(pg, 'bigcopy') };
+  const r = await runCli(['restore', id, '--storage', storage, '--target-url', pg.url('bigcopy'), '--table', 'public.big', '--clean', '--yes']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(String(finalEvent(r.stderr)!.message), /psql exited with code 3: .*cannot drop table public\.big .*view public\.big_view depends on table public\.big/);
+  assert.deepEqual({ schema: schemaDump(pg, 'bigcopy'), data: await tableChecksums(pg, 'bigcopy') }, before);
+});
