@@ -205,8 +205,10 @@ restore with row counts compared with the manifest: a database that does not exi
 dropped; an empty one is left empty again.
 
 "latest" is the newest full backup of the source (--source when the storage holds several). With
---restore-into, --jobs N runs pg_restore with N jobs, and --no-owner / --no-privileges leave out
-ownership and grants for a scratch server without the source's roles. The archive is spooled to
+--restore-into, --jobs N runs pg_restore with N jobs. A scratch server that lacks a role the backup's
+objects name (owners, grantees, policy roles) is refused before the download (exit 2), naming them, as
+restore does; --roles creates the missing ones for the scratch restore and drops them afterwards, and
+--no-owner --no-privileges leave out ownership and grants instead. The archive is spooled to
 LIFEBOAT_TMPDIR (default: the OS temp dir), as large as the uncompressed dump, and removed
 afterwards. Encrypted backups need --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE, or the identity
 itself in LIFEBOAT_AGE_IDENTITY).

@@ -325,3 +325,29 @@ test("restore --table --clean replaces a table that a view and another table's f
   assert.match(schemaDump(src, 'shop'), fk);
   assert.equal(schemaDump(fresh, 'shop_tables'), schemaDump(src, 'shop').replace(fk, ''));
 });
+
+test('verify --restore-into checks the roles as restore does: refused without them, naming them; --roles creates them and drops them afterwards', async () => {
+  // A server of its own: earlier tests gave the roles to `fresh`.
+  const bare = await startPostgres();
+  try {
+    const rolesBefore = await roleNames(bare);
+    const dbsBefore = await databases(bare);
+    const refused = await runCli(['verify', backupId, '--storage', storage, '--restore-into', bare.url('shop_verify')]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(finalEvent(refused.stderr)!.errorCode, 'roles_missing');
+    assert.match(String(finalEvent(refused.stderr)!.message), /shop_owner \(.*nothing was changed/);
+    assert.match(refused.stderr, /--roles/);
+    assert.deepEqual(await databases(bare), dbsBefore);
+
+    const ok = await runCli(['verify', backupId, '--storage', storage, '--restore-into', bare.url('shop_verify'), '--roles', '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const report = JSON.parse(ok.stdout);
+    assert.equal(report.scratch, 'created-and-dropped');
+    assert.ok(report.rolesCreated.includes('shop_owner'), ok.stdout);
+    assert.ok(report.tables.every((t: { ok: boolean }) => t.ok));
+    assert.deepEqual(await roleNames(bare), rolesBefore);
+    assert.deepEqual(await databases(bare), dbsBefore);
+  } finally {
+    await bare.stop();
+  }
+});
