@@ -49,7 +49,8 @@ Prints the backup id; with --json, the manifest.
 (default: the database name; letters, digits, '.', '_' and '-').
 
 --kind full|schema|data chooses what pg_dump writes. --table T (repeatable) limits the backup to
-those tables; a full backup limited so is recorded as kind "tables". A selected table with a foreign
+those tables (a partitioned table with its partitions); a full backup limited so is recorded as kind
+"tables". A selected table with a foreign
 key to a table left out is refused (exit 2, naming the key), since its backup could not be restored;
 restores of such a backup create the schemas of its tables the target lacks. --class forces a class; without
 it the class is chosen from the calendar: the longest of yearly, monthly, weekly, daily whose
@@ -156,10 +157,13 @@ differ exits 1 but keeps the restored database for inspection.
 
 --table T (repeatable) restores the table with its keys, indexes, triggers, defaults and sequences,
 plus the schemas, types and functions the target lacks; a foreign key to a table left out is skipped
-with a warning. With --clean, the views built on a replaced table and the foreign keys into and out
-of it (from and to tables the target has) are dropped and made again with it. It runs in one
-transaction: when the target cannot hold one of them (its rows break a foreign key), nothing is
-changed.
+with a warning. A partitioned table named by its parent (--table payment) comes with its partitions.
+With --clean, the views built on a replaced table and the foreign keys into and out of it (from and
+to tables the target has) are dropped and made again with it, and a replaced partition is attached
+to its parent again. It runs in one transaction. A foreign key of another table into it that the
+target's rows break (they reference rows the backup lacks) is left out: a warning names it, and
+--json and the final event list it in foreignKeysSkipped. Anything else that fails (an object of
+the target's that the backup lacks depends on the table) leaves the target exactly as it was.
 
 Roles: a backup records the roles its objects name (globals.json). A target server that lacks any of
 them is refused before anything is created or downloaded (exit 2), naming them. --roles creates the
@@ -211,8 +215,10 @@ restore with row counts compared with the manifest: a database that does not exi
 dropped; an empty one is left empty again.
 
 "latest" is the newest full backup of the source (--source when the storage holds several). With
---restore-into, --jobs N runs pg_restore with N jobs, and --no-owner / --no-privileges leave out
-ownership and grants for a scratch server without the source's roles. The archive is spooled to
+--restore-into, --jobs N runs pg_restore with N jobs. A scratch server that lacks a role the backup's
+objects name (owners, grantees, policy roles) is refused before the download (exit 2), naming them, as
+restore does; --roles creates the missing ones for the scratch restore and drops them afterwards, and
+--no-owner --no-privileges leave out ownership and grants instead. The archive is spooled to
 LIFEBOAT_TMPDIR (default: the OS temp dir), as large as the uncompressed dump, and removed
 afterwards. Encrypted backups need --identity-file (or LIFEBOAT_AGE_IDENTITY_FILE, or the identity
 itself in LIFEBOAT_AGE_IDENTITY).

@@ -88,20 +88,25 @@ export function registerRestore(program: Command, ctx: RunContext, setExit: (cod
       );
       const m = r.backup.manifest;
       Object.assign(fields, { [EVENT_FIELDS.source]: m.source, [EVENT_FIELDS.backupClass]: m.class, [EVENT_FIELDS.backupId]: m.id });
-      if (flags.json) ctx.stdout.write(JSON.stringify({ backupId: m.id, database: target.database, ok: r.ok, rolesCreated: r.rolesCreated, notes: r.notes, tables: r.comparison }, null, 2) + '\n');
+      if (flags.json) ctx.stdout.write(JSON.stringify({ backupId: m.id, database: target.database, ok: r.ok, rolesCreated: r.rolesCreated, foreignKeysSkipped: r.foreignKeysSkipped, notes: r.notes, tables: r.comparison }, null, 2) + '\n');
       else {
         if (r.rolesCreated.length) ctx.stdout.write(`roles created: ${r.rolesCreated.join(', ')}\n`);
         for (const note of r.notes) ctx.stdout.write(`note: ${note}\n`);
+        for (const fk of r.foreignKeysSkipped) ctx.stdout.write(`foreign key left out: ${fk} (the target's rows reference rows the backup lacks)\n`);
         if (r.comparison) ctx.stdout.write(formatComparison(r.comparison));
       }
-      const rolesText = r.rolesCreated.length ? `; created roles ${r.rolesCreated.join(', ')}` : '';
+      const rolesText = (r.rolesCreated.length ? `; created roles ${r.rolesCreated.join(', ')}` : '') + (r.foreignKeysSkipped.length ? `; foreign keys left out: ${r.foreignKeysSkipped.join(', ')}` : '');
       const bad = r.comparison?.filter((c) => !c.ok) ?? [];
       return {
         exitCode: r.ok ? 0 : 1,
         message: r.ok
           ? `backup ${m.id} restored into database "${target.database}"${r.comparison ? `; row counts of ${r.comparison.length} tables match` : ''}${rolesText}`
           : `backup ${m.id} restored into database "${target.database}" but row counts differ for ${bad.map((b) => `${b.schema}.${b.name}`).join(', ')}`,
-        fields: { [EVENT_FIELDS.bytes]: m.payload.storedBytes, [EVENT_FIELDS.rawBytes]: m.payload.rawBytes },
+        fields: {
+          [EVENT_FIELDS.bytes]: m.payload.storedBytes,
+          [EVENT_FIELDS.rawBytes]: m.payload.rawBytes,
+          ...(r.foreignKeysSkipped.length ? { [EVENT_FIELDS.foreignKeysSkipped]: r.foreignKeysSkipped } : {}),
+        },
       };
     });
     setExit(code);

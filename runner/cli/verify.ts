@@ -17,6 +17,7 @@ interface VerifyFlags {
   jobs?: string;
   owner?: boolean;
   privileges?: boolean;
+  roles?: boolean;
   identityFile?: string;
   json?: boolean;
 }
@@ -34,6 +35,7 @@ export function registerVerify(program: Command, ctx: RunContext, setExit: (code
     .option('--jobs <n>', 'parallel pg_restore jobs for --restore-into', '1')
     .option('--no-owner', 'do not restore object ownership')
     .option('--no-privileges', 'do not restore grants')
+    .option('--roles', "for --restore-into: create the roles the backup's objects name that the server lacks (dropped afterwards)")
     ;
   addJsonOption(cmd);
   cmd.action(async (ref: string, flags: VerifyFlags) => {
@@ -46,14 +48,14 @@ export function registerVerify(program: Command, ctx: RunContext, setExit: (code
       const storage = await openStorageFrom(flags, ctx);
       const identityText = await identityFrom(flags, ctx);
       const r = await verifyBackup(
-        { storage, ref, source: requestedSource, restoreInto, jobs, noOwner: flags.owner === false, noPrivileges: flags.privileges === false, identityText,
+        { storage, ref, source: requestedSource, restoreInto, jobs, noOwner: flags.owner === false, noPrivileges: flags.privileges === false, roles: flags.roles, identityText,
           onResolved: (b) => Object.assign(fields, backupEventFields(b.manifest)), },
         { ctx },
       );
       const m = r.backup.manifest;
       Object.assign(fields, { [EVENT_FIELDS.source]: m.source, [EVENT_FIELDS.backupClass]: m.class, [EVENT_FIELDS.backupId]: m.id });
       if (flags.json) {
-        ctx.stdout.write(JSON.stringify({ backupId: m.id, ok: r.ok, sha256: m.payload.sha256, tables: r.comparison, scratch: r.scratch }, null, 2) + '\n');
+        ctx.stdout.write(JSON.stringify({ backupId: m.id, ok: r.ok, sha256: m.payload.sha256, tables: r.comparison, scratch: r.scratch, rolesCreated: r.rolesCreated }, null, 2) + '\n');
       } else {
         ctx.stdout.write(`${m.id}: sha256 ok, archive readable${r.scratch ? `, scratch restore into "${restoreInto!.database}" ${r.ok ? 'ok' : 'FAILED'}` : ''}\n`);
         if (r.comparison) ctx.stdout.write(formatComparison(r.comparison));

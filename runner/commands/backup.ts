@@ -41,7 +41,7 @@ import { chooseClass } from '../retention/classify';
 import { backupRetention, checkLockable, type ObjectLockPolicy } from '../retention/object-lock';
 import { LifeboatError, runtimeError, usageError } from '../errors';
 import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
-import { countRows, foreignKeysLeavingSelection, listBackupTables, qualified, quoteTable, resolveTables, tableSizes, type TableRef } from '../pg/tables';
+import { countRows, foreignKeysLeavingSelection, listBackupTables, qualified, quoteTable, resolveTablesWithPartitions, tableSizes, type BackupTable, type TableRef } from '../pg/tables';
 import { readCatalogFingerprint } from '../pg/catalog-fingerprint';
 import { readDatabaseProperties } from '../pg/database-properties';
 import { readRoles } from '../pg/globals';
@@ -190,8 +190,10 @@ async function chooseDumpSource(opts: BackupOptions, ctx: BackupDeps['ctx']): Pr
 interface BackupPlan {
   snap: Snapshot;
   pgDump: ToolCandidate;
-  /** The tables `--table` selected (empty: the whole database). */
+  /** The tables `--table` selected (empty: the whole database), partitioned ones with their partitions. */
   selected: TableRef[];
+  /** Every table with rows, with the partitioned tables it belongs to (recorded in the manifest). */
+  allTables: BackupTable[];
   /** The tables whose rows are counted into the manifest. */
   countedTables: TableRef[];
   manifestKind: BackupKind;
@@ -223,8 +225,10 @@ async function planBackup(
   const pgDump = await findTool('pg_dump', serverMajor(snap.serverVersionNum), `the server runs PostgreSQL ${snap.serverVersion}`, ctx.env);
 
   const allTables = await listBackupTables(client);
-  const selected = opts.tables?.length ? resolveTables(opts.tables, allTables, `database ${from.conn.database}`) : [];
-  const countedTables = selected.length ? selected : allTables;
+  // A partitioned table named with --table is dumped with its partitions (pg_dump --table alone dumps only its definition).
+  const chosen = opts.tables?.length ? resolveTablesWithPartitions(opts.tables, allTables, `database ${from.conn.database}`) : null;
+  const selected = chosen?.tables ?? [];
+  const countedTables = chosen?.leaves ?? allTables;
   // A --table dump that carries a foreign key but not the table it references cannot be restored: refused here,
   // before anything is written, rather than published and found out at restore time.
   if (selected.length && kind !== 'data') {
@@ -272,6 +276,7 @@ async function planBackup(
     snap,
     pgDump,
     selected,
+    allTables,
     countedTables,
     manifestKind,
     cls,
@@ -453,7 +458,10 @@ function manifestOf(
       encryption: plan.encryptor ? { scheme: 'age', recipients: plan.encryptor.fingerprints } : null,
     },
     globals,
-    tables,
+    tables: tables.map((t) => {
+      const partitionOf = plan.allTables.find((a) => a.schema === t.schema && a.name === t.name)?.partitionOf;
+      return partitionOf ? { ...t, partitionOf } : t;
+    }),
     ...(plan.retention ? { lock: { mode: plan.retention.mode, retainUntil: plan.retention.retainUntil.toISOString() } } : {}),
   };
 }

@@ -75,6 +75,11 @@ export interface RestoreResult {
   rolesCreated: string[];
   /** Anything the restore changed from the source's database (a locale, with --allow-locale-change). */
   notes: string[];
+  /**
+   * `--table --clean`: the target's foreign keys into the replaced tables that were left out because its rows
+   * reference rows the backup's tables lack ("schema.table.constraint"); empty otherwise.
+   */
+  foreignKeysSkipped: string[];
 }
 
 export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Promise<RestoreResult> {
@@ -170,7 +175,7 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
       const owners = new Map((globals?.catalog ?? []).filter((e) => e.kind === 'schema' && e.owner !== null).map((e) => [unquoteIdent(e.name), e.owner!]));
       await createMissingSchemas(opts.target, flag, [...new Set(plan.tables.map((t) => t.schema))], owners);
     }
-    let result: { comparison: RowCountComparison[] | null; ok: boolean };
+    let result: { comparison: RowCountComparison[] | null; ok: boolean; foreignKeysSkipped?: string[] };
     if (streamed) {
       ctx.logger.info({ backupId: backup.id, database: opts.target.database, jobs: plan.jobs, streams: streamed.streams, byFrames: streamed.byFrames }, `pg_restore started, ${streamed.streams} data stream${streamed.streams === 1 ? '' : 's'} ${streamed.byFrames ? 'reading only their own frames of' : 'each reading all of'} the payload; checksums checked as the data arrives`);
       result = await streamed.run(opts.target, plan, flag);
@@ -180,7 +185,7 @@ export async function restoreBackup(opts: RestoreOptions, deps: RestoreDeps): Pr
     }
     // The database itself, once its contents are in (database.ts says why last).
     if (created && globals) await applyDatabaseProperties(opts.target, flag, globals.database, { noOwner: plan.noOwner, noPrivileges: Boolean(plan.noPrivileges) });
-    return { backup, comparison: result.comparison, ok: result.ok, rolesCreated, notes };
+    return { backup, comparison: result.comparison, ok: result.ok, rolesCreated, notes, foreignKeysSkipped: result.foreignKeysSkipped ?? [] };
   } catch (e) {
     // Nothing half-restored is left looking like a database: undo what this run made, and say what is left.
     const what = opts.create && !created ? 'nothing was created' : await undoFailedRestore(opts.target, flag, created, emptyBefore, plan);

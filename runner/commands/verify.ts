@@ -11,7 +11,7 @@
 import type { CompleteBackup } from '../catalog/catalog';
 import { resolveBackup } from '../catalog/catalog';
 import { runtimeError, usageError } from '../errors';
-import { connectPg, type ConnInfo } from '../pg/connection';
+import { connectPg, withDatabase, type ConnInfo } from '../pg/connection';
 import { createDatabase, databaseExists, dropDatabase } from '../pg/databases';
 import { dropAddedObjects, scratchState, type ScratchState } from '../pg/scratch';
 import type { RowCountComparison } from '../pg/tables';
@@ -19,7 +19,9 @@ import { findTool, parseToolVersion } from '../pg/tools';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
 import { fetchArchive, requireIdentityFor } from '../payload/fetch';
+import { fetchGlobals } from '../payload/globals';
 import { restoreArchive } from '../restore/archive';
+import { checkRoles, createMissingRoles, dropCreatedRoles, missingRolesError } from '../restore/roles';
 import type { RestoreDeps } from '../restore/pg-restore';
 import { planTables, validateJobs } from '../restore/plan';
 
@@ -32,6 +34,8 @@ export interface VerifyOptions {
   jobs?: number;
   noOwner?: boolean;
   noPrivileges?: boolean;
+  /** Create the roles the backup's objects name that the scratch server lacks; dropped again afterwards. */
+  roles?: boolean;
   identityText?: string;
   /** Called as soon as the backup is resolved, so a later failure can still say which backup it was. */
   onResolved?: (backup: CompleteBackup) => void;
@@ -44,6 +48,8 @@ export interface VerifyResult {
   ok: boolean;
   /** What the scratch restore did with the database: created+dropped, or emptied again. */
   scratch: 'created-and-dropped' | 'emptied' | null;
+  /** Roles --roles created for the scratch restore (dropped again afterwards). */
+  rolesCreated: string[];
 }
 
 async function readWholeArchive(file: string, backup: CompleteBackup, deps: RestoreDeps): Promise<void> {
@@ -98,18 +104,31 @@ export async function verifyBackup(opts: VerifyOptions, deps: RestoreDeps): Prom
     }
   }
 
+  // The roles, as restore checks them: a scratch server that lacks a role the objects name is refused before the
+  // download, unless --roles (or --no-owner --no-privileges); roles it creates are dropped again afterwards.
+  const needsRoles = Boolean(target) && !(opts.noOwner && opts.noPrivileges);
+  const server = target ? (before ? target : withDatabase(target, 'postgres')) : null;
+  const globals = server && backup.manifest.globals && (needsRoles || opts.roles) ? await fetchGlobals(backup, opts.storage, opts.identityText) : null;
+  const roleCheck = globals && server ? await checkRoles(server, '--restore-into', globals) : null;
+  if (roleCheck?.missingRequired.length && needsRoles && !opts.roles) throw missingRolesError(roleCheck, target!);
+
   const archive = await fetchArchive(backup, opts.storage, { identityText: opts.identityText, label: 'verify', checkFrames: true }, deps);
+  let rolesCreated: string[] = [];
   try {
     await readWholeArchive(archive.file, backup, deps);
-    if (!target) return { backup, comparison: null, ok: true, scratch: null };
+    if (!target) return { backup, comparison: null, ok: true, scratch: null, rolesCreated };
 
     const created = before === null;
     if (created) await createDatabase(target, '--restore-into');
     try {
+      if (opts.roles && roleCheck?.missing.length) {
+        rolesCreated = await createMissingRoles(server!, '--restore-into', globals!, roleCheck);
+        deps.ctx.logger.info({ roles: rolesCreated }, `created roles the scratch server lacked: ${rolesCreated.join(', ')}`);
+      }
       const { tables } = planTables(backup, undefined);
       const plan = { tables, selective: false, schemaOnly: false, dataOnly: false, clean: false, jobs: opts.jobs ?? 1, noOwner: Boolean(opts.noOwner), noPrivileges: Boolean(opts.noPrivileges) };
       const { comparison, ok } = await restoreArchive(archive.file, backup, target, plan, deps, '--restore-into');
-      return { backup, comparison, ok, scratch: created ? 'created-and-dropped' : 'emptied' };
+      return { backup, comparison, ok, scratch: created ? 'created-and-dropped' : 'emptied', rolesCreated };
     } finally {
       if (created) {
         await dropDatabase(target, '--restore-into');
@@ -120,6 +139,11 @@ export async function verifyBackup(opts: VerifyOptions, deps: RestoreDeps): Prom
         } finally {
           await c.end().catch(() => undefined);
         }
+      }
+      // After the scratch database (its objects owned by them) is gone.
+      if (rolesCreated.length) {
+        const dropped = await dropCreatedRoles(server!, '--restore-into', rolesCreated);
+        deps.ctx.logger.info({ roles: rolesCreated }, dropped);
       }
     }
   } finally {

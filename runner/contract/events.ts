@@ -81,6 +81,8 @@ export const EVENT_FIELDS = {
   passed: 'passed',
   errorCode: 'errorCode',
   exitCode: 'exitCode',
+  /** `restore --table --clean`: the target's foreign keys into the replaced tables left out ("schema.table.name"). */
+  foreignKeysSkipped: 'foreignKeysSkipped',
 } as const;
 
 /** Severity values as Cloud Logging understands them. */

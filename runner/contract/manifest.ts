@@ -24,6 +24,12 @@ export const TableRowCountSchema = z.object({
    * Absent in older manifests, or when the sizes could not be read.
    */
   bytes: z.number().int().nonnegative().optional(),
+  /**
+   * For a partition: the partitioned tables it is a partition of, nearest first (they hold no rows and are not
+   * listed themselves). `--table` naming one of them selects its partitions. Absent for other tables, and in
+   * older manifests (where a partitioned table cannot be named).
+   */
+  partitionOf: z.array(z.object({ schema: z.string(), name: z.string() })).min(1).optional(),
 });
 export type TableRowCount = z.infer<typeof TableRowCountSchema>;
 

@@ -17,6 +17,13 @@ import { quoteIdent } from './connection';
 export interface TableRef {
   schema: string;
   name: string;
+  /** A partitioned table, named with its partitions (it holds no rows itself); absent for a table with rows. */
+  partitioned?: boolean;
+}
+
+/** A table whose rows a dump carries, with the partitioned tables it is a partition of, nearest first. */
+export interface BackupTable extends TableRef {
+  partitionOf?: TableRef[];
 }
 
 export interface RowCountComparison {
@@ -31,16 +38,53 @@ export interface RowCountComparison {
 
 const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
 
-/** Leaf user tables, sorted by schema then name. */
-export async function listBackupTables(client: Pick<Client, 'query'>): Promise<TableRef[]> {
-  const r = await client.query<TableRef>(`
-    SELECT n.nspname AS schema, c.relname AS name
+/** Leaf user tables, sorted by schema then name; a partition with its partitioned ancestors, nearest first. */
+export async function listBackupTables(client: Pick<Client, 'query'>): Promise<BackupTable[]> {
+  const r = await client.query<{ schema: string; name: string; partitionOf: TableRef[] | null }>(`
+    SELECT n.nspname AS schema, c.relname AS name,
+           CASE WHEN c.relispartition THEN
+             (SELECT json_agg(json_build_object('schema', an.nspname, 'name', ac.relname) ORDER BY a.level)
+                FROM pg_partition_ancestors(c.oid) WITH ORDINALITY AS a(relid, level)
+                JOIN pg_class ac ON ac.oid = a.relid JOIN pg_namespace an ON an.oid = ac.relnamespace
+               WHERE a.relid <> c.oid)
+           END AS "partitionOf"
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind = 'r' AND ${SYSTEM_SCHEMA_FILTER}
        AND NOT EXISTS (SELECT 1 FROM pg_depend d
                         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
      ORDER BY 1, 2`);
-  return r.rows;
+  return r.rows.map((t) => (t.partitionOf?.length ? { schema: t.schema, name: t.name, partitionOf: t.partitionOf } : { schema: t.schema, name: t.name }));
+}
+
+/**
+ * `--table` arguments that may name partitioned tables, against the tables with rows (a manifest's, or the
+ * database's, with their partitionOf). A partitioned table stands for itself (marked `partitioned`), its
+ * partitions below it at every level, and its leaves. Returns what to dump or restore (named tables first,
+ * each followed by what it brought) and, of those, the tables with rows.
+ */
+export function resolveTablesWithPartitions(args: readonly string[], known: readonly BackupTable[], where: string): { tables: TableRef[]; leaves: TableRef[] } {
+  const same = (a: TableRef, b: TableRef): boolean => a.schema === b.schema && a.name === b.name;
+  const parents: TableRef[] = [];
+  for (const t of known) for (const p of t.partitionOf ?? []) if (!parents.some((x) => same(x, p))) parents.push({ schema: p.schema, name: p.name });
+  const named = resolveTables(args, [...known.map((t) => ({ schema: t.schema, name: t.name })), ...parents], where);
+  const tables: TableRef[] = [];
+  const add = (t: TableRef): void => {
+    if (!tables.some((x) => same(x, t))) tables.push(t);
+  };
+  for (const n of named) {
+    if (!parents.some((p) => same(p, n))) {
+      add(n);
+      continue;
+    }
+    add({ ...n, partitioned: true });
+    for (const leaf of known) {
+      const level = (leaf.partitionOf ?? []).findIndex((p) => same(p, n));
+      if (level < 0) continue;
+      for (const mid of leaf.partitionOf!.slice(0, level).reverse()) add({ schema: mid.schema, name: mid.name, partitioned: true });
+      add({ schema: leaf.schema, name: leaf.name });
+    }
+  }
+  return { tables, leaves: tables.filter((t) => !t.partitioned) };
 }
 
 /** How many user tables (ordinary, partitioned, foreign) a database has. */

@@ -16,8 +16,12 @@
  *   standalone sequences, collations, extensions): they are restored from the archive; those that exist are
  *   used as they are. Other tables are never pulled in;
  * - when replacing tables the target has (--clean): the views and materialized views built on them, dropped and
- *   made again with them, and the foreign keys into and out of them from and to tables the target has (the
- *   restore runs in one transaction: one the target's rows break fails it and changes nothing).
+ *   made again with them; the foreign keys out of them to tables the target has; the foreign keys into them
+ *   from tables the target has and a partition's ATTACH entries onto a parent the target keeps, both reported
+ *   apart (`inbound`, `attachToTarget`) for runner/restore/replace.ts, which handles them in the restore's
+ *   transaction (an inbound key the target's rows break is left out there, not a failure).
+ * - a partitioned table named itself (`partitioned`, with its partitions beside it): its own definition, keys
+ *   and indexes, and its partitions' ATTACH entries.
  *
  * No library reads pg_dump's TOC, so it is read here from pg_restore's own output: `pg_restore --list
  * --verbose` gives every entry's id, type and dependencies, and a schema-only script with `--verbose` gives
@@ -142,6 +146,10 @@ export interface TocSelection {
   skipped: TocEntry[];
   /** Prerequisites restored because the target lacked them. */
   added: TocEntry[];
+  /** With `replacing`: the included foreign keys of tables the target keeps into the restored ones. */
+  inbound: TocEntry[];
+  /** With `replacing`: the included TABLE ATTACH / INDEX ATTACH entries onto a parent the target keeps. */
+  attachToTarget: TocEntry[];
 }
 
 /** Whether the target already has a prerequisite object (schema, type, function, ...). */
@@ -171,6 +179,8 @@ export async function selectTocEntries(
     // A data-only archive has no TABLE entries: its TABLE DATA entries carry the names on the list line only.
     if (hits.length === 0 && !entries.some((e) => e.type === 'TABLE')) {
       hits = entries.filter((e) => e.type === 'TABLE DATA' && e.label.startsWith(`${t.schema} ${t.name} `));
+      // A partitioned table has no rows of its own: its partitions, beside it in `tables`, carry them.
+      if (hits.length === 0 && t.partitioned) continue;
     }
     if (hits.length !== 1) {
       throw runtimeError('toc_table_missing', `the archive has ${hits.length} entries for table ${t.schema}.${t.name}, expected one`);
@@ -235,7 +245,9 @@ export async function selectTocEntries(
       const anchored = e.deps.some((d) => included.has(d) && !NOT_ANCHORS.has(byId.get(d)?.type ?? ''));
       if (!anchored) continue;
       const allMet = e.deps.every(
-        (d) => included.has(d) || existing.has(d) || PREREQUISITE_TYPES.has(byId.get(d)?.type ?? '') || attachOnly(e, byId.get(d)) || (e.type === 'FK CONSTRAINT' && inTarget(d)),
+        (d) =>
+          included.has(d) || existing.has(d) || PREREQUISITE_TYPES.has(byId.get(d)?.type ?? '') || attachOnly(e, byId.get(d)) ||
+          ((e.type === 'FK CONSTRAINT' || e.type === 'TABLE ATTACH' || e.type === 'INDEX ATTACH') && inTarget(d)),
       );
       if (!allMet) continue;
       included.add(e.id);
@@ -249,7 +261,18 @@ export async function selectTocEntries(
   const skipped = pending.filter(
     (e) => !included.has(e.id) && e.deps.some((d) => selectedTables.has(d)) && !['INDEX ATTACH'].includes(e.type),
   );
-  return { ids: entries.filter((e) => included.has(e.id)).map((e) => e.id), skipped, added };
+  // What ties a replaced table to tables the target keeps: the foreign keys of those tables into it, and its
+  // attachment (and its indexes') to a partitioned parent that is not restored. The restore handles these itself
+  // (runner/restore/replace.ts): they name objects outside the restore.
+  // A foreign key depends on both its tables; its own is the one its tag ("table constraint") starts with.
+  const ownTable = (e: TocEntry): number | undefined =>
+    e.deps
+      .map((d) => byId.get(d))
+      .filter((t): t is TocEntry => t?.type === 'TABLE' && t.schema === e.schema && t.name !== null && Boolean(e.name?.startsWith(`${t.name} `)))
+      .sort((a, b) => b.name!.length - a.name!.length)[0]?.id;
+  const inbound = entries.filter((e) => included.has(e.id) && e.type === 'FK CONSTRAINT' && present.has(ownTable(e) ?? -1));
+  const attachToTarget = entries.filter((e) => included.has(e.id) && (e.type === 'TABLE ATTACH' || e.type === 'INDEX ATTACH') && e.deps.some((d) => !included.has(d) && inTarget(d)));
+  return { ids: entries.filter((e) => included.has(e.id)).map((e) => e.id), skipped, added, inbound, attachToTarget };
 }
 
 /** Asks the target whether it already has a prerequisite object. Unknown kinds count as present. */

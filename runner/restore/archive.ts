@@ -14,6 +14,7 @@ import { treeBytesRead } from '../pipeline/child-io';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, watchChild } from '../pipeline/spawn';
 import { foreignKeyEdges, orderDataEntries } from './data-order';
+import { missingForeignKeys, psqlBeside, readTargetTies, runReplacingScript, type TargetTies } from './replace';
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
 
 /**
@@ -45,13 +46,24 @@ async function writeSelectionList(
   plan: RestorePlan,
   ctx: RestoreDeps['ctx'],
   flag: string,
-): Promise<{ list: string; disableTriggers: boolean }> {
+): Promise<{ list: string; disableTriggers: boolean; ties: TargetTies | null; foreignKeysLeftOut: string[] }> {
   const entries = await readToc(pgRestore, file, ctx.env);
   const c = await connectPg(target, flag);
   let selection: { ids: number[]; skipped: TocSelection['skipped'] };
   let cyclic: string[] = [];
+  let ties: TargetTies | null = null;
   try {
-    selection = plan.selective ? await selectTocEntries(entries, plan.tables, targetExistsCheck(c), { replacing: plan.clean }) : { ids: entries.map((e) => e.id), skipped: [] };
+    const selected = plan.selective ? await selectTocEntries(entries, plan.tables, targetExistsCheck(c), { replacing: plan.clean }) : null;
+    selection = selected ?? { ids: entries.map((e) => e.id), skipped: [] };
+    if (selected && plan.clean) {
+      // Replacing tables (replace.ts): the target's foreign keys into them are made again by the restore itself, and
+      // an attachment to a parent the target keeps comes last, once the partition's own key and indexes exist.
+      ties = await readTargetTies(c, plan.tables);
+      const inbound = new Set(selected.inbound.map((e) => e.id));
+      const attach = new Set(selected.attachToTarget.map((e) => e.id));
+      const kept = selected.ids.filter((id) => !inbound.has(id));
+      selection = { ...selection, ids: [...kept.filter((id) => !attach.has(id)), ...kept.filter((id) => attach.has(id))] };
+    }
     if (plan.dataOnly) {
       // Parents' rows before their children's, as the target's foreign keys need (data-order.ts).
       const { edges, rootOf } = await foreignKeyEdges(c);
@@ -71,7 +83,57 @@ async function writeSelectionList(
   }
   const listFile = path.join(path.dirname(file), 'selection.list');
   await fs.writeFile(listFile, useListText(selection.ids));
-  return { list: listFile, disableTriggers: cyclic.length > 0 };
+  // As "schema.table.constraint", like the target's keys (the tag is "table constraint").
+  const foreignKeysLeftOut = selection.skipped.filter((e) => e.type === 'FK CONSTRAINT' && e.name !== null).map((e) => `${e.schema}.${e.name!.replace(' ', '.')}`);
+  return { list: listFile, disableTriggers: cyclic.length > 0, ties, foreignKeysLeftOut };
+}
+
+export interface ArchiveRestoreResult {
+  comparison: RowCountComparison[] | null;
+  ok: boolean;
+  /** `--table --clean`: the target's foreign keys into the replaced tables that its rows no longer allow. */
+  foreignKeysSkipped?: string[];
+}
+
+/**
+ * Replaces tables in a database that keeps the rest (replace.ts), then compares row counts. The target's foreign
+ * keys into them that its rows no longer allow are left out, with a warning naming each.
+ */
+async function replaceTables(
+  file: string,
+  tools: { pgRestore: string; psql: string },
+  list: string,
+  ties: TargetTies,
+  outbound: readonly string[],
+  backup: CompleteBackup,
+  target: ConnInfo,
+  plan: RestorePlan,
+  deps: RestoreDeps,
+  flag: string,
+): Promise<ArchiveRestoreResult> {
+  const { ctx } = deps;
+  // pg_restore writes a script here (no --dbname, no --exit-on-error: psql stops at the first error).
+  const args = ['--clean', '--if-exists'];
+  if (plan.noOwner) args.push('--no-owner');
+  if (plan.noPrivileges) args.push('--no-privileges');
+  if (plan.schemaOnly) args.push('--schema-only');
+  const failed = await runReplacingScript(tools, file, list, args, target, ties, deps);
+  if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: nothing was changed (it runs in one transaction)`);
+  if (failed) {
+    const err = pgRestoreFailure(failed, backup, target, plan);
+    // What stops a replace is most often an object of the target's that the backup does not have: name it.
+    const dependent = /^DETAIL:\s+(.*depends on.*)$/m.exec(failed.stderr)?.[1];
+    if (dependent) err.message += ` (${dependent.trim()})`;
+    throw err;
+  }
+  const foreignKeysSkipped = [...outbound, ...(await missingForeignKeys(target, flag, ties.inbound))];
+  if (foreignKeysSkipped.length) {
+    ctx.logger.warn(
+      { foreignKeysSkipped },
+      `foreign key${foreignKeysSkipped.length === 1 ? '' : 's'} left out: ${foreignKeysSkipped.join(', ')}: the target cannot hold ${foreignKeysSkipped.length === 1 ? 'it' : 'them'} (a referenced table it lacks, or rows in it that reference rows the backup's table lacks); the table was restored without ${foreignKeysSkipped.length === 1 ? 'it' : 'them'}`,
+    );
+  }
+  return { ...(await compareWithManifest(backup, target, plan, flag)), foreignKeysSkipped };
 }
 
 /** pg_restore of a fetched archive into a ready database, then the row-count comparison. */
@@ -82,12 +144,16 @@ export async function restoreArchive(
   plan: RestorePlan,
   deps: RestoreDeps,
   flag = '--target-url',
-): Promise<{ comparison: RowCountComparison[] | null; ok: boolean }> {
+): Promise<ArchiveRestoreResult> {
   const { ctx } = deps;
   const spawner = deps.spawner ?? defaultSpawner;
   const tool = await findPgRestore(backup, ctx.env);
 
   const selection = plan.selective || plan.dataOnly ? await writeSelectionList(tool.path, file, target, plan, ctx, flag) : undefined;
+  if (selection?.ties) {
+    const tools = { pgRestore: tool.path, psql: await psqlBeside(tool.path) };
+    return replaceTables(file, tools, selection.list, selection.ties, selection.foreignKeysLeftOut, backup, target, plan, deps, flag);
+  }
 
   const proc = watchChild(
     'pg_restore',

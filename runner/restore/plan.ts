@@ -5,7 +5,7 @@
  */
 import type { CompleteBackup } from '../catalog/catalog';
 import { usageError } from '../errors';
-import { resolveTables, type TableRef } from '../pg/tables';
+import { resolveTablesWithPartitions, type TableRef } from '../pg/tables';
 
 /** The restore's modes, whose combinations are checked. */
 export interface RestoreModes {
@@ -42,9 +42,13 @@ export function validateRestoreFlags(opts: RestoreModes): void {
   if (opts.clean && opts.create) throw usageError('flags_conflict', '--clean and --create exclude each other (a new database has nothing to drop)');
 }
 
+/**
+ * The tables a restore loads. A partitioned table named with `--table` (recorded in the manifest's partitionOf)
+ * comes with its partitions, and stays in the list itself, marked `partitioned`, so its own definition comes too.
+ */
 export function planTables(backup: CompleteBackup, tableArgs: readonly string[] | undefined): { tables: TableRef[]; selective: boolean } {
   const known = backup.manifest.tables.map((t) => ({ schema: t.schema, name: t.name }));
   if (!tableArgs?.length) return { tables: known, selective: false };
-  const tables = resolveTables(tableArgs, known, `backup ${backup.id}`);
+  const { tables } = resolveTablesWithPartitions(tableArgs, backup.manifest.tables, `backup ${backup.id}`);
   return { tables, selective: true };
 }

@@ -112,3 +112,44 @@ test('a partition keeps its own index and primary key without its parent (only t
   assert.deepEqual(s.ids, [11, 13, 21, 31]);
   assert.deepEqual(s.skipped.map(describeEntry), ['TABLE ATTACH public.ev_2025']);
 });
+
+/** A partitioned ev with one partition, as pg_dump lists them. */
+function partitionToc(): TocEntry[] {
+  const e = (id: number, type: string, name: string, deps: number[]): TocEntry => ({ id, type, label: `public ${name} postgres`, schema: 'public', name, deps });
+  return [
+    e(10, 'TABLE', 'ev', []),
+    e(11, 'TABLE', 'ev_2025', [10]),
+    e(12, 'TABLE ATTACH', 'ev_2025', [11, 10]),
+    e(13, 'TABLE DATA', 'ev_2025', [11]),
+    e(20, 'INDEX', 'ev_v', [10]),
+    e(21, 'INDEX', 'ev_2025_v_idx', [11, 20]),
+    e(22, 'INDEX ATTACH', 'ev_2025_v_idx', [20, 21]),
+    e(30, 'CONSTRAINT', 'ev ev_pkey', [10]),
+    e(31, 'CONSTRAINT', 'ev_2025 ev_2025_pkey', [11, 30]),
+    e(32, 'INDEX ATTACH', 'ev_2025_pkey', [30, 31]),
+  ];
+}
+
+test('replacing a partition in a target that keeps its parent: its ATTACH entries come, marked as attaching to the target', async () => {
+  const toc = partitionToc();
+  const s = await selectTocEntries(toc, [{ schema: 'public', name: 'ev_2025' }], async (e) => e.name === 'ev', { replacing: true });
+  assert.deepEqual(s.ids, [11, 12, 13, 21, 22, 31, 32]);
+  assert.deepEqual(s.attachToTarget.map((e) => e.id), [12, 22, 32]);
+  assert.deepEqual(s.skipped, []);
+  assert.deepEqual(s.inbound, []);
+});
+
+test('a partitioned table named by its parent, with its partition: everything of both, nothing attaching to the target', async () => {
+  const toc = partitionToc();
+  const s = await selectTocEntries(toc, [{ schema: 'public', name: 'ev', partitioned: true }, { schema: 'public', name: 'ev_2025' }], async () => true, { replacing: true });
+  assert.deepEqual(s.ids, toc.map((e) => e.id));
+  assert.deepEqual(s.attachToTarget, []);
+});
+
+test('replacing a table the target keeps others referencing: their foreign keys into it are marked inbound, its own out are not', async () => {
+  const s = await selectTocEntries(entries, [{ schema: 'sales', name: 'customers' }], async (e) => e.type !== 'TABLE' || e.name === 'orders', { replacing: true });
+  assert.deepEqual(s.inbound.map(describeEntry), ['FK CONSTRAINT sales.orders orders_customer_id_fkey']);
+  const o = await selectTocEntries(entries, [{ schema: 'sales', name: 'orders' }], async (e) => e.type !== 'TABLE' || e.name === 'customers', { replacing: true });
+  assert.ok(names(o.ids).includes('FK CONSTRAINT sales.orders orders_customer_id_fkey'));
+  assert.deepEqual(o.inbound, []);
+});
