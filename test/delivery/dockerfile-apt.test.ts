@@ -115,7 +115,7 @@ test('every major is published: the PGDG suite only, every client installed, eac
   assert.match(r.sources['pgdg.sources']!, /^Signed-By: \S*\/usr\/share\/keyrings\/postgresql-pgdg\.gpg$/m);
   const install = r.aptLog.filter((l) => l.startsWith('apt-get install') && l.includes('postgresql-client-'));
   assert.equal(install.length, 1, r.aptLog.join('\n'));
-  for (const pkg of [...clients, 'redis-tools', 'zstd', 'tini']) assert.ok(install[0]!.split(' ').includes(pkg), `${pkg} installed`);
+  for (const pkg of [...clients, 'redis-tools', 'redis-server', 'zstd', 'tini']) assert.ok(install[0]!.split(' ').includes(pkg), `${pkg} installed`);
   assert.equal(r.aptLog.filter((l) => l === 'apt-get update').length, 2, 'Debian, then with the PGDG suite');
   for (const m of PG_MAJORS.split(/\s+/)) assert.match(r.stdout, new RegExp(`pg_dump \\(PostgreSQL\\) ${m}\\.0`));
 });

@@ -101,9 +101,9 @@ test('PostgreSQL client tools 13 to 18 come from the PGDG repository, signed by 
   assert.equal(copyKey?.args[1], '/usr/share/keyrings/postgresql-pgdg.gpg');
 });
 
-test('redis-tools, zstd and tini are installed; every apt install is lean and cleans its lists', () => {
+test('redis-tools, redis-server (the RDB loader), zstd and tini are installed; every apt install is lean and cleans its lists', () => {
   const text = runText(runtime);
-  for (const pkg of ['redis-tools', 'zstd', 'tini', 'ca-certificates']) {
+  for (const pkg of ['redis-tools', 'redis-server', 'zstd', 'tini', 'ca-certificates']) {
     assert.match(text, new RegExp(`apt-get install[^\\n]*\\b${pkg}\\b`), `${pkg} installed`);
   }
   for (const s of model.stages) {
