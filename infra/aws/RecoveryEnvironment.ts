@@ -2,8 +2,8 @@
  * lifeboat:aws:RecoveryEnvironment: the AWS `dr` stack, built in the DR region when the primary region is lost.
  *
  * Per database a recovery RDS instance (RdsProtection, created, tagged `lifeboat-role: recovery-instance`) whose
- * master password is generated here and written only through write-only fields (the instance's `passwordWo`, the
- * URL secret's `secretStringWo`), and a Secrets Manager secret with its connection URL. Per Redis source an empty
+ * master password is generated here and written only through the instance's write-only `passwordWo` and the
+ * URL secret's `secretString` (a Pulumi secret, encrypted in the state), and a Secrets Manager secret with its connection URL. Per Redis source an empty
  * secret for the recovery Redis's URL (the Redis the application will use in this region; its value is written out
  * of band). Then one Fargate task definition per restore (infra/shared/recoveryPlan.ts) on a cluster of its own,
  * with its log group, under a restore role that may only read the DR bucket and decrypt with its key, and an
@@ -125,7 +125,9 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
       waitFor.push(
         new aws.secretsmanager.SecretVersion(
           `${name}-${db.name}-url-v1`,
-          { region, secretId: secret.id, secretStringWo: pulumi.secret(url), secretStringWoVersion: 1 },
+          // secretString, not the write-only secretStringWo: a write-only input is kept nowhere, so the engine
+          // sees it as changed on every preview; as a Pulumi secret it is stored encrypted, never in plain text.
+          { region, secretId: secret.id, secretString: pulumi.secret(url) },
           child,
         ),
       );

@@ -40,7 +40,7 @@ function isPrimaryDb(r: Subject): boolean {
 export function protectedDatabases(stack: StackView): Database[] {
   const dbs: Database[] = ofType(stack, T.sqlInstance, T.rdsInstance)
     .filter((r) => isPrimaryDb(r) && r.labels[LABEL.role] !== ROLES.recoveryInstance)
-    .map((s) => ({ subject: s, source: s.labels[LABEL.source] ?? s.name }));
+    .map((s) => ({ subject: s, source: s.labels[LABEL.source] ?? sourceOfDependents(stack, s) ?? s.name }));
   const known = new Set(dbs.map((d) => d.source));
   for (const job of ofType(stack, JOB_TYPES)) {
     const source = job.labels[LABEL.source];
@@ -50,6 +50,20 @@ export function protectedDatabases(stack: StackView): Database[] {
     }
   }
   return dbs;
+}
+
+/**
+ * The source of an instance without Lifeboat's labels (an adopted one keeps its own labels: adoption changes
+ * nothing but backup settings): the source label of the backup jobs that depend on it, when they agree.
+ */
+function sourceOfDependents(stack: StackView, db: Subject): string | undefined {
+  const sources = new Set(
+    ofType(stack, JOB_TYPES)
+      .filter((j) => taskOf(j) === 'backup' && j.dependencies.includes(db.urn))
+      .map((j) => j.labels[LABEL.source])
+      .filter((s): s is string => typeof s === 'string'),
+  );
+  return sources.size === 1 ? [...sources][0] : undefined;
 }
 
 /** Jobs of a task for a database: same source label, or depending on the database resource. */

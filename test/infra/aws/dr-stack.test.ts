@@ -62,12 +62,12 @@ describe('Pulumi.aws-dr.yaml (role dr)', () => {
     assert.equal(one(r, 'lifeboat-prod-dr-recovery-billing-instance').inputs.identifier, 'billing-pg-dr');
   });
 
-  it('writes each recovery URL as a write-only secret version, after the instance exists', () => {
+  it('writes each recovery URL as a secret version (a Pulumi secret), after the instance exists', () => {
     const secret = one(r, 'lifeboat-prod-dr-recovery-orders-url');
     assert.equal(secret.inputs.name, 'lifeboat-prod-dr-orders-recovery-url');
     const version = one(r, 'lifeboat-prod-dr-recovery-orders-url-v1');
-    assert.ok(version.secretInputs?.includes('secretStringWo'));
-    assert.equal(version.inputs.secretString, undefined);
+    assert.ok(version.secretInputs?.includes('secretString'));
+    assert.equal((version.inputs.secretString as { value: unknown }).value, '[secret]');
     assert.ok(version.dependencies.includes(one(r, 'lifeboat-prod-dr-recovery-orders-instance').urn), 'the URL names the instance address');
     assert.ok(version.dependencies.includes(secret.urn));
   });
