@@ -261,7 +261,7 @@ export const GCS_EMULATOR_TOKEN = 'owner';
  * service-account key file (copied into the secret part), else the instance's service account, or for an
  * emulator without a key file its fixed token.
  */
-async function gcsSettings(bucket: string, opts: PitrInitOptions): Promise<{ settings: NonNullable<PitrConfig['gcs']>; key: GcsKey | null }> {
+export async function gcsSettings(bucket: string, opts: PitrInitOptions): Promise<{ settings: NonNullable<PitrConfig['gcs']>; key: GcsKey | null }> {
   let key: GcsKey | null = null;
   if (opts.gcsKeyFile) {
     let json: string;
@@ -284,12 +284,12 @@ async function gcsSettings(bucket: string, opts: PitrInitOptions): Promise<{ set
     key = { kind: 'service', json };
   }
   if (!opts.gcsEndpoint) {
-    return { settings: { bucket, endpoint: 'storage.googleapis.com', port: null, endpointUrl: null, caFile: null, keyType: key ? 'service' : 'auto' }, key };
+    return { settings: { bucket, endpoint: 'storage.googleapis.com', endpointUrl: null, caFile: null, keyType: key ? 'service' : 'auto' }, key };
   }
   const u = new URL(opts.gcsEndpoint);
   if (u.protocol !== 'https:') {
     throw usageError('gcs_endpoint_not_https', `STORAGE_EMULATOR_HOST expected an https:// URL for a pgBackRest repository (pgBackRest speaks only HTTPS to GCS), got ${u.protocol}//`);
   }
   key ??= { kind: 'token', token: GCS_EMULATOR_TOKEN };
-  return { settings: { bucket, endpoint: u.hostname, port: u.port ? Number(u.port) : null, endpointUrl: opts.gcsEndpoint, caFile: opts.gcsCaFile ?? null, keyType: key.kind }, key };
+  return { settings: { bucket, endpoint: u.host, endpointUrl: opts.gcsEndpoint, caFile: opts.gcsCaFile ?? null, keyType: key.kind }, key };
 }

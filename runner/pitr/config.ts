@@ -61,9 +61,11 @@ export const pitrConfigSchema = z.object({
   gcs: z
     .object({
       bucket: z.string(),
-      /** The endpoint's host (pgBackRest's repo1-gcs-endpoint; it speaks HTTPS only). */
+      /**
+       * The endpoint's host, with its port when not 443 (pgBackRest's repo1-gcs-endpoint; it speaks HTTPS only).
+       * pgBackRest 2.45's GCS driver ignores repo1-storage-port: the port must be part of the endpoint.
+       */
       endpoint: z.string(),
-      port: z.number().int().nullable(),
       /** An emulator's endpoint as given (STORAGE_EMULATOR_HOST at init); null for Google's. */
       endpointUrl: z.string().nullable(),
       /** A CA bundle to verify an emulator's endpoint with (NODE_EXTRA_CA_CERTS at init); null for Google's. */
@@ -139,7 +141,6 @@ export function renderPgbackrestConf(cfg: PitrConfig, paths: PitrPaths): string 
         ['repo1-path', cfg.repoPath],
         ['repo1-gcs-bucket', cfg.gcs.bucket],
         ['repo1-gcs-endpoint', cfg.gcs.endpoint],
-        ...(cfg.gcs.port !== null ? [['repo1-storage-port', String(cfg.gcs.port)] as [string, string]] : []),
         ...(cfg.gcs.caFile ? [['repo1-storage-ca-file', cfg.gcs.caFile] as [string, string]] : []),
         ['repo1-gcs-key-type', cfg.gcs.keyType],
       ]

@@ -36,12 +36,12 @@ test("GCS settings: Google's endpoint with the instance's account, a service-acc
   const keyFile = path.join(dir, 'sa.json');
   writeFileSync(keyFile, SERVICE_KEY);
 
-  assert.deepEqual(await gcsSettings('b', opts({})), { settings: { bucket: 'b', endpoint: 'storage.googleapis.com', port: null, endpointUrl: null, caFile: null, keyType: 'auto' }, key: null });
+  assert.deepEqual(await gcsSettings('b', opts({})), { settings: { bucket: 'b', endpoint: 'storage.googleapis.com', endpointUrl: null, caFile: null, keyType: 'auto' }, key: null });
   const service = await gcsSettings('b', opts({ gcsKeyFile: keyFile }));
   assert.equal(service.settings.keyType, 'service');
   assert.deepEqual(service.key, { kind: 'service', json: SERVICE_KEY });
   const emu = await gcsSettings('b', opts({ gcsEndpoint: 'https://localhost:8443', gcsCaFile: '/ca.pem' }));
-  assert.deepEqual(emu, { settings: { bucket: 'b', endpoint: 'localhost', port: 8443, endpointUrl: 'https://localhost:8443', caFile: '/ca.pem', keyType: 'token' }, key: { kind: 'token', token: GCS_EMULATOR_TOKEN } });
+  assert.deepEqual(emu, { settings: { bucket: 'b', endpoint: 'localhost:8443', endpointUrl: 'https://localhost:8443', caFile: '/ca.pem', keyType: 'token' }, key: { kind: 'token', token: GCS_EMULATOR_TOKEN } });
 
   await assert.rejects(gcsSettings('b', opts({ gcsEndpoint: 'http://127.0.0.1:9199' })), (e: LifeboatError) => e.code === 'gcs_endpoint_not_https' && e.exitCode === 2 && /STORAGE_EMULATOR_HOST/.test(e.message));
   const userCreds = path.join(dir, 'adc.json');
@@ -56,13 +56,13 @@ test('pgbackrest.conf names bucket, path and endpoint and holds no key; the key 
   const paths = pitrPaths(dir, 'shop');
   const me = osUser(process.getuid!(), process.getgid!());
 
-  const cfg: PitrConfig = { ...CFG, gcs: { bucket: 'b', endpoint: 'storage.googleapis.com', port: null, endpointUrl: null, caFile: null, keyType: 'service' } };
+  const cfg: PitrConfig = { ...CFG, gcs: { bucket: 'b', endpoint: 'storage.googleapis.com', endpointUrl: null, caFile: null, keyType: 'service' } };
   await writePitrConfig(cfg, paths, me, null, null, { kind: 'service', json: SERVICE_KEY });
   const conf = readFileSync(paths.conf, 'utf8');
   for (const line of ['repo1-type=gcs', 'repo1-path=/team/pitr/shop', 'repo1-gcs-bucket=b', 'repo1-gcs-endpoint=storage.googleapis.com', 'repo1-gcs-key-type=service']) {
     assert.ok(conf.includes(`${line}\n`), line);
   }
-  assert.doesNotMatch(conf, /repo1-gcs-key=|repo1-storage-port|repo1-storage-ca-file|secret-material/);
+  assert.doesNotMatch(conf, /repo1-gcs-key=|repo1-storage-ca-file|secret-material/);
   assert.equal(statSync(paths.conf).mode & 0o777, 0o644);
   for (const f of [paths.gcsConf, paths.gcsKeyFile]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
   assert.equal(statSync(paths.secretDir).mode & 0o777, 0o700);
@@ -70,8 +70,8 @@ test('pgbackrest.conf names bucket, path and endpoint and holds no key; the key 
   assert.equal(readFileSync(paths.gcsKeyFile, 'utf8'), SERVICE_KEY);
   assert.doesNotMatch(readFileSync(paths.lifeboat, 'utf8'), /secret-material|private_key/);
 
-  const emu: PitrConfig = { ...CFG, gcs: { bucket: 'b', endpoint: 'localhost', port: 8443, endpointUrl: 'https://localhost:8443', caFile: '/ca.pem', keyType: 'token' } };
+  const emu: PitrConfig = { ...CFG, gcs: { bucket: 'b', endpoint: 'localhost:8443', endpointUrl: 'https://localhost:8443', caFile: '/ca.pem', keyType: 'token' } };
   const text = renderPgbackrestConf(emu, paths);
-  for (const line of ['repo1-gcs-endpoint=localhost', 'repo1-storage-port=8443', 'repo1-storage-ca-file=/ca.pem', 'repo1-gcs-key-type=token']) assert.ok(text.includes(`${line}\n`), line);
+  for (const line of ['repo1-gcs-endpoint=localhost:8443', 'repo1-storage-ca-file=/ca.pem', 'repo1-gcs-key-type=token']) assert.ok(text.includes(`${line}\n`), line);
   assert.doesNotMatch(text, /repo1-gcs-key=/);
 });
