@@ -273,7 +273,9 @@ export async function gcsSettings(bucket: string, opts: PitrInitOptions): Promis
     registerSecret(json);
     let type: unknown;
     try {
-      type = (JSON.parse(json) as { type?: unknown }).type;
+      const parsed = JSON.parse(json) as { type?: unknown; private_key?: unknown };
+      type = parsed.type;
+      if (typeof parsed.private_key === 'string') registerSecret(parsed.private_key);
     } catch {
       type = undefined;
     }
