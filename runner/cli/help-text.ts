@@ -507,13 +507,18 @@ the database host, as root or as the data directory's owner: pgBackRest runs as 
 It checks that --pgdata is the data directory of the server at --database-url and that the server has a
 Unix socket (pgBackRest connects through one only), writes pgBackRest's configuration under --config-dir
 (default /etc/lifeboat/pitr, one folder per --source, which defaults to the database name), puts the
-repository inside the storage (<root>/pitr/<source>/ in a folder or an s3:// bucket) and creates the
-stanza. Whatever it created is removed again if a step fails.
+repository inside the storage (<root>/pitr/<source>/ in a folder, an s3:// or a gs:// bucket) and creates
+the stanza. Whatever it created is removed again if a step fails.
 
 An s3:// repository needs the bucket's region (--s3-region or AWS_REGION). pgBackRest speaks only HTTPS to
 S3: --s3-endpoint, for an S3-compatible store, must be https:// (path-style addressing; a private CA from
 AWS_CA_BUNDLE). AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, when set, are written to secret/s3.conf (mode
 0600) for archive_command to use; without them pgBackRest uses the instance's or task's role.
+
+A gs:// repository uses the service-account key file GOOGLE_APPLICATION_CREDENTIALS names, copied to
+secret/gcs-key.json (mode 0600) for archive_command to use; without it pgBackRest uses the instance's service
+account (metadata server). gcloud user credentials are refused. An emulator's STORAGE_EMULATOR_HOST must be
+https:// (a private CA from NODE_EXTRA_CA_CERTS); pgBackRest sends it the fixed token "owner".
 
 --encrypt encrypts the repository (aes-256-cbc). The passphrase is random (or LIFEBOAT_PITR_CIPHER_PASS) and
 lives only in secret/cipher.conf (mode 0600, owned by the cluster's user); it is never printed or logged.
@@ -526,12 +531,13 @@ printed for postgresql.conf.
 
 Environment: DATABASE_URL, LIFEBOAT_STORAGE, LIFEBOAT_SOURCE, LIFEBOAT_PITR_CONFIG_DIR,
 LIFEBOAT_PITR_CIPHER_PASS, LIFEBOAT_S3_ENDPOINT, AWS_REGION, AWS_CA_BUNDLE, AWS_ACCESS_KEY_ID,
-AWS_SECRET_ACCESS_KEY.
+AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, STORAGE_EMULATOR_HOST, NODE_EXTRA_CA_CERTS.
 
 Exit codes: 0 set up; 1 pgBackRest or the server failed; 2 bad usage (a --pgdata that is not the server's).
 
 Example:
   lifeboat pitr init --pgdata /var/lib/postgresql/16/main --storage /backups --encrypt --apply
+  lifeboat pitr init --pgdata /var/lib/postgresql/16/main --storage gs://acme-backups/prod --encrypt --apply
 `,
   'pitr-backup': `
 A pgBackRest backup of a source set up by "pitr init": --type full, diff (changes since the last full) or

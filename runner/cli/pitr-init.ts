@@ -45,6 +45,10 @@ export function registerPitrInit(group: Command, ctx: RunContext, setExit: (code
           s3Region: flags.s3Region ?? ctx.env.AWS_REGION,
           s3CaFile: ctx.env.AWS_CA_BUNDLE || undefined,
           s3Key: keyId && keySecret ? { accessKeyId: keyId, secretAccessKey: keySecret } : undefined,
+          // The variables Lifeboat's own GCS client reads: one emulator endpoint and one CA for both.
+          gcsEndpoint: ctx.env.STORAGE_EMULATOR_HOST || undefined,
+          gcsCaFile: ctx.env.NODE_EXTRA_CA_CERTS || undefined,
+          gcsKeyFile: ctx.env.GOOGLE_APPLICATION_CREDENTIALS || undefined,
           configDir: configDirFrom(flags, ctx),
           source,
           encrypt: !!flags.encrypt,

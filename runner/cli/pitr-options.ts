@@ -31,15 +31,17 @@ export function cipherPassFrom(ctx: RunContext): string | undefined {
   return v;
 }
 
-/** Where `pitr init` puts the repository: a folder, or an S3 bucket (pgBackRest has no emulator-tested GCS path yet). */
-export type PitrStorageTarget = { kind: 'folder'; root: string; url: string } | { kind: 's3'; bucket: string; prefix: string; url: string };
+/** Where `pitr init` puts the repository: a folder, an S3 bucket or a GCS bucket. */
+export type PitrStorageTarget = { kind: 'folder'; root: string; url: string } | { kind: 's3' | 'gcs'; bucket: string; prefix: string; url: string };
 
 export function pitrStorageFrom(value: string | undefined): PitrStorageTarget {
-  if (!value) throw usageError('storage_missing', '--storage (or LIFEBOAT_STORAGE) expected a folder or s3:// URL for the pgBackRest repository, got nothing');
+  if (!value) throw usageError('storage_missing', '--storage (or LIFEBOAT_STORAGE) expected a folder, s3:// or gs:// URL for the pgBackRest repository, got nothing');
   const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value);
   if (s3) return { kind: 's3', bucket: s3[1]!, prefix: s3[2]!.replace(/\/+$/, ''), url: value.replace(/\/+$/, '') };
+  const gs = /^gs:\/\/([^/]+)\/?(.*)$/.exec(value);
+  if (gs) return { kind: 'gcs', bucket: gs[1]!, prefix: gs[2]!.replace(/\/+$/, ''), url: value.replace(/\/+$/, '') };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !value.startsWith('file://')) {
-    throw usageError('pitr_storage_unsupported', `--storage expected a folder, file:// or s3:// URL for the pgBackRest repository, got ${value.split('://')[0]}:// (not supported for PITR yet)`);
+    throw usageError('pitr_storage_unsupported', `--storage expected a folder, file://, s3:// or gs:// URL for the pgBackRest repository, got ${value.split('://')[0]}:// (not supported for PITR yet)`);
   }
   const local = new LocalStorage(value);
   return { kind: 'folder', root: local.root, url: local.url };

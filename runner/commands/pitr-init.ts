@@ -13,7 +13,7 @@ import { runtimeError, usageError } from '../errors';
 import { connectPg, type ConnInfo } from '../pg/connection';
 import { serverMajor } from '../pg/tools';
 import { registerSecret } from '../redact';
-import { archiveCommand, pitrPaths, writePitrConfig, PITR_CONFIG_FORMAT_VERSION, type PitrConfig, type S3Key } from '../pitr/config';
+import { archiveCommand, pitrPaths, writePitrConfig, PITR_CONFIG_FORMAT_VERSION, type GcsKey, type PitrConfig, type S3Key } from '../pitr/config';
 import { ownerOf, type OsUser } from '../pitr/os-user';
 import { runPgbackrest } from '../pitr/pgbackrest';
 
@@ -21,12 +21,19 @@ export interface PitrInitOptions {
   conn: ConnInfo;
   pgdata: string;
   /** Where the repository goes: `<root>/pitr/<source>/` in a folder or under the bucket's prefix. */
-  storage: { kind: 'folder'; root: string; url: string } | { kind: 's3'; bucket: string; prefix: string; url: string };
+  storage: { kind: 'folder'; root: string; url: string } | { kind: 's3' | 'gcs'; bucket: string; prefix: string; url: string };
   /** S3: the endpoint (https only: pgBackRest speaks nothing else), the region, a CA bundle, a key (else the role). */
   s3Endpoint?: string;
   s3Region?: string;
   s3CaFile?: string;
   s3Key?: S3Key;
+  /**
+   * GCS: an emulator's https endpoint (else Google's), a CA bundle for it, a service-account key file (else the
+   * instance's service account; with an emulator, a fixed bearer token).
+   */
+  gcsEndpoint?: string;
+  gcsCaFile?: string;
+  gcsKeyFile?: string;
   configDir: string;
   source: string;
   encrypt: boolean;
@@ -128,6 +135,7 @@ export async function runPitrInit(opts: PitrInitOptions, deps: { ctx: RunContext
     throw usageError('pitr_already_initialised', `PITR is already set up for source "${opts.source}" (${paths.dir})`, 'Remove that folder to start over; the repository is kept');
   }
   const repoPath = opts.storage.kind === 'folder' ? path.join(opts.storage.root, 'pitr', opts.source) : `/${[opts.storage.prefix, 'pitr', opts.source].filter(Boolean).join('/')}`;
+  const gcs = opts.storage.kind === 'gcs' ? await gcsSettings(opts.storage.bucket, opts) : null;
   const cfg: PitrConfig = {
     formatVersion: PITR_CONFIG_FORMAT_VERSION,
     source: opts.source,
@@ -140,6 +148,7 @@ export async function runPitrInit(opts: PitrInitOptions, deps: { ctx: RunContext
     repoPath,
     storageUrl: opts.storage.url,
     s3: opts.storage.kind === 's3' ? s3Settings(opts.storage.bucket, opts) : null,
+    gcs: gcs?.settings ?? null,
     encrypted: opts.encrypt,
     archiveTimeoutSeconds: opts.archiveTimeoutSeconds ?? 60,
   };
@@ -154,11 +163,11 @@ export async function runPitrInit(opts: PitrInitOptions, deps: { ctx: RunContext
   // repository that was there), and the server settings as they were.
   const undoFiles = async (): Promise<void> => {
     if (!configExisted) await fs.rm(paths.dir, { recursive: true, force: true });
-    else for (const f of [paths.conf, paths.lifeboat, paths.cipherConf, paths.s3Conf]) await fs.rm(f, { force: true });
+    else for (const f of [paths.conf, paths.lifeboat, paths.cipherConf, paths.s3Conf, paths.gcsConf, paths.gcsKeyFile]) await fs.rm(f, { force: true });
     for (const d of [...madeRepo].reverse()) await fs.rm(d, { recursive: true, force: true });
   };
   try {
-    await writePitrConfig(cfg, paths, owner, cipherPass, opts.storage.kind === 's3' ? (opts.s3Key ?? null) : null);
+    await writePitrConfig(cfg, paths, owner, cipherPass, opts.storage.kind === 's3' ? (opts.s3Key ?? null) : null, gcs?.key ?? null);
     await runPgbackrest('stanza-create', [], pg);
   } catch (e) {
     await undoFiles();
@@ -239,4 +248,50 @@ function s3Settings(bucket: string, opts: PitrInitOptions): NonNullable<PitrConf
     throw usageError('s3_endpoint_not_https', `--s3-endpoint expected an https:// URL for a pgBackRest repository (pgBackRest speaks only HTTPS to S3), got ${u.protocol}//`);
   }
   return { ...common, endpoint: u.hostname, port: u.port ? Number(u.port) : null, endpointUrl: opts.s3Endpoint, uriStyle: 'path' };
+}
+
+/**
+ * The token pgBackRest sends to a GCS emulator (key type token): the Firebase Storage emulator takes `owner` as
+ * its administrator; other emulators ignore it. Never used against Google.
+ */
+export const GCS_EMULATOR_TOKEN = 'owner';
+
+/**
+ * pgBackRest's GCS settings: Google's endpoint or an emulator's (https only), and the credential: a
+ * service-account key file (copied into the secret part), else the instance's service account, or for an
+ * emulator without a key file its fixed token.
+ */
+export async function gcsSettings(bucket: string, opts: PitrInitOptions): Promise<{ settings: NonNullable<PitrConfig['gcs']>; key: GcsKey | null }> {
+  let key: GcsKey | null = null;
+  if (opts.gcsKeyFile) {
+    let json: string;
+    try {
+      json = await fs.readFile(opts.gcsKeyFile, 'utf8');
+    } catch (e) {
+      throw usageError('gcs_key_file_unreadable', `GOOGLE_APPLICATION_CREDENTIALS expected a readable service-account key file, got ${opts.gcsKeyFile} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    }
+    registerSecret(json);
+    let type: unknown;
+    try {
+      const parsed = JSON.parse(json) as { type?: unknown; private_key?: unknown };
+      type = parsed.type;
+      if (typeof parsed.private_key === 'string') registerSecret(parsed.private_key);
+    } catch {
+      type = undefined;
+    }
+    if (type !== 'service_account') {
+      // pgBackRest signs its own tokens with a service account's private key; gcloud's user credentials cannot.
+      throw usageError('gcs_key_not_service_account', `GOOGLE_APPLICATION_CREDENTIALS expected a service-account key file (JSON with "type": "service_account") for a pgBackRest repository, got ${type === undefined ? 'a file that is not one' : `"type": ${JSON.stringify(type)}`} in ${opts.gcsKeyFile}`, 'Unset it to use the instance\'s service account (metadata server)');
+    }
+    key = { kind: 'service', json };
+  }
+  if (!opts.gcsEndpoint) {
+    return { settings: { bucket, endpoint: 'storage.googleapis.com', endpointUrl: null, caFile: null, keyType: key ? 'service' : 'auto' }, key };
+  }
+  const u = new URL(opts.gcsEndpoint);
+  if (u.protocol !== 'https:') {
+    throw usageError('gcs_endpoint_not_https', `STORAGE_EMULATOR_HOST expected an https:// URL for a pgBackRest repository (pgBackRest speaks only HTTPS to GCS), got ${u.protocol}//`);
+  }
+  key ??= { kind: 'token', token: GCS_EMULATOR_TOKEN };
+  return { settings: { bucket, endpoint: u.host, endpointUrl: opts.gcsEndpoint, caFile: opts.gcsCaFile ?? null, keyType: key.kind }, key };
 }

@@ -6,6 +6,8 @@
  *   secret/cipher.conf  the repository's cipher passphrase, mode 0600 (the folder 0700), owned by the cluster's
  *                       OS user; pgBackRest reads it through --config-include-path
  *   secret/s3.conf      an S3 repository's access key, when init was given one (same mode and owner)
+ *   secret/gcs.conf     a GCS repository's key: the path of secret/gcs-key.json (a copy of the service-account
+ *                       key file init was given) or an emulator's token (same mode and owner)
  *   lifeboat.json       what the other `pitr` commands need to find the cluster again (no secret)
  *
  * The same files are read by `archive_command` (run by the server as its OS user), so every file belongs to
@@ -33,7 +35,7 @@ export const pitrConfigSchema = z.object({
   database: z.string(),
   /** The PostgreSQL major version (for the server binaries a drill starts). */
   pgMajor: z.number().int(),
-  /** The repository's path: a folder, or the key prefix in an S3 bucket (`repo1-path`). */
+  /** The repository's path: a folder, or the key prefix in an S3 or GCS bucket (`repo1-path`). */
   repoPath: z.string(),
   /** The storage URL the repository lives in (drill reports go there too). */
   storageUrl: z.string(),
@@ -55,6 +57,27 @@ export const pitrConfigSchema = z.object({
     })
     .nullable()
     .default(null),
+  /** A GCS repository; null otherwise. */
+  gcs: z
+    .object({
+      bucket: z.string(),
+      /**
+       * The endpoint's host, with its port when not 443 (pgBackRest's repo1-gcs-endpoint; it speaks HTTPS only).
+       * pgBackRest 2.45's GCS driver ignores repo1-storage-port: the port must be part of the endpoint.
+       */
+      endpoint: z.string(),
+      /** An emulator's endpoint as given (STORAGE_EMULATOR_HOST at init); null for Google's. */
+      endpointUrl: z.string().nullable(),
+      /** A CA bundle to verify an emulator's endpoint with (NODE_EXTRA_CA_CERTS at init); null for Google's. */
+      caFile: z.string().nullable(),
+      /**
+       * service: a key file, copied into secret/; auto: the instance's service account (metadata server);
+       * token: an emulator's fixed bearer token (in secret/gcs.conf).
+       */
+      keyType: z.enum(['service', 'auto', 'token']),
+    })
+    .nullable()
+    .default(null),
   encrypted: z.boolean(),
   /** archive_timeout set by `pitr init`: the longest a quiet server waits before a WAL segment is archived. */
   archiveTimeoutSeconds: z.number().int(),
@@ -67,6 +90,8 @@ export interface PitrPaths {
   secretDir: string;
   cipherConf: string;
   s3Conf: string;
+  gcsConf: string;
+  gcsKeyFile: string;
   lifeboat: string;
   log: string;
   lock: string;
@@ -81,6 +106,9 @@ export function pitrPaths(configDir: string, source: string): PitrPaths {
     secretDir: path.join(dir, 'secret'),
     cipherConf: path.join(dir, 'secret', 'cipher.conf'),
     s3Conf: path.join(dir, 'secret', 's3.conf'),
+    gcsConf: path.join(dir, 'secret', 'gcs.conf'),
+    // Not *.conf: pgBackRest reads every .conf file in the include folder as configuration.
+    gcsKeyFile: path.join(dir, 'secret', 'gcs-key.json'),
     lifeboat: path.join(dir, 'lifeboat.json'),
     log: path.join(dir, 'log'),
     lock: path.join(dir, 'lock'),
@@ -107,7 +135,16 @@ export function archiveCommand(paths: PitrPaths, source: string, pgbackrest = 'p
 
 /** pgbackrest.conf: an INI file with [global] and one section named after the stanza. */
 export function renderPgbackrestConf(cfg: PitrConfig, paths: PitrPaths): string {
-  const repo: [string, string][] = cfg.s3
+  const repo: [string, string][] = cfg.gcs
+    ? [
+        ['repo1-type', 'gcs'],
+        ['repo1-path', cfg.repoPath],
+        ['repo1-gcs-bucket', cfg.gcs.bucket],
+        ['repo1-gcs-endpoint', cfg.gcs.endpoint],
+        ...(cfg.gcs.caFile ? [['repo1-storage-ca-file', cfg.gcs.caFile] as [string, string]] : []),
+        ['repo1-gcs-key-type', cfg.gcs.keyType],
+      ]
+    : cfg.s3
     ? [
         ['repo1-type', 's3'],
         ['repo1-path', cfg.repoPath],
@@ -161,8 +198,19 @@ export function renderS3Conf(key: S3Key): string {
   return `[global]\nrepo1-s3-key=${key.accessKeyId}\nrepo1-s3-key-secret=${key.secretAccessKey}\n`;
 }
 
+/**
+ * A GCS repository's credential: a service-account key file (its JSON, copied into the secret part: the server
+ * runs archive_command without the runner's environment, and the original may not be readable by its OS user), or
+ * an emulator's bearer token. None for key type auto.
+ */
+export type GcsKey = { kind: 'service'; json: string } | { kind: 'token'; token: string };
+
+export function renderGcsConf(key: GcsKey, paths: PitrPaths): string {
+  return `[global]\nrepo1-gcs-key=${key.kind === 'service' ? paths.gcsKeyFile : key.token}\n`;
+}
+
 /** Writes the configuration, every file owned by the cluster's OS user; the secret part 0600 in a 0700 folder. */
-export async function writePitrConfig(cfg: PitrConfig, paths: PitrPaths, owner: OsUser, cipherPass: string | null, s3Key: S3Key | null = null): Promise<void> {
+export async function writePitrConfig(cfg: PitrConfig, paths: PitrPaths, owner: OsUser, cipherPass: string | null, s3Key: S3Key | null = null, gcsKey: GcsKey | null = null): Promise<void> {
   for (const [d, mode] of [[paths.dir, 0o755], [paths.secretDir, 0o700], [paths.log, 0o750], [paths.lock, 0o750], [paths.spool, 0o750]] as const) {
     await fs.mkdir(d, { recursive: true, mode });
     await fs.chmod(d, mode);
@@ -176,6 +224,8 @@ export async function writePitrConfig(cfg: PitrConfig, paths: PitrPaths, owner: 
   };
   if (cipherPass !== null) await write(paths.cipherConf, renderCipherConf(cipherPass), 0o600);
   if (s3Key !== null) await write(paths.s3Conf, renderS3Conf(s3Key), 0o600);
+  if (gcsKey?.kind === 'service') await write(paths.gcsKeyFile, gcsKey.json, 0o600);
+  if (gcsKey !== null) await write(paths.gcsConf, renderGcsConf(gcsKey, paths), 0o600);
   await write(paths.conf, renderPgbackrestConf(cfg, paths), 0o644);
   await write(paths.lifeboat, JSON.stringify(cfg, null, 2) + '\n', 0o644);
 }

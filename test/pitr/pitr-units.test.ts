@@ -94,7 +94,7 @@ test('archiving is unhealthy when off, failing or stalled beyond three archive_t
 
 const CFG: PitrConfig = {
   formatVersion: PITR_CONFIG_FORMAT_VERSION, source: 'shop', pgdata: '/var/lib/postgresql/15/main', socketDir: '/var/run/postgresql', port: 5432,
-  pgUser: 'postgres', database: 'shop', pgMajor: 15, repoPath: '/backups/pitr/shop', storageUrl: 'file:///backups', s3: null, encrypted: true, archiveTimeoutSeconds: 60,
+  pgUser: 'postgres', database: 'shop', pgMajor: 15, repoPath: '/backups/pitr/shop', storageUrl: 'file:///backups', s3: null, gcs: null, encrypted: true, archiveTimeoutSeconds: 60,
 };
 
 test('the configuration names the stanza, the socket and the repository, and never holds the passphrase', () => {

@@ -104,13 +104,16 @@ test('pitr init writes the configuration with the passphrase only in a 0600 part
   assert.match(again.stderr, /already set up for source "shop"/);
 });
 
-test('pitr init refuses a --pgdata that is not the server\'s, a gs:// storage and a plain-HTTP S3 endpoint', async () => {
+test('pitr init refuses a --pgdata that is not the server\'s, an unsupported storage and plain-HTTP S3 and GCS endpoints', async () => {
   const r = await runCli(['pitr', 'init', '--pgdata', base, '--storage', storage, '--source', 'other'], env);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--pgdata expected the data directory of the server/);
-  const gs = await runCli(['pitr', 'init', '--pgdata', pg.dataDir, '--storage', 'gs://bucket/x', '--source', 'other'], env);
+  const az = await runCli(['pitr', 'init', '--pgdata', pg.dataDir, '--storage', 'azure://container/x', '--source', 'other'], env);
+  assert.equal(az.code, 2);
+  assert.match(az.stderr, /--storage expected a folder, file:\/\/, s3:\/\/ or gs:\/\/ URL for the pgBackRest repository, got azure:\/\//);
+  const gs = await runCli(['pitr', 'init', '--pgdata', pg.dataDir, '--storage', 'gs://bucket/x', '--source', 'other'], { ...env, STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9' });
   assert.equal(gs.code, 2);
-  assert.match(gs.stderr, /--storage expected a folder, file:\/\/ or s3:\/\/ URL for the pgBackRest repository, got gs:\/\//);
+  assert.match(gs.stderr, /pgBackRest speaks only HTTPS to GCS/);
   const plain = await runCli(['pitr', 'init', '--pgdata', pg.dataDir, '--storage', 's3://bucket/x', '--s3-endpoint', 'http://127.0.0.1:9', '--s3-region', 'us-east-1', '--source', 'other'], env);
   assert.equal(plain.code, 2);
   assert.match(plain.stderr, /pgBackRest speaks only HTTPS to S3/);
