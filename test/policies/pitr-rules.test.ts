@@ -15,6 +15,14 @@ const remove = (...names: string[]) => (_i: Record<string, unknown>, all: Record
 };
 const waive = (reason?: string) => ({ config: { [RULE]: { waivers: [{ pattern: 'orders-instance', ...(reason ? { reason } : {}) }] } } });
 
+/** orders-instance as adopted: no lifeboat-source label, and its PITR drill job not depending on it. */
+const unlabelled = (i: Record<string, unknown>, all: RecordedResource[]) => {
+  setPath(i, ['settings', 'userLabels', 'lifeboat-source'], undefined);
+  const instance = all.find((r) => r.name === 'orders-instance')!;
+  const job = all.find((r) => r.name === 'jobs-orders-pitr-drill');
+  if (job) job.dependencies = job.dependencies.filter((d) => d !== instance.urn);
+};
+
 const gcpCases: RuleCase[] = [
   { rule: RULE, title: 'PITR drill job removed', target: 'jobs-orders-pitr-drill', change: remove('jobs-orders-pitr-drill', 'schedules-orders-pitr-drill'), reportedOn: 'orders-instance', message: /no point-in-time recovery drill/ },
   { rule: RULE, title: 'PITR drill schedule removed', target: 'schedules-orders-pitr-drill', change: remove('schedules-orders-pitr-drill'), reportedOn: 'orders-instance', message: /a schedule for its PITR drill/ },
@@ -25,6 +33,10 @@ const gcpCases: RuleCase[] = [
   { rule: RULE, title: 'no PITR drill in prod-eu (a production qualifier)', target: 'orders-instance', change: (i, all) => { setPath(i, ['settings', 'userLabels', 'lifeboat-environment'], 'prod-eu'); remove('jobs-orders-pitr-drill', 'schedules-orders-pitr-drill')(i, all); } },
   { rule: RULE, title: 'no PITR drill, waived with a reason', target: 'orders-instance', change: remove('jobs-orders-pitr-drill', 'schedules-orders-pitr-drill'), opts: waive('PITR of orders is drilled by the DBA team\'s own runbook (TICKET-40)'), passes: true },
   { rule: RULE, title: 'no PITR drill, waiver without a reason', target: 'orders-instance', change: remove('jobs-orders-pitr-drill', 'schedules-orders-pitr-drill'), opts: waive(), message: /gives no reason/ },
+  // An adopted instance keeps its own labels: its source is that of the backup job depending on it.
+  // (as in the stacks, the PITR drill job names the instance in its args and does not depend on it)
+  { rule: RULE, title: 'an adopted instance without lifeboat-source is matched through its backup job', target: 'orders-instance', change: unlabelled, passes: true },
+  { rule: RULE, title: 'no PITR drill, adopted instance without lifeboat-source', target: 'orders-instance', change: (i, all) => { unlabelled(i, all); remove('jobs-orders-pitr-drill', 'schedules-orders-pitr-drill')(i, all); }, message: /database orders has no point-in-time recovery drill/ },
   { rule: RULE, title: 'no PITR drill in an ephemeral stack', target: 'orders-instance', change: remove('jobs-orders-pitr-drill', 'schedules-orders-pitr-drill'), opts: { stackTags: { 'lifeboat:ephemeral': 'true' } }, passes: true },
 ];
 /** The GCP fixture in a production stack. */
