@@ -1,0 +1,92 @@
+/**
+ * Runs the post-data jobs (post-data-jobs.ts) with their SQL (post-data-script.ts) on sessions of the restore's
+ * own, as pg_restore -j's workers run them: a job starts as soon as the queue offers one and a session is free
+ * (the caller says how many are: the restore's --jobs minus the streams still loading), each piece in one simple
+ * query, as pg_restore sends an entry. Sessions are opened when first needed and reused.
+ *
+ * The first failing job stops the rest; wait() then resolves with it. stop() (another part of the restore
+ * failed, or the run was interrupted) closes the sessions at once: a build still running on the server ends with
+ * the database, which a failed restore drops WITH (FORCE).
+ */
+import type { Client } from 'pg';
+import type { PostDataJob, PostDataQueue } from './post-data-jobs';
+import type { PostDataScript } from './post-data-script';
+
+export type PostDataOutcome = { ok: true } | { ok: false; job: PostDataJob | null; error: unknown } | { ok: false; stopped: true };
+
+export class PostDataRun {
+  private readonly idle: Client[] = [];
+  private readonly all: Client[] = [];
+  private outcome: PostDataOutcome | null = null;
+  private settle!: (o: PostDataOutcome) => void;
+  private readonly settled = new Promise<PostDataOutcome>((resolve) => (this.settle = resolve));
+
+  constructor(
+    private readonly queue: PostDataQueue,
+    private readonly script: PostDataScript,
+    private readonly connect: () => Promise<Client>,
+    /** Sessions the jobs may use now, running ones included. */
+    private readonly sessions: () => number,
+  ) {}
+
+  /** Starts whatever may start now; call it whenever a stream has loaded or a session came free. */
+  kick(): void {
+    if (this.outcome) return;
+    if (this.queue.finished) {
+      this.end({ ok: true });
+      return;
+    }
+    while (this.queue.active < this.sessions()) {
+      const job = this.queue.next();
+      if (!job) break;
+      void this.run(job);
+    }
+  }
+
+  /** How the jobs ended: all done, the first failure, or stopped. */
+  wait(): Promise<PostDataOutcome> {
+    return this.settled;
+  }
+
+  stop(): void {
+    this.end({ ok: false, stopped: true });
+  }
+
+  /** Closes the sessions (after wait()). */
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((c) => c.end().catch(() => undefined)));
+  }
+
+  private async run(job: PostDataJob): Promise<void> {
+    let client: Client | undefined;
+    try {
+      client = this.idle.pop() ?? (await this.open());
+      await client.query(this.script.pieces.get(job.id)!);
+      this.idle.push(client);
+      if (this.outcome) return;
+      this.queue.done(job.id);
+      this.kick();
+    } catch (e) {
+      this.end({ ok: false, job, error: e });
+    }
+  }
+
+  private async open(): Promise<Client> {
+    const c = await this.connect();
+    this.all.push(c);
+    // Stopped while connecting: this session must not outlive the others (its query below then fails, unheard).
+    if (this.outcome && !this.outcome.ok) void c.end().catch(() => undefined);
+    await c.query(this.script.session);
+    return c;
+  }
+
+  private end(o: PostDataOutcome): void {
+    if (this.outcome) return;
+    this.outcome = o;
+    if (!o.ok) {
+      // Nothing more is sent; sessions still running a statement are closed under it.
+      for (const c of this.all) void c.end().catch(() => undefined);
+    }
+    this.settle(o);
+  }
+}
