@@ -26,6 +26,7 @@ import { runnerNode } from './runner-node';
 import { CACHE, datasetCluster } from './dataset';
 import { TIME_BIN, haveGnuTime, measure, type Figures } from './measure';
 import { startExternalS3, type ExternalS3 } from './s3-emulator';
+import { runShapes, shapeOptions } from './shapes-run';
 import { motoServerPath } from '../test/harness/s3';
 
 /** The bench runs its moto row where moto_server is installed (the tests require it; the bench only reports). */
@@ -88,6 +89,8 @@ function ratio(a: number, b: number): number {
 
 async function main(): Promise<void> {
   if (!haveGnuTime()) throw new Error(`${TIME_BIN} not found: install it with "apt-get install -y time" (Debian package time)`);
+  // `--shape ...`: lifeboat against pg_dump -Fd, pg_restore -j and pgBackRest on each shape of database (shapes-run.ts).
+  if (process.argv.includes('--shape')) return runShapes(shapeOptions());
   const only = onlyArg();
   const rounds = repeatArg();
   const want = (step: string): boolean => only === null || only.has(step);
