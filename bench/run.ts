@@ -15,6 +15,10 @@
  * method alike, and reports the median wall and CPU and the highest peak RSS; single runs on a shared 2-core
  * machine vary by 20%. bench/s3-memory.ts measures the cloud upload paths' memory alone.
  *
+ * `npm run bench -- --shape mixed,onebig,manysmall [--jobs N] [--repeat R] [--scale S] [--rss-4x]` compares instead on
+ * modest datasets of each shape (one table dominating with three indexes; thousands of small tables) with
+ * pg_dump -Fd -jN, pg_restore -jN and pgBackRest's full backup and restore, each as a ratio (shapes-run.ts).
+ *
  * The runner runs as in its container image: compiled with tsc (runner/tsconfig.build.json) and started with
  * plain node, not through tsx, of the image's version (runner-node.ts) and with the image's NODE_OPTIONS.
  */

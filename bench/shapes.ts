@@ -30,7 +30,7 @@ function shapeSql(shape: Shape, scale: number): string {
     case 'onebig':
       return `
 CREATE TABLE big (id bigint PRIMARY KEY, account int NOT NULL, created_at timestamptz NOT NULL, note text NOT NULL, amount numeric(12,2) NOT NULL);
-INSERT INTO big SELECT g, (g * 7919) % 100000, timestamptz '2020-01-01' + g * interval '17 seconds', md5(g::text) || ' ' || (g % 1000), (g % 100000) / 100.0
+INSERT INTO big SELECT g, (g::bigint * 7919) % 100000, timestamptz '2020-01-01' + g * interval '17 seconds', md5(g::text) || ' ' || (g % 1000), (g % 100000) / 100.0
   FROM generate_series(1, ${Math.round(2_500_000 * scale)}) g;
 CREATE INDEX big_account ON big (account);
 CREATE INDEX big_created ON big (created_at);
