@@ -47,7 +47,7 @@ BEGIN
     EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, ref int NOT NULL, label text NOT NULL, at timestamptz NOT NULL DEFAULT now())', i);
     EXECUTE format('CREATE INDEX t%s_ref ON t%s (ref)', i, i);
     EXECUTE format('INSERT INTO t%s (id, ref, label) SELECT g, 1 + g %% 50, md5((g * %s)::text) FROM generate_series(1, 200) g', i, i);
-    IF i %% 5 = 0 THEN
+    IF i % 5 = 0 THEN
       EXECUTE format('ALTER TABLE t%s ADD FOREIGN KEY (ref) REFERENCES t%s (id)', i, i - 1);
     END IF;
   END LOOP;
@@ -106,6 +106,8 @@ export async function shapeCluster(shape: Shape, scale: number, processes: numbe
     archive_command: `'pgbackrest --config=${conf} --stanza=${STANZA} archive-push %p'`,
     max_wal_size: '4GB',
     maintenance_work_mem: '256MB',
+    // Thousands of tables in one transaction: the fill's, pg_dump's.
+    max_locks_per_transaction: '1024',
     unix_socket_directories: dir,
   };
   const database = `shape_${shape}`;

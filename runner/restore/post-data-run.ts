@@ -27,6 +27,8 @@ export class PostDataRun {
     private readonly connect: () => Promise<Client>,
     /** Sessions the jobs may use now, running ones included. */
     private readonly sessions: () => number,
+    /** Hears each job that finished, and how long it ran. */
+    private readonly onDone: (job: PostDataJob, ms: number) => void = () => undefined,
   ) {}
 
   /** Starts whatever may start now; call it whenever a stream has loaded or a session came free. */
@@ -61,9 +63,11 @@ export class PostDataRun {
     let client: Client | undefined;
     try {
       client = this.idle.pop() ?? (await this.open());
+      const started = Date.now();
       await client.query(this.script.pieces.get(job.id)!);
       this.idle.push(client);
       if (this.outcome) return;
+      this.onDone(job, Date.now() - started);
       this.queue.done(job.id);
       this.kick();
     } catch (e) {

@@ -68,6 +68,7 @@ import { entryWeights, splitStreams } from './stream-split';
 import { planPostData, PostDataQueue, type PostDataJob } from './post-data-jobs';
 import { renderPostDataScript, type PostDataScript } from './post-data-script';
 import { PostDataRun } from './post-data-run';
+import { splitKeyBuilds } from './post-data-keys';
 import { readStreamHead, type HeadInputs } from './stream-head';
 import { makeTempDir } from '../pipeline/temp-dir';
 import { findZstd } from '../payload/zstd';
@@ -180,6 +181,9 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   const { backup, headFile } = inputs;
   const env = pgToolEnv(target, ctx.env);
   const options = restoreOptionArgs(target.database, plan);
+  // Where the time goes, at LIFEBOAT_LOG_LEVEL=debug.
+  const t0 = Date.now();
+  const phase = (name: string, extra: Record<string, unknown> = {}): void => ctx.logger.debug({ phase: name, seconds: (Date.now() - t0) / 1000, ...extra }, `restore: ${name}`);
 
   // The jobs' SQL is rendered while the schema is restored. A script that cannot serve (a rendering that failed,
   // an encoding the sessions cannot speak, a piece missing) leaves the jobs to the last pg_restore, as before.
@@ -188,9 +192,12 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
     ? renderPostDataScript(inputs.pgRestore, headFile, inputs.lists.jobs, scriptOptions, ctx.env, deps.spawner ?? defaultSpawner, ctx.signal).catch(() => null)
     : Promise.resolve(null);
   await runPgRestore(inputs, [...options, `--use-list=${inputs.lists.pre}`, headFile], env, target, plan, deps);
+  phase('pre-data restored');
   const script = await rendering;
   const usable = script !== null && inputs.postJobs.every((j) => script.pieces.has(j.id));
-  const queue = new PostDataQueue(usable ? inputs.postJobs : []);
+  // A large table's key builds its index beside the table's other indexes (post-data-keys.ts).
+  const work = usable ? splitKeyBuilds(inputs.postJobs, script.pieces) : { jobs: [], pieces: new Map<number, string>() };
+  const queue = new PostDataQueue(work.jobs);
   const restList = usable ? inputs.lists.rest : inputs.lists.allRest;
 
   const streams = inputs.lists.streams.length;
@@ -209,7 +216,9 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   // Post-data jobs run on the sessions the loading streams leave free: loading streams and jobs together never
   // use more than --jobs sessions (a small DR server's max_connections).
   const loading = new Set(inputs.lists.streams.keys());
-  const post = new PostDataRun(queue, script ?? { session: '', pieces: new Map() }, () => connectPg(target, flag), () => plan.jobs - loading.size);
+  const post = new PostDataRun(queue, { session: script?.session ?? '', pieces: work.pieces }, () => connectPg(target, flag), () => plan.jobs - loading.size, (job, ms) =>
+    ctx.logger.debug({ job: job.what, ms }, 'restore: post-data job done'),
+  );
   const postDone = post.wait().then((o) => {
     if (!o.ok && 'error' in o && first === null) {
       postFailure = { job: o.job, error: o.error };
@@ -223,6 +232,7 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
     stopAll.abort();
   };
   const loaded = (i: number): void => {
+    phase('stream loaded', { stream: i });
     loading.delete(i);
     queue.loaded(i);
     post.kick();
@@ -250,6 +260,7 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   post.kick();
   await postDone;
   await post.close();
+  phase('post-data jobs done', { jobs: usable ? inputs.postJobs.length : 0 });
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
   if (thrown) throw thrown;
   const outcomes = settled.map((r) => (r as PromiseFulfilledResult<StreamOutcome>).value);
@@ -270,7 +281,10 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   // What the streams and jobs left: no data blocks, so the head file serves (sequence values, grants, ...).
   const rest = [...options, `--use-list=${restList}`, `--jobs=${plan.jobs}`, headFile];
   await runPgRestore(inputs, rest, env, target, plan, deps);
-  return compareWithManifest(backup, target, plan, flag);
+  phase('rest restored');
+  const counted = await compareWithManifest(backup, target, plan, flag);
+  phase('rows counted');
+  return counted;
 }
 
 /**

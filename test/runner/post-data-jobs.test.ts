@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lockConflict, planPostData, PostDataQueue, type PostDataJob } from '../../runner/restore/post-data-jobs';
 import { parsePostDataScript } from '../../runner/restore/post-data-script';
+import { splitKeyBuilds } from '../../runner/restore/post-data-keys';
 import type { Section } from '../../runner/restore/stream-split';
 import type { TocEntry } from '../../runner/pg/toc';
 
@@ -205,4 +206,29 @@ test('script: another encoding with bytes beyond ASCII is refused (its jobs go t
   const head = "SET client_encoding = 'LATIN1';\n\n--\n-- TOC entry 5 (class 1 OID 2)\n--\n\n";
   assert.equal(parsePostDataScript(`${head}CREATE INDEX "caf\u00e9" ON t (a);\n`), null);
   assert.ok(parsePostDataScript(`${head}CREATE INDEX cafe ON t (a);\n`));
+});
+
+test('keys of large tables: the unique index builds as a job of its own, then the constraint takes it', () => {
+  const job = (id: number, what: string, weight: number, streams = [0]): PostDataJob => ({ id, what, after: [], streams, tables: [10], locks: [10], weight });
+  const piece = (statement: string): string => `SET default_tablespace = fast;\n--\n-- TOC entry 30 (class 2606 OID 1)\n--\n\n${statement}\n\n`;
+  const pieces = new Map([
+    [30, piece('ALTER TABLE ONLY sales.big\n    ADD CONSTRAINT big_pkey PRIMARY KEY (id, "Odd ""col""") INCLUDE (note) WITH (fillfactor=\'80\') DEFERRABLE INITIALLY DEFERRED;')],
+    [31, piece('ALTER TABLE ONLY sales.big\n    ADD CONSTRAINT big_sku UNIQUE NULLS NOT DISTINCT (sku);')],
+    [32, piece('ALTER TABLE ONLY sales.big\n    ADD CONSTRAINT big_excl EXCLUDE USING gist (r WITH &&);')],
+    [33, piece('ALTER TABLE ONLY sales.small\n    ADD CONSTRAINT small_pkey PRIMARY KEY (id);')],
+    [34, piece('ALTER TABLE ONLY sales.parted\n    ADD CONSTRAINT parted_pkey PRIMARY KEY (id);')],
+  ]);
+  const big = 64 << 20;
+  const jobs = [job(30, 'CONSTRAINT #30', big), job(31, 'CONSTRAINT #31', big), job(32, 'CONSTRAINT #32', big), job(33, 'CONSTRAINT #33', 1000), job(34, 'CONSTRAINT #34', big, [])];
+  const out = splitKeyBuilds(jobs, pieces);
+  assert.deepEqual(out.jobs.map((j) => [j.id, j.after, j.locks]), [
+    [-30, [], []], [30, [-30], [10]], [-31, [], []], [31, [-31], [10]],
+    [32, [], [10]], // an exclusion constraint is no plain key
+    [33, [], [10]], // a small table: nothing to gain
+    [34, [], [10]], // no data of its own (a partitioned parent cannot take USING INDEX)
+  ]);
+  assert.equal(out.pieces.get(-30), 'SET default_tablespace = fast;\nCREATE UNIQUE INDEX big_pkey ON sales.big USING btree (id, "Odd ""col""") INCLUDE (note) WITH (fillfactor=\'80\');\n');
+  assert.equal(out.pieces.get(30), 'SET default_tablespace = fast;\nALTER TABLE ONLY sales.big\n    ADD CONSTRAINT big_pkey PRIMARY KEY USING INDEX big_pkey DEFERRABLE INITIALLY DEFERRED;\n');
+  assert.equal(out.pieces.get(-31), 'SET default_tablespace = fast;\nCREATE UNIQUE INDEX big_sku ON sales.big USING btree (sku) NULLS NOT DISTINCT;\n');
+  assert.equal(out.pieces.get(32), pieces.get(32));
 });
