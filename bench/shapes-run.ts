@@ -20,7 +20,7 @@ import { buildRunner, RUNNER_NODE_OPTIONS } from './build';
 import { CACHE, chownToPostgres } from './dataset';
 import { measure, type Figures } from './measure';
 import { runnerNode } from './runner-node';
-import { lastPgbackrestBackup, shapeCluster, SHAPES, STANZA, type Shape, type ShapeCluster } from './shapes';
+import { lastPgbackrestBackup, MAX_LOCKS, shapeCluster, SHAPES, STANZA, type Shape, type ShapeCluster } from './shapes';
 import { freePort } from '../test/harness/ports';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -234,7 +234,10 @@ async function compare(shape: Shape, c: ShapeCluster, opts: ShapeOptions, cli: s
   return { lines, rows, ratios };
 }
 
-/** pgBackRest restore into a folder of its own, then a server on it, until it answers a query. */
+/**
+ * pgBackRest restore into a folder of its own, then a server on it, until it answers a query. Recovery refuses a
+ * lower max_locks_per_transaction than the source's, so the server gets the shape cluster's.
+ */
 async function pgbackrestRestore(c: ShapeCluster, label: string): Promise<Figures> {
   const dir = path.join(WORK, 'pgbackrest-restore');
   rmSync(dir, { recursive: true, force: true });
@@ -246,7 +249,7 @@ async function pgbackrestRestore(c: ShapeCluster, label: string): Promise<Figure
   const script = [
     'set -e',
     `pgbackrest --config=${c.pgbackrestConf} --stanza=${STANZA} --pg1-path=${dir} --set=${label} --type=immediate --target-action=promote --archive-mode=off restore`,
-    `${bin('pg_ctl')} -D ${dir} -o "-c port=${port} -c listen_addresses= -c unix_socket_directories=${WORK} -c archive_mode=off" -l ${dir}/server.log -w -t 600 start >/dev/null`,
+    `${bin('pg_ctl')} -D ${dir} -o "-c port=${port} -c listen_addresses= -c unix_socket_directories=${WORK} -c archive_mode=off -c max_locks_per_transaction=${MAX_LOCKS}" -l ${dir}/server.log -w -t 600 start >/dev/null`,
     `until ${bin('psql')} -h ${WORK} -p ${port} -U postgres -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; do sleep 0.05; done`,
   ].join('\n');
   try {

@@ -22,6 +22,8 @@ export type Shape = (typeof SHAPES)[number];
 
 const SHAPES_VERSION = 1;
 export const STANZA = 'bench';
+/** max_locks_per_transaction of the shape clusters (thousands of tables in one transaction: the fill's, pg_dump's). */
+export const MAX_LOCKS = 1024;
 
 function shapeSql(shape: Shape, scale: number): string {
   switch (shape) {
@@ -106,8 +108,7 @@ export async function shapeCluster(shape: Shape, scale: number, processes: numbe
     archive_command: `'pgbackrest --config=${conf} --stanza=${STANZA} archive-push %p'`,
     max_wal_size: '4GB',
     maintenance_work_mem: '256MB',
-    // Thousands of tables in one transaction: the fill's, pg_dump's.
-    max_locks_per_transaction: '1024',
+    max_locks_per_transaction: String(MAX_LOCKS),
     unix_socket_directories: dir,
   };
   const database = `shape_${shape}`;
