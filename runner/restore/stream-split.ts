@@ -17,11 +17,14 @@ import { DATA_BLOCK_TYPES, type TocEntry } from '../pg/toc';
  */
 export function entryWeights(entries: readonly TocEntry[], tables: readonly TableRowCount[]): Map<number, number> {
   const keyed = tables.map((t) => ({ key: `${t.schema} ${t.name}`, weight: t.bytes ?? t.rows ?? 0 })).sort((a, b) => b.key.length - a.key.length);
+  const byKey = new Map(keyed.filter((k) => !/ .* /.test(k.key)).map((k) => [k.key, k]));
   const out = new Map<number, number>();
   const unmatched: number[] = [];
   for (const e of entries) {
     if (!DATA_BLOCK_TYPES.has(e.type)) continue;
-    const t = e.type === 'TABLE DATA' ? keyed.find((k) => e.label === k.key || e.label.startsWith(`${k.key} `)) : undefined;
+    // Most labels are "schema name owner" with no spaces in the names: one lookup; the scan is for the others.
+    const quick = e.type === 'TABLE DATA' ? byKey.get(e.label.slice(0, e.label.lastIndexOf(' '))) : undefined;
+    const t = quick ?? (e.type === 'TABLE DATA' ? keyed.find((k) => e.label === k.key || e.label.startsWith(`${k.key} `)) : undefined);
     if (t) out.set(e.id, t.weight);
     else unmatched.push(e.id);
   }

@@ -118,8 +118,9 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
     };
     // The post-data work: indexes, keys, triggers as jobs of their own; what they cannot take stays for the end.
     const dataStreams = new Map(split.streams.flatMap((ids, i) => ids.map((id) => [id, i] as [number, number])));
+    const dataWeights = framed ? entryWeights(toc.entries, backup.manifest.tables) : weights;
     const tableWeights = new Map<number, number>();
-    for (const e of toc.entries) if (e.type === 'TABLE DATA' && e.deps.length === 1) tableWeights.set(e.deps[0]!, entryWeights([e], backup.manifest.tables).get(e.id) ?? 0);
+    for (const e of toc.entries) if (e.type === 'TABLE DATA' && e.deps.length === 1) tableWeights.set(e.deps[0]!, dataWeights.get(e.id) ?? 0);
     const post = planPostData(toc.entries, toc.sections, split.rest, dataStreams, tableWeights);
     const lists = {
       pre: await write('pre.list', split.pre),
