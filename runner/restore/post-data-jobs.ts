@@ -174,6 +174,26 @@ export class PostDataQueue {
     return job!;
   }
 
+  /**
+   * Jobs one session runs in one round trip: the next job, and when it is on small tables, more ready small jobs
+   * (up to `max`) that conflict with nothing running or taken. One that needs another of them is not ready yet,
+   * so the order holds.
+   */
+  nextBatch(max: number, smallBytes: number): PostDataJob[] {
+    const first = this.next();
+    if (!first) return [];
+    const batch = [first];
+    if (first.weight >= smallBytes) return batch;
+    while (batch.length < max) {
+      const i = this.ready.findIndex((j) => j.weight < smallBytes && ![...this.running.values()].some((r) => lockConflict(j, r)));
+      if (i < 0) break;
+      const [job] = this.ready.splice(i, 1);
+      this.running.set(job!.id, job!);
+      batch.push(job!);
+    }
+    return batch;
+  }
+
   done(id: number): void {
     if (!this.running.delete(id)) throw new Error(`post-data job ${id} is not running`);
     this.left--;

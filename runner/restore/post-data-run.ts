@@ -2,7 +2,10 @@
  * Runs the post-data jobs (post-data-jobs.ts) with their SQL (post-data-script.ts) on sessions of the restore's
  * own, as pg_restore -j's workers run them: a job starts as soon as the queue offers one and a session is free
  * (the caller says how many are: the restore's --jobs minus the streams still loading), each piece in one simple
- * query, as pg_restore sends an entry. Sessions are opened when first needed and reused.
+ * query, as pg_restore sends an entry. Jobs on small tables go up to BATCH_JOBS in one query: thousands of small
+ * tables are thousands of round trips and commits otherwise (a commit waits for its WAL flush on a real disk),
+ * which is what held the restore of 2,000 small tables behind pg_restore -j2. Sessions are opened when first
+ * needed and reused.
  *
  * The first failing job stops the rest; wait() then resolves with it. stop() (another part of the restore
  * failed, or the run was interrupted) closes the sessions at once: a build still running on the server ends with
@@ -12,12 +15,18 @@ import type { Client } from 'pg';
 import type { PostDataJob, PostDataQueue } from './post-data-jobs';
 import type { PostDataScript } from './post-data-script';
 
+/** Jobs on tables smaller than this go to the server up to BATCH_JOBS in one query, one transaction. */
+const SMALL_TABLE_BYTES = 1 << 20;
+const BATCH_JOBS = 16;
+
 export type PostDataOutcome = { ok: true } | { ok: false; job: PostDataJob | null; error: unknown } | { ok: false; stopped: true };
 
 export class PostDataRun {
   private readonly idle: Client[] = [];
   private readonly all: Client[] = [];
   private outcome: PostDataOutcome | null = null;
+  /** Sessions running a batch now. */
+  private busy = 0;
   private settle!: (o: PostDataOutcome) => void;
   private readonly settled = new Promise<PostDataOutcome>((resolve) => (this.settle = resolve));
 
@@ -38,10 +47,10 @@ export class PostDataRun {
       this.end({ ok: true });
       return;
     }
-    while (this.queue.active < this.sessions()) {
-      const job = this.queue.next();
-      if (!job) break;
-      void this.run(job);
+    while (this.busy < this.sessions()) {
+      const batch = this.queue.nextBatch(BATCH_JOBS, SMALL_TABLE_BYTES);
+      if (!batch.length) break;
+      void this.run(batch);
     }
   }
 
@@ -59,18 +68,25 @@ export class PostDataRun {
     await Promise.all(this.all.map((c) => c.end().catch(() => undefined)));
   }
 
-  private async run(job: PostDataJob): Promise<void> {
+  private async run(batch: PostDataJob[]): Promise<void> {
+    this.busy++;
     let client: Client | undefined;
     try {
       client = this.idle.pop() ?? (await this.open());
       const started = Date.now();
-      await client.query(this.script.pieces.get(job.id)!);
+      await client.query(batch.map((job) => this.script.pieces.get(job.id)!).join('\n'));
       this.idle.push(client);
+      this.busy--;
       if (this.outcome) return;
-      this.onDone(job, Date.now() - started);
-      this.queue.done(job.id);
+      for (const job of batch) {
+        this.onDone(job, Date.now() - started);
+        this.queue.done(job.id);
+      }
       this.kick();
     } catch (e) {
+      this.busy--;
+      // A batch fails as a whole (one transaction): its first job is named, the others listed.
+      const job = batch.length === 1 ? batch[0]! : { ...batch[0]!, what: `one of ${batch.map((j) => j.what).join(', ')}` };
       this.end({ ok: false, job, error: e });
     }
   }

@@ -232,3 +232,21 @@ test('keys of large tables: the unique index builds as a job of its own, then th
   assert.equal(out.pieces.get(-31), 'SET default_tablespace = fast;\nCREATE UNIQUE INDEX big_sku ON sales.big USING btree (sku) NULLS NOT DISTINCT;\n');
   assert.equal(out.pieces.get(32), pieces.get(32));
 });
+
+test('batches: jobs on small tables go together, never two that conflict, never one before what it needs', () => {
+  const { jobs } = plan();
+  const q = new PostDataQueue(jobs);
+  q.loaded(0);
+  q.loaded(1);
+  // big's jobs weigh 1000 bytes: with a small-table limit of 2000 they batch too.
+  const batch = q.nextBatch(16, 2000);
+  const ids = batch.map((j) => j.id);
+  for (const a of batch) for (const b of batch) if (a !== b) assert.ok(!lockConflict(a, b), `${a.id} beside ${b.id}`);
+  assert.ok(!ids.includes(40), 'the foreign key waits for the primary key, which is at most in this batch');
+  assert.ok(!ids.includes(41), "the comment waits for its index");
+  assert.ok(batch.length > 1);
+  // A job on a large table goes alone.
+  const q2 = new PostDataQueue(jobs);
+  q2.loaded(0);
+  assert.equal(q2.nextBatch(16, 500).length, 1);
+});
