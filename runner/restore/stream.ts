@@ -129,6 +129,8 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
       rest: await write('rest.list', post.rest),
       // When the jobs' SQL cannot be used (see post-data-script.ts), pg_restore restores them with the rest.
       allRest: await write('all-rest.list', split.rest),
+      restCount: post.rest.length,
+      allRestCount: split.rest.length,
     };
     const fetch: FrameFetch | null =
       reader && framed && headBytes
@@ -153,7 +155,7 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
 interface RunInputs extends StreamInputs {
   objectUrl: string;
   headFile: string;
-  lists: { pre: string; streams: string[]; jobs: string; rest: string; allRest: string };
+  lists: { pre: string; streams: string[]; jobs: string; rest: string; allRest: string; restCount: number; allRestCount: number };
   /** The post-data jobs, run on sessions of the restore's own. */
   postJobs: PostDataJob[];
   /** Each stream's frames, when the payload is read by frames; null: each stream reads it whole. */
@@ -200,6 +202,7 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   const work = usable ? splitKeyBuilds(inputs.postJobs, script.pieces) : { jobs: [], pieces: new Map<number, string>() };
   const queue = new PostDataQueue(work.jobs);
   const restList = usable ? inputs.lists.rest : inputs.lists.allRest;
+  const restCount = usable ? inputs.lists.restCount : inputs.lists.allRestCount;
 
   const streams = inputs.lists.streams.length;
   const fetch = inputs.fetch;
@@ -280,8 +283,9 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   for (const o of outcomes) await checkStoredBytes(inputs, o, true);
 
   // What the streams and jobs left: no data blocks, so the head file serves (sequence values, grants, ...).
+  // Nothing left (no sequences, grants, ...): no pg_restore to start for it.
   const rest = [...options, `--use-list=${restList}`, `--jobs=${plan.jobs}`, headFile];
-  await runPgRestore(inputs, rest, env, target, plan, deps);
+  if (restCount > 0) await runPgRestore(inputs, rest, env, target, plan, deps);
   phase('rest restored');
   const counted = await compareWithManifest(backup, target, plan, flag);
   phase('rows counted');
