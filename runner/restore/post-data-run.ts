@@ -4,8 +4,8 @@
  * (the caller says how many are: the restore's --jobs minus the streams still loading), each piece in one simple
  * query, as pg_restore sends an entry. Jobs on small tables go up to BATCH_JOBS in one query: thousands of small
  * tables are thousands of round trips and commits otherwise (a commit waits for its WAL flush on a real disk),
- * which is what held the restore of 2,000 small tables behind pg_restore -j2. Sessions are opened when first
- * needed and reused.
+ * (2,000 small tables' 4,400 jobs: 4.2 s one by one, 0.9 s batched, measured once under different load).
+ * Sessions are opened when first needed and reused.
  *
  * The first failing job stops the rest; wait() then resolves with it. stop() (another part of the restore
  * failed, or the run was interrupted) closes the sessions at once: a build still running on the server ends with
