@@ -23,7 +23,7 @@ interface Meta {
 
 const WORDS = `'{alpha,backup,carbon,delta,engine,falcon,gamma,harbor,index,jasper,kernel,lumen,matrix,nectar,orbit,pixel,quartz,river,signal,tundra,umbra,vector,willow,xenon,yonder,zephyr}'`;
 
-function fillSql(factor: number): string {
+export function fillSql(factor: number): string {
   const items = 600_000 * factor;
   const events = 1_500_000 * factor;
   return `
@@ -55,14 +55,14 @@ CREATE INDEX events_at ON events (at);
 `;
 }
 
-function pgbench(pg: PgCluster, database: string, scale: number): void {
+export function pgbench(pg: PgCluster, database: string, scale: number): void {
   execFileSync(path.join(pg.binDir, 'pgbench'), ['-i', '-q', '-s', String(scale), database], {
     env: { ...process.env, PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
 }
 
-function chownToPostgres(p: string): void {
+export function chownToPostgres(p: string): void {
   if (process.getuid?.() !== 0) return;
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());

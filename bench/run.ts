@@ -15,6 +15,10 @@
  * method alike, and reports the median wall and CPU and the highest peak RSS; single runs on a shared 2-core
  * machine vary by 20%. bench/s3-memory.ts measures the cloud upload paths' memory alone.
  *
+ * `npm run bench -- --shape mixed,onebig,manysmall [--jobs N] [--repeat R] [--scale S] [--rss-4x]` compares instead on
+ * modest datasets of each shape (one table dominating with three indexes; thousands of small tables) with
+ * pg_dump -Fd -jN, pg_restore -jN and pgBackRest's full backup and restore, each as a ratio (shapes-run.ts).
+ *
  * The runner runs as in its container image: compiled with tsc (runner/tsconfig.build.json) and started with
  * plain node, not through tsx, of the image's version (runner-node.ts) and with the image's NODE_OPTIONS.
  */
@@ -26,6 +30,7 @@ import { runnerNode } from './runner-node';
 import { CACHE, datasetCluster } from './dataset';
 import { TIME_BIN, haveGnuTime, measure, type Figures } from './measure';
 import { startExternalS3, type ExternalS3 } from './s3-emulator';
+import { runShapes, shapeOptions } from './shapes-run';
 import { motoServerPath } from '../test/harness/s3';
 
 /** The bench runs its moto row where moto_server is installed (the tests require it; the bench only reports). */
@@ -88,6 +93,8 @@ function ratio(a: number, b: number): number {
 
 async function main(): Promise<void> {
   if (!haveGnuTime()) throw new Error(`${TIME_BIN} not found: install it with "apt-get install -y time" (Debian package time)`);
+  // `--shape ...`: lifeboat against pg_dump -Fd, pg_restore -j and pgBackRest on each shape of database (shapes-run.ts).
+  if (process.argv.includes('--shape')) return runShapes(shapeOptions());
   const only = onlyArg();
   const rounds = repeatArg();
   const want = (step: string): boolean => only === null || only.has(step);

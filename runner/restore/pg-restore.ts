@@ -70,23 +70,44 @@ export function pgRestoreFailure(result: ChildResult, backup: CompleteBackup, ta
   );
 }
 
+/** Tables counted in one query: thousands of small tables are as many round trips otherwise. */
+const COUNT_BATCH = 200;
+/** A table this large (manifest bytes) is counted in a query of its own, so the largest spread over the sessions. */
+const COUNT_ALONE_BYTES = 16 << 20;
+
 /**
  * Row counts in the target; a table that is not there counts as null (reported as missing). Counted over up to
- * `connections` sessions at once (the restore's --jobs), the largest tables first, in the tables' order.
+ * `connections` sessions at once (the restore's --jobs), the largest tables first, small ones COUNT_BATCH to a
+ * query (a batch naming a missing table is counted again table by table), in the tables' order.
  */
 async function countTargetRows(target: ConnInfo, tables: readonly TableRowCount[], what: string, connections: number): Promise<TableRowCount[]> {
   const out = new Array<TableRowCount>(tables.length);
-  const queue = tables.map((t, i) => ({ t, i })).sort((a, b) => (b.t.bytes ?? b.t.rows ?? 0) - (a.t.bytes ?? a.t.rows ?? 0));
+  const sorted = tables.map((t, i) => ({ t, i })).sort((a, b) => (b.t.bytes ?? b.t.rows ?? 0) - (a.t.bytes ?? a.t.rows ?? 0));
+  const queue: { t: TableRowCount; i: number }[][] = [];
+  for (const x of sorted) {
+    const last = queue.at(-1);
+    if (last && last.length < COUNT_BATCH && (x.t.bytes ?? 0) < COUNT_ALONE_BYTES && (last[0]!.t.bytes ?? 0) < COUNT_ALONE_BYTES) last.push(x);
+    else queue.push([x]);
+  }
+  const missing = (e: unknown): boolean => ['42P01', '3F000'].includes((e as { code?: string }).code ?? '');
   const worker = async (): Promise<void> => {
     const c = await connectPg(target, what);
     try {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const { t, i } = next;
+      for (let batch = queue.shift(); batch; batch = queue.shift()) {
         try {
-          const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteTable(t)}`);
-          out[i] = { schema: t.schema, name: t.name, rows: Number(r.rows[0]!.n) };
+          const sql = batch.map(({ t }, k) => `SELECT ${k} AS k, count(*) AS n FROM ONLY ${quoteTable(t)}`).join(' UNION ALL ');
+          const r = await c.query<{ k: number; n: string }>(sql);
+          for (const row of r.rows) {
+            const { t, i } = batch[row.k]!;
+            out[i] = { schema: t.schema, name: t.name, rows: Number(row.n) };
+          }
         } catch (e) {
-          if ((e as { code?: string }).code !== '42P01' && (e as { code?: string }).code !== '3F000') throw e;
+          if (!missing(e)) throw e;
+          if (batch.length > 1) {
+            queue.push(...batch.map((x) => [x]));
+            continue;
+          }
+          const { t, i } = batch[0]!;
           out[i] = { schema: t.schema, name: t.name, rows: null };
         }
       }
@@ -94,7 +115,7 @@ async function countTargetRows(target: ConnInfo, tables: readonly TableRowCount[
       await c.end().catch(() => undefined);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(connections, tables.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(connections, queue.length)) }, worker));
   return out;
 }
 

@@ -3,7 +3,8 @@
  * the entries, their sections as pg_restore counts them, and each data entry's weight.
  *
  * - entryWeights(entries, tables): a data entry's weight, from the manifest's table sizes.
- * - splitStreams(entries, sections, weights, n): the pre-data list, each stream's data and index lists, the rest.
+ * - splitStreams(entries, sections, weights, n): the pre-data list, each stream's data list, the rest (the
+ *   post-data work among it is scheduled entry by entry: post-data-jobs.ts).
  */
 import type { TableRowCount } from '../contract/manifest';
 import { DATA_BLOCK_TYPES, type TocEntry } from '../pg/toc';
@@ -16,11 +17,14 @@ import { DATA_BLOCK_TYPES, type TocEntry } from '../pg/toc';
  */
 export function entryWeights(entries: readonly TocEntry[], tables: readonly TableRowCount[]): Map<number, number> {
   const keyed = tables.map((t) => ({ key: `${t.schema} ${t.name}`, weight: t.bytes ?? t.rows ?? 0 })).sort((a, b) => b.key.length - a.key.length);
+  const byKey = new Map(keyed.filter((k) => !/ .* /.test(k.key)).map((k) => [k.key, k]));
   const out = new Map<number, number>();
   const unmatched: number[] = [];
   for (const e of entries) {
     if (!DATA_BLOCK_TYPES.has(e.type)) continue;
-    const t = e.type === 'TABLE DATA' ? keyed.find((k) => e.label === k.key || e.label.startsWith(`${k.key} `)) : undefined;
+    // Most labels are "schema name owner" with no spaces in the names: one lookup; the scan is for the others.
+    const quick = e.type === 'TABLE DATA' ? byKey.get(e.label.slice(0, e.label.lastIndexOf(' '))) : undefined;
+    const t = quick ?? (e.type === 'TABLE DATA' ? keyed.find((k) => e.label === k.key || e.label.startsWith(`${k.key} `)) : undefined);
     if (t) out.set(e.id, t.weight);
     else unmatched.push(e.id);
   }
@@ -29,12 +33,6 @@ export function entryWeights(entries: readonly TocEntry[], tables: readonly Tabl
   for (const id of unmatched) out.set(id, average);
   return out;
 }
-
-/** Post-data entries a stream may build as soon as its own tables are loaded: a table's indexes and keys. */
-const OWNABLE_POST_DATA_TYPES = new Set(['INDEX', 'CONSTRAINT']);
-
-/** Entries that follow the object they describe: they go where that object goes. */
-const ATTACHED_NOTE_TYPES = new Set(['COMMENT', 'SECURITY LABEL']);
 
 /** Entries pg_restore runs in its last pass, after everything else: grants run after the data, as with pg_restore -j. */
 const ACL_PASS_TYPES = new Set(['ACL', 'ACL LANGUAGE', 'DEFAULT ACL']);
@@ -46,9 +44,7 @@ export interface StreamSplit {
   pre: number[];
   /** Each stream's --use-list, its data entries in the archive's order (a pg_restore reading stdin cannot go back). */
   streams: number[][];
-  /** Each stream's indexes and keys (and their comments), built from the head file once its data is in. */
-  post: number[][];
-  /** The last step: sequence values, foreign keys, triggers, grants, and whatever spans streams. */
+  /** What follows the data: indexes, keys, sequence values, triggers, grants, ... (post-data-jobs.ts plans it). */
   rest: number[];
   /** The stream each unit went to (units given, or one per data entry in the TOC's order). */
   unitStreams: number[];
@@ -63,12 +59,8 @@ export interface StreamSplit {
  * - Data entries are dealt heaviest first to the lightest stream; there are only as many streams as data
  *   entries that weigh anything (a stream costs a whole download), at least one. With `units` (the payload's
  *   frames: entries whose data blocks share a frame) each unit's entries go to one stream, dealt by their sum.
- * - A table's indexes and primary or unique keys go with its data (`post`), so they are built as soon as its
- *   stream has loaded, while the others still load, as pg_restore -j schedules them: an INDEX or CONSTRAINT
- *   whose dependencies are tables loaded by one stream, or pre-data objects, and at least one such table.
- *   Their comments and security labels follow.
- * - Everything else in the data and post-data sections, and the grants of the pre-data section, is left to the
- *   last step.
+ * - Everything else in the data and post-data sections, and the grants of the pre-data section, is left to
+ *   `rest`: post-data-jobs.ts takes the indexes, keys and triggers out of it as jobs of their own.
  */
 export function splitStreams(
   entries: readonly TocEntry[],
@@ -91,35 +83,12 @@ export function splitStreams(
     unitStreams[u] = lightest;
     load[lightest]! += weight(dealt[u]!);
   }
-  const tableStream = new Map<number, number>();
-  for (const e of blocks) if (e.type === 'TABLE DATA' && e.deps.length === 1) tableStream.set(e.deps[0]!, owner.get(e.id)!);
-  const byId = new Map(entries.map((e) => [e.id, e]));
-  for (const e of entries) {
-    if (!OWNABLE_POST_DATA_TYPES.has(e.type) || sections.get(e.id) !== 'post-data') continue;
-    let stream: number | null = null;
-    let ok = true;
-    for (const d of e.deps) {
-      const s = tableStream.get(d);
-      if (s !== undefined) {
-        if (stream !== null && stream !== s) ok = false;
-        stream = s;
-      } else if (byId.get(d)?.type === 'TABLE' || sections.get(d) !== 'pre-data') {
-        ok = false; // a table without data here (a partitioned parent), or something restored after the data
-      }
-    }
-    if (ok && stream !== null) owner.set(e.id, stream);
-  }
-  for (const e of entries) {
-    if (!ATTACHED_NOTE_TYPES.has(e.type) || e.deps.length !== 1) continue;
-    const s = owner.get(e.deps[0]!);
-    if (s !== undefined && !DATA_BLOCK_TYPES.has(byId.get(e.deps[0]!)?.type ?? '')) owner.set(e.id, s);
-  }
   const lists = (): number[][] => Array.from({ length: count }, () => [] as number[]);
-  const split: StreamSplit = { pre: [], streams: lists(), post: lists(), rest: [], unitStreams };
+  const split: StreamSplit = { pre: [], streams: lists(), rest: [], unitStreams };
   for (const e of entries) {
     const s = owner.get(e.id);
     const section = sections.get(e.id);
-    if (s !== undefined) (DATA_BLOCK_TYPES.has(e.type) ? split.streams : split.post)[s]!.push(e.id);
+    if (s !== undefined) split.streams[s]!.push(e.id);
     else if (section === 'pre-data' && !ACL_PASS_TYPES.has(e.type)) split.pre.push(e.id);
     else if (section) split.rest.push(e.id);
   }

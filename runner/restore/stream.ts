@@ -5,9 +5,11 @@
  *   head file ─▶ pg_restore --use-list=<pre-data but grants>
  *   N times: head + its frames by range (or all the payload) ─▶ sha256 ─▶ [age decrypt] ─▶ zstd -d
  *            ─▶ pg_restore --use-list=<its tables' data>
- *            and once that is in: head file ─▶ pg_restore -j <free sessions> --use-list=<their indexes, keys>
+ *   meanwhile, on the sessions the loading streams leave free: each index, key, foreign key, trigger as a job of
+ *   its own, once its tables are loaded and the jobs it needs are done (post-data-jobs.ts), its SQL rendered
+ *   by pg_restore from the head file (post-data-script.ts) and run on a session of ours (post-data-run.ts)
  *   checksums of every stream checked ─▶ head file ─▶ pg_restore -j N --use-list=<the rest: sequence values,
- *   foreign keys, triggers, grants, ...> ─▶ row counts against the manifest
+ *   grants, materialized views' data, ...> ─▶ row counts against the manifest
  *
  * Why: pg_restore -j needs a seekable file, so the other path (fetchArchive, then pg_restore -j) first writes
  * the whole decompressed archive to disk, about 1 s per GiB here and temp space as large as the dump, before
@@ -30,9 +32,9 @@
  * each stream reads the whole payload: N downloads and N decompressions. One download fanned out to N streams
  * would not do: the streams would advance in lockstep, each waiting while another loads a table it skips.
  *
- * A stream's indexes are built once its tables are loaded, while the others still load, as pg_restore -j
- * schedules them (inside the stream's own pg_restore they would run one at a time: 1 s of one idle core on the
- * bench).
+ * A table's indexes and keys are built once its stream has loaded, while the others still load, each on its own
+ * as pg_restore -j schedules them (inside the stream's own pg_restore they would run one at a time, and a
+ * pg_restore -j per stream could only take the sessions free when it started).
  *
  * The checksum of the stored bytes (or of a frame) is known only once a stream has read them, after its data
  * went to pg_restore, not before anything is restored. So restoreBackup (and the drill) take this path only
@@ -45,14 +47,14 @@
  *   null when the head frame fails its checksum, or without frames the TOC is not within HEAD_MAX (a schema with
  *   a million objects), or the head cannot be read: the caller falls back to the temp-file path, which reports a
  *   broken payload properly.
- * - Which step restores which entry is planned in stream-split.ts.
+ * - Which step restores which entry is planned in stream-split.ts and post-data-jobs.ts.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isLifeboatError, runtimeError, type LifeboatError } from '../errors';
-import { pgToolEnv, type ConnInfo } from '../pg/connection';
+import { connectPg, pgToolEnv, type ConnInfo } from '../pg/connection';
 import type { RowCountComparison } from '../pg/tables';
 import { useListText } from '../pg/toc';
 import { childStdin, childStdinSink } from '../pipeline/child-stdin';
@@ -63,6 +65,10 @@ import { decryptFailure, openDecryptor, verifyStoredBytes } from '../payload/fet
 import { compareWithManifest, findPgRestore, pgRestoreFailure, pgRestoreWarning, restoreOptionArgs, type RestoreDeps, type RestorePlan } from './pg-restore';
 import { frameWeights, framesMatchToc, pumpFrames, verifyFrames, type FrameFetch } from '../payload/frames';
 import { entryWeights, splitStreams } from './stream-split';
+import { planPostData, PostDataQueue, type PostDataJob } from './post-data-jobs';
+import { renderPostDataScript, type PostDataScript } from './post-data-script';
+import { PostDataRun } from './post-data-run';
+import { splitKeyBuilds } from './post-data-keys';
 import { readStreamHead, type HeadInputs } from './stream-head';
 import { makeTempDir } from '../pipeline/temp-dir';
 import { findZstd } from '../payload/zstd';
@@ -110,12 +116,21 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
       await fs.writeFile(file, useListText(ids));
       return file;
     };
+    // The post-data work: indexes, keys, triggers as jobs of their own; what they cannot take stays for the end.
+    const dataStreams = new Map(split.streams.flatMap((ids, i) => ids.map((id) => [id, i] as [number, number])));
+    const dataWeights = framed ? entryWeights(toc.entries, backup.manifest.tables) : weights;
+    const tableWeights = new Map<number, number>();
+    for (const e of toc.entries) if (e.type === 'TABLE DATA' && e.deps.length === 1) tableWeights.set(e.deps[0]!, dataWeights.get(e.id) ?? 0);
+    const post = planPostData(toc.entries, toc.sections, split.rest, dataStreams, tableWeights);
     const lists = {
       pre: await write('pre.list', split.pre),
       streams: await Promise.all(split.streams.map((ids, i) => write(`stream-${i}.list`, ids))),
-      post: await Promise.all(split.post.map((ids, i) => write(`post-${i}.list`, ids))),
-      postCounts: split.post.map((ids) => ids.length),
-      rest: await write('rest.list', split.rest),
+      jobs: await write('jobs.list', post.jobs.map((j) => j.id)),
+      rest: await write('rest.list', post.rest),
+      // When the jobs' SQL cannot be used (see post-data-script.ts), pg_restore restores them with the rest.
+      allRest: await write('all-rest.list', split.rest),
+      restCount: post.rest.length,
+      allRestCount: split.rest.length,
     };
     const fetch: FrameFetch | null =
       reader && framed && headBytes
@@ -128,7 +143,7 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
     return {
       streams: split.streams.length,
       byFrames: fetch !== null,
-      run: (target, plan, flag) => runStreams({ ...inputs, objectUrl, headFile, lists, fetch, zstd: zstd.path, pgRestore: pgRestore.path }, target, plan, flag, deps),
+      run: (target, plan, flag) => runStreams({ ...inputs, objectUrl, headFile, lists, postJobs: post.jobs, fetch, zstd: zstd.path, pgRestore: pgRestore.path }, target, plan, flag, deps),
       cleanup,
     };
   } catch (e) {
@@ -140,7 +155,9 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
 interface RunInputs extends StreamInputs {
   objectUrl: string;
   headFile: string;
-  lists: { pre: string; streams: string[]; post: string[]; postCounts: number[]; rest: string };
+  lists: { pre: string; streams: string[]; jobs: string; rest: string; allRest: string; restCount: number; allRestCount: number };
+  /** The post-data jobs, run on sessions of the restore's own. */
+  postJobs: PostDataJob[];
   /** Each stream's frames, when the payload is read by frames; null: each stream reads it whole. */
   fetch: FrameFetch | null;
   zstd: string;
@@ -167,8 +184,25 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   const { backup, headFile } = inputs;
   const env = pgToolEnv(target, ctx.env);
   const options = restoreOptionArgs(target.database, plan);
+  // Where the time goes, at LIFEBOAT_LOG_LEVEL=debug.
+  const t0 = Date.now();
+  const phase = (name: string, extra: Record<string, unknown> = {}): void => ctx.logger.debug({ phase: name, seconds: (Date.now() - t0) / 1000, ...extra }, `restore: ${name}`);
 
+  // The jobs' SQL is rendered while the schema is restored. A script that cannot serve (a rendering that failed,
+  // an encoding the sessions cannot speak, a piece missing) leaves the jobs to the last pg_restore, as before.
+  const scriptOptions = [...(plan.noOwner ? ['--no-owner'] : []), ...(plan.noPrivileges ? ['--no-privileges'] : [])];
+  const rendering: Promise<PostDataScript | null> = inputs.postJobs.length
+    ? renderPostDataScript(inputs.pgRestore, headFile, inputs.lists.jobs, scriptOptions, ctx.env, deps.spawner ?? defaultSpawner, ctx.signal).catch(() => null)
+    : Promise.resolve(null);
   await runPgRestore(inputs, [...options, `--use-list=${inputs.lists.pre}`, headFile], env, target, plan, deps);
+  phase('pre-data restored');
+  const script = await rendering;
+  const usable = script !== null && inputs.postJobs.every((j) => script.pieces.has(j.id));
+  // A large table's key builds its index beside the table's other indexes (post-data-keys.ts).
+  const work = usable ? splitKeyBuilds(inputs.postJobs, script.pieces) : { jobs: [], pieces: new Map<number, string>() };
+  const queue = new PostDataQueue(work.jobs);
+  const restList = usable ? inputs.lists.rest : inputs.lists.allRest;
+  const restCount = usable ? inputs.lists.restCount : inputs.lists.allRestCount;
 
   const streams = inputs.lists.streams.length;
   const fetch = inputs.fetch;
@@ -178,48 +212,36 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
     : backup.manifest.payload.storedBytes * streams;
   const progress = createProgress(ctx.stderr, 'restore', total);
   const read = new Array<number>(streams).fill(0);
-  // The first stream (or index build) to fail stops the others; its outcome is the one reported.
+  // The first stream (or post-data job) to fail stops the others; its outcome is the one reported.
   const stopAll = new AbortController();
   const cancel = AbortSignal.any([ctx.signal, stopAll.signal]);
   let first: number | null = null;
-  let postFailure: { result: ChildResult; stream: number } | null = null;
-  // A stream's indexes are built as soon as its data is in, on the sessions left free: loading streams and
-  // running builds together never use more than --jobs sessions (a small DR server's max_connections).
+  let postFailure: { job: PostDataJob | null; error: unknown } | null = null;
+  // Post-data jobs run on the sessions the loading streams leave free: loading streams and jobs together never
+  // use more than --jobs sessions (a small DR server's max_connections).
   const loading = new Set(inputs.lists.streams.keys());
-  const waiting: number[] = [];
-  let building = 0;
-  const builds: Promise<void>[] = [];
+  const post = new PostDataRun(queue, { session: script?.session ?? '', pieces: work.pieces }, () => connectPg(target, flag), () => plan.jobs - loading.size, (job, ms) =>
+    ctx.logger.debug({ job: job.what, ms }, 'restore: post-data job done'),
+  );
+  const postDone = post.wait().then((o) => {
+    if (!o.ok && 'error' in o && first === null) {
+      postFailure = { job: o.job, error: o.error };
+      stopAll.abort();
+    }
+  });
+  cancel.addEventListener('abort', () => post.stop(), { once: true });
   let thrown: unknown = null;
   const fail = (e: unknown): void => {
     thrown ??= e;
     stopAll.abort();
   };
-  const startBuilds = (): void => {
-    for (let free = plan.jobs - loading.size - building; waiting.length && free > 0 && !cancel.aborted; free = plan.jobs - loading.size - building) {
-      const i = waiting.shift()!;
-      const jobs = free;
-      building += jobs;
-      const args = [...options, `--jobs=${jobs}`, `--use-list=${inputs.lists.post[i]}`, headFile];
-      builds.push(
-        spawnPgRestore(inputs, args, env, cancel, deps)
-          .then((r) => {
-            if (!childSucceeded(r) && !cancel.aborted && first === null && postFailure === null) {
-              postFailure = { result: r, stream: i };
-              stopAll.abort();
-            }
-          }, fail)
-          .finally(() => {
-            building -= jobs;
-            startBuilds();
-          }),
-      );
-    }
-  };
   const loaded = (i: number): void => {
+    phase('stream loaded', { stream: i });
     loading.delete(i);
-    if (inputs.lists.postCounts[i]) waiting.push(i);
-    startBuilds();
+    queue.loaded(i);
+    post.kick();
   };
+  post.kick();
   const settled = await Promise.allSettled(
     inputs.lists.streams.map((list, i) =>
       dataStream(inputs, i, [...options, `--use-list=${list}`], env, cancel, deps, (bytes) => {
@@ -238,18 +260,21 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
     ),
   );
   progress.done();
-  // Builds started by the last stream to finish are in `builds` by now (its handler ran first); later ones are
-  // started from the finally of earlier ones, so wait until none is left.
-  while (builds.length) await Promise.all(builds.splice(0));
+  // Every stream is done: the jobs left run on all the sessions (or stop, if anything failed).
+  post.kick();
+  await postDone;
+  await post.close();
+  phase('post-data jobs done', { jobs: usable ? inputs.postJobs.length : 0 });
   if (ctx.signal.aborted) throw runtimeError('interrupted', `restore into ${target.database} interrupted: the database is incomplete`);
   if (thrown) throw thrown;
   const outcomes = settled.map((r) => (r as PromiseFulfilledResult<StreamOutcome>).value);
   if (postFailure) {
     // The checksum first, as everywhere: corrupt data can break an index build (a duplicate key, say). The
-    // failed build's own stream read all it was to read (the payload, or its frames) unless it was stopped.
-    const { result, stream } = postFailure as { result: ChildResult; stream: number };
-    await checkStoredBytes(inputs, outcomes[stream]!);
-    throw pgRestoreFailure(result, backup, target, plan);
+    // streams that loaded the job's tables read all they were to read unless they were stopped.
+    const { job, error } = postFailure as { job: PostDataJob | null; error: unknown };
+    for (const s of job?.streams ?? outcomes.keys()) await checkStoredBytes(inputs, outcomes[s]!);
+    if (isLifeboatError(error)) throw error;
+    throw runtimeError('restore_failed', `restoring backup ${backup.id} into database "${target.database}" failed: ${job ? `${job.what}: ` : ''}${(error as Error).message}`);
   }
   const failed = first ?? outcomes.findIndex((o) => !streamSucceeded(o));
   if (failed >= 0) throw await streamFailure(outcomes[failed]!, inputs, target, plan);
@@ -257,10 +282,14 @@ async function runStreams(inputs: RunInputs, target: ConnInfo, plan: RestorePlan
   // but the head (checked when read) went to one stream, and each was checked as it ended.
   for (const o of outcomes) await checkStoredBytes(inputs, o, true);
 
-  // What the streams left: no data blocks, so the head file serves (sequence values, foreign keys, grants, ...).
-  const rest = [...options, `--use-list=${inputs.lists.rest}`, `--jobs=${plan.jobs}`, headFile];
-  await runPgRestore(inputs, rest, env, target, plan, deps);
-  return compareWithManifest(backup, target, plan, flag);
+  // What the streams and jobs left: no data blocks, so the head file serves (sequence values, grants, ...).
+  // Nothing left (no sequences, grants, ...): no pg_restore to start for it.
+  const rest = [...options, `--use-list=${restList}`, `--jobs=${plan.jobs}`, headFile];
+  if (restCount > 0) await runPgRestore(inputs, rest, env, target, plan, deps);
+  phase('rest restored');
+  const counted = await compareWithManifest(backup, target, plan, flag);
+  phase('rows counted');
+  return counted;
 }
 
 /**

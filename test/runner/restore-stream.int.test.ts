@@ -137,14 +137,21 @@ test('without sequences: comments on a stream\'s keys and indexes are restored; 
   assert.deepEqual(await tableChecksums(pg, 'plain_copy'), await tableChecksums(pg, 'plain'));
 });
 
-for (const [step, what] of [['stream-1.list', 'a data stream'], ['post-0.list', "a stream's index build"]] as const) {
-  test(`${what} whose pg_restore fails stops the rest; the created database is dropped and nothing is left running`, async () => {
+for (const [step, what, why] of [
+  ['stream-1.list', 'a data stream whose pg_restore fails', /connection to server lost/],
+  ['jobs.list', 'a post-data job that fails', /CONSTRAINT .*syntax error at or near "KEYY"/],
+] as const) {
+  test(`${what} stops the rest; the created database is dropped and nothing is left running`, async () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-stream-tmp-'));
     const children: { file: string; args: readonly string[]; child: ChildProcess }[] = [];
     const spawner: Spawner = (file, args, opts) => {
-      // That step's pg_restore fails at once, as one would on a broken connection.
+      // A data stream's pg_restore fails at once, as one would on a broken connection; the post-data jobs' SQL
+      // gets a primary key that does not parse.
       const broken = path.basename(file) === 'pg_restore' && args.some((a) => a.endsWith(step));
-      const child = broken ? defaultSpawner('sh', ['-c', 'echo "pg_restore: error: connection to server lost" >&2; exit 1'], opts) : defaultSpawner(file, args, opts);
+      const failing = step === 'jobs.list'
+        ? ['sh', ['-c', '"$0" "$@" | sed "s/PRIMARY KEY/PRIMARY KEYY/"', file, ...args]] as const
+        : ['sh', ['-c', 'echo "pg_restore: error: connection to server lost" >&2; exit 1']] as const;
+      const child = broken ? defaultSpawner(failing[0], failing[1], opts) : defaultSpawner(file, args, opts);
       children.push({ file, args, child });
       return child;
     };
@@ -155,7 +162,8 @@ for (const [step, what] of [['stream-1.list', 'a data stream'], ['post-0.list', 
         restoreBackup({ storage: store, ref: id, target: parseDatabaseUrl(pg.url('wide_broken')), create: true, jobs: 2 }, { ctx, spawner }),
         (e: Error & { code?: string }) => {
           assert.equal(e.code, 'restore_failed');
-          assert.match(e.message, /connection to server lost.*the database "wide_broken" it created was dropped/);
+          assert.match(e.message, why);
+          assert.match(e.message, /the database "wide_broken" it created was dropped/);
           return true;
         },
       );

@@ -172,13 +172,15 @@ test('credentials reach pg_dump and pg_restore by environment only, never argv',
   const r = await restoreBackup({ storage: storage2, ref: b.manifest.id, target: parseDatabaseUrl(pg.url('spawn_check')), create: true }, { ctx, spawner });
   assert.equal(r.ok, true);
   const tools = calls.filter((c) => /pg_(dump|restore)$/.test(c.file));
-  // A whole restore into a new database streams: pre-data, one data stream (--jobs 1), its tables' indexes once
-  // it has loaded them, then the rest.
+  // A whole restore into a new database streams: the post-data jobs' SQL rendered (into no database) while the
+  // pre-data is restored, one data stream (--jobs 1), then the rest; the jobs run on the runner's own sessions.
   assert.equal(path.basename(tools[0]!.file), 'pg_dump');
   const steps = tools.slice(1).map((c) => path.basename(c.args.find((a) => a.startsWith('--use-list='))!).replace(/-\d+\.list$/, '-N.list'));
-  assert.deepEqual([...new Set(steps)], ['pre.list', 'stream-N.list', 'post-N.list', 'rest.list']);
+  assert.deepEqual([...new Set(steps)], ['jobs.list', 'pre.list', 'stream-N.list', 'rest.list']);
   for (const c of calls) assert.ok(!c.args.join(' ').includes(pg.password), `${c.file} argv carries the password`);
-  for (const c of tools) assert.equal(c.env.PGPASSWORD, pg.password);
+  const connecting = tools.filter((c) => c.args.some((a) => a.startsWith('--dbname=')) || path.basename(c.file) === 'pg_dump');
+  assert.equal(connecting.length, tools.length - 1, 'all but the rendering connect');
+  for (const c of connecting) assert.equal(c.env.PGPASSWORD, pg.password);
 });
 
 test('a zstd that fails mid-backup is what the backup reports (compress_failed with its message), and nothing is published', async () => {

@@ -73,33 +73,23 @@ test('weights: a name with spaces goes to the longest schema and name its label 
   assert.equal(w.get(6), 10);
 });
 
-test('split: data dealt heaviest first to the lightest stream; each table takes its own indexes and keys, and their comments', () => {
-  const { pre, streams, post, rest } = split(TOC, 2);
+test('split: data dealt heaviest first to the lightest stream; the post-data work and the grants are left to the rest', () => {
+  const { pre, streams, rest } = split(TOC, 2);
   // big 1000 -> 0; mid 600 -> 1; large objects 500 -> 1 (1100); small 300 -> 0 (1300); parted_1 100 -> 1 (1200).
   assert.deepEqual(streams, [[20, 22], [21, 23, 25]]);
-  assert.deepEqual(post, [
-    [30, 32, 39], // big's primary key, small's index and its comment
-    [31], // mid's expression index (its function is pre-data)
-  ]);
   // The pre-data section but its grants; ENCODING (in no section) nowhere.
   assert.deepEqual(pre, [1, 2, 10, 11, 12, 13, 14, 15]);
-  // Everything else waits for all the streams, in the archive's order: grants, sequence values, what spans streams.
-  assert.deepEqual(rest, [16, 24, 33, 34, 35, 36, 37, 38, 40]);
-});
-
-test('split: what spans tables of two streams, or a partitioned parent, or a post-data object, is left to the last step', () => {
-  const { streams, post, rest } = split(TOC, 2);
-  const owned = new Set([...streams.flat(), ...post.flat()]);
-  for (const id of [33, 34, 35, 36, 37, 38, 40]) assert.ok(!owned.has(id) && rest.includes(id), `entry ${id}`);
+  // Everything else follows the data, in the archive's order (post-data-jobs.ts takes its jobs out of it).
+  assert.deepEqual(rest, [16, 24, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40]);
 });
 
 test('split: every entry with a section is in exactly one list, and every list keeps the archive order', () => {
   for (const n of [1, 2, 3, 8]) {
-    const { pre, streams, post, rest } = split(TOC, n);
-    const all = [...pre, ...streams.flat(), ...post.flat(), ...rest].sort((a, b) => a - b);
+    const { pre, streams, rest } = split(TOC, n);
+    const all = [...pre, ...streams.flat(), ...rest].sort((a, b) => a - b);
     assert.deepEqual(all, [...SECTIONS.keys()].sort((a, b) => a - b), `n=${n}`);
     const order = new Map(TOC.map((e, i) => [e.id, i]));
-    for (const list of [pre, ...streams, ...post, rest]) {
+    for (const list of [pre, ...streams, rest]) {
       assert.deepEqual(list, [...list].sort((a, b) => order.get(a)! - order.get(b)!), `n=${n}`);
     }
   }
@@ -130,6 +120,5 @@ test('split by frames: the entries of a frame go to one stream together, frames 
   // big 900 -> 0; mid+small 800 -> 1; parted_1+large objects 300 -> 1 (1100).
   assert.deepEqual(s.streams, [[20], [21, 22, 23, 25]]);
   assert.deepEqual(s.unitStreams, [0, 1, 1]);
-  assert.deepEqual(s.post, [[30], [31, 32, 39]], "each table's indexes follow its frame's stream");
   assert.equal(splitStreams(TOC, SECTIONS, weights, 8, units).streams.length, 3, 'no more streams than frames');
 });
