@@ -3,7 +3,7 @@
  * and `lifeboat:gcp` for how Lifeboat lays itself out on GCP.
  */
 import { z } from 'zod';
-import { duration, nonNegativeInt } from './values';
+import { duration, nonNegativeInt, secretName } from './values';
 
 /** Multi-regions and predefined dual-regions of Cloud Storage: a backup bucket survives the loss of one region. */
 export const GCS_MULTI_REGIONS = ['US', 'EU', 'ASIA'] as const;
@@ -42,6 +42,12 @@ export const gcpSectionSchema = z.strictObject({
       maxRetries: nonNegativeInt.max(10).default(1),
     })
     .default(() => ({ cpu: '1', memory: '2Gi', timeout: '2h', restoreTimeout: '4h', maxRetries: 1 })),
+  /**
+   * Secret ids the config names (`secrets.*`, `ageIdentitySecret`, `redis[].urlSecret`) that exist already and
+   * must not be created: e.g. the lost primary's age identity and application secrets, reused by the stack that
+   * protects the recovered database. The stack grants access to them and leaves them as they are.
+   */
+  existingSecrets: z.array(secretName).default([]),
   /** Scheduler retries when the Cloud Run Admin API call fails (the job's own retries are separate). */
   schedulerRetries: nonNegativeInt.max(5).default(2),
 });

@@ -296,6 +296,12 @@ function checkCrossField(cfg: LifeboatConfig, region: string | undefined, proble
       cfg.recovery.databases?.forEach((n, i) => {
         if (!names.has(n)) problems.push(`lifeboat:recovery.databases[${i}]: expected one of the databases' names (${[...names].join(', ') || 'none'}), got ${JSON.stringify(n)}`);
       });
+      // After a DR restore the application connects as its own role: the stack cannot repoint its secret without it.
+      cfg.databases.forEach((d, i) => {
+        if (d.secrets.application && !d.applicationRole) {
+          problems.push(`lifeboat:databases[${i}].applicationRole: expected the PostgreSQL role the application logs in as (a DR stack repoints secrets.application at a URL with it), got nothing`);
+        }
+      });
     }
   }
 }

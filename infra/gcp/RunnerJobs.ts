@@ -4,6 +4,7 @@ import * as gcp from '@pulumi/gcp';
 import type { TaskSpec } from './taskSpecs';
 import { durationSeconds } from '../config/values';
 import { lifeboatLabels } from './labels';
+import { ARTIFACT_REGISTRY_READER, artifactRegistryOf, cloudRunServiceAgent } from './imageRegistry';
 
 export interface JobSizing {
   cpu: string;
@@ -37,6 +38,8 @@ export interface RunnerJobsArgs {
   labels?: Record<string, string>;
   /** Resources the jobs wait for (secret bindings, so a first run can read its secrets). Default: []. */
   after?: pulumi.Resource[];
+  /** What provider functions wait for (the project's APIs). Default: []. */
+  servicesReady?: pulumi.Resource[];
 }
 
 /** Cloud Run v2 job name for a task. */
@@ -58,6 +61,23 @@ export class RunnerJobs extends pulumi.ComponentResource {
     super('lifeboat:gcp:RunnerJobs', name, {}, opts);
     if (!args.image) throw new pulumi.ResourceError(`RunnerJobs ${name}: image is required`, this);
     const ephemeral = args.ephemeral ?? false;
+    // Cloud Run pulls the image with the project's Cloud Run service agent, which may read Artifact Registry in its
+    // own project only: an image in another project's registry (staging and review stacks run prod's image) needs
+    // a reader grant on that repository. The grant is shared by every stack of the project (every review stack has
+    // the same agent), so no stack removes it on destroy (retainOnDelete): one stack's destroy must not break the
+    // others' pulls. The deploying identity needs artifactregistry.repositories.setIamPolicy on that repository.
+    const pull: pulumi.Resource[] = [];
+    const registry = artifactRegistryOf(args.image);
+    if (registry && registry.project !== args.project) {
+      const number = gcp.organizations.getProjectOutput({ projectId: args.project }, { parent: this, dependsOn: args.servicesReady ?? [] }).number;
+      pull.push(new gcp.artifactregistry.RepositoryIamMember(`${name}-image-reader`, {
+        project: registry.project,
+        location: registry.location,
+        repository: registry.repository,
+        role: ARTIFACT_REGISTRY_READER,
+        member: number.apply((n) => cloudRunServiceAgent(n)),
+      }, { parent: this, retainOnDelete: true }));
+    }
     for (const t of args.tasks) {
       const key = `${t.source}-${t.task}`;
       const sa = t.identity === 'backup' ? args.identities.backup : args.identities.restore;
@@ -94,7 +114,7 @@ export class RunnerJobs extends pulumi.ComponentResource {
             ...(connection ? { volumes: [{ name: 'cloudsql', cloudSqlInstance: { instances: [connection] } }] } : {}),
           },
         },
-      }, { parent: this, dependsOn: args.after ?? [] });
+      }, { parent: this, dependsOn: [...(args.after ?? []), ...pull] });
     }
     this.registerOutputs({ jobNames: Object.fromEntries(Object.entries(this.jobs).map(([k, j]) => [k, j.name])) });
   }

@@ -13,7 +13,8 @@ import { DisasterRecovery } from '../gcp/DisasterRecovery';
 import { RecoveryEnvironment } from '../gcp/RecoveryEnvironment';
 import { RunnerIdentity } from '../gcp/RunnerIdentity';
 import { RunnerJobs } from '../gcp/RunnerJobs';
-import { RunnerSecrets } from '../gcp/RunnerSecrets';
+import { ProjectServices, afterServices, requiredServices } from '../gcp/ProjectServices';
+import { RunnerSecrets, type SecretSpec } from '../gcp/RunnerSecrets';
 import { Schedules, type ScheduledJob } from '../gcp/Schedules';
 import { STATUS_SCHEDULE, databaseTasks, redisTasks, storageUrl, type TaskSpec } from '../gcp/taskSpecs';
 import type { LifecycleInput } from '../gcp/lifecycle';
@@ -37,6 +38,12 @@ export function build(cfg: LifeboatConfig): StackOutputs {
 
 function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
   const labels = baseLabels(cfg);
+  const hasTasks = cfg.databases.length + cfg.redis.length > 0;
+  const services = new ProjectServices('apis', {
+    project: gcp.project,
+    services: requiredServices({ cloudSql: cfg.databases.length > 0, schedules: hasTasks, alerts: hasTasks, replication: !!cfg.drRegion }),
+  });
+  afterServices(services);
   const names = bucketNames(cfg, gcp);
   const lifecycle: LifecycleInput = { retentionDays: cfg.retentionDays, drillReportRetentionDays: cfg.drillReportRetentionDays, root: cfg.storageRoot };
   const vault = new BackupVault('vault', {
@@ -59,17 +66,24 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
   // Every secret a recovery needs is created here, replicated to the DR region, values written out of band: the
   // runner's URLs, the age identity (without it in the DR region, encrypted backups cannot be restored there) and
   // the applications' database secrets (a DR restore writes the recovery URL as their new version).
-  const applicationSecrets = cfg.databases.flatMap((d) => (d.secrets.application ? [d.secrets.application] : []));
-  const secretIds = [
-    ...backupSecrets,
-    ...cfg.databases.map((d) => d.secrets.scratchUrl),
-    ...(cfg.ageIdentitySecret ? [cfg.ageIdentitySecret] : []),
-    ...applicationSecrets,
+  const replicas = [gcp.region, ...(cfg.drRegion ? [cfg.drRegion] : [])];
+  // The application's secret is written during the outage it is for, and Secret Manager refuses a new version while
+  // any replica's region is down: its only replica is in the DR region (the primary region when there is none).
+  const applicationReplicas = cfg.drRegion ? [cfg.drRegion] : [gcp.region];
+  const specs: SecretSpec[] = [
+    ...cfg.databases.map((d) => ({ id: d.secrets.databaseUrl, replicas, purpose: `the URL ${d.name} backups connect with`, readByJobs: true })),
+    ...cfg.redis.map((r) => ({ id: r.urlSecret, replicas, purpose: `the URL of Redis ${r.name}`, readByJobs: true })),
+    ...cfg.databases.map((d) => ({ id: d.secrets.scratchUrl, replicas, purpose: `the URL of the server ${d.name} drills restore into`, readByJobs: true })),
+    ...(cfg.ageIdentitySecret ? [{ id: cfg.ageIdentitySecret, replicas, purpose: 'the age identity drills and restores decrypt with', readByJobs: true }] : []),
+    ...cfg.databases.flatMap((d) => (d.secrets.application
+      ? [{ id: d.secrets.application, replicas: applicationReplicas, purpose: `the application's URL of ${d.name}`, readByJobs: false, role: 'application-secret' }]
+      : [])),
   ];
+  const secretIds = [...new Set(specs.map((x) => x.id))];
   const secrets = new RunnerSecrets('secrets', {
     project: gcp.project,
-    secretIds,
-    replicaRegions: [gcp.region, ...(cfg.drRegion ? [cfg.drRegion] : [])],
+    secrets: specs,
+    existing: gcp.existingSecrets,
     ephemeral: cfg.ephemeral,
     labels,
   });
@@ -115,7 +129,9 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     deletionProtection: cfg.deletionProtection,
     ephemeral: cfg.ephemeral,
     labels,
-    after: [identity],
+    // A job may only be created once `latest` of each secret it reads exists (the placeholders) and it may read it.
+    after: [identity, ...secrets.firstVersions],
+    servicesReady: services.services,
   });
 
   const scheduleOf = (t: TaskSpec): string => {
@@ -163,6 +179,7 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
       kmsKeyName: gcp.drKmsKeyName,
       labels,
       pubSubGrants: true,
+      servicesReady: services.services,
     }, { dependsOn: [vault] });
   }
 
@@ -176,7 +193,9 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     serviceAccounts: { backup: identity.backup!.email, restore: identity.restore.email, scheduler: identity.scheduler!.email },
     jobs: Object.fromEntries(Object.entries(jobs.jobs).map(([k, j]) => [k, j.name])),
     cloudSqlConnections: Object.fromEntries(Object.entries(protections).map(([k, p]) => [k, p.connectionName])),
-    secretsToFill: pulumi.output([...new Set(secretIds)]),
+    secretsToFill: pulumi.output(secretIds.filter((id) => !gcp.existingSecrets.includes(id))),
+    // The image this stack runs: the DR workflow restores with it (a runner that can read these backups).
+    runnerImage: cfg.runnerImage,
   };
 }
 
