@@ -13,6 +13,12 @@ export interface CloudSqlProtectionArgs {
   finalBackupRetentionDays?: number;
   /** Default: false. */
   ephemeral?: boolean;
+  /**
+   * Hand the instance over instead of protecting it in this stack: `pulumi destroy` forgets it and leaves it running
+   * (retainOnDelete, no Pulumi `protect`; Cloud SQL's own deletion protection stays on). For the DR stack's
+   * recovery instances, which the stack that protects the recovered database adopts. Default: false.
+   */
+  handOver?: boolean;
   /** Default: {}. */
   labels?: Record<string, string>;
 }
@@ -102,7 +108,8 @@ export class CloudSqlProtection extends pulumi.ComponentResource {
       },
     }, {
       parent: this,
-      protect: protect && !ephemeral,
+      protect: protect && !ephemeral && !args.handOver,
+      ...(args.handOver ? { retainOnDelete: true } : {}),
       ...(adopt
         ? {
             import: `projects/${args.project}/instances/${args.instance.name}`,

@@ -22,6 +22,8 @@ export interface RecoveryEnvironmentArgs {
   ageIdentitySecret?: string;
   /** Default: {}. */
   labels?: Record<string, string>;
+  /** What provider functions and jobs wait for (the project's APIs). Default: []. */
+  servicesReady?: pulumi.Resource[];
 }
 
 /** One database's restore in the `dr` stack, as the `restoreJobs` stack output describes it. */
@@ -38,6 +40,12 @@ export interface RestoreJob {
   recoveryUrlSecret: string;
   /** The application's own database secret, when configured: a new version of it repoints the application. */
   applicationSecret?: string;
+  /** The recovery Cloud SQL instance's name. */
+  instance: string;
+  /** The role the application logs in as, when configured. */
+  applicationRole?: string;
+  /** Secret holding the application's URL on the recovery instance (its own role, a password this stack made). */
+  applicationUrlSecret?: string;
 }
 
 /** Name of the user the restore connects as on a recovery instance. */
@@ -49,8 +57,11 @@ export const RESTORE_USER = 'lifeboat_restore';
  * it), a secret with the recovery connection URL, and a restore job pointed at the newest backup in the DR bucket.
  */
 export class RecoveryEnvironment extends pulumi.ComponentResource {
-  /** Per database: the command that runs the restore, and the one that repoints the application's secret. */
-  readonly commands: Record<string, { restore: string; repointApplication?: string; connectionName: pulumi.Output<string> }> = {};
+  /**
+   * Per database: the command that runs the restore, the one that gives the application's role its new password
+   * (after the restore created the role) and the one that repoints the application's secret.
+   */
+  readonly commands: Record<string, { restore: string; applicationPassword?: string; repointApplication?: string; connectionName: pulumi.Output<string> }> = {};
   /** Per database, as data (for scripts: no command text to parse): the restore job and the secrets around it. */
   readonly restoreJobs: Record<string, RestoreJob> = {};
 
@@ -69,6 +80,8 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
         instance: { ...db.instance, mode: 'create', name: `${db.instance.name}-dr` },
         backup: db.managedBackup,
         deletionProtection: true,
+        // Adopted by the stack that protects the recovered database; destroying this stack then leaves it running.
+        handOver: true,
         // A restore target, not (yet) a protected database: the policy pack tells them apart by this role.
         labels: lifeboatLabels(args.labels ?? {}, false, { 'lifeboat-source': db.name, 'lifeboat-role': 'recovery-instance' }),
       }, { parent: this });
@@ -80,7 +93,8 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
         name: RESTORE_USER,
         passwordWo: password.result,
         passwordWoVersion: 1,
-      }, { parent: this });
+        // It may own what a restore left behind; destroying this stack must not fail on (or drop) it.
+      }, { parent: this, retainOnDelete: true });
       const secret = new gcp.secretmanager.Secret(`${name}-${db.name}-url`, {
         project: args.project,
         secretId: `${args.prefix}-${db.name}-recovery-url`,
@@ -93,6 +107,23 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
         secretDataWo: pulumi.secret(pulumi.interpolate`postgresql://${RESTORE_USER}:${password.result}@/${db.database}?host=/cloudsql/${sql.connectionName}`),
         secretDataWoVersion: 1,
       }, { parent: this }));
+      if (db.applicationRole) {
+        // The application's own URL on the recovery instance: its own role (created by `restore --roles` from the
+        // backup, with its grants), a new password made here. The password is set on the role after the restore
+        // (applicationPassword command), since the role does not exist before it.
+        const appPassword = new random.RandomPassword(`${name}-${db.name}-app-password`, { length: 32, special: false }, { parent: this });
+        const appSecret = new gcp.secretmanager.Secret(`${name}-${db.name}-app-url`, {
+          project: args.project,
+          secretId: `${args.prefix}-${db.name}-application-url`,
+          replication: { userManaged: { replicas: [{ location: args.region }] } },
+          labels: lifeboatLabels(args.labels ?? {}, false, { 'lifeboat-source': db.name }),
+        }, { parent: this });
+        versions.push(new gcp.secretmanager.SecretVersion(`${name}-${db.name}-app-url-v1`, {
+          secret: appSecret.id,
+          secretDataWo: pulumi.secret(pulumi.interpolate`postgresql://${db.applicationRole}:${appPassword.result}@/${db.database}?host=/cloudsql/${sql.connectionName}`),
+          secretDataWoVersion: 1,
+        }, { parent: this }));
+      }
     }
     const secretIds = Object.values(args.databases).map((d) => `${args.prefix}-${d.name}-recovery-url`);
     const identity = new RunnerIdentity(`${name}-identity`, {
@@ -118,13 +149,19 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
       ageIdentitySecret: args.ageIdentitySecret,
       labels: args.labels ?? {},
       after: [identity, ...versions],
+      servicesReady: args.servicesReady,
     }, { parent: this });
     for (const d of args.databases) {
       const job = jobName(args.prefix, d.name, 'restore');
+      const instance = `${d.instance!.name}-dr`;
+      const appUrlSecret = d.applicationRole ? `${args.prefix}-${d.name}-application-url` : undefined;
       this.commands[d.name] = {
         restore: `gcloud run jobs execute ${job} --project ${args.project} --region ${args.region} --wait`,
-        ...(d.secrets.application
-          ? { repointApplication: `gcloud secrets versions access latest --secret ${args.prefix}-${d.name}-recovery-url --project ${args.project} | gcloud secrets versions add ${d.secrets.application} --project ${args.project} --data-file=-` }
+        ...(appUrlSecret
+          ? { applicationPassword: `.github/scripts/sql-role-password.sh ${args.project} ${instance} ${d.applicationRole} ${appUrlSecret}` }
+          : {}),
+        ...(d.secrets.application && appUrlSecret
+          ? { repointApplication: `gcloud secrets versions access latest --secret ${appUrlSecret} --project ${args.project} | gcloud secrets versions add ${d.secrets.application} --project ${args.project} --data-file=-` }
           : {}),
         connectionName: connections[d.name]!,
       };
@@ -135,7 +172,9 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
         database: d.database,
         connectionName: connections[d.name]!,
         recoveryUrlSecret: `${args.prefix}-${d.name}-recovery-url`,
+        instance,
         ...(d.secrets.application ? { applicationSecret: d.secrets.application } : {}),
+        ...(appUrlSecret ? { applicationRole: d.applicationRole, applicationUrlSecret: appUrlSecret } : {}),
       };
     }
     this.registerOutputs({ commands: this.commands, restoreJobs: this.restoreJobs });

@@ -202,6 +202,11 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
 function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
   const recovery = cfg.recovery!;
   const wanted = recovery.databases ? cfg.databases.filter((d) => recovery.databases!.includes(d.name)) : cfg.databases;
+  const services = new ProjectServices('apis', {
+    project: gcp.project,
+    services: requiredServices({ cloudSql: true, schedules: false, alerts: false, replication: false }),
+  });
+  afterServices(services);
   const env = new RecoveryEnvironment('recovery', {
     project: gcp.project,
     region: gcp.region,
@@ -213,6 +218,7 @@ function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     sizing: gcp.job,
     ageIdentitySecret: cfg.ageIdentitySecret,
     labels: baseLabels(cfg),
+    servicesReady: services.services,
   });
   const restoreCommands = Object.fromEntries(Object.entries(env.commands).map(([k, c]) => [k, c.restore]));
   return {
@@ -225,7 +231,10 @@ function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     restoreJobs: env.restoreJobs,
     // The one command: restores every database (one job per database, run in turn, each waits for its result).
     restoreCommand: Object.values(restoreCommands).join(' && '),
+    // Run after the restores: the restore creates the application's role, this gives it the password of its URL.
+    applicationPasswordCommands: Object.fromEntries(Object.entries(env.commands).filter(([, c]) => c.applicationPassword).map(([k, c]) => [k, c.applicationPassword])),
     repointApplicationCommands: Object.fromEntries(Object.entries(env.commands).filter(([, c]) => c.repointApplication).map(([k, c]) => [k, c.repointApplication])),
     recoveryConnections: Object.fromEntries(Object.entries(env.commands).map(([k, c]) => [k, c.connectionName])),
+    runnerImage: cfg.runnerImage,
   };
 }

@@ -67,6 +67,14 @@ export async function createMissingRoles(conn: ConnInfo, flag: string, globals: 
       for (const m of globals.memberships) {
         if (created.has(m.member) && have.has(m.role)) await c.query(grantMembershipSql(m, version));
       }
+      // Handing an object to a role (ALTER ... OWNER TO, the database's owner) takes membership in it, with SET from
+      // PostgreSQL 16; a superuser has it implicitly, but a managed server's restore user (Cloud SQL, RDS) is not
+      // one, and CREATE ROLE gives its creator only ADMIN on the new role. So a restore user that is not a superuser
+      // becomes a member of each role it created, and restores owners and grants as a superuser would.
+      const su = await c.query<{ super: boolean }>(`SELECT rolsuper AS super FROM pg_roles WHERE rolname = current_user`);
+      if (!su.rows[0]?.super) {
+        for (const name of created) await c.query(selfGrantSql(name, version));
+      }
       await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -83,6 +91,13 @@ export async function createMissingRoles(conn: ConnInfo, flag: string, globals: 
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+/** Makes the connected user a member of a role it created (able to SET ROLE to it and inherit its rights). */
+export function selfGrantSql(role: string, serverVersionNum: number): string {
+  return serverVersionNum >= 160000
+    ? `GRANT ${quoteIdent(role)} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE`
+    : `GRANT ${quoteIdent(role)} TO CURRENT_USER`;
 }
 
 /** Drops roles a failed restore created; says what could not be dropped. */
