@@ -24,6 +24,10 @@ export interface RecordedResource {
    * are recorded as Pulumi's unknown sentinel (`04da6b54-80e4-46f7-96ec-b56ff0331ba9`) and never reported.
    */
   provider?: string;
+  /** `retainOnDelete`: destroying the stack forgets the resource and leaves it in the cloud. */
+  retainOnDelete?: boolean;
+  /** `ignoreChanges`: input paths an update leaves as the cloud has them. */
+  ignoreChanges?: string[];
   /** Id of an existing cloud resource the program adopts (`import` resource option), e.g. an adopted Cloud SQL instance. */
   importId?: string;
 }

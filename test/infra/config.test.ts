@@ -33,7 +33,7 @@ test('a minimal GCP stack gets every default', () => {
   assert.equal(db.schedule, '30 2 * * *');
   assert.deepEqual(cfg.gcp, {
     project: 'acme-prod', region: 'europe-west1', bucketLocation: 'EUR4', turboReplication: false,
-    job: { cpu: '1', memory: '2Gi', timeout: '2h', restoreTimeout: '4h', maxRetries: 1 }, schedulerRetries: 2,
+    job: { cpu: '1', memory: '2Gi', timeout: '2h', restoreTimeout: '4h', maxRetries: 1 }, existingSecrets: [], schedulerRetries: 2,
   });
 });
 
