@@ -1,11 +1,12 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
 import * as random from '@pulumi/random';
-import type { DatabaseConfig } from '../config/common';
+import type { DatabaseConfig, RedisConfig } from '../config/common';
+import type { GcpSection } from '../config/gcp';
 import { CloudSqlProtection } from './CloudSqlProtection';
 import { RunnerIdentity } from './RunnerIdentity';
 import { RunnerJobs, jobName, type JobSizing } from './RunnerJobs';
-import { restoreTask, storageUrl } from './taskSpecs';
+import { redisRestoreTask, restoreTask, storageUrl, type TaskSpec } from './taskSpecs';
 import { lifeboatLabels } from './labels';
 
 export interface RecoveryEnvironmentArgs {
@@ -24,6 +25,23 @@ export interface RecoveryEnvironmentArgs {
   labels?: Record<string, string>;
   /** What provider functions and jobs wait for (the project's APIs). Default: []. */
   servicesReady?: pulumi.Resource[];
+  /** Redis sources to recover: a Memorystore instance each, and a restore job. Default: []. */
+  redis?: RedisConfig[];
+  /** The VPC of the Memorystore instances and of the Redis restore jobs (required with redis). */
+  network?: { network: string; subnetwork: string };
+  /** Memorystore sizing. Default: STANDARD_HA, 1 GB, Redis 7.2. */
+  memorystore?: GcpSection['memorystore'];
+}
+
+/** One Redis source's restore in the `dr` stack, as the `redisRestoreJobs` stack output describes it. */
+export interface RedisRestoreJob {
+  job: string;
+  project: string;
+  region: string;
+  /** The Memorystore instance restored into. */
+  instance: string;
+  /** Secret holding the recovery instance's URL (`redis://:<auth>@<host>:<port>`): the application's new Redis URL. */
+  recoveryUrlSecret: string;
 }
 
 /** One database's restore in the `dr` stack, as the `restoreJobs` stack output describes it. */
@@ -64,10 +82,14 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
   readonly commands: Record<string, { restore: string; applicationPassword?: string; repointApplication?: string; connectionName: pulumi.Output<string> }> = {};
   /** Per database, as data (for scripts: no command text to parse): the restore job and the secrets around it. */
   readonly restoreJobs: Record<string, RestoreJob> = {};
+  /** Per Redis source: its restore job and the recovery instance's URL secret. */
+  readonly redisRestoreJobs: Record<string, RedisRestoreJob> = {};
 
   constructor(name: string, args: RecoveryEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lifeboat:gcp:RecoveryEnvironment', name, {}, opts);
-    if (args.databases.length === 0) throw new pulumi.ResourceError(`RecoveryEnvironment ${name}: no databases to recover`, this);
+    const redis = args.redis ?? [];
+    if (args.databases.length === 0 && redis.length === 0) throw new pulumi.ResourceError(`RecoveryEnvironment ${name}: no databases or Redis to recover`, this);
+    if (redis.length && !args.network) throw new pulumi.ResourceError(`RecoveryEnvironment ${name}: Redis recovery needs a network (lifeboat:gcp.recoveryNetwork)`, this);
     const storage = storageUrl(args.backupBucket, args.storageRoot);
     const urlSecrets: Record<string, gcp.secretmanager.Secret> = {};
     const connections: Record<string, pulumi.Output<string>> = {};
@@ -125,7 +147,39 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
         }, { parent: this }));
       }
     }
-    const secretIds = Object.values(args.databases).map((d) => `${args.prefix}-${d.name}-recovery-url`);
+    // Redis: a Memorystore instance per source (AUTH on, reached over the VPC), its URL in a secret written from the
+    // instance's outputs (the AUTH string never in plain state), and a `redis restore` job.
+    const mem = args.memorystore ?? { tier: 'STANDARD_HA' as const, memorySizeGb: 1, redisVersion: 'REDIS_7_2' };
+    const redisSecrets: string[] = [];
+    for (const r of redis) {
+      const instance = new gcp.redis.Instance(`${name}-${r.name}-redis`, {
+        project: args.project,
+        region: args.region,
+        name: `${args.prefix}-${r.name}`.slice(0, 40).replace(/-+$/, ''),
+        tier: mem.tier,
+        memorySizeGb: mem.memorySizeGb,
+        redisVersion: mem.redisVersion,
+        authEnabled: true,
+        authorizedNetwork: args.network!.network,
+        connectMode: 'DIRECT_PEERING',
+        labels: lifeboatLabels(args.labels ?? {}, false, { 'lifeboat-source': r.name, 'lifeboat-role': 'recovery-instance' }),
+      }, { parent: this, retainOnDelete: true, additionalSecretOutputs: ['authString'] });
+      const id = `${args.prefix}-${r.name}-recovery-url`;
+      redisSecrets.push(id);
+      const secret = new gcp.secretmanager.Secret(`${name}-${r.name}-redis-url`, {
+        project: args.project,
+        secretId: id,
+        replication: { userManaged: { replicas: [{ location: args.region }] } },
+        labels: lifeboatLabels(args.labels ?? {}, false, { 'lifeboat-source': r.name }),
+      }, { parent: this });
+      urlSecrets[r.name] = secret;
+      versions.push(new gcp.secretmanager.SecretVersion(`${name}-${r.name}-redis-url-v1`, {
+        secret: secret.id,
+        secretDataWo: pulumi.secret(pulumi.interpolate`redis://:${instance.authString}@${instance.host}:${instance.port}`),
+        secretDataWoVersion: 1,
+      }, { parent: this }));
+    }
+    const secretIds = [...Object.values(args.databases).map((d) => `${args.prefix}-${d.name}-recovery-url`), ...redisSecrets];
     const identity = new RunnerIdentity(`${name}-identity`, {
       project: args.project,
       prefix: args.prefix,
@@ -135,6 +189,7 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
       storageRoot: args.storageRoot,
       restoreSecrets: [...secretIds, ...(args.ageIdentitySecret ? [args.ageIdentitySecret] : [])],
       instances: args.databases.map((d) => `${d.instance!.name}-dr`),
+      // The Redis restore reaches Memorystore by URL over the VPC: no Cloud SQL client needed for it.
       secretsCreatedBy: Object.values(urlSecrets),
     }, { parent: this });
     new RunnerJobs(`${name}-jobs`, {
@@ -142,7 +197,11 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
       region: args.region,
       prefix: args.prefix,
       image: args.image,
-      tasks: args.databases.map((d) => restoreTask(d, storage, `${args.prefix}-${d.name}-recovery-url`)),
+      tasks: [
+        ...args.databases.map((d) => restoreTask(d, storage, `${args.prefix}-${d.name}-recovery-url`)),
+        ...redis.map((r) => redisRestoreTask(r, storage, `${args.prefix}-${r.name}-recovery-url`)),
+      ] satisfies TaskSpec[],
+      network: args.network,
       identities: { restore: identity.restore.email },
       connectionNames: connections,
       sizing: args.sizing,
@@ -177,6 +236,15 @@ export class RecoveryEnvironment extends pulumi.ComponentResource {
         ...(appUrlSecret ? { applicationRole: d.applicationRole, applicationUrlSecret: appUrlSecret } : {}),
       };
     }
-    this.registerOutputs({ commands: this.commands, restoreJobs: this.restoreJobs });
+    for (const r of redis) {
+      this.redisRestoreJobs[r.name] = {
+        job: jobName(args.prefix, r.name, 'redis-restore'),
+        project: args.project,
+        region: args.region,
+        instance: `${args.prefix}-${r.name}`.slice(0, 40).replace(/-+$/, ''),
+        recoveryUrlSecret: `${args.prefix}-${r.name}-recovery-url`,
+      };
+    }
+    this.registerOutputs({ commands: this.commands, restoreJobs: this.restoreJobs, redisRestoreJobs: this.redisRestoreJobs });
   }
 }

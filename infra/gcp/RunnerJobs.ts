@@ -40,6 +40,8 @@ export interface RunnerJobsArgs {
   after?: pulumi.Resource[];
   /** What provider functions wait for (the project's APIs). Default: []. */
   servicesReady?: pulumi.Resource[];
+  /** VPC of the tasks with `vpc` (Direct VPC egress to private ranges). Default: none. */
+  network?: { network: string; subnetwork: string };
 }
 
 /** Cloud Run v2 job name for a task. */
@@ -49,7 +51,7 @@ export function jobName(prefix: string, source: string, task: string): string {
 
 /** The task timeout as Cloud Run takes it ("7200s"). */
 export function taskTimeout(task: TaskSpec, sizing: JobSizing): string {
-  const long = task.task === 'drill' || task.task === 'restore';
+  const long = task.task === 'drill' || task.task === 'restore' || task.task === 'redis-restore';
   return `${durationSeconds(long ? sizing.restoreTimeout : sizing.timeout)}s`;
 }
 
@@ -84,6 +86,7 @@ export class RunnerJobs extends pulumi.ComponentResource {
       if (!sa) throw new pulumi.ResourceError(`RunnerJobs ${name}: task ${key} needs the ${t.identity} identity`, this);
       const connection = t.cloudSql ? args.connectionNames?.[t.source] : undefined;
       if (t.cloudSql && !connection) throw new pulumi.ResourceError(`RunnerJobs ${name}: task ${key} needs a Cloud SQL connection name for ${t.source}`, this);
+      if (t.vpc && !args.network) throw new pulumi.ResourceError(`RunnerJobs ${name}: task ${key} needs a VPC (network)`, this);
       const secretEnv = { ...t.secretEnv };
       if (args.ageIdentitySecret && t.identity === 'restore' && t.task !== 'status') secretEnv[ENV.ageIdentity] = args.ageIdentitySecret;
       const envs = [
@@ -112,6 +115,9 @@ export class RunnerJobs extends pulumi.ComponentResource {
               ...(connection ? { volumeMounts: [{ name: 'cloudsql', mountPath: '/cloudsql' }] } : {}),
             }],
             ...(connection ? { volumes: [{ name: 'cloudsql', cloudSqlInstance: { instances: [connection] } }] } : {}),
+            ...(t.vpc && args.network
+              ? { vpcAccess: { egress: 'PRIVATE_RANGES_ONLY', networkInterfaces: [{ network: args.network.network, subnetwork: args.network.subnetwork }] } }
+              : {}),
           },
         },
       }, { parent: this, dependsOn: [...(args.after ?? []), ...pull] });

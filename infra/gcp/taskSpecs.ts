@@ -7,7 +7,7 @@
 import { ENV } from '../../runner/contract/env';
 import type { DatabaseConfig, RedisConfig } from '../config/common';
 
-export type TaskKind = 'backup' | 'drill' | 'redis-backup' | 'status' | 'restore';
+export type TaskKind = 'backup' | 'drill' | 'redis-backup' | 'status' | 'restore' | 'redis-restore';
 
 export interface TaskSpec {
   /** Short role used in names: `<prefix>-<source>-<task>`. */
@@ -22,6 +22,8 @@ export interface TaskSpec {
   identity: 'backup' | 'restore';
   /** Whether the task needs the Cloud SQL socket. */
   cloudSql: boolean;
+  /** Whether the task reaches its server through the VPC (Memorystore). Default: false. */
+  vpc?: boolean;
 }
 
 export function storageUrl(bucket: string, root: string): string {
@@ -108,6 +110,20 @@ export function restoreTask(db: DatabaseConfig, storage: string, targetUrlSecret
     secretEnv: { [ENV.targetUrl]: targetUrlSecret },
     identity: 'restore',
     cloudSql: true,
+  };
+}
+
+/** The DR Redis restore: newest backup of the source in the DR bucket into the recovery Memorystore instance. */
+export function redisRestoreTask(r: RedisConfig, storage: string, targetUrlSecret: string): TaskSpec {
+  return {
+    task: 'redis-restore',
+    source: r.name,
+    args: ['redis', 'restore', 'latest'],
+    env: commonEnv(storage, r.name, []),
+    secretEnv: { [ENV.redisUrl]: targetUrlSecret },
+    identity: 'restore',
+    cloudSql: false,
+    vpc: true,
   };
 }
 

@@ -204,7 +204,7 @@ function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
   const wanted = recovery.databases ? cfg.databases.filter((d) => recovery.databases!.includes(d.name)) : cfg.databases;
   const services = new ProjectServices('apis', {
     project: gcp.project,
-    services: requiredServices({ cloudSql: true, schedules: false, alerts: false, replication: false }),
+    services: requiredServices({ cloudSql: wanted.length > 0, schedules: false, alerts: false, replication: false, memorystore: cfg.redis.length > 0 }),
   });
   afterServices(services);
   const env = new RecoveryEnvironment('recovery', {
@@ -219,6 +219,9 @@ function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     ageIdentitySecret: cfg.ageIdentitySecret,
     labels: baseLabels(cfg),
     servicesReady: services.services,
+    redis: cfg.redis,
+    network: gcp.recoveryNetwork,
+    memorystore: gcp.memorystore,
   });
   const restoreCommands = Object.fromEntries(Object.entries(env.commands).map(([k, c]) => [k, c.restore]));
   return {
@@ -229,6 +232,8 @@ function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     restoreCommands,
     // The same as data, for scripts (the DR workflow): job, project, region, database, secrets per database.
     restoreJobs: env.restoreJobs,
+    // Per Redis source: the restore job into its recovery Memorystore instance and the secret with its URL.
+    redisRestoreJobs: env.redisRestoreJobs,
     // The one command: restores every database (one job per database, run in turn, each waits for its result).
     restoreCommand: Object.values(restoreCommands).join(' && '),
     // Run after the restores: the restore creates the application's role, this gives it the password of its URL.

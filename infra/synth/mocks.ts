@@ -44,6 +44,8 @@ function gcpComputed(type: string, name: string, inputs: State, o: MockOptions):
       return { name: `projects/${project}/roles/${inputs.roleId as string}` };
     case 'gcp:kms/cryptoKey:CryptoKey':
       return {};
+    case 'gcp:redis/instance:Instance':
+      return { host: '10.20.0.3', port: 6379, authString: MOCK_SECRET_DATA };
     default:
       return {};
   }

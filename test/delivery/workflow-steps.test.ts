@@ -113,6 +113,17 @@ test('dr: every database of the dr stack is restored with the chosen backup, the
   assert.ok(lastRestore < firstDrill, 'every restore before any drill');
 });
 
+test('dr: every Redis source of the dr stack is restored through its job', () => {
+  const jobs = dr.outputs.redisRestoreJobs as Record<string, { job: string; project: string; region: string }>;
+  assert.ok(Object.keys(jobs).length >= 1);
+  const r = runSteps([stepRun('dr.yml', 'recover', /^restore every Redis source/)], dr.outputs, {}, { STACK: 'acme/dr' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    r.calls.filter((c) => c[0] === 'gcloud').map((c) => c.slice(1)),
+    Object.values(jobs).map((j) => ['run', 'jobs', 'execute', j.job, '--project', j.project, '--region', j.region, '--wait']),
+  );
+});
+
 test('dr: each application role gets the password of its new URL, from the secret the dr stack made', () => {
   const r = runSteps([stepRun('dr.yml', 'recover', /^give each application role/)], dr.outputs, {}, { STACK: 'acme/dr' });
   assert.equal(r.status, 0, r.stderr);

@@ -34,6 +34,7 @@ test('a minimal GCP stack gets every default', () => {
   assert.deepEqual(cfg.gcp, {
     project: 'acme-prod', region: 'europe-west1', bucketLocation: 'EUR4', turboReplication: false,
     job: { cpu: '1', memory: '2Gi', timeout: '2h', restoreTimeout: '4h', maxRetries: 1 }, existingSecrets: [], schedulerRetries: 2,
+    memorystore: { tier: 'STANDARD_HA', memorySizeGb: 1, redisVersion: 'REDIS_7_2' },
   });
 });
 

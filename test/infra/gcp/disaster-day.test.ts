@@ -89,6 +89,32 @@ test('the stack protecting the recovered databases collides with nothing the los
   assert.deepEqual(adopted, made);
 });
 
+test('the dr stack restores Redis too: a Memorystore instance in the DR region, its URL secret from its outputs, a restore job over the VPC', async () => {
+  const dr = await synth('dr');
+  const redis = named(dr, 'recovery-sessions-redis');
+  assert.equal(redis.type, 'gcp:redis/instance:Instance');
+  assert.equal(redis.inputs.region, 'europe-north1');
+  assert.equal(redis.inputs.authEnabled, true);
+  assert.equal(redis.retainOnDelete, true, 'handed over on destroy, like the Cloud SQL recovery instances');
+  const url = named(dr, 'recovery-sessions-redis-url-v1');
+  assert.deepEqual(url.secretInputs, ['secretDataWo'], 'the AUTH string never in plain state');
+  const job = named(dr, 'recovery-jobs-sessions-redis-restore');
+  const t = get(job.inputs, 'template', 'template') as Record<string, unknown>;
+  assert.deepEqual(get(t, 'containers', 0, 'args'), ['redis', 'restore', 'latest']);
+  const envs = get(t, 'containers', 0, 'envs') as Array<{ name: string; value?: string; valueSource?: { secretKeyRef: { secret: string } } }>;
+  assert.equal(envs.find((e) => e.name === 'LIFEBOAT_REDIS_URL')?.valueSource?.secretKeyRef.secret, 'lifeboat-prod-dr-sessions-recovery-url');
+  assert.equal(envs.find((e) => e.name === 'LIFEBOAT_SOURCE')?.value, 'sessions');
+  assert.ok(envs.some((e) => e.name === 'LIFEBOAT_AGE_IDENTITY'), 'encrypted backups decrypt');
+  assert.deepEqual(t.vpcAccess, { egress: 'PRIVATE_RANGES_ONLY', networkInterfaces: [{ network: 'projects/acme-prod/global/networks/default', subnetwork: 'projects/acme-prod/regions/europe-north1/subnetworks/default' }] });
+  assert.deepEqual(dr.outputs.redisRestoreJobs, {
+    sessions: { job: 'lifeboat-prod-dr-sessions-redis-restore', project: 'acme-prod', region: 'europe-north1', instance: 'lifeboat-prod-dr-sessions', recoveryUrlSecret: 'lifeboat-prod-dr-sessions-recovery-url' },
+  });
+  await assert.rejects(
+    synthStack('dr', { config: { 'lifeboat:gcp': { bucketLocation: 'EUR5' } } }),
+    (e: unknown) => e instanceof ConfigError && /lifeboat:gcp\.recoveryNetwork: expected \{ network, subnetwork \}/.test(e.message),
+  );
+});
+
 test('the DR restore runs the runner prod runs: prod exports its image, and a restore job on a tag is refused', async () => {
   const prod = await synth('prod');
   assert.match(String(prod.outputs.runnerImage), /@sha256:[0-9a-f]{64}$/);
