@@ -54,12 +54,13 @@ export class Alerts extends pulumi.ComponentResource {
     const jobs = (task: string) => `gcloud run jobs executions list --project ${project} --region ${args.region} --job ${args.prefix}-<source>-${task}`;
 
     // Notification channels: credentials come from Secret Manager during `pulumi up` only, never at preview (the
-    // preview identity reads no secret value), and stay secret in state. The channel keeps the credential it was
-    // created with (ignoreChanges): a rotated key is applied with `pulumi up --replace <channel urn>`.
-    const credential = (key: string, secret: string): pulumi.Output<string> =>
-      pulumi.secret(pulumi.runtime.isDryRun()
-        ? pulumi.output(pulumi.unknown as unknown as string)
-        : pulumi.output(gcp.secretmanager.getSecretVersionAccess({ project, secret }, { parent: this }).then(
+    // preview identity reads no secret value), and stay secret in state. At preview the credential is left out:
+    // an existing channel keeps the one it was created with (ignoreChanges: a rotated key is applied with
+    // `pulumi up --replace <channel urn>`), and a new one gets it when `up` creates it.
+    const credential = (key: string, secret: string): pulumi.Output<string> | undefined =>
+      pulumi.runtime.isDryRun()
+        ? undefined
+        : pulumi.secret(pulumi.output(gcp.secretmanager.getSecretVersionAccess({ project, secret }, { parent: this }).then(
             (v) => v.secretData,
             (e: unknown) => {
               throw new pulumi.ResourceError(
@@ -69,6 +70,7 @@ export class Alerts extends pulumi.ComponentResource {
               );
             },
           )));
+    const sensitive = <K extends string>(label: K, value: pulumi.Output<string> | undefined) => (value ? { sensitiveLabels: { [label]: value } as Record<K, pulumi.Output<string>> } : {});
     const channels: pulumi.Output<string>[] = [];
     args.channels.emails.forEach((email, i) => {
       channels.push(new gcp.monitoring.NotificationChannel(`${name}-email-${i}`, {
@@ -78,14 +80,14 @@ export class Alerts extends pulumi.ComponentResource {
     args.channels.pagerduty.forEach((pd, i) => {
       channels.push(new gcp.monitoring.NotificationChannel(`${name}-pagerduty-${i}`, {
         project, type: 'pagerduty', displayName: `Lifeboat ${args.prefix}: PagerDuty ${pd.name}`,
-        sensitiveLabels: { serviceKey: credential(`lifeboat:alerts.pagerduty[${i}].serviceKeySecret`, pd.serviceKeySecret) },
+        ...sensitive('serviceKey', credential(`lifeboat:alerts.pagerduty[${i}].serviceKeySecret`, pd.serviceKeySecret)),
       }, { parent: this, ignoreChanges: ['sensitiveLabels'] }).name);
     });
     args.channels.slack.forEach((sl, i) => {
       channels.push(new gcp.monitoring.NotificationChannel(`${name}-slack-${i}`, {
         project, type: 'slack', displayName: `Lifeboat ${args.prefix}: Slack ${sl.channel}`,
         labels: { channel_name: sl.channel.startsWith('#') ? sl.channel : `#${sl.channel}` },
-        sensitiveLabels: { authToken: credential(`lifeboat:alerts.slack[${i}].authTokenSecret`, sl.authTokenSecret) },
+        ...sensitive('authToken', credential(`lifeboat:alerts.slack[${i}].authTokenSecret`, sl.authTokenSecret)),
       }, { parent: this, ignoreChanges: ['sensitiveLabels'] }).name);
     });
     // Alert policies take full channel names; an id alone (what the console shows) is completed with the project.

@@ -75,6 +75,11 @@ test('every job can be created before anyone writes a secret: each secret it rea
 test('a preview reads no secret value; `pulumi up` reads the alert channel credentials, and a channel keeps the one it was made with', async () => {
   const preview = await synth('prod', true);
   assert.ok(!preview.calls.some((c) => /secretmanager\/getSecretVersion/.test(c)), `preview called ${preview.calls.join(', ')}`);
+  for (const name of ['alerts-pagerduty-0', 'alerts-slack-0']) {
+    const channel = preview.resources.find((x) => x.name === name)!;
+    assert.equal(channel.inputs.sensitiveLabels, undefined, `${name}: no credential at preview`);
+    assert.deepEqual(channel.ignoreChanges, ['sensitiveLabels'], `${name}: so an existing channel shows no change at preview`);
+  }
   const up = await synth('prod');
   assert.equal(up.calls.filter((c) => c === 'gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess').length, 2, 'PagerDuty key and Slack token');
   for (const name of ['alerts-pagerduty-0', 'alerts-slack-0']) {
