@@ -57,8 +57,17 @@ export async function createMissingRoles(conn: ConnInfo, flag: string, globals: 
   try {
     const version = Number((await c.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v);
     const created = new Set(check.missing.map((r) => r.name));
+    // Handing an object to a role (ALTER ... OWNER TO, the database's owner) takes membership in it (with SET from
+    // PostgreSQL 16). A superuser needs none, but a managed server's restore user (Cloud SQL, RDS) is not one, and
+    // CREATE ROLE gives a creator that is not a superuser only ADMIN on the new role. So such a restore user becomes
+    // a member of each role it creates, and restores owners and grants as a superuser would: from 16 through the
+    // server's own createrole_self_grant (set for this transaction only), before 16 by granting each role to itself
+    // (CREATEROLE may grant any role that is not a superuser).
+    const su = await c.query<{ super: boolean }>(`SELECT rolsuper AS super FROM pg_roles WHERE rolname = current_user`);
+    const selfGrant = !su.rows[0]?.super;
     await c.query('BEGIN');
     try {
+      if (selfGrant && version >= 160000) await c.query(`SET LOCAL createrole_self_grant = 'set, inherit'`);
       for (const role of check.missing) {
         await c.query(createRoleSql(role));
         for (const sql of roleDetailsSql(role)) await c.query(sql);
@@ -67,13 +76,8 @@ export async function createMissingRoles(conn: ConnInfo, flag: string, globals: 
       for (const m of globals.memberships) {
         if (created.has(m.member) && have.has(m.role)) await c.query(grantMembershipSql(m, version));
       }
-      // Handing an object to a role (ALTER ... OWNER TO, the database's owner) takes membership in it, with SET from
-      // PostgreSQL 16; a superuser has it implicitly, but a managed server's restore user (Cloud SQL, RDS) is not
-      // one, and CREATE ROLE gives its creator only ADMIN on the new role. So a restore user that is not a superuser
-      // becomes a member of each role it created, and restores owners and grants as a superuser would.
-      const su = await c.query<{ super: boolean }>(`SELECT rolsuper AS super FROM pg_roles WHERE rolname = current_user`);
-      if (!su.rows[0]?.super) {
-        for (const name of created) await c.query(selfGrantSql(name, version));
+      if (selfGrant && version < 160000) {
+        for (const name of created) await c.query(`GRANT ${quoteIdent(name)} TO CURRENT_USER`);
       }
       await c.query('COMMIT');
     } catch (e) {
@@ -91,13 +95,6 @@ export async function createMissingRoles(conn: ConnInfo, flag: string, globals: 
   } finally {
     await c.end().catch(() => undefined);
   }
-}
-
-/** Makes the connected user a member of a role it created (able to SET ROLE to it and inherit its rights). */
-export function selfGrantSql(role: string, serverVersionNum: number): string {
-  return serverVersionNum >= 160000
-    ? `GRANT ${quoteIdent(role)} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE`
-    : `GRANT ${quoteIdent(role)} TO CURRENT_USER`;
 }
 
 /** Drops roles a failed restore created; says what could not be dropped. */
