@@ -65,7 +65,8 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
   const restoreSecrets = [...cfg.databases.map((d) => d.secrets.scratchUrl), ...(cfg.ageIdentitySecret ? [cfg.ageIdentitySecret] : [])];
   // Every secret a recovery needs is created here, replicated to the DR region, values written out of band: the
   // runner's URLs, the age identity (without it in the DR region, encrypted backups cannot be restored there) and
-  // the applications' database secrets (a DR restore writes the recovery URL as their new version).
+  // the applications' database secrets (after a DR restore, the application's URL on the recovered database, with its
+  // own role, becomes their new version).
   const replicas = [gcp.region, ...(cfg.drRegion ? [cfg.drRegion] : [])];
   // The application's secret is written during the outage it is for, and Secret Manager refuses a new version while
   // any replica's region is down: its only replica is in the DR region (the primary region when there is none).
