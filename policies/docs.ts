@@ -58,8 +58,9 @@ How the pack recognises Lifeboat's resources. The infra components set these lab
 | \`lifeboat-role\` | \`backup-vault\`, \`dr-vault\` | backup buckets (GCS, S3) | bucket rules, \`stack-dr-region\` |
 | \`lifeboat-role\` | \`backup-identity\`, \`drill-identity\`, \`restore-identity\`, \`scheduler-identity\`, ... | AWS IAM roles | \`aws-backup-identity-no-delete\` |
 | \`lifeboat-role\` | \`recovery-instance\` | the DR stack's recovery database | excluded from \`stack-protected-database-coverage\` |
+| \`lifeboat-role\` | \`application-secret\` | an application's database secret (Secret Manager) | \`gcp-application-secret-replication\` |
 | \`lifeboat-source\` | the database / Redis name from the stack config | database instances, jobs, alerts | \`stack-protected-database-coverage\` |
-| \`lifeboat-task\` | \`backup\`, \`drill\`, \`redis-backup\`, \`restore\`, \`status\` | Cloud Run jobs, ECS task definitions, CronJobs | \`stack-protected-database-coverage\` |
+| \`lifeboat-task\` | \`backup\`, \`drill\`, \`redis-backup\`, \`restore\`, \`redis-restore\`, \`status\` | Cloud Run jobs, ECS task definitions, CronJobs | \`stack-protected-database-coverage\`; \`restore\`, \`redis-restore\`: \`cloudrun-restore-image-pinned\` |
 | \`lifeboat-alert\` | \`backup-failed\`, \`backup-stale\`, \`backup-small\` / \`backup-too-small\`, \`backup-slow\`, \`drill-failed\` | alert policies, CloudWatch alarms, PrometheusRule rules (rule \`labels\`) | \`stack-protected-database-coverage\` (an alert without \`lifeboat-source\` covers every source) |
 | \`lifeboat-ephemeral\` | \`"true"\` / \`"false"\` | every labelled resource | production-only rules |
 | \`lifeboat-environment\` | the stack's environment (\`prod\`, \`staging\`, \`pr-123\`) | every labelled resource | \`stack-ephemeral-not-production\` |

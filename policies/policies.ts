@@ -20,6 +20,9 @@ import gcpBackupIdentityNoDelete from './rules/gcp/gcp-backup-identity-no-delete
 import cloudrunJobTimeout from './rules/gcp/cloudrun-job-timeout';
 import cloudrunJobNoPlaintextSecrets from './rules/gcp/cloudrun-job-no-plaintext-secrets';
 import cloudschedulerTimeZone from './rules/gcp/cloudscheduler-time-zone';
+import gcpApplicationSecretReplication from './rules/gcp/gcp-application-secret-replication';
+import cloudrunRestoreImagePinned from './rules/gcp/cloudrun-restore-image-pinned';
+import gcpTransferAgentNoDelete from './rules/gcp/gcp-transfer-agent-no-delete';
 
 import s3PublicAccessBlock from './rules/aws/s3-public-access-block';
 import s3Encryption from './rules/aws/s3-encryption';
@@ -64,6 +67,9 @@ export const policies: LifeboatPolicy[] = [
   cloudrunJobTimeout,
   cloudrunJobNoPlaintextSecrets,
   cloudschedulerTimeZone,
+  gcpApplicationSecretReplication,
+  cloudrunRestoreImagePinned,
+  gcpTransferAgentNoDelete,
   s3PublicAccessBlock,
   s3Encryption,
   s3Versioning,

@@ -87,6 +87,12 @@ export const databaseSchema = z.strictObject({
       application: secretName.optional(),
     })
     .default({}),
+  /**
+   * The PostgreSQL role the application logs in as. A DR stack gives it a new password on the recovered database
+   * and repoints `secrets.application` at a URL with this role (never the restore user's). Required in a DR stack
+   * for a database with `secrets.application`.
+   */
+  applicationRole: z.string().regex(/^[a-z_][a-z0-9_$]{0,62}$/, { error: 'expected a PostgreSQL role name (lowercase letters, digits, "_" or "$")' }).optional(),
 });
 
 export const redisSchema = z.strictObject({

@@ -3,7 +3,7 @@
  * and `lifeboat:gcp` for how Lifeboat lays itself out on GCP.
  */
 import { z } from 'zod';
-import { duration, nonNegativeInt } from './values';
+import { duration, nonNegativeInt, secretName } from './values';
 
 /** Multi-regions and predefined dual-regions of Cloud Storage: a backup bucket survives the loss of one region. */
 export const GCS_MULTI_REGIONS = ['US', 'EU', 'ASIA'] as const;
@@ -42,6 +42,25 @@ export const gcpSectionSchema = z.strictObject({
       maxRetries: nonNegativeInt.max(10).default(1),
     })
     .default(() => ({ cpu: '1', memory: '2Gi', timeout: '2h', restoreTimeout: '4h', maxRetries: 1 })),
+  /**
+   * Secret ids the config names (`secrets.*`, `ageIdentitySecret`, `redis[].urlSecret`) that exist already and
+   * must not be created: e.g. the lost primary's age identity and application secrets, reused by the stack that
+   * protects the recovered database. The stack grants access to them and leaves them as they are.
+   */
+  existingSecrets: z.array(secretName).default([]),
+  /**
+   * The VPC a DR stack's Memorystore instances live in and its Redis restore jobs reach them through (Direct VPC
+   * egress): `{ network, subnetwork }`, names or self-links. Required in a dr stack that recovers Redis.
+   */
+  recoveryNetwork: z.strictObject({ network: z.string().min(1), subnetwork: z.string().min(1) }).optional(),
+  /** Memorystore for Redis instances a DR stack creates to restore into. */
+  memorystore: z
+    .strictObject({
+      tier: z.enum(['BASIC', 'STANDARD_HA']).default('STANDARD_HA'),
+      memorySizeGb: z.number().int().min(1).max(300).default(1),
+      redisVersion: z.string().regex(/^REDIS_\d+(_\d+)?$/).default('REDIS_7_2'),
+    })
+    .default(() => ({ tier: 'STANDARD_HA' as const, memorySizeGb: 1, redisVersion: 'REDIS_7_2' })),
   /** Scheduler retries when the Cloud Run Admin API call fails (the job's own retries are separate). */
   schedulerRetries: nonNegativeInt.max(5).default(2),
 });

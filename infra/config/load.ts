@@ -302,6 +302,15 @@ function checkCrossField(cfg: LifeboatConfig, region: string | undefined, proble
       cfg.recovery.databases?.forEach((n, i) => {
         if (!names.has(n)) problems.push(`lifeboat:recovery.databases[${i}]: expected one of the databases' names (${[...names].join(', ') || 'none'}), got ${JSON.stringify(n)}`);
       });
+      if (cfg.platform === 'gcp' && cfg.redis.length && cfg.gcp && !cfg.gcp.recoveryNetwork) {
+        problems.push('lifeboat:gcp.recoveryNetwork: expected { network, subnetwork } (the VPC the recovered Memorystore and its restore job use) because the dr stack recovers Redis, got nothing');
+      }
+      // After a DR restore the application connects as its own role: the stack cannot repoint its secret without it.
+      cfg.databases.forEach((d, i) => {
+        if (d.secrets.application && !d.applicationRole) {
+          problems.push(`lifeboat:databases[${i}].applicationRole: expected the PostgreSQL role the application logs in as (a DR stack repoints secrets.application at a URL with it), got nothing`);
+        }
+      });
     }
   }
 }

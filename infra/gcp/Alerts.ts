@@ -3,7 +3,7 @@ import * as gcp from '@pulumi/gcp';
 import { BACKUP_FAILURE_EVENTS, BACKUP_SUCCESS_EVENTS, EVENTS, EVENT_FIELDS } from '../../runner/contract/events';
 import type { AlertsConfig } from '../config/common';
 import { monitoringDashboard } from './dashboard';
-import { COUNTED_EVENTS, METRIC_LABELS, eventFilter, metricFilter, payloadField, runnerLogScope, seconds, slowBackupFilter, smallBackupFilter } from './alertRules';
+import { COUNTED_EVENTS, METRIC_LABELS, eventFilter, payloadField, promAbsent, promCountAbove0, runnerLogScope, slowBackupFilter, smallBackupFilter } from './alertRules';
 
 export interface AlertSource {
   source: string;
@@ -53,7 +53,24 @@ export class Alerts extends pulumi.ComponentResource {
     const project = args.project;
     const jobs = (task: string) => `gcloud run jobs executions list --project ${project} --region ${args.region} --job ${args.prefix}-<source>-${task}`;
 
-    // Notification channels: credentials come from Secret Manager at deploy time and stay secret in state.
+    // Notification channels: credentials come from Secret Manager during `pulumi up` only, never at preview (the
+    // preview identity reads no secret value), and stay secret in state. At preview the credential is left out:
+    // an existing channel keeps the one it was created with (ignoreChanges: a rotated key is applied with
+    // `pulumi up --replace <channel urn>`), and a new one gets it when `up` creates it.
+    const credential = (key: string, secret: string): pulumi.Output<string> | undefined =>
+      pulumi.runtime.isDryRun()
+        ? undefined
+        : pulumi.secret(pulumi.output(gcp.secretmanager.getSecretVersionAccess({ project, secret }, { parent: this }).then(
+            (v) => v.secretData,
+            (e: unknown) => {
+              throw new pulumi.ResourceError(
+                `Alerts ${name}: ${key}: cannot read the latest version of secret ${secret} in project ${project} (${(e as Error).message ?? String(e)}); ` +
+                  `create it and write its value first: printf '%s' '<value>' | gcloud secrets create ${secret} --project ${project} --data-file=-`,
+                this,
+              );
+            },
+          )));
+    const sensitive = <K extends string>(label: K, value: pulumi.Output<string> | undefined) => (value ? { sensitiveLabels: { [label]: value } as Record<K, pulumi.Output<string>> } : {});
     const channels: pulumi.Output<string>[] = [];
     args.channels.emails.forEach((email, i) => {
       channels.push(new gcp.monitoring.NotificationChannel(`${name}-email-${i}`, {
@@ -61,19 +78,17 @@ export class Alerts extends pulumi.ComponentResource {
       }, { parent: this }).name);
     });
     args.channels.pagerduty.forEach((pd, i) => {
-      const key = gcp.secretmanager.getSecretVersionAccessOutput({ project, secret: pd.serviceKeySecret }, { parent: this });
       channels.push(new gcp.monitoring.NotificationChannel(`${name}-pagerduty-${i}`, {
         project, type: 'pagerduty', displayName: `Lifeboat ${args.prefix}: PagerDuty ${pd.name}`,
-        sensitiveLabels: { serviceKey: pulumi.secret(key.secretData) },
-      }, { parent: this }).name);
+        ...sensitive('serviceKey', credential(`lifeboat:alerts.pagerduty[${i}].serviceKeySecret`, pd.serviceKeySecret)),
+      }, { parent: this, ignoreChanges: ['sensitiveLabels'] }).name);
     });
     args.channels.slack.forEach((sl, i) => {
-      const token = gcp.secretmanager.getSecretVersionAccessOutput({ project, secret: sl.authTokenSecret }, { parent: this });
       channels.push(new gcp.monitoring.NotificationChannel(`${name}-slack-${i}`, {
         project, type: 'slack', displayName: `Lifeboat ${args.prefix}: Slack ${sl.channel}`,
         labels: { channel_name: sl.channel.startsWith('#') ? sl.channel : `#${sl.channel}` },
-        sensitiveLabels: { authToken: pulumi.secret(token.secretData) },
-      }, { parent: this }).name);
+        ...sensitive('authToken', credential(`lifeboat:alerts.slack[${i}].authTokenSecret`, sl.authTokenSecret)),
+      }, { parent: this, ignoreChanges: ['sensitiveLabels'] }).name);
     });
     // Alert policies take full channel names; an id alone (what the console shows) is completed with the project.
     channels.push(...args.channels.existingChannels.map((c) => pulumi.output(notificationChannelName(project, c))));
@@ -116,21 +131,17 @@ export class Alerts extends pulumi.ComponentResource {
       userLabels: { ...(args.labels ?? {}), 'lifeboat-alert': alert },
       enabled: true,
     });
-    const countAbove0 = (filter: string) => ({
-      filter,
-      comparison: 'COMPARISON_GT',
-      thresholdValue: 0,
-      duration: '0s',
-      trigger: { count: 1 },
-      aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_SUM', crossSeriesReducer: 'REDUCE_SUM', groupByFields: ['metric.label.source'] }],
-    });
+    const eventsMetric = `${args.prefix}-events`;
+    // PromQL on the log-based metrics, metric validation off: accepted before the metric has its first point (a
+    // threshold condition is refused with 404 "Cannot find metric(s)" for minutes after the metric is created).
+    const promql = (query: string, duration = '0s') => ({ query, duration, evaluationInterval: '60s', disableMetricValidation: true });
 
     new gcp.monitoring.AlertPolicy(`${name}-backup-failed`, {
       ...common('backup-failed'),
       displayName: `Lifeboat ${args.prefix}: backup failed`,
       combiner: 'OR',
       severity: 'CRITICAL',
-      conditions: [{ displayName: 'a backup ended with a failure event', conditionThreshold: countAbove0(metricFilter(`${args.prefix}-events`, { event: BACKUP_FAILURE_EVENTS })) }],
+      conditions: [{ displayName: 'a backup ended with a failure event', conditionPrometheusQueryLanguage: promql(promCountAbove0(eventsMetric, { event: BACKUP_FAILURE_EVENTS })) }],
       documentation: runbook([
         `A Lifeboat backup failed (event ${BACKUP_FAILURE_EVENTS.join(' or ')}). The previous backups are intact.`,
         '',
@@ -147,15 +158,10 @@ export class Alerts extends pulumi.ComponentResource {
       combiner: 'OR',
       severity: 'CRITICAL',
       conditions: [
-        { displayName: 'lifeboat status reports a source unhealthy (too old or too small)', conditionThreshold: countAbove0(metricFilter(`${args.prefix}-events`, { event: EVENTS.statusUnhealthy })) },
+        { displayName: 'lifeboat status reports a source unhealthy (too old or too small)', conditionPrometheusQueryLanguage: promql(promCountAbove0(eventsMetric, { event: EVENTS.statusUnhealthy })) },
         {
           displayName: 'the status check stopped reporting',
-          conditionAbsent: {
-            filter: metricFilter(`${args.prefix}-events`, { event: [EVENTS.statusHealthy, EVENTS.statusUnhealthy] }),
-            duration: seconds(args.statusSilenceSeconds ?? 3 * 3600),
-            aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_SUM', crossSeriesReducer: 'REDUCE_SUM', groupByFields: ['metric.label.source'] }],
-            trigger: { count: 1 },
-          },
+          conditionPrometheusQueryLanguage: promql(promAbsent(eventsMetric, args.sources.map((x) => x.source), { event: [EVENTS.statusHealthy, EVENTS.statusUnhealthy] }, args.statusSilenceSeconds ?? 3 * 3600)),
         },
       ],
       documentation: runbook([
@@ -207,7 +213,7 @@ export class Alerts extends pulumi.ComponentResource {
         displayName: `Lifeboat ${args.prefix}: restore drill failed or missed RPO/RTO`,
         combiner: 'OR',
         severity: 'CRITICAL',
-        conditions: [{ displayName: 'a drill ended with drill.failed', conditionThreshold: countAbove0(metricFilter(`${args.prefix}-events`, { event: EVENTS.drillFailed })) }],
+        conditions: [{ displayName: 'a drill ended with drill.failed', conditionPrometheusQueryLanguage: promql(promCountAbove0(eventsMetric, { event: EVENTS.drillFailed })) }],
         documentation: runbook([
           `A restore drill failed: the newest backup did not restore, row counts differ, or the RPO/RTO target was missed (\`${EVENT_FIELDS.rpoSeconds}\` vs \`${EVENT_FIELDS.rpoTargetSeconds}\`, \`${EVENT_FIELDS.rtoSeconds}\` vs \`${EVENT_FIELDS.rtoTargetSeconds}\`).`,
           '',

@@ -13,6 +13,12 @@ export interface CloudSqlProtectionArgs {
   finalBackupRetentionDays?: number;
   /** Default: false. */
   ephemeral?: boolean;
+  /**
+   * Hand the instance over instead of protecting it in this stack: `pulumi destroy` forgets it and leaves it running
+   * (retainOnDelete, no Pulumi `protect`; Cloud SQL's own deletion protection stays on). For the DR stack's
+   * recovery instances, which the stack that protects the recovered database adopts. Default: false.
+   */
+  handOver?: boolean;
   /** Default: {}. */
   labels?: Record<string, string>;
 }
@@ -34,12 +40,40 @@ export function backupConfiguration(b: ManagedBackupConfig): gcp.types.input.sql
   };
 }
 
+/** The settings Lifeboat manages on an adopted instance: its backups and what keeps them when it is deleted. */
+export const ADOPT_MANAGED_SETTINGS = ['backupConfiguration', 'deletionProtectionEnabled', 'retainBackupsOnDelete', 'finalBackupConfig'] as const;
+
+/**
+ * Every other setting of `gcp.sql.DatabaseInstance.settings` (provider 9.x), left as the instance's owners set it.
+ * test/infra checks this list against the provider's types, so a setting a provider upgrade adds is noticed.
+ */
+export const ADOPT_UNMANAGED_SETTINGS = [
+  'activationPolicy', 'activeDirectoryConfig', 'advancedMachineFeatures', 'autoUpgradeEnabled', 'availabilityType', 'collation',
+  'connectionPoolConfigs', 'connectorEnforcement', 'dataApiAccess', 'dataCacheConfig', 'dataDiskProvisionedIops',
+  'dataDiskProvisionedThroughput', 'databaseFlags', 'denyMaintenancePeriod', 'diskAutoresize', 'diskAutoresizeLimit', 'diskSize',
+  'diskType', 'edition', 'effectiveAvailabilityType', 'enableDataplexIntegration', 'enableGoogleMlIntegration', 'entraidConfig',
+  'insightsConfig', 'ipConfiguration', 'locationPreference', 'maintenanceWindow', 'passwordValidationPolicy',
+  'performanceCaptureConfig', 'pricingPlan', 'readPoolAutoScaleConfig', 'replicationLagMaxSeconds', 'sqlServerAuditConfig', 'tier',
+  'timeZone', 'userLabels', 'version',
+] as const;
+
+/**
+ * ignoreChanges of an adopted instance: everything but the managed settings, so neither an import nor the update
+ * some Pulumi CLIs run right after it can reset flags, maintenance window, Query Insights, sizing or networking.
+ */
+export function adoptIgnoreChanges(): string[] {
+  return [
+    'databaseVersion', 'maintenanceVersion', 'encryptionKeyName', 'instanceType', 'masterInstanceName', 'replicaConfiguration', 'nodeCount',
+    ...ADOPT_UNMANAGED_SETTINGS.map((k) => `settings.${k}`),
+  ];
+}
+
 /**
  * One database's managed protection: the Cloud SQL instance, created or adopted (imported by name), with
  * automated backups, point-in-time recovery, deletion protection, and backups kept (plus a final backup) when the
- * instance is deleted. For an adopted instance only backup and protection settings are managed; sizing and
- * networking stay as their owners set them (ignoreChanges). Pulumi refuses an import whose declared settings differ
- * from the instance's and prints the difference, changing nothing.
+ * instance is deleted. For an adopted instance only the backup settings (ADOPT_MANAGED_SETTINGS) are managed; every
+ * other setting stays as its owners set it (ignoreChanges), whatever the config declares. Pulumi refuses an import
+ * whose backup settings differ from the instance's and prints the difference, changing nothing.
  */
 export class CloudSqlProtection extends pulumi.ComponentResource {
   readonly instance: gcp.sql.DatabaseInstance;
@@ -74,11 +108,12 @@ export class CloudSqlProtection extends pulumi.ComponentResource {
       },
     }, {
       parent: this,
-      protect: protect && !ephemeral,
+      protect: protect && !ephemeral && !args.handOver,
+      ...(args.handOver ? { retainOnDelete: true } : {}),
       ...(adopt
         ? {
             import: `projects/${args.project}/instances/${args.instance.name}`,
-            ignoreChanges: ['databaseVersion', 'settings.tier', 'settings.edition', 'settings.availabilityType', 'settings.diskSize', 'settings.ipConfiguration', 'settings.userLabels'],
+            ignoreChanges: adoptIgnoreChanges(),
           }
         : {}),
     });

@@ -1,10 +1,27 @@
+import { createHash } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
 import { BackupVault } from './BackupVault';
 import type { LifecycleInput } from './lifecycle';
 
-/** Roles of the transfer service's agent: on the source and DR buckets, and on the project for Pub/Sub. */
-export const STS_BUCKET_ROLES = ['roles/storage.objectViewer', 'roles/storage.legacyBucketOwner'] as const;
+/**
+ * What the transfer service's agent needs for cross-bucket replication, and nothing more: on the source, read
+ * the bucket and its objects and set the bucket's change notifications (storage.buckets.update); on the DR copy,
+ * read the bucket and create and read objects. No delete anywhere: backups are never rewritten (every backup has
+ * its own id), so the job never overwrites (`overwriteWhen: NEVER`), and deletions are never replicated. Custom
+ * roles, because the predefined role that holds buckets.update (Legacy Bucket Owner, what the guide suggests
+ * besides Storage Admin) also holds objects.delete and setIamPolicy.
+ */
+export const STS_SOURCE_PERMISSIONS = ['storage.buckets.get', 'storage.buckets.update', 'storage.objects.get', 'storage.objects.list'] as const;
+export const STS_SINK_PERMISSIONS = ['storage.buckets.get', 'storage.objects.create', 'storage.objects.get', 'storage.objects.list'] as const;
+
+/**
+ * A custom role id per DR copy (`[a-zA-Z0-9_.]`, 3-64): from a hash of the DR bucket's name, which is unique, so no
+ * two stacks in a project share (and one's destroy never removes) the other's role.
+ */
+export function replicationRoleId(drBucketName: string, side: 'source' | 'sink'): string {
+  return `lifeboat_replication_${side}_${createHash('sha256').update(drBucketName).digest('hex').slice(0, 12)}`;
+}
 export const STS_PUBSUB_ROLE = 'roles/pubsub.editor';
 /** Cloud Storage's service agent publishes the source bucket's change notifications. */
 export const GCS_NOTIFICATION_ROLE = 'roles/pubsub.publisher';
@@ -34,6 +51,8 @@ export interface DisasterRecoveryArgs {
    * callers whose project IAM is managed elsewhere; the GCP platform sets it.
    */
   pubSubGrants?: boolean;
+  /** What provider functions wait for (the project's APIs). Default: []. */
+  servicesReady?: pulumi.Resource[];
 }
 
 /**
@@ -66,32 +85,39 @@ export class DisasterRecovery extends pulumi.ComponentResource {
     }, { parent: this });
 
     // Cross-bucket replication is event driven: the transfer service's agent puts Pub/Sub notifications on the
-    // buckets (storage.buckets.update), creates the topic and subscription it listens on (Pub/Sub Editor on the
-    // project), reads the source and writes the copy (objects.get on the sink too: it compares before it
-    // overwrites); Cloud Storage's own agent publishes the change notifications. The replication guide grants
-    // Storage Admin on the buckets; Object Viewer + Legacy Bucket Owner hold the same bucket and object
-    // permissions this needs, and the policy pack refuses Storage Admin inside a Lifeboat stack. The read/write
-    // roles of a plain transfer are not enough: without storage.buckets.update and Pub/Sub rights the
-    // replication job never sees a new object.
-    const agent = gcp.storage.getTransferProjectServiceAccountOutput({ project: args.project }, { parent: this });
+    // source bucket, creates the topic and subscription it listens on (Pub/Sub Editor on the project), reads the
+    // source and writes the copy; Cloud Storage's own agent publishes the change notifications. The read/write
+    // roles of a plain transfer are not enough: without storage.buckets.update and Pub/Sub rights the replication
+    // job never sees a new object.
+    const ready = args.servicesReady ?? [];
+    const agent = gcp.storage.getTransferProjectServiceAccountOutput({ project: args.project }, { parent: this, dependsOn: ready });
     const member = pulumi.interpolate`serviceAccount:${agent.email}`;
-    const bucketGrant = (side: string, bucket: pulumi.Input<string>) =>
-      STS_BUCKET_ROLES.map((role) =>
-        new gcp.storage.BucketIAMMember(`${name}-sts-${side}-${role.split('.').pop()!.toLowerCase()}`, { bucket, role, member }, { parent: this }),
-      );
+    const role = (side: 'source' | 'sink', permissions: readonly string[]) =>
+      new gcp.projects.IAMCustomRole(`${name}-sts-${side}-role`, {
+        project: args.project,
+        roleId: replicationRoleId(args.drBucketName, side),
+        title: `Lifeboat replication ${side} (${args.drBucketName})`,
+        description: `Storage Transfer cross-bucket replication, ${side} bucket: ${permissions.join(', ')} (no delete)`,
+        permissions: [...permissions],
+      }, { parent: this });
+    const grant = (side: 'source' | 'sink', bucket: pulumi.Input<string>, r: gcp.projects.IAMCustomRole) =>
+      new gcp.storage.BucketIAMMember(`${name}-sts-${side}`, { bucket, role: r.name, member }, { parent: this });
     const grants: pulumi.Resource[] = [
-      ...bucketGrant('source', args.sourceBucket),
-      ...bucketGrant('sink', this.vault.bucketName),
+      grant('source', args.sourceBucket, role('source', STS_SOURCE_PERMISSIONS)),
+      grant('sink', this.vault.bucketName, role('sink', STS_SINK_PERMISSIONS)),
     ];
     if (args.pubSubGrants ?? false) {
-      const storageAgent = gcp.storage.getProjectServiceAccountOutput({ project: args.project }, { parent: this });
+      // Project-level grants to Google's agents are the same for every stack in the project (prod and a GKE stack
+      // may both replicate): no stack removes them on destroy (retainOnDelete), or destroying one stack would
+      // silently stop the other's replication. Remove them by hand once no stack in the project replicates.
+      const storageAgent = gcp.storage.getProjectServiceAccountOutput({ project: args.project }, { parent: this, dependsOn: ready });
       grants.push(
-        new gcp.projects.IAMMember(`${name}-sts-pubsub`, { project: args.project, role: STS_PUBSUB_ROLE, member }, { parent: this }),
+        new gcp.projects.IAMMember(`${name}-sts-pubsub`, { project: args.project, role: STS_PUBSUB_ROLE, member }, { parent: this, retainOnDelete: true }),
         new gcp.projects.IAMMember(`${name}-gcs-publisher`, {
           project: args.project,
           role: GCS_NOTIFICATION_ROLE,
           member: pulumi.interpolate`serviceAccount:${storageAgent.emailAddress}`,
-        }, { parent: this }),
+        }, { parent: this, retainOnDelete: true }),
       );
     }
     new gcp.storage.TransferJob(`${name}-replication`, {
@@ -100,7 +126,7 @@ export class DisasterRecovery extends pulumi.ComponentResource {
       replicationSpec: {
         gcsDataSource: { bucketName: args.sourceBucket },
         gcsDataSink: { bucketName: this.vault.bucketName },
-        transferOptions: { deleteObjectsUniqueInSink: false, deleteObjectsFromSourceAfterTransfer: false, overwriteWhen: 'DIFFERENT' },
+        transferOptions: { deleteObjectsUniqueInSink: false, deleteObjectsFromSourceAfterTransfer: false, overwriteWhen: 'NEVER' },
       },
     }, { parent: this, dependsOn: grants });
     this.drBucketName = this.vault.bucketName;

@@ -4,6 +4,7 @@ import * as gcp from '@pulumi/gcp';
 import type { TaskSpec } from './taskSpecs';
 import { durationSeconds } from '../config/values';
 import { lifeboatLabels } from './labels';
+import { ARTIFACT_REGISTRY_READER, artifactRegistryOf, cloudRunServiceAgent } from './imageRegistry';
 
 export interface JobSizing {
   cpu: string;
@@ -37,6 +38,10 @@ export interface RunnerJobsArgs {
   labels?: Record<string, string>;
   /** Resources the jobs wait for (secret bindings, so a first run can read its secrets). Default: []. */
   after?: pulumi.Resource[];
+  /** What provider functions wait for (the project's APIs). Default: []. */
+  servicesReady?: pulumi.Resource[];
+  /** VPC of the tasks with `vpc` (Direct VPC egress to private ranges). Default: none. */
+  network?: { network: string; subnetwork: string };
 }
 
 /** Cloud Run v2 job name for a task. */
@@ -46,7 +51,7 @@ export function jobName(prefix: string, source: string, task: string): string {
 
 /** The task timeout as Cloud Run takes it ("7200s"). */
 export function taskTimeout(task: TaskSpec, sizing: JobSizing): string {
-  const long = task.task === 'drill' || task.task === 'restore' || task.task === 'pitr-drill';
+  const long = task.task === 'drill' || task.task === 'restore' || task.task === 'redis-restore' || task.task === 'pitr-drill';
   return `${durationSeconds(long ? sizing.restoreTimeout : sizing.timeout)}s`;
 }
 
@@ -58,12 +63,30 @@ export class RunnerJobs extends pulumi.ComponentResource {
     super('lifeboat:gcp:RunnerJobs', name, {}, opts);
     if (!args.image) throw new pulumi.ResourceError(`RunnerJobs ${name}: image is required`, this);
     const ephemeral = args.ephemeral ?? false;
+    // Cloud Run pulls the image with the project's Cloud Run service agent, which may read Artifact Registry in its
+    // own project only: an image in another project's registry (staging and review stacks run prod's image) needs
+    // a reader grant on that repository. The grant is shared by every stack of the project (every review stack has
+    // the same agent), so no stack removes it on destroy (retainOnDelete): one stack's destroy must not break the
+    // others' pulls. The deploying identity needs artifactregistry.repositories.setIamPolicy on that repository.
+    const pull: pulumi.Resource[] = [];
+    const registry = artifactRegistryOf(args.image);
+    if (registry && registry.project !== args.project) {
+      const number = gcp.organizations.getProjectOutput({ projectId: args.project }, { parent: this, dependsOn: args.servicesReady ?? [] }).number;
+      pull.push(new gcp.artifactregistry.RepositoryIamMember(`${name}-image-reader`, {
+        project: registry.project,
+        location: registry.location,
+        repository: registry.repository,
+        role: ARTIFACT_REGISTRY_READER,
+        member: number.apply((n) => cloudRunServiceAgent(n)),
+      }, { parent: this, retainOnDelete: true }));
+    }
     for (const t of args.tasks) {
       const key = `${t.source}-${t.task}`;
       const sa = t.identity === 'backup' ? args.identities.backup : args.identities.restore;
       if (!sa) throw new pulumi.ResourceError(`RunnerJobs ${name}: task ${key} needs the ${t.identity} identity`, this);
       const connection = t.cloudSql ? args.connectionNames?.[t.source] : undefined;
       if (t.cloudSql && !connection) throw new pulumi.ResourceError(`RunnerJobs ${name}: task ${key} needs a Cloud SQL connection name for ${t.source}`, this);
+      if (t.vpc && !args.network) throw new pulumi.ResourceError(`RunnerJobs ${name}: task ${key} needs a VPC (network)`, this);
       const secretEnv = { ...t.secretEnv };
       // Only commands that decrypt backups read the age identity (not status, not the PITR jobs).
       if (args.ageIdentitySecret && (t.task === 'drill' || t.task === 'restore')) secretEnv[ENV.ageIdentity] = args.ageIdentitySecret;
@@ -93,9 +116,12 @@ export class RunnerJobs extends pulumi.ComponentResource {
               ...(connection ? { volumeMounts: [{ name: 'cloudsql', mountPath: '/cloudsql' }] } : {}),
             }],
             ...(connection ? { volumes: [{ name: 'cloudsql', cloudSqlInstance: { instances: [connection] } }] } : {}),
+            ...(t.vpc && args.network
+              ? { vpcAccess: { egress: 'PRIVATE_RANGES_ONLY', networkInterfaces: [{ network: args.network.network, subnetwork: args.network.subnetwork }] } }
+              : {}),
           },
         },
-      }, { parent: this, dependsOn: args.after ?? [] });
+      }, { parent: this, dependsOn: [...(args.after ?? []), ...pull] });
     }
     this.registerOutputs({ jobNames: Object.fromEntries(Object.entries(this.jobs).map(([k, j]) => [k, j.name])) });
   }

@@ -75,3 +75,47 @@ export function slowBackupFilter(scope: string, source: string, slowSeconds: num
 export function seconds(n: number): string {
   return `${Math.round(n)}s`;
 }
+
+/**
+ * A user-defined log-based metric's name in Cloud Monitoring's PromQL: the first `/` becomes `:`, every other
+ * character outside [a-zA-Z0-9_] becomes `_` (`logging.googleapis.com/user/lifeboat-prod-events` →
+ * `logging_googleapis_com:user_lifeboat_prod_events`).
+ */
+export function promMetricName(metricName: string): string {
+  const full = `logging.googleapis.com/user/${metricName}`;
+  const slash = full.indexOf('/');
+  const clean = (s: string) => s.replace(/[^a-zA-Z0-9_]/g, '_');
+  return `${clean(full.slice(0, slash))}:${clean(full.slice(slash + 1))}`;
+}
+
+/** A PromQL string literal holding an RE2 pattern that matches exactly one of `values`. */
+function promRegexOf(values: readonly string[]): string {
+  return JSON.stringify(values.map(regexEscape).join('|'));
+}
+
+/** `metric{monitored_resource="cloud_run_job", label=~"a|b", ...}` on a log-based metric. */
+export function promSelector(metricName: string, labels: Record<string, string | readonly string[]>): string {
+  const matchers = ['monitored_resource="cloud_run_job"'];
+  for (const [k, v] of Object.entries(labels)) {
+    matchers.push(typeof v === 'string' ? `${k}=${JSON.stringify(v)}` : `${k}=~${promRegexOf(v)}`);
+  }
+  return `${promMetricName(metricName)}{${matchers.join(',')}}`;
+}
+
+/**
+ * PromQL: per source, more than zero matching events in the window. Used instead of a threshold condition on the
+ * log-based metric because Cloud Monitoring refuses such a condition ("Cannot find metric(s)", 404) for minutes
+ * after the metric is created, which broke every stack's first `pulumi up`; a PromQL condition with metric
+ * validation switched off is accepted before the metric has its first point.
+ */
+export function promCountAbove0(metricName: string, labels: Record<string, string | readonly string[]>, windowSeconds = 300): string {
+  return `sum by (source) (increase(${promSelector(metricName, labels)}[${seconds(windowSeconds)}])) > 0`;
+}
+
+/**
+ * PromQL: a source with no matching event for `silenceSeconds` (one `absent_over_time` per source: absence
+ * cannot be grouped by a label the missing series no longer has).
+ */
+export function promAbsent(metricName: string, sources: readonly string[], labels: Record<string, string | readonly string[]>, silenceSeconds: number): string {
+  return sources.map((s) => `absent_over_time(${promSelector(metricName, { ...labels, source: s })}[${seconds(silenceSeconds)}])`).join(' or ');
+}

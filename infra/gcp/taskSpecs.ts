@@ -8,7 +8,7 @@ import { ENV } from '../../runner/contract/env';
 import type { DatabaseConfig, RedisConfig } from '../config/common';
 
 /** The `pitr-*` kinds are built by pitrJobs.ts. */
-export type TaskKind = 'backup' | 'drill' | 'redis-backup' | 'status' | 'restore' | 'pitr-drill' | 'pitr-heartbeat';
+export type TaskKind = 'backup' | 'drill' | 'redis-backup' | 'status' | 'restore' | 'redis-restore' | 'pitr-drill' | 'pitr-heartbeat';
 
 export interface TaskSpec {
   /** Short role used in names: `<prefix>-<source>-<task>`. */
@@ -23,6 +23,8 @@ export interface TaskSpec {
   identity: 'backup' | 'restore';
   /** Whether the task needs the Cloud SQL socket. */
   cloudSql: boolean;
+  /** Whether the task reaches its server through the VPC (Memorystore). Default: false. */
+  vpc?: boolean;
 }
 
 export function storageUrl(bucket: string, root: string): string {
@@ -94,18 +96,36 @@ export function redisTasks(r: RedisConfig, storage: string, ageRecipients: reado
   ];
 }
 
+/** The DR restore's command line (the DR workflow puts the chosen backup in place of `latest`). */
+export const RESTORE_ARGS = ['restore', 'latest', '--create', '--roles'] as const;
+
 /** The DR restore: newest backup in the DR bucket into the recovery instance (a fresh database is created). */
 export function restoreTask(db: DatabaseConfig, storage: string, targetUrlSecret: string): TaskSpec {
   return {
     task: 'restore',
     source: db.name,
-    // The recovery instance is new: it has none of the application's roles, so ownership and grants from the
-    // archive would fail the restore (pg_restore --exit-on-error). The application re-grants after failover.
-    args: ['restore', 'latest', '--create', '--no-owner', '--no-privileges'],
+    // As the source was: the roles the backup recorded are created (the recovery instance has none of them), then
+    // owners, grants, policies and the database's own properties. The restore user is not a superuser on Cloud
+    // SQL; the runner makes it a member of each role it creates, which is what handing objects to them needs.
+    args: [...RESTORE_ARGS],
     env: commonEnv(storage, db.name, []),
     secretEnv: { [ENV.targetUrl]: targetUrlSecret },
     identity: 'restore',
     cloudSql: true,
+  };
+}
+
+/** The DR Redis restore: newest backup of the source in the DR bucket into the recovery Memorystore instance. */
+export function redisRestoreTask(r: RedisConfig, storage: string, targetUrlSecret: string): TaskSpec {
+  return {
+    task: 'redis-restore',
+    source: r.name,
+    args: ['redis', 'restore', 'latest'],
+    env: commonEnv(storage, r.name, []),
+    secretEnv: { [ENV.redisUrl]: targetUrlSecret },
+    identity: 'restore',
+    cloudSql: false,
+    vpc: true,
   };
 }
 

@@ -13,7 +13,8 @@ import { DisasterRecovery } from '../gcp/DisasterRecovery';
 import { RecoveryEnvironment } from '../gcp/RecoveryEnvironment';
 import { RunnerIdentity } from '../gcp/RunnerIdentity';
 import { RunnerJobs } from '../gcp/RunnerJobs';
-import { RunnerSecrets } from '../gcp/RunnerSecrets';
+import { ProjectServices, afterServices, requiredServices } from '../gcp/ProjectServices';
+import { RunnerSecrets, type SecretSpec } from '../gcp/RunnerSecrets';
 import { Schedules, type ScheduledJob } from '../gcp/Schedules';
 import { STATUS_SCHEDULE, databaseTasks, redisTasks, storageUrl, type TaskSpec } from '../gcp/taskSpecs';
 import type { LifecycleInput } from '../gcp/lifecycle';
@@ -40,6 +41,12 @@ export function build(cfg: LifeboatConfig): StackOutputs {
 
 function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
   const labels = baseLabels(cfg);
+  const hasTasks = cfg.databases.length + cfg.redis.length > 0;
+  const services = new ProjectServices('apis', {
+    project: gcp.project,
+    services: requiredServices({ cloudSql: cfg.databases.length > 0, schedules: hasTasks, alerts: hasTasks, replication: !!cfg.drRegion }),
+  });
+  afterServices(services);
   const names = bucketNames(cfg, gcp);
   const lifecycle: LifecycleInput = { retentionDays: cfg.retentionDays, drillReportRetentionDays: cfg.drillReportRetentionDays, root: cfg.storageRoot };
   const vault = new BackupVault('vault', {
@@ -61,18 +68,26 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
   const restoreSecrets = [...cfg.databases.map((d) => d.secrets.scratchUrl), ...(cfg.ageIdentitySecret ? [cfg.ageIdentitySecret] : []), ...gcpPitrRestoreSecrets(cfg)];
   // Every secret a recovery needs is created here, replicated to the DR region, values written out of band: the
   // runner's URLs, the age identity (without it in the DR region, encrypted backups cannot be restored there) and
-  // the applications' database secrets (a DR restore writes the recovery URL as their new version).
-  const applicationSecrets = cfg.databases.flatMap((d) => (d.secrets.application ? [d.secrets.application] : []));
-  const secretIds = [
-    ...backupSecrets,
-    ...cfg.databases.map((d) => d.secrets.scratchUrl),
-    ...(cfg.ageIdentitySecret ? [cfg.ageIdentitySecret] : []),
-    ...applicationSecrets,
+  // the applications' database secrets (after a DR restore, the application's URL on the recovered database, with its
+  // own role, becomes their new version).
+  const replicas = [gcp.region, ...(cfg.drRegion ? [cfg.drRegion] : [])];
+  // The application's secret is written during the outage it is for, and Secret Manager refuses a new version while
+  // any replica's region is down: its only replica is in the DR region (the primary region when there is none).
+  const applicationReplicas = cfg.drRegion ? [cfg.drRegion] : [gcp.region];
+  const specs: SecretSpec[] = [
+    ...cfg.databases.map((d) => ({ id: d.secrets.databaseUrl, replicas, purpose: `the URL ${d.name} backups connect with`, readByJobs: true })),
+    ...cfg.redis.map((r) => ({ id: r.urlSecret, replicas, purpose: `the URL of Redis ${r.name}`, readByJobs: true })),
+    ...cfg.databases.map((d) => ({ id: d.secrets.scratchUrl, replicas, purpose: `the URL of the server ${d.name} drills restore into`, readByJobs: true })),
+    ...(cfg.ageIdentitySecret ? [{ id: cfg.ageIdentitySecret, replicas, purpose: 'the age identity drills and restores decrypt with', readByJobs: true }] : []),
+    ...cfg.databases.flatMap((d) => (d.secrets.application
+      ? [{ id: d.secrets.application, replicas: applicationReplicas, purpose: `the application's URL of ${d.name}`, readByJobs: false, role: 'application-secret' }]
+      : [])),
   ];
+  const secretIds = [...new Set(specs.map((x) => x.id))];
   const secrets = new RunnerSecrets('secrets', {
     project: gcp.project,
-    secretIds,
-    replicaRegions: [gcp.region, ...(cfg.drRegion ? [cfg.drRegion] : [])],
+    secrets: specs,
+    existing: gcp.existingSecrets,
     ephemeral: cfg.ephemeral,
     labels,
   });
@@ -122,7 +137,9 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     deletionProtection: cfg.deletionProtection,
     ephemeral: cfg.ephemeral,
     labels,
-    after: [identity],
+    // A job may only be created once `latest` of each secret it reads exists (the placeholders) and it may read it.
+    after: [identity, ...secrets.firstVersions],
+    servicesReady: services.services,
   });
 
   const scheduleOf = (t: TaskSpec): string => {
@@ -174,6 +191,7 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
       kmsKeyName: gcp.drKmsKeyName,
       labels,
       pubSubGrants: true,
+      servicesReady: services.services,
     }, { dependsOn: [vault] });
   }
 
@@ -187,13 +205,20 @@ function buildPrimary(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     serviceAccounts: { backup: identity.backup!.email, restore: identity.restore.email, scheduler: identity.scheduler!.email },
     jobs: Object.fromEntries(Object.entries(jobs.jobs).map(([k, j]) => [k, j.name])),
     cloudSqlConnections: Object.fromEntries(Object.entries(protections).map(([k, p]) => [k, p.connectionName])),
-    secretsToFill: pulumi.output([...new Set(secretIds)]),
+    secretsToFill: pulumi.output(secretIds.filter((id) => !gcp.existingSecrets.includes(id))),
+    // The image this stack runs: the DR workflow restores with it (a runner that can read these backups).
+    runnerImage: cfg.runnerImage,
   };
 }
 
 function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
   const recovery = cfg.recovery!;
   const wanted = recovery.databases ? cfg.databases.filter((d) => recovery.databases!.includes(d.name)) : cfg.databases;
+  const services = new ProjectServices('apis', {
+    project: gcp.project,
+    services: requiredServices({ cloudSql: wanted.length > 0, schedules: false, alerts: false, replication: false, memorystore: cfg.redis.length > 0 }),
+  });
+  afterServices(services);
   const env = new RecoveryEnvironment('recovery', {
     project: gcp.project,
     region: gcp.region,
@@ -205,6 +230,10 @@ function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     sizing: gcp.job,
     ageIdentitySecret: cfg.ageIdentitySecret,
     labels: baseLabels(cfg),
+    servicesReady: services.services,
+    redis: cfg.redis,
+    network: gcp.recoveryNetwork,
+    memorystore: gcp.memorystore,
   });
   const restoreCommands = Object.fromEntries(Object.entries(env.commands).map(([k, c]) => [k, c.restore]));
   return {
@@ -215,9 +244,14 @@ function buildRecovery(cfg: LifeboatConfig, gcp: GcpConfig): StackOutputs {
     restoreCommands,
     // The same as data, for scripts (the DR workflow): job, project, region, database, secrets per database.
     restoreJobs: env.restoreJobs,
+    // Per Redis source: the restore job into its recovery Memorystore instance and the secret with its URL.
+    redisRestoreJobs: env.redisRestoreJobs,
     // The one command: restores every database (one job per database, run in turn, each waits for its result).
     restoreCommand: Object.values(restoreCommands).join(' && '),
+    // Run after the restores: the restore creates the application's role, this gives it the password of its URL.
+    applicationPasswordCommands: Object.fromEntries(Object.entries(env.commands).filter(([, c]) => c.applicationPassword).map(([k, c]) => [k, c.applicationPassword])),
     repointApplicationCommands: Object.fromEntries(Object.entries(env.commands).filter(([, c]) => c.repointApplication).map(([k, c]) => [k, c.repointApplication])),
     recoveryConnections: Object.fromEntries(Object.entries(env.commands).map(([k, c]) => [k, c.connectionName])),
+    runnerImage: cfg.runnerImage,
   };
 }

@@ -44,6 +44,8 @@ function gcpComputed(type: string, name: string, inputs: State, o: MockOptions):
       return { name: `projects/${project}/roles/${inputs.roleId as string}` };
     case 'gcp:kms/cryptoKey:CryptoKey':
       return {};
+    case 'gcp:redis/instance:Instance':
+      return { host: '10.20.0.3', port: 6379, authString: MOCK_SECRET_DATA };
     default:
       return {};
   }
@@ -121,7 +123,8 @@ export function createMocks(o: MockOptions = {}): pulumi.runtime.Mocks {
         case 'gcp:secretmanager/getSecretVersion:getSecretVersion':
           return { ...inputs, secretData: MOCK_SECRET_DATA, version: '1' };
         case 'gcp:organizations/getProject:getProject':
-          return { projectId: inputs.projectId ?? o.gcpProject, number: MOCK_PROJECT_NUMBER, name: o.gcpProject };
+          // Never undefined: the engine's test double answers with no options, and a struct cannot hold undefined.
+          return { projectId: inputs.projectId ?? o.gcpProject ?? 'mock-project', number: MOCK_PROJECT_NUMBER, name: inputs.projectId ?? o.gcpProject ?? 'mock-project' };
         case 'gcp:storage/getProjectServiceAccount:getProjectServiceAccount':
           return { emailAddress: `service-${MOCK_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com` };
         case 'gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount':

@@ -32,6 +32,8 @@ export interface SynthOptions {
   stackFile?: string;
   /** Extra or overriding config values (full keys), applied after the stack file. */
   config?: Record<string, unknown>;
+  /** Evaluate as `pulumi preview` does (dry run) rather than as `pulumi up`. Default: false. */
+  preview?: boolean;
 }
 
 export interface SynthResult {
@@ -39,6 +41,8 @@ export interface SynthResult {
   resources: RecordedResource[];
   /** Stack outputs, secrets replaced by `[secret]`. */
   outputs: Record<string, unknown>;
+  /** Tokens of the provider functions the program called, in order (e.g. a Secret Manager read). */
+  calls: string[];
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -188,12 +192,14 @@ export function synthStack(stack: string, opts: SynthOptions = {}): Promise<Synt
 async function synthOnce(stack: string, opts: SynthOptions): Promise<SynthResult> {
   const { project, main, config, secretKeys } = stackConfig(stack, opts);
   const dir = opts.dir ?? REPO_ROOT;
-  await pulumi.runtime.setMocks(
-    createMocks({ gcpProject: config['gcp:project'], gcpRegion: config['gcp:region'], awsRegion: config['aws:region'] }),
-    project,
-    stack,
-    false,
-  );
+  const mocks = createMocks({ gcpProject: config['gcp:project'], gcpRegion: config['gcp:region'], awsRegion: config['aws:region'] });
+  const calls: string[] = [];
+  const call = mocks.call.bind(mocks);
+  mocks.call = (args) => {
+    calls.push(args.token);
+    return call(args);
+  };
+  await pulumi.runtime.setMocks(mocks, project, stack, opts.preview ?? false);
   pulumi.runtime.setAllConfig(config, secretKeys);
   const resources: RecordedResource[] = [];
   const registeredOutputs = new Map<string, unknown>();
@@ -220,7 +226,7 @@ async function synthOnce(stack: string, opts: SynthOptions): Promise<SynthResult
   if (failure) throw unwrapConfigError(failure);
   const root = resources.find((r) => r.type === 'pulumi:pulumi:Stack');
   const outputs = (root && (registeredOutputs.get(root.urn) as Record<string, unknown>)) ?? {};
-  return { stack, resources, outputs };
+  return { stack, resources, outputs, calls };
 }
 
 /** A ConfigError thrown while the program loads can arrive wrapped by the runtime; find it. */

@@ -57,8 +57,17 @@ export async function createMissingRoles(conn: ConnInfo, flag: string, globals: 
   try {
     const version = Number((await c.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v);
     const created = new Set(check.missing.map((r) => r.name));
+    // Handing an object to a role (ALTER ... OWNER TO, the database's owner) takes membership in it (with SET from
+    // PostgreSQL 16). A superuser needs none, but a managed server's restore user (Cloud SQL, RDS) is not one, and
+    // CREATE ROLE gives a creator that is not a superuser only ADMIN on the new role. So such a restore user becomes
+    // a member of each role it creates, and restores owners and grants as a superuser would: from 16 through the
+    // server's own createrole_self_grant (set for this transaction only), before 16 by granting each role to itself
+    // (CREATEROLE may grant any role that is not a superuser).
+    const su = await c.query<{ super: boolean }>(`SELECT rolsuper AS super FROM pg_roles WHERE rolname = current_user`);
+    const selfGrant = !su.rows[0]?.super;
     await c.query('BEGIN');
     try {
+      if (selfGrant && version >= 160000) await c.query(`SET LOCAL createrole_self_grant = 'set, inherit'`);
       for (const role of check.missing) {
         await c.query(createRoleSql(role));
         for (const sql of roleDetailsSql(role)) await c.query(sql);
@@ -66,6 +75,9 @@ export async function createMissingRoles(conn: ConnInfo, flag: string, globals: 
       const have = await existingRoles(c, [...new Set(globals.memberships.map((m) => m.role))]);
       for (const m of globals.memberships) {
         if (created.has(m.member) && have.has(m.role)) await c.query(grantMembershipSql(m, version));
+      }
+      if (selfGrant && version < 160000) {
+        for (const name of created) await c.query(`GRANT ${quoteIdent(name)} TO CURRENT_USER`);
       }
       await c.query('COMMIT');
     } catch (e) {

@@ -34,7 +34,7 @@ before(async () => {
   dr = await synthStack('dr');
 });
 
-interface Run { status: number | null; stdout: string; stderr: string; calls: string[][] }
+interface Run { status: number | null; stdout: string; stderr: string; calls: string[][]; githubOutput: string }
 
 /** Runs step scripts in order in a scratch checkout whose tools are stubs; returns every stub call. */
 function runSteps(scripts: string[], outputs: Record<string, unknown>, config: Record<string, string>, env: Record<string, string>): Run {
@@ -54,17 +54,19 @@ function runSteps(scripts: string[], outputs: Record<string, unknown>, config: R
     };
     stub(path.join(bin, 'pulumi'), [
       `case "$1 $2" in`,
-      `  "stack output") jq -e --arg k "$3" '.[$k]' "${dir}/outputs.json" || { echo "no output $3" >&2; exit 1; };;`,
+      // Like pulumi: JSON with --json, the bare value of a string output without it.
+      `  "stack output") if [[ " $* " == *" --json "* ]]; then flags=-e; else flags=-re; fi; jq $flags --arg k "$3" '.[$k]' "${dir}/outputs.json" || { echo "no output $3" >&2; exit 1; };;`,
       `  "config get") jq -re --arg k "$3" '.[$k]' "${dir}/config.json" || { echo "no config $3" >&2; exit 1; };;`,
       `  *) echo "unexpected pulumi $*" >&2; exit 1;;`,
       `esac`,
     ].join('\n'));
     stub(path.join(bin, 'gcloud'), 'exit 0');
     stub(path.join(dir, '.github', 'scripts', 'cloud-run-job.sh'), 'exit 0');
+    stub(path.join(dir, '.github', 'scripts', 'sql-role-password.sh'), 'exit 0');
     const r = spawnSync('/bin/bash', ['--noprofile', '--norc', '-e', '-o', 'pipefail', '-c', scripts.join('\n')], {
       cwd: dir,
       encoding: 'utf8',
-      env: { PATH: `${bin}:/usr/bin:/bin`, RUNNER_TEMP: dir, ...env },
+      env: { PATH: `${bin}:/usr/bin:/bin`, RUNNER_TEMP: dir, GITHUB_OUTPUT: path.join(dir, 'github-output'), ...env },
     });
     let lines: string[] = [];
     try {
@@ -72,7 +74,13 @@ function runSteps(scripts: string[], outputs: Record<string, unknown>, config: R
     } catch {
       // no call at all
     }
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls: lines.map((l) => JSON.parse(l) as string[]) };
+    let githubOutput = '';
+    try {
+      githubOutput = readFileSync(path.join(dir, 'github-output'), 'utf8');
+    } catch {
+      // the steps wrote no output
+    }
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls: lines.map((l) => JSON.parse(l) as string[]), githubOutput };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -92,7 +100,7 @@ test('dr: every database of the dr stack is restored with the chosen backup, the
   assert.equal(drills.length, Object.keys(jobs).length, 'one drill per database (none skipped)');
   for (const j of Object.values(jobs)) {
     assert.ok(
-      executes.some((c) => JSON.stringify(c.slice(1)) === JSON.stringify(['run', 'jobs', 'execute', j.job, '--project', j.project, '--region', j.region, '--args=restore,20261121T020000Z-3f9a,--create,--no-owner,--no-privileges', '--wait'])),
+      executes.some((c) => JSON.stringify(c.slice(1)) === JSON.stringify(['run', 'jobs', 'execute', j.job, '--project', j.project, '--region', j.region, '--args=restore,20261121T020000Z-3f9a,--create,--roles', '--wait'])),
       `restore of ${j.job}: ${JSON.stringify(executes)}`,
     );
     assert.ok(
@@ -103,6 +111,39 @@ test('dr: every database of the dr stack is restored with the chosen backup, the
   const lastRestore = r.calls.map((c) => c[0]).lastIndexOf('gcloud');
   const firstDrill = r.calls.map((c) => c[0]).indexOf('cloud-run-job.sh');
   assert.ok(lastRestore < firstDrill, 'every restore before any drill');
+});
+
+test('dr: every Redis source of the dr stack is restored through its job', () => {
+  const jobs = dr.outputs.redisRestoreJobs as Record<string, { job: string; project: string; region: string }>;
+  assert.ok(Object.keys(jobs).length >= 1);
+  const r = runSteps([stepRun('dr.yml', 'recover', /^restore every Redis source/)], dr.outputs, {}, { STACK: 'acme/dr' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    r.calls.filter((c) => c[0] === 'gcloud').map((c) => c.slice(1)),
+    Object.values(jobs).map((j) => ['run', 'jobs', 'execute', j.job, '--project', j.project, '--region', j.region, '--wait']),
+  );
+});
+
+test('dr: each application role gets the password of its new URL, from the secret the dr stack made', () => {
+  const r = runSteps([stepRun('dr.yml', 'recover', /^give each application role/)], dr.outputs, {}, { STACK: 'acme/dr' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.calls.filter((c) => c[0] === 'sql-role-password.sh'), [['sql-role-password.sh', 'acme-prod', 'orders-pg-dr', 'orders_app', 'lifeboat-prod-dr-orders-application-url']]);
+});
+
+test('dr: the runner image is the one prod runs unless one is given, and only ever by digest', () => {
+  const script = stepRun('dr.yml', 'recover', /^runner image/);
+  const fromProd = runSteps([script], prod.outputs, {}, { PROD_STACK: 'acme/prod', RUNNER_IMAGE_INPUT: '' });
+  assert.equal(fromProd.status, 0, fromProd.stderr);
+  assert.equal(fromProd.githubOutput.trim(), `ref=${String(prod.outputs.runnerImage)}`);
+  const given = `europe-docker.pkg.dev/acme-prod/lifeboat/runner@sha256:${'b'.repeat(64)}`;
+  const r = runSteps([script], prod.outputs, {}, { PROD_STACK: 'acme/prod', RUNNER_IMAGE_INPUT: given });
+  assert.equal(r.githubOutput.trim(), `ref=${given}`);
+  const tagged = runSteps([script], { runnerImage: 'europe-docker.pkg.dev/acme-prod/lifeboat/runner:latest' }, {}, { PROD_STACK: 'acme/prod', RUNNER_IMAGE_INPUT: '' });
+  assert.notEqual(tagged.status, 0);
+  assert.match(tagged.stdout, /::error::runner image .* is not pinned by digest/);
+  const none = runSteps([script], {}, {}, { PROD_STACK: 'acme/prod', RUNNER_IMAGE_INPUT: '' });
+  assert.notEqual(none.status, 0);
+  assert.match(none.stdout, /::error::the prod stack acme\/prod has no runnerImage output/);
 });
 
 test('dr: restore jobs outside the requested DR region stop the run before anything is executed', () => {

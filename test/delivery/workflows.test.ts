@@ -275,8 +275,9 @@ test('the runner subcommands and flags the workflows run exist in the CLI', () =
   const texts = Object.values(all).map((x) => x.text).join('\n');
   assert.match(texts, /--args=backup,--class,manual/);
   assert.ok(flags(command('backup')).includes('--class'));
-  assert.match(texts, /--args="restore,\$BACKUP,--create,--no-owner,--no-privileges"/);
+  assert.match(texts, /--args="restore,\$BACKUP,--create,--roles"/);
   assert.ok(flags(command('restore')).includes('--create'));
+  assert.ok(flags(command('restore')).includes('--roles'));
   assert.match(texts, /\["drill", "--backup", \$b\]/);
   assert.ok(flags(command('drill')).includes('--backup'));
   assert.ok(flags(command('drill')).includes('--scratch-url'), 'drill reads LIFEBOAT_SCRATCH_URL through --scratch-url');
@@ -324,7 +325,8 @@ test('deploy: image by digest, staging first, then an approved production job th
 test('dr: manual, with DR region and backup inputs; pulumi up --stack dr, then restore, then a drill', () => {
   const { wf } = all['dr.yml']!;
   const inputs = (wf.on.workflow_dispatch as { inputs: Record<string, { required: boolean }> }).inputs;
-  assert.deepEqual(Object.keys(inputs).sort(), ['backup', 'dr_region']);
+  assert.deepEqual(Object.keys(inputs).sort(), ['backup', 'dr_region', 'runner_image']);
+  assert.equal(inputs.runner_image!.required, false, 'default: the image prod runs');
   assert.ok(Object.keys(wf.on).length === 1, 'manual only');
   const job = wf.jobs.recover!;
   assert.equal(job.environment, 'disaster-recovery');
@@ -335,4 +337,20 @@ test('dr: manual, with DR region and backup inputs; pulumi up --stack dr, then r
   const drill = at(/"drill"/);
   assert.ok(check === 0 && up > check && restore > up && drill > restore, `order: ${[check, up, restore, drill].join(' ')}`);
   assert.match(String(job.steps[up]!.with?.['config-map']), /gcp:region/);
+  // The runner the backups were written with (prod's runnerImage output), not the digest committed in Pulumi.dr.yaml.
+  const image = job.steps.findIndex((s) => s.id === 'image');
+  assert.ok(image >= 0 && image < up, 'the image is chosen before pulumi up');
+  assert.match(job.steps[image]!.run ?? '', /pulumi stack output runnerImage --stack "\$PROD_STACK"/);
+  assert.match(String(job.steps[up]!.with?.['config-map']), /lifeboat:runnerImage: \{value: '\$\{\{ steps\.image\.outputs\.ref \}\}'/);
+  // A new organization has no dr stack until the day it is needed.
+  assert.equal(job.steps[up]!.with?.upsert, true);
+  // The application's role gets its new password after the restores and before the drills.
+  const password = at(/sql-role-password\.sh/);
+  assert.ok(password > restore && password < drill, `order: restore ${restore}, password ${password}, drill ${drill}`);
+});
+
+test('preview: every stack previews in a new organization (the stack is created empty when missing)', () => {
+  const { wf } = all['preview.yml']!;
+  const run = wf.jobs.preview!.steps.find((s) => s.uses?.startsWith('pulumi/actions@') && s.with?.command === 'preview');
+  assert.equal(run?.with?.upsert, true);
 });

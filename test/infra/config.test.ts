@@ -33,7 +33,8 @@ test('a minimal GCP stack gets every default', () => {
   assert.equal(db.schedule, '30 2 * * *');
   assert.deepEqual(cfg.gcp, {
     project: 'acme-prod', region: 'europe-west1', bucketLocation: 'EUR4', turboReplication: false,
-    job: { cpu: '1', memory: '2Gi', timeout: '2h', restoreTimeout: '4h', maxRetries: 1 }, schedulerRetries: 2,
+    job: { cpu: '1', memory: '2Gi', timeout: '2h', restoreTimeout: '4h', maxRetries: 1 }, existingSecrets: [], schedulerRetries: 2,
+    memorystore: { tier: 'STANDARD_HA', memorySizeGb: 1, redisVersion: 'REDIS_7_2' },
   });
 });
 

@@ -195,6 +195,27 @@ test('encrypted backups encrypt their globals too; without --role-passwords no p
   }
 });
 
+test('a restore user that is not a superuser (as on Cloud SQL) restores owners and grants: it becomes a member of each role it creates', async () => {
+  const other = await startPostgres();
+  try {
+    await other.query(`CREATE ROLE lifeboat_restore LOGIN CREATEROLE CREATEDB PASSWORD 'Restore-pw-5'`);
+    const url = other.url('shop').replace(/^postgres:\/\/[^@]+@/, 'postgres://lifeboat_restore:Restore-pw-5@');
+    const before = await snapshotOf(src, 'shop');
+    const r = await runCli(['restore', backupId, '--storage', storage, '--target-url', url, '--create', '--roles', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const afterRestore = await snapshotOf(other, 'shop');
+    assert.equal(afterRestore.schema, before.schema);
+    assert.deepEqual(afterRestore.data, before.data);
+    assert.equal((await databaseProperties(other, 'shop')).owner, 'shop_owner');
+    const members = await other.query<{ r: string }>(
+      `SELECT r.rolname AS r FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = 'lifeboat_restore' ORDER BY 1`,
+    );
+    assert.deepEqual(members.map((x) => x.r), [...JSON.parse(r.stdout).rolesCreated].sort());
+  } finally {
+    await other.stop();
+  }
+});
+
 test('a failed restore drops the roles --roles created along with the database', async () => {
   const other = await startPostgres();
   try {

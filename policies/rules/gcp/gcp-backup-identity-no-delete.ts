@@ -1,19 +1,9 @@
 import { T } from '../../lib/conventions';
+import { DELETING_ROLES } from '../../lib/gcp-delete-roles';
 import { grantsOf, identityKind, serviceAccountsOf } from '../../lib/gcp-iam';
 import { stackPolicy } from '../../lib/rule';
 import { UNKNOWN, at, isUnknown, list } from '../../lib/values';
 
-/** Predefined roles that include storage.objects.delete (or can grant it). */
-const DELETING_ROLES = [
-  'roles/owner',
-  'roles/editor',
-  'roles/storage.admin',
-  'roles/storage.objectAdmin',
-  'roles/storage.objectUser',
-  'roles/storage.legacyBucketOwner',
-  'roles/storage.legacyBucketWriter',
-  'roles/storage.legacyObjectOwner',
-];
 
 export default stackPolicy({
   name: 'gcp-backup-identity-no-delete',

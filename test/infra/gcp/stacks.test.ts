@@ -83,18 +83,16 @@ test('prod: the backup bucket is hardened and locked, with lifecycle per class',
   // The transfer service agent can set up the event-driven replication before the job exists.
   const sts = 'serviceAccount:project-123456789012@storage-transfer-service.iam.gserviceaccount.com';
   const stsBuckets = ofType(r, 'gcp:storage/bucketIAMMember:BucketIAMMember').filter((m) => m.inputs.member === sts);
-  assert.deepEqual(stsBuckets.map((m) => `${String(m.inputs.bucket)} ${String(m.inputs.role)}`).sort(), [
-    'acme-prod-lifeboat-prod-backups roles/storage.legacyBucketOwner',
-    'acme-prod-lifeboat-prod-backups roles/storage.objectViewer',
-    'acme-prod-lifeboat-prod-dr-backups roles/storage.legacyBucketOwner',
-    'acme-prod-lifeboat-prod-dr-backups roles/storage.objectViewer',
+  assert.deepEqual(stsBuckets.map((m) => `${String(m.inputs.bucket)} ${String(m.inputs.role).replace(/_[0-9a-f]{12}$/, '')}`).sort(), [
+    'acme-prod-lifeboat-prod-backups projects/acme-prod/roles/lifeboat_replication_source',
+    'acme-prod-lifeboat-prod-dr-backups projects/acme-prod/roles/lifeboat_replication_sink',
   ]);
   const projectGrants = ofType(r, 'gcp:projects/iAMMember:IAMMember').map((m) => `${String(m.inputs.member)} ${String(m.inputs.role)}`);
   assert.ok(projectGrants.includes(`${sts} roles/pubsub.editor`));
   assert.ok(projectGrants.includes('serviceAccount:service-123456789012@gs-project-accounts.iam.gserviceaccount.com roles/pubsub.publisher'));
   const grantUrns = r.resources.filter((x) => x.name.startsWith('dr-sts-') || x.name === 'dr-gcs-publisher').map((x) => x.urn);
-  assert.equal(grantUrns.length, 6);
-  for (const urn of grantUrns) assert.ok(transfer.dependencies.includes(urn), `the transfer job does not wait for ${urn}`);
+  assert.equal(grantUrns.length, 6, 'two custom roles, two bucket grants, two project grants');
+  for (const urn of grantUrns.filter((u) => !u.endsWith('-role'))) assert.ok(transfer.dependencies.includes(urn), `the transfer job does not wait for ${urn}`);
 });
 
 test('prod: identities hold only their roles; nobody can delete backups', async () => {
@@ -199,8 +197,9 @@ test('prod: secrets are replicated to the DR region; the stack outputs what to f
   assert.equal(r.outputs.storageUrl, 'gs://acme-prod-lifeboat-prod-backups');
   assert.deepEqual(get(r.outputs, 'jobs', 'orders-backup'), 'lifeboat-prod-orders-backup');
   assert.ok((r.outputs.secretsToFill as string[]).includes('lifeboat-prod-orders-scratch-url'));
-  // What a recovery in the DR region reads or writes is there too: the age identity, the application's secret.
-  for (const id of ['lifeboat-prod-age-identity', 'orders-app-database-url', 'lifeboat-prod-sessions-redis-url']) {
+  // What a recovery in the DR region reads is there too: the age identity. The application's secret, written during
+  // the outage, has its one replica in the DR region (test/infra/gcp/disaster-day.test.ts).
+  for (const id of ['lifeboat-prod-age-identity', 'lifeboat-prod-sessions-redis-url']) {
     const secret = one(r, 'gcp:secretmanager/secret:Secret', `secrets-${id}`);
     assert.deepEqual(get(secret.inputs, 'replication', 'userManaged', 'replicas'), [{ location: 'europe-west1' }, { location: 'europe-north1' }], id);
     assert.ok((r.outputs.secretsToFill as string[]).includes(id), id);
@@ -233,29 +232,31 @@ test('dr: recovery instance, generated credentials never in plain inputs, and th
   assert.deepEqual(user.secretInputs, ['passwordWo']);
   const job = one(r, 'gcp:cloudrunv2/job:Job', 'recovery-jobs-orders-restore');
   const c = (get(job.inputs, 'template', 'template', 'containers') as Array<Record<string, unknown>>)[0]!;
-  assert.deepEqual(c.args, ['restore', 'latest', '--create', '--no-owner', '--no-privileges']);
+  assert.deepEqual(c.args, ['restore', 'latest', '--create', '--roles']);
   assert.ok((c.envs as Array<{ name: string; value?: string }>).some((e) => e.name === 'LIFEBOAT_STORAGE' && e.value === 'gs://acme-prod-lifeboat-prod-dr-backups'));
   assert.equal(
     r.outputs.restoreCommand,
     'gcloud run jobs execute lifeboat-prod-dr-orders-restore --project acme-prod --region europe-north1 --wait && gcloud run jobs execute lifeboat-prod-dr-billing-restore --project acme-prod --region europe-north1 --wait',
   );
-  assert.match(String(get(r.outputs, 'repointApplicationCommands', 'orders')), /gcloud secrets versions add orders-app-database-url/);
+  assert.match(String(get(r.outputs, 'repointApplicationCommands', 'orders')), /--secret lifeboat-prod-dr-orders-application-url .*gcloud secrets versions add orders-app-database-url/);
   // The same restores as data, so scripts never parse command text.
   assert.deepEqual(r.outputs.restoreJobs, {
     orders: {
       job: 'lifeboat-prod-dr-orders-restore', project: 'acme-prod', region: 'europe-north1', database: 'orders',
       connectionName: 'acme-prod:europe-north1:orders-pg-dr', recoveryUrlSecret: 'lifeboat-prod-dr-orders-recovery-url',
-      applicationSecret: 'orders-app-database-url',
+      instance: 'orders-pg-dr', applicationSecret: 'orders-app-database-url', applicationRole: 'orders_app',
+      applicationUrlSecret: 'lifeboat-prod-dr-orders-application-url',
     },
     billing: {
       job: 'lifeboat-prod-dr-billing-restore', project: 'acme-prod', region: 'europe-north1', database: 'billing',
       connectionName: 'acme-prod:europe-north1:billing-pg-dr', recoveryUrlSecret: 'lifeboat-prod-dr-billing-recovery-url',
+      instance: 'billing-pg-dr',
     },
   });
   const jobNames = ofType(r, 'gcp:cloudrunv2/job:Job').map((j) => j.inputs.name).sort();
-  assert.deepEqual(jobNames, ['lifeboat-prod-dr-billing-restore', 'lifeboat-prod-dr-orders-restore']);
+  assert.deepEqual(jobNames, ['lifeboat-prod-dr-billing-restore', 'lifeboat-prod-dr-orders-restore', 'lifeboat-prod-dr-sessions-redis-restore']);
   const secretIds = ofType(r, 'gcp:secretmanager/secret:Secret').map((x) => x.inputs.secretId).sort();
-  assert.deepEqual(secretIds, ['lifeboat-prod-dr-billing-recovery-url', 'lifeboat-prod-dr-orders-recovery-url']);
+  assert.deepEqual(secretIds, ['lifeboat-prod-dr-billing-recovery-url', 'lifeboat-prod-dr-orders-application-url', 'lifeboat-prod-dr-orders-recovery-url', 'lifeboat-prod-dr-sessions-recovery-url']);
 });
 
 test('ephemeral: destroyable, unlocked, versioned, no DR', async () => {
