@@ -6,7 +6,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
 import { EVENTS } from '../../runner/contract/events';
-import { METRIC_LABELS, eventFilter, metricFilter, runnerLogScope } from './alertRules';
+import { METRIC_LABELS, eventFilter, promCountAbove0, runnerLogScope } from './alertRules';
 import { PITR_COUNTED_EVENTS, missingDrillQuery, pitrMetricName } from './pitrAlertRules';
 
 export interface PitrDrillAlertsArgs {
@@ -55,14 +55,9 @@ export class PitrDrillAlerts extends pulumi.ComponentResource {
       enabled: true,
       combiner: 'OR',
     });
-    const countAbove0 = (filter: string) => ({
-      filter,
-      comparison: 'COMPARISON_GT',
-      thresholdValue: 0,
-      duration: '0s',
-      trigger: { count: 1 },
-      aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_SUM', crossSeriesReducer: 'REDUCE_SUM', groupByFields: ['metric.label.source'] }],
-    });
+    // PromQL with metric validation off: the log-based metric has no data (so, for Cloud Monitoring, does not
+    // exist) until a PITR event is logged, and a threshold condition on it would fail the stack's first `up`.
+    const countAbove0 = (event: string) => ({ query: promCountAbove0(metric, { event }), duration: '0s', evaluationInterval: '60s', disableMetricValidation: true });
     const execute = (task: string) => `gcloud run jobs execute ${args.prefix}-<source>-${task} --project ${project} --region ${args.region} --wait`;
     const doc = (lines: string[]) => ({ content: lines.join('\n'), mimeType: 'text/markdown' });
 
@@ -70,7 +65,7 @@ export class PitrDrillAlerts extends pulumi.ComponentResource {
       ...common('pitr-drill-failed'),
       displayName: `Lifeboat ${args.prefix}: point-in-time recovery drill failed`,
       severity: 'CRITICAL',
-      conditions: [{ displayName: `a PITR drill ended with ${EVENTS.pitrDrillFailed}`, conditionThreshold: countAbove0(metricFilter(metric, { event: EVENTS.pitrDrillFailed })) }],
+      conditions: [{ displayName: `a PITR drill ended with ${EVENTS.pitrDrillFailed}`, conditionPrometheusQueryLanguage: countAbove0(EVENTS.pitrDrillFailed) }],
       documentation: doc([
         'A point-in-time recovery drill failed: the clone to a moment an hour ago did not come up, did not hold what the database held then, or was not deleted.',
         '',
@@ -84,7 +79,7 @@ export class PitrDrillAlerts extends pulumi.ComponentResource {
       ...common('pitr-heartbeat-failed'),
       displayName: `Lifeboat ${args.prefix}: PITR heartbeat failed`,
       severity: 'WARNING',
-      conditions: [{ displayName: `a heartbeat ended with ${EVENTS.pitrHeartbeatFailed}`, conditionThreshold: countAbove0(metricFilter(metric, { event: EVENTS.pitrHeartbeatFailed })) }],
+      conditions: [{ displayName: `a heartbeat ended with ${EVENTS.pitrHeartbeatFailed}`, conditionPrometheusQueryLanguage: countAbove0(EVENTS.pitrHeartbeatFailed) }],
       documentation: doc([
         'A PITR heartbeat could not be written: drills lose the exact moment they check against.',
         '',

@@ -89,7 +89,7 @@ export class RunnerJobs extends pulumi.ComponentResource {
       if (t.vpc && !args.network) throw new pulumi.ResourceError(`RunnerJobs ${name}: task ${key} needs a VPC (network)`, this);
       const secretEnv = { ...t.secretEnv };
       // Only commands that decrypt backups read the age identity (not status, not the PITR jobs).
-      if (args.ageIdentitySecret && (t.task === 'drill' || t.task === 'restore')) secretEnv[ENV.ageIdentity] = args.ageIdentitySecret;
+      if (args.ageIdentitySecret && (t.task === 'drill' || t.task === 'restore' || t.task === 'redis-restore')) secretEnv[ENV.ageIdentity] = args.ageIdentitySecret;
       const envs = [
         ...Object.entries(t.env).map(([n, value]) => ({ name: n, value })),
         ...Object.entries(secretEnv).map(([n, secret]) => ({ name: n, valueSource: { secretKeyRef: { secret, version: 'latest' } } })),

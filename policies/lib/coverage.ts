@@ -40,7 +40,7 @@ function isPrimaryDb(r: Subject): boolean {
 export function protectedDatabases(stack: StackView): Database[] {
   const dbs: Database[] = ofType(stack, T.sqlInstance, T.rdsInstance)
     .filter((r) => isPrimaryDb(r) && r.labels[LABEL.role] !== ROLES.recoveryInstance)
-    .map((s) => ({ subject: s, source: s.labels[LABEL.source] ?? sourceOfDependents(stack, s) ?? s.name }));
+    .map((s) => ({ subject: s, source: s.labels[LABEL.source] ?? sourceOfDependents(stack, s) ?? sourceInName(stack, s) ?? s.name }));
   const known = new Set(dbs.map((d) => d.source));
   for (const job of ofType(stack, JOB_TYPES)) {
     const source = job.labels[LABEL.source];
@@ -62,6 +62,21 @@ function sourceOfDependents(stack: StackView, db: Subject): string | undefined {
       .filter((j) => taskOf(j) === 'backup' && j.dependencies.includes(db.urn))
       .map((j) => j.labels[LABEL.source])
       .filter((s): s is string => typeof s === 'string'),
+  );
+  return sources.size === 1 ? [...sources][0] : undefined;
+}
+
+/**
+ * The last resort for such an instance: the one backup source whose name is a dash-separated part of the
+ * instance's resource name (the components name their children `<prefix>-<source>-...`).
+ */
+function sourceInName(stack: StackView, db: Subject): string | undefined {
+  const parts = `-${db.name}-`;
+  const sources = new Set(
+    ofType(stack, JOB_TYPES)
+      .filter((j) => taskOf(j) === 'backup')
+      .map((j) => j.labels[LABEL.source])
+      .filter((s): s is string => typeof s === 'string' && parts.includes(`-${s}-`)),
   );
   return sources.size === 1 ? [...sources][0] : undefined;
 }

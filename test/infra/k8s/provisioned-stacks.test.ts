@@ -140,7 +140,11 @@ describe('Pulumi.k8s-gke.yaml (storage.gcp: bucket, DR copy and Workload Identit
       ['acme-prod-lifeboat-gke-backups', 'roles/storage.objectViewer'],
     ]);
     // The custom role sets object retention (each backup locked for its class) and nothing else: no delete.
-    assert.deepEqual(ofType(r, 'gcp:projects/iAMCustomRole:IAMCustomRole').map((c) => c.inputs.permissions), [['storage.objects.setRetention']]);
+    const backupRoles = new Set(backupGrants.map((g) => String(g.inputs.role)));
+    const customRoles = ofType(r, 'gcp:projects/iAMCustomRole:IAMCustomRole');
+    assert.deepEqual(customRoles.filter((c) => backupRoles.has(`projects/acme-prod/roles/${String(c.inputs.roleId)}`)).map((c) => c.inputs.permissions), [['storage.objects.setRetention']]);
+    // (the others are the DR replication agent's, which may neither delete nor change IAM either)
+    for (const c of customRoles) assert.ok(!(c.inputs.permissions as string[]).some((p) => /delete|setIamPolicy/.test(p)), String(c.inputs.roleId));
     // Project roles go to the DR replication's Google agents only (Pub/Sub for event-driven transfer), never to
     // a runner account.
     const emails = Object.values(r.outputs.gcpServiceAccounts as Record<string, string>);
