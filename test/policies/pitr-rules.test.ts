@@ -36,6 +36,8 @@ const gcpCases: RuleCase[] = [
   // An adopted instance keeps its own labels: its source is that of the backup job depending on it.
   // (as in the stacks, the PITR drill job names the instance in its args and does not depend on it)
   { rule: RULE, title: 'an adopted instance without lifeboat-source is matched through its backup job', target: 'orders-instance', change: unlabelled, passes: true },
+  // An adopted RDS instance has no job depending on it either: its source is the one named in its resource name.
+  { rule: RULE, title: 'an adopted instance no job depends on is matched by the source in its name', target: 'orders-instance', change: (i, all) => { unlabelled(i, all); const urn = all.find((r) => r.name === 'orders-instance')!.urn; for (const r of all) r.dependencies = r.dependencies.filter((d) => d !== urn); }, passes: true },
   { rule: RULE, title: 'no PITR drill, adopted instance without lifeboat-source', target: 'orders-instance', change: (i, all) => { unlabelled(i, all); remove('jobs-orders-pitr-drill', 'schedules-orders-pitr-drill')(i, all); }, message: /database orders has no point-in-time recovery drill/ },
   { rule: RULE, title: 'no PITR drill in an ephemeral stack', target: 'orders-instance', change: remove('jobs-orders-pitr-drill', 'schedules-orders-pitr-drill'), opts: { stackTags: { 'lifeboat:ephemeral': 'true' } }, passes: true },
 ];
