@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './ports';
+import { freePort, retryWhilePortTaken } from './ports';
 
 export interface GcsEmulator {
   /** `http://127.0.0.1:<port>`: the value for STORAGE_EMULATOR_HOST. */
@@ -29,7 +29,11 @@ interface EmulatorInstance {
   _rulesManager: { start(): Promise<unknown>; stop(): Promise<void>; getRuleset(): unknown };
 }
 
-export async function startGcsEmulator(): Promise<GcsEmulator> {
+export function startGcsEmulator(): Promise<GcsEmulator> {
+  return retryWhilePortTaken(startGcsEmulatorOnce);
+}
+
+async function startGcsEmulatorOnce(): Promise<GcsEmulator> {
   const port = await freePort();
   const blobs = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-gcs-'));
   const { StorageEmulator } = require('firebase-tools/lib/emulator/storage') as {

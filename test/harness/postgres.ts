@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { MissingBinaryError, postgresBinDir } from './binaries';
-import { freePort } from './ports';
+import { freePort, retryWhilePortTaken } from './ports';
 
 export interface PgCluster {
   host: string;
@@ -96,6 +96,11 @@ export function clusterTempDir(prefix = 'lifeboat-pg-'): string {
 }
 
 export async function startPostgres(opts: StartOptions = {}): Promise<PgCluster> {
+  // A port found free can be taken by another test's server before ours binds it: start again on another one.
+  return opts.port !== undefined ? startPostgresOnce(opts) : retryWhilePortTaken(() => startPostgresOnce(opts));
+}
+
+async function startPostgresOnce(opts: StartOptions): Promise<PgCluster> {
   const binDir = postgresBinDir();
   const user = opts.user ?? 'postgres';
   const password = opts.password ?? 'Lb-test-pw-' + Math.random().toString(36).slice(2, 10);
@@ -133,6 +138,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PgCluster>
   };
   const o = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(' ');
   const logFile = path.join(dir, 'server.log');
+  rmSync(logFile, { force: true }); // pg_ctl appends: the tail read below must be this start's
   try {
     asPostgresUser(path.join(binDir, 'pg_ctl'), ['-D', dataDir, '-o', o, '-l', logFile, '-w', '-t', '30', 'start'], { env: opts.env });
   } catch (e) {
@@ -142,6 +148,8 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PgCluster>
     } catch {
       /* no log */
     }
+    // Nothing runs: a next attempt (another port) makes its own cluster again, or reuses the data dir it was given.
+    if (!opts.dataDir) rmSync(opts.dir ? dataDir : dir, { recursive: true, force: true });
     throw new Error(`could not start PostgreSQL in ${dataDir}: ${(e as Error).message}\n${log}`);
   }
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { requireOnPath } from './binaries';
-import { freePort } from './ports';
+import { freePort, retryWhilePortTaken } from './ports';
 
 export interface RedisServer {
   host: string;
@@ -33,6 +33,11 @@ const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
 export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisServer> {
+  // A port found free can be taken by another test's server before ours binds it: start again on another one.
+  return retryWhilePortTaken(() => startRedisOnce(opts));
+}
+
+async function startRedisOnce(opts: RedisStartOptions): Promise<RedisServer> {
   const binary = requireOnPath('redis-server', 'redis-server');
   const port = await freePort();
   const password = opts.password ?? 'Rd-test-pw-' + Math.random().toString(36).slice(2, 10);

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePort } from './ports';
+import { freePort, retryWhilePortTaken } from './ports';
 
 export interface S3Emulator {
   name: 's3rver' | 'moto';
@@ -86,7 +86,11 @@ function installDesShim(): void {
 }
 
 /** s3rver in this process, storing under a fresh temp folder. */
-export async function startS3rver(): Promise<S3Emulator> {
+export function startS3rver(): Promise<S3Emulator> {
+  return retryWhilePortTaken(startS3rverOnce);
+}
+
+async function startS3rverOnce(): Promise<S3Emulator> {
   installDesShim();
   // s3rver ships no types.
   const S3rver = require('s3rver') as new (opts: Record<string, unknown>) => {
@@ -124,6 +128,11 @@ process.on('exit', () => {
 });
 
 export async function startMoto(): Promise<S3Emulator> {
+  // A port found free can be taken by another test's server before ours binds it: start again on another one.
+  return retryWhilePortTaken(() => startMotoOnce());
+}
+
+async function startMotoOnce(): Promise<S3Emulator> {
   const bin = motoServerPath();
   const port = await freePort();
   const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
