@@ -15,7 +15,7 @@ import { connectPg, type ConnInfo } from '../pg/connection';
 import type { Storage } from '../storage/types';
 import { archiverProblem, archiverStatus, type ArchiverStatus } from '../pitr/archiver';
 import { readPitrConfig } from '../pitr/config';
-import { hasHeartbeats, heartbeatPresent, heartbeatsAround, type Heartbeat } from '../pitr/heartbeat';
+import { checkRestoredHeartbeats, hasHeartbeats, heartbeatsAround, type Heartbeat, type HeartbeatsAround } from '../pitr/heartbeat';
 import { ownerOf } from '../pitr/os-user';
 import { runPgbackrest, stanzaInfo, type PgbackrestBackup } from '../pitr/pgbackrest';
 import { PITR_DRILL_REPORT_FORMAT_VERSION, type PitrDrillCheck, type PitrDrillReport } from '../pitr/report';
@@ -56,12 +56,10 @@ export async function runPitrDrill(opts: PitrDrillOptions, deps: { ctx: RunConte
   // What the source says: heartbeats around the target, and how far behind the archive is.
   const src = await connectPg(opts.conn);
   let archiver: ArchiverStatus;
-  let around: { before: Heartbeat | null; after: Heartbeat | null } = { before: null, after: null };
-  let heartbeatTable = false;
+  let around: HeartbeatsAround | null = null; // null: the source has no heartbeat table
   try {
     archiver = await archiverStatus(src);
-    heartbeatTable = await hasHeartbeats(src);
-    if (heartbeatTable) around = await heartbeatsAround(src, opts.target);
+    if (await hasHeartbeats(src)) around = await heartbeatsAround(src, opts.target);
   } finally {
     await src.end().catch(() => undefined);
   }
@@ -116,25 +114,7 @@ export async function runPitrDrill(opts: PitrDrillOptions, deps: { ctx: RunConte
           ? `stopped before the transaction of ${recovery.stoppedAt}; last replayed ${recovery.lastTransactionAt ?? 'none'}`
           : `recovery did not stop at the target (${recovery.failure ?? 'no "recovery stopping" line in the server log'})`,
       });
-      if (!heartbeatTable) {
-        const note = 'no lifeboat.heartbeat table on the source: run "lifeboat pitr heartbeat" on a schedule to check the point exactly';
-        checks.push({ name: 'heartbeat before', ok: true, detail: note }, { name: 'heartbeat after', ok: true, detail: note });
-      } else {
-        const b = around.before;
-        const a = around.after;
-        const bIn = b ? await heartbeatPresent(c, b.id) : null;
-        const aIn = a ? await heartbeatPresent(c, a.id) : null;
-        checks.push({
-          name: 'heartbeat before',
-          ok: bIn !== false,
-          detail: b ? `heartbeat ${b.id} of ${new Date(b.at).toISOString()} ${bIn ? 'is there' : 'is MISSING'}` : 'no heartbeat before the target on the source',
-        });
-        checks.push({
-          name: 'heartbeat after',
-          ok: aIn !== true,
-          detail: a ? `heartbeat ${a.id} of ${new Date(a.at).toISOString()} ${aIn ? 'is there but was written after the target' : 'is absent'}` : 'no heartbeat after the target on the source yet',
-        });
-      }
+      checks.push(...(await checkRestoredHeartbeats(c, around)));
     } finally {
       await c.end().catch(() => undefined);
     }
@@ -177,7 +157,7 @@ export async function runPitrDrill(opts: PitrDrillOptions, deps: { ctx: RunConte
     target: opts.target.toISOString(),
     backup: { label: backup.label, type: backup.type, stoppedAt: backup.stoppedAt.toISOString() },
     recovery: recovery ? { reachedTarget: recovery.reachedTarget, stoppedAt: recovery.stoppedAt, lastTransactionAt: recovery.lastTransactionAt } : null,
-    heartbeats: { before: iso(around.before), after: iso(around.after) },
+    heartbeats: { before: iso(around?.before ?? null), after: iso(around?.after ?? null) },
     rpo,
     rto: { ...rto, restoreSeconds, recoverySeconds, firstQuerySeconds },
     staleRemoved,

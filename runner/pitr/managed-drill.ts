@@ -15,7 +15,7 @@ import { objective } from '../drill/report';
 import { describeError } from '../errors';
 import { connectPg, quoteIdent, type ConnInfo } from '../pg/connection';
 import type { Storage } from '../storage/types';
-import { hasHeartbeats, heartbeatPresent, heartbeatsAround, type Heartbeat } from './heartbeat';
+import { checkRestoredHeartbeats, hasHeartbeats, heartbeatsAround, type Heartbeat, type HeartbeatsAround } from './heartbeat';
 import {
   checkTargetInWindow,
   DRILL_LABEL,
@@ -105,13 +105,11 @@ export async function runManagedPitrDrill(opts: ManagedDrillOptions, deps: { ctx
   const staleRemoved = await removeLeftovers(opts, startedAt, ctx);
 
   // What the source says: the heartbeats around the target and the tables' row counts now.
-  let around: { before: Heartbeat | null; after: Heartbeat | null } = { before: null, after: null };
-  let heartbeatTable = false;
+  let around: HeartbeatsAround | null = null; // null: the source has no heartbeat table
   const sourceRows = new Map<string, number | null>();
   const s = await connectPg(opts.conn, 'the source (--database-url)');
   try {
-    heartbeatTable = await hasHeartbeats(s);
-    if (heartbeatTable) around = await heartbeatsAround(s, opts.target);
+    if (await hasHeartbeats(s)) around = await heartbeatsAround(s, opts.target);
     for (const t of opts.tables) sourceRows.set(t, await countRows(s, t));
   } finally {
     await s.end().catch(() => undefined);
@@ -152,25 +150,7 @@ export async function runManagedPitrDrill(opts: ManagedDrillOptions, deps: { ctx
     }
     if (c) {
       try {
-        if (!heartbeatTable) {
-          const note = 'no lifeboat.heartbeat table on the source: run "lifeboat pitr heartbeat" on a schedule to check the point exactly';
-          checks.push({ name: 'heartbeat before', ok: true, detail: note }, { name: 'heartbeat after', ok: true, detail: note });
-        } else {
-          const b = around.before;
-          const a = around.after;
-          const bIn = b ? await heartbeatPresent(c, b.id) : null;
-          const aIn = a ? await heartbeatPresent(c, a.id) : null;
-          checks.push({
-            name: 'heartbeat before',
-            ok: bIn !== false,
-            detail: b ? `heartbeat ${b.id} of ${new Date(b.at).toISOString()} ${bIn ? 'is there' : 'is MISSING'}` : 'no heartbeat before the target on the source',
-          });
-          checks.push({
-            name: 'heartbeat after',
-            ok: aIn !== true,
-            detail: a ? `heartbeat ${a.id} of ${new Date(a.at).toISOString()} ${aIn ? 'is there but was written after the target' : 'is absent'}` : 'no heartbeat after the target on the source yet',
-          });
-        }
+        checks.push(...(await checkRestoredHeartbeats(c, around)));
         for (const t of opts.tables) {
           const n = await countRows(c, t);
           const m = sourceRows.get(t) ?? null;
@@ -230,7 +210,7 @@ export async function runManagedPitrDrill(opts: ManagedDrillOptions, deps: { ctx
     target: opts.target.toISOString(),
     backup: null,
     recovery: null,
-    heartbeats: { before: iso(around.before), after: iso(around.after) },
+    heartbeats: { before: iso(around?.before ?? null), after: iso(around?.after ?? null) },
     rpo,
     rto: { ...rto, restoreSeconds: cloneSeconds, recoverySeconds: null, firstQuerySeconds },
     staleRemoved,
