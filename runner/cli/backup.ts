@@ -8,7 +8,7 @@ import { runBackup, type DumpKind } from '../commands/backup';
 import { parseDatabaseUrl } from '../pg/connection';
 import { parseTableName } from '../pg/tables';
 import { backupEventFields, runAction } from './action';
-import { addDatabaseUrlOption, addJsonOption, addObjectLockOptions, addSourceOption, addStorageOptions, collect, databaseFrom, envList, objectLockFrom, openStorageFrom, sourceFrom, parseDuration } from './options';
+import { addDatabaseUrlOption, addJsonOption, addObjectLockOptions, addSourceOption, addStorageOptions, collect, databaseFrom, envList, objectLockFrom, openStorageFrom, parseDuration, parseJobs, sourceFrom } from './options';
 
 interface BackupFlags {
   storage?: string;
@@ -25,6 +25,7 @@ interface BackupFlags {
   rolePasswords?: boolean;
   objectLock?: string;
   retentionDays?: string;
+  jobs?: string;
   json?: boolean;
 }
 
@@ -40,7 +41,8 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
     .addOption(new Option('--encrypt-to <recipient>', 'age recipient (public key); repeatable').argParser(collect))
     .addOption(new Option('--prefer-replica <url>', 'dump from this streaming replica when its replay lag is within --max-lag').env('LIFEBOAT_PREFER_REPLICA'))
     .addOption(new Option('--max-lag <duration>', 'largest replay lag of --prefer-replica (e.g. 60s, 5m)').default('60s').env('LIFEBOAT_MAX_LAG'))
-    .option('--role-passwords', "also record the referenced roles' password hashes (a secret; encrypted with the payload when it is)");
+    .option('--role-passwords', "also record the referenced roles' password hashes (a secret; encrypted with the payload when it is)")
+    .option('--jobs <n>', "with more than 1: the large tables' rows dumped by that many COPY sessions in the snapshot, beside pg_dump, into the same archive", '1');
   addObjectLockOptions(cmd);
   addJsonOption(cmd);
   cmd.action(async (flags: BackupFlags) => {
@@ -54,6 +56,7 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
       }
       // --table syntax before anything is contacted; the names are checked against the database later.
       for (const t of flags.table ?? []) parseTableName(t);
+      const jobs = parseJobs(flags.jobs);
       const objectLock = objectLockFrom(flags, ctx);
       const conn = databaseFrom(flags, ctx);
       fields[EVENT_FIELDS.source] = sourceFrom(flags, ctx) ?? conn.database;
@@ -75,6 +78,7 @@ export function registerBackup(program: Command, ctx: RunContext, setExit: (code
               : { conn: parseDatabaseUrl(replicaUrl, '--prefer-replica'), maxLagSeconds: parseDuration('--max-lag', flags.maxLag ?? ctx.env.LIFEBOAT_MAX_LAG ?? '60s') },
           rolePasswords: flags.rolePasswords,
           objectLock,
+          jobs,
           onPlanned: ({ cls, id }) => Object.assign(fields, { [EVENT_FIELDS.backupClass]: cls, [EVENT_FIELDS.backupId]: id }),
         },
         { ctx },

@@ -57,6 +57,15 @@ it the class is chosen from the calendar: the longest of yearly, monthly, weekly
 current period has no complete backup of the same kind yet. Use --class manual for backups taken by
 hand (e.g. before a deploy).
 
+--jobs N (default 1) with more than 1: the large tables' rows are dumped by N COPY sessions of the
+runner's own, in the same snapshot, beside pg_dump (which leaves them out), each table in ranges of
+its pages (PostgreSQL 14 and later; before 14, a table is one piece). The pieces go into the same
+archive as TABLE DATA entries of their own, after pg_dump's data: one payload, one manifest, exact row
+counts, and an archive pg_restore reads as any other (by hand too, from a pipe or with -j). Tables
+of at least LIFEBOAT_PIECE_KIB (default: a fourth of one job's share of the database, 16 to 256
+MiB) are pieced, in pieces of about that size. The pieces wait, compressed, in LIFEBOAT_TMPDIR until
+pg_dump's part has passed. Whole-database and --table backups; --kind data and schema are one pg_dump.
+
 Encryption: --encrypt-to <age recipient> (repeatable), or LIFEBOAT_AGE_RECIPIENTS (comma- or
 whitespace-separated). The backup needs only the public keys. The manifest records sha256:
 fingerprints of the recipients, never the keys, and the sha256 of the stored (encrypted) bytes. Make

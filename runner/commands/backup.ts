@@ -51,6 +51,8 @@ import { findTool, serverMajor, type ToolCandidate } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
 import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '../payload/framed-compress';
 import { storeGlobals } from '../payload/globals';
+import { startPiecedDump, type PiecedDump } from '../payload/pieced-dump';
+import { defaultPieceBytes, planPiecedTables, type PiecedTable } from '../pg/table-pieces';
 import { createProgress, type Progress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { ObjectRetention, Storage } from '../storage/types';
@@ -89,6 +91,12 @@ export interface BackupOptions {
   rolePasswords?: boolean;
   /** --object-lock / LIFEBOAT_OBJECT_LOCK: lock every object of the backup for its class's retention. */
   objectLock?: ObjectLockPolicy;
+  /**
+   * --jobs: with more than one, the large tables' rows are dumped by that many COPY sessions in the snapshot,
+   * in pieces, beside pg_dump, into the same archive (runner/pg/table-pieces.ts). Whole-database and --table
+   * backups only; a data-only or schema-only backup is one pg_dump.
+   */
+  jobs?: number;
 }
 
 export interface BackupDeps {
@@ -116,13 +124,25 @@ export function sourceNameFor(conn: ConnInfo, source: string | undefined): strin
   return name;
 }
 
-function dumpArgs(snapshot: string, kind: DumpKind, tables: TableRef[]): string[] {
+function dumpArgs(snapshot: string, kind: DumpKind, tables: TableRef[], pieced: readonly TableRef[]): string[] {
   const args = ['--format=custom', '--compress=0', '--no-password', `--snapshot=${snapshot}`];
   if (kind === 'schema') args.push('--schema-only');
   if (kind === 'data') args.push('--data-only');
   // Quoted patterns match exactly: wildcard characters inside double quotes are literal.
   for (const t of tables) args.push(`--table=${quoteTable(t)}`);
+  for (const t of pieced) args.push(`--exclude-table-data=${quoteTable(t)}`);
   return args;
+}
+
+/** LIFEBOAT_PIECE_KIB (0..16777216) in bytes, or the default for the database's size and --jobs. */
+function pieceBytes(env: NodeJS.ProcessEnv, databaseBytes: number, jobs: number): number {
+  const raw = env.LIFEBOAT_PIECE_KIB;
+  if (raw === undefined || raw === '') return defaultPieceBytes(databaseBytes, jobs);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 1 << 24) {
+    throw usageError('piece_size_invalid', `LIFEBOAT_PIECE_KIB expected a whole number of KiB from 0 to 16777216, got "${raw}"`);
+  }
+  return n * 1024;
 }
 
 export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<BackupResult> {
@@ -142,12 +162,25 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
   const abort = new AbortController();
   const onCtxAbort = (): void => abort.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onCtxAbort, { once: true });
+  const cleanups: (() => Promise<void>)[] = [];
   try {
     const plan = await planBackup(client, opts, from, source, kind, startedAt, deps).catch((e: unknown) => {
       throw snapshotSessionLost(e, from.conn, 'opening the snapshot and reading the tables, roles and catalog in it');
     });
     ctx.logger.info({ source, class: plan.cls, backupId: plan.id, tables: plan.countedTables.length }, `backup of ${describeConn(from.conn)} started`);
-    const running = startDump(client, plan, from, kind, { path: zstd.path, frameMin }, abort, deps);
+    const pieced = plan.pieced.length
+      ? await startPiecedDump({
+          conn: from.conn,
+          snapshotId: plan.snap.id,
+          tables: plan.pieced,
+          jobs: opts.jobs ?? 1,
+          spawner: deps.spawner ?? defaultSpawner,
+          zstd: { path: zstd.path, args: ZSTD_COMPRESS_ARGS },
+          env: ctx.env,
+        })
+      : null;
+    if (pieced) cleanups.push(pieced.cleanup);
+    const running = startDump(client, plan, from, kind, { path: zstd.path, frameMin }, pieced, abort, deps);
     const stored = await storePayload(opts.storage, plan, running, abort, ctx);
     await client.query('COMMIT').catch((e: unknown) => {
       throw snapshotSessionLost(e, from.conn, "ending the snapshot's transaction after the payload was stored");
@@ -171,6 +204,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
     ctx.signal.removeEventListener('abort', onCtxAbort);
     // Ends the snapshot's transaction (rolled back if still open).
     await client.end().catch(() => undefined);
+    for (const c of cleanups) await c().catch(() => undefined);
   }
 }
 
@@ -209,6 +243,8 @@ interface BackupPlan {
   globalsKey: string;
   /** The lock of every object of this backup: its class's retention from the run's start. */
   retention?: ObjectRetention;
+  /** --jobs: the tables whose rows the COPY sessions dump, in pieces, instead of pg_dump. */
+  pieced: PiecedTable[];
 }
 
 async function planBackup(
@@ -268,6 +304,9 @@ async function planBackup(
   );
   const id = await freshBackupId(opts.storage, cls, source, startedAt, deps.random);
   opts.onPlanned?.({ cls, id });
+  const jobs = opts.jobs ?? 1;
+  // A data-only archive has no TABLE entries for the pieces' entries to depend on: it stays one pg_dump.
+  const pieced = kind === 'full' ? await planPiecedTables(client, countedTables, { jobs, pieceBytes: pieceBytes(ctx.env, snap.databaseSize, jobs), serverVersionNum: snap.serverVersionNum }) : [];
   const encryptTo = opts.encryptTo ?? [];
   const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
   const object = payloadName('postgres', encryptor !== null);
@@ -289,6 +328,7 @@ async function planBackup(
     globalsObject,
     globalsKey: payloadKeyOf(cls, 'postgres', source, id, globalsObject),
     retention: backupRetention(opts.objectLock, cls, startedAt),
+    pieced,
   };
 }
 
@@ -308,25 +348,37 @@ function startDump(
   from: DumpSource,
   kind: DumpKind,
   zstd: { path: string; frameMin: number },
+  pieced: PiecedDump | null,
   abort: AbortController,
   deps: BackupDeps,
 ): RunningDump {
   const { ctx } = deps;
   const spawner = deps.spawner ?? defaultSpawner;
   const env = pgToolEnv(from.conn, ctx.env);
-  const dump = watchChild('pg_dump', spawner(plan.pgDump.path, dumpArgs(plan.snap.id, kind, plan.selected), { env, stdio: ['ignore', 'pipe', 'pipe'] }), (line) => {
+  const dump = watchChild('pg_dump', spawner(plan.pgDump.path, dumpArgs(plan.snap.id, kind, plan.selected, plan.pieced), { env, stdio: ['ignore', 'pipe', 'pipe'] }), (line) => {
     if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_dump' }, line);
   });
-  // zstd in frames cut where the archive's data blocks start, with their index (runner/payload/framed-compress.ts).
-  const comp = createFramedCompressor(spawner, zstd.path, ZSTD_COMPRESS_ARGS, ctx.env, zstd.frameMin);
+  // zstd in frames cut where the archive's data blocks start, with their index (runner/payload/framed-compress.ts);
+  // with --jobs, the pieced tables' frames follow pg_dump's (runner/payload/pieced-dump.ts).
+  const comp = createFramedCompressor(spawner, zstd.path, ZSTD_COMPRESS_ARGS, ctx.env, zstd.frameMin, pieced?.tail);
   abort.signal.addEventListener(
     'abort',
     () => {
       dump.kill();
       comp.kill();
+      pieced?.stop();
     },
     { once: true },
   );
+  const piecesFailed = new Error('the pieced tables failed');
+  void pieced?.settled.then(() => {
+    if (pieced.failure()) abort.abort(piecesFailed);
+  });
+  // A failed splice unpipes itself: the compressor's input would never end, so it is ended here (after the kill).
+  pieced?.splice.once('error', () => {
+    abort.abort(piecesFailed);
+    comp.input.end();
+  });
   // A failed zstd stops pg_dump; its verdict below then names zstd, not the pg_dump it killed.
   const compressionFailed = new Error('compression failed');
   void comp.done.then((r) => {
@@ -338,9 +390,10 @@ function startDump(
   const dumpOut = dump.child.stdout!;
   dumpOut.on('data', (chunk: Buffer) => {
     rawBytes += chunk.length;
-    progress.update(rawBytes);
+    progress.update(rawBytes + (pieced?.rawBytes() ?? 0));
   });
-  dumpOut.pipe(comp.input);
+  if (pieced) dumpOut.pipe(pieced.splice).pipe(comp.input);
+  else dumpOut.pipe(comp.input);
 
   // Row counts in the dump's snapshot, while it runs.
   const counts: Promise<TableRowCount[]> =
@@ -354,11 +407,13 @@ function startDump(
   counts.catch(() => abort.abort(new Error('row counts failed')));
 
   const verdict = (async (): Promise<TableRowCount[]> => {
-    const [d, c] = await Promise.all([dump.done, comp.done]);
+    const [d, c] = await Promise.all([dump.done, comp.done, pieced?.settled]);
     if (ctx.signal.aborted) throw interrupted(ctx.signal);
     // What stopped the children first is the cause: zstd's failure (it stops pg_dump), pg_dump's own (zstd then
-    // ends normally), or the row counts' (below: both children were stopped for it).
+    // ends normally), the pieced tables' (their COPY, or the TOC splice), or the row counts' (below: both
+    // children were stopped for it).
     const stoppedFor = abort.signal.aborted ? abort.signal.reason : null;
+    if (stoppedFor === piecesFailed && pieced?.failure()) throw pieced.failure();
     if (!childSucceeded(c) && (stoppedFor === null || stoppedFor === compressionFailed)) throw runtimeError('compress_failed', describeChildFailure(c));
     if (!childSucceeded(d) && stoppedFor === null) throw runtimeError('dump_failed', describeChildFailure(d));
     let tables: TableRowCount[];
@@ -372,7 +427,7 @@ function startDump(
     return tables;
   })();
   verdict.catch(() => abort.abort(new Error('backup failed')));
-  return { comp, rawBytes: () => rawBytes, progress, verdict };
+  return { comp, rawBytes: () => comp.rawBytes(), progress, verdict };
 }
 
 /** What was stored: the payload's bytes and digest, and the row counts the verdict gave. */

@@ -20,6 +20,7 @@
  * null: the payload is then what it was before frames, a valid zstd stream without an index.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { ArchiveFormatError, BlockScanner, parseArchiveHead, type ArchiveHead, type DataBlock } from '../pg/archive-scan';
 import { usageError } from '../errors';
@@ -61,6 +62,15 @@ interface OpenFrame {
   drained: Promise<void>;
 }
 
+/** A frame compressed elsewhere (payload/table-copy.ts), to follow the archive's own frames. */
+export interface TailFrame {
+  /** A file holding exactly one or more whole zstd frames. */
+  path: string;
+  rawBytes: number;
+  /** The data blocks that start (and end) in it: dumpId and offset in its raw bytes. */
+  blocks: { id: number; offset: number }[];
+}
+
 export interface FramedCompressor {
   /** Where the archive is written. It never errors: a failed zstd is reported by `done`, later bytes dropped. */
   input: Writable;
@@ -70,11 +80,25 @@ export interface FramedCompressor {
   done: Promise<ChildResult>;
   /** The frames, once `done` succeeded; null when the archive was not scanned (one frame, no index). */
   index(): PayloadFrame[] | null;
+  /** The archive's bytes so far (its tail included): the uncompressed size of the payload, once `done`. */
+  rawBytes(): number;
   kill(): void;
 }
 
-export function createFramedCompressor(spawner: Spawner, zstdPath: string, zstdArgs: readonly string[], env: NodeJS.ProcessEnv, frameMin = FRAME_MIN): FramedCompressor {
-  return new FramedCompression({ spawner, zstdPath, zstdArgs, env, frameMin });
+/**
+ * `tail`: frames to append once the input has ended and its last frame is closed (the pieced tables' blocks of
+ * `backup --jobs`, after pg_dump's last block); it may still be running when the input ends, and a rejection
+ * fails the compression.
+ */
+export function createFramedCompressor(
+  spawner: Spawner,
+  zstdPath: string,
+  zstdArgs: readonly string[],
+  env: NodeJS.ProcessEnv,
+  frameMin = FRAME_MIN,
+  tail?: () => Promise<readonly TailFrame[]>,
+): FramedCompressor {
+  return new FramedCompression({ spawner, zstdPath, zstdArgs, env, frameMin, tail });
 }
 
 interface CompressionOptions {
@@ -83,6 +107,7 @@ interface CompressionOptions {
   zstdArgs: readonly string[];
   env: NodeJS.ProcessEnv;
   frameMin: number;
+  tail?: () => Promise<readonly TailFrame[]>;
 }
 
 /**
@@ -153,6 +178,8 @@ class FramedCompression implements FramedCompressor {
     return out;
   };
 
+  readonly rawBytes = (): number => this.rawWritten;
+
   readonly kill = (): void => {
     this.killed = true;
     for (const f of this.live) {
@@ -212,7 +239,7 @@ class FramedCompression implements FramedCompressor {
   }
 
   /** A frame's compressed bytes into the output, hashed and counted, with backpressure; resolves at their end. */
-  private passOn(frame: OpenFrame, out: Readable): Promise<void> {
+  private passOn(frame: Pick<OpenFrame, 'hash' | 'bytes'>, out: Readable): Promise<void> {
     return new Promise<void>((resolve) => {
       out.on('data', (c: Buffer) => {
         frame.hash.update(c);
@@ -260,6 +287,30 @@ class FramedCompression implements FramedCompressor {
     const stdin = f.proc.child.stdin!;
     if (stdin.destroyed || stdin.write(piece)) return;
     await drainOrClose(stdin);
+  }
+
+  /** Frames compressed elsewhere, after the archive's own: passed on whole, hashed and counted, their blocks noted. */
+  private async appendTail(tail: () => Promise<readonly TailFrame[]>): Promise<void> {
+    let frames: readonly TailFrame[];
+    try {
+      frames = await tail();
+    } catch (e) {
+      return this.fail({ name: 'zstd', code: null, signal: null, stderr: `the frames to append failed: ${(e as Error).message}` });
+    }
+    for (const t of frames) {
+      if (this.stopped()) return;
+      const frame = { hash: createHash('sha256'), bytes: 0 };
+      const file = createReadStream(t.path, { highWaterMark: 1 << 20 });
+      const read = new Promise<void>((resolve, reject) => {
+        file.once('error', reject);
+        file.once('end', resolve);
+      });
+      await Promise.all([this.passOn(frame, file), read]).catch((e: unknown) => this.fail({ name: 'zstd', code: null, signal: null, stderr: `reading ${t.path} failed: ${(e as Error).message}` }));
+      if (this.failure) return;
+      for (const b of t.blocks) this.scanner?.addBlock(this.rawWritten + b.offset, b.id);
+      this.frames.push({ rawStart: this.rawWritten, rawBytes: t.rawBytes, bytes: frame.bytes, sha256: frame.hash.digest('hex'), blocks: [] });
+      this.rawWritten += t.rawBytes;
+    }
   }
 
   /** The header and TOC, buffered until they parse; an archive whose head does not parse goes on unframed. */
@@ -321,9 +372,17 @@ class FramedCompression implements FramedCompressor {
     await this.writeToFrame(chunk.subarray(from));
   }
 
-  /** The archive's end: the scan's check against the TOC, the last frame closed, and `done` settled. */
+  /** The archive's end: the last frame closed, the tail appended, the scan's check against the TOC, `done` settled. */
   private async finish(): Promise<void> {
     if (this.mode === 'head' && !this.failure) await this.acceptHead(true);
+    if (!this.failure && !this.killed) {
+      this.current ??= this.openFrame(null); // an empty input is still one (empty) zstd frame
+      this.cutBeforeNext = false;
+      const f = this.current;
+      this.current = null;
+      await this.closeFrame(f);
+    }
+    if (this.opts.tail && !this.failure && !this.killed) await this.appendTail(this.opts.tail);
     if (this.mode === 'data' && this.scanner) {
       try {
         this.blocks = this.scanner.finish();
@@ -331,13 +390,6 @@ class FramedCompression implements FramedCompressor {
         if (!(e instanceof ArchiveFormatError)) throw e;
         this.mode = 'plain';
       }
-    }
-    if (!this.failure && !this.killed) {
-      this.current ??= this.openFrame(null); // an empty input is still one (empty) zstd frame
-      this.cutBeforeNext = false;
-      const f = this.current;
-      this.current = null;
-      await this.closeFrame(f);
     }
     this.output.end();
     if (this.killed && !this.failure) {

@@ -91,12 +91,47 @@ function need<T>(v: T | null): T {
   return v;
 }
 
+/** One TOC entry as the archive holds it: where its bytes are, and what a splice needs to know of it. */
+export interface TocEntryLayout {
+  id: number;
+  /** The object's oid, as the archive writes it (a decimal string). */
+  oid: string;
+  /** Offsets of its first byte and of the byte after it. */
+  start: number;
+  end: number;
+  /** pg_dump's entry type ("TABLE", "TABLE DATA", ...), its tag (the object's name) and namespace. */
+  desc: string;
+  tag: string;
+  namespace: string | null;
+  owner: string | null;
+  /** pg_dump's section number: 1 none, 2 pre-data, 3 data, 4 post-data. */
+  section: number;
+  /** The entry has a data block. */
+  hasData: boolean;
+}
+
+/** The header and TOC in detail (archive-toc.ts rewrites them); parseArchiveHead is its summary. */
+export interface ArchiveToc extends ArchiveHead {
+  minor: number;
+  offSize: number;
+  /** Offset of the TOC's entry count (an int). */
+  countAt: number;
+  entries: TocEntryLayout[];
+}
+
 /**
  * Pure: the header and TOC at the start of `buf`, or null while `buf` holds only part of them. Throws
  * ArchiveFormatError for anything but a custom-format archive of a known version.
  */
 export function parseArchiveHead(buf: Buffer): ArchiveHead | null {
+  const toc = readArchiveToc(buf, false);
+  return toc && { version: toc.version, intSize: toc.intSize, dataStart: toc.dataStart, dataEntries: toc.dataEntries };
+}
+
+/** parseArchiveHead with every entry's place and names (`detail`: decode the names; the scan alone does not). */
+export function readArchiveToc(buf: Buffer, detail = true): ArchiveToc | null {
   const c = new Cursor(buf);
+  const text = (b: Buffer | undefined): string | null => (b === undefined ? null : b.toString('utf8'));
   try {
     if (buf.length < 5) return null;
     if (buf.subarray(0, 5).toString('latin1') !== 'PGDMP') throw new ArchiveFormatError('not a pg_dump archive (no PGDMP magic)');
@@ -116,17 +151,28 @@ export function parseArchiveHead(buf: Buffer): ArchiveHead | null {
     else need(c.int());
     for (let i = 0; i < 7; i++) need(c.int());
     for (let i = 0; i < 3; i++) need(c.str()); // database name, server version, pg_dump version
+    const countAt = c.pos;
     const count = need(c.int());
     if (count < 0) throw new ArchiveFormatError(`negative TOC entry count ${count}`);
     const dataEntries: number[] = [];
+    const entries: TocEntryLayout[] = [];
     for (let i = 0; i < count; i++) {
+      const start = c.pos;
       const id = need(c.int());
       const hadDumper = need(c.int());
-      for (let s = 0; s < 4; s++) need(c.str()); // tableoid, oid, tag, desc
-      need(c.int()); // section
-      for (let s = 0; s < 6; s++) need(c.str()); // defn, dropStmt, copyStmt, namespace, tablespace, tableam
+      need(c.str()); // tableoid
+      const oid = need(c.str());
+      const tag = need(c.str());
+      const desc = need(c.str());
+      const section = need(c.int());
+      need(c.str()); // defn
+      need(c.str()); // dropStmt
+      need(c.str()); // copyStmt
+      const namespace = need(c.str());
+      need(c.str()); // tablespace
+      need(c.str()); // tableam
       if (minor >= 16) need(c.int()); // relkind
-      need(c.str()); // owner
+      const owner = need(c.str());
       need(c.str()); // "false": the old WITH OIDS flag
       for (;;) {
         const dep = c.str();
@@ -135,9 +181,13 @@ export function parseArchiveHead(buf: Buffer): ArchiveHead | null {
       }
       const dataState = need(c.byte());
       if (!c.skip(offSize)) throw new NeedMore();
-      if (hadDumper && dataState !== NO_DATA) dataEntries.push(id);
+      const hasData = Boolean(hadDumper) && dataState !== NO_DATA;
+      if (hasData) dataEntries.push(id);
+      if (detail) {
+        entries.push({ id, oid: text(oid) ?? '0', start, end: c.pos, desc: text(desc) ?? '', tag: text(tag) ?? '', namespace: text(namespace), owner: text(owner), section, hasData });
+      }
     }
-    return { version, intSize, dataStart: c.pos, dataEntries };
+    return { version, minor, intSize, offSize, countAt, dataStart: c.pos, dataEntries, entries };
   } catch (e) {
     if (e instanceof NeedMore) return null;
     throw e;
@@ -259,6 +309,11 @@ export class BlockScanner {
         }
         return;
     }
+  }
+
+  /** A block that follows the scanned stream without passing through the scan (a frame compressed elsewhere). */
+  addBlock(offset: number, id: number): void {
+    this.blocks.push({ offset, id });
   }
 
   /** The blocks, once the stream has ended; throws ArchiveFormatError when they do not match the TOC. */

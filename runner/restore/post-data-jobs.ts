@@ -61,11 +61,16 @@ export function planPostData(
   tableWeights: ReadonlyMap<number, number> = new Map(),
 ): PostDataPlan {
   const byId = new Map(entries.map((e) => [e.id, e]));
-  // The stream that loads each table, through its data entry.
-  const tableStream = new Map<number, number>();
+  // The streams that load each table, through its data entries (several for a table dumped in pieces).
+  const tableStreams = new Map<number, Set<number>>();
   for (const [id, stream] of dataStreams) {
     const e = byId.get(id);
-    if (e && DATA_BLOCK_TYPES.has(e.type)) for (const d of e.deps) if (byId.get(d)?.type === 'TABLE') tableStream.set(d, stream);
+    if (!e || !DATA_BLOCK_TYPES.has(e.type)) continue;
+    for (const d of e.deps) {
+      if (byId.get(d)?.type !== 'TABLE') continue;
+      if (!tableStreams.has(d)) tableStreams.set(d, new Set());
+      tableStreams.get(d)!.add(stream);
+    }
   }
   const candidate = (e: TocEntry): boolean =>
     sections.get(e.id) === 'post-data' && (JOB_TYPES.has(e.type) || (NOTE_TYPES.has(e.type) && e.deps.length === 1 && JOB_TYPES.has(byId.get(e.deps[0]!)?.type ?? '')));
@@ -95,8 +100,8 @@ export function planPostData(
     const tables = e.deps.filter((d) => byId.get(d)?.type === 'TABLE');
     const streams = new Set<number>();
     for (const d of e.deps) {
-      const s = byId.get(d)?.type === 'TABLE' ? tableStream.get(d) : dataStreams.get(d);
-      if (s !== undefined) streams.add(s);
+      if (byId.get(d)?.type === 'TABLE') for (const s of tableStreams.get(d) ?? []) streams.add(s);
+      else if (dataStreams.has(d)) streams.add(dataStreams.get(d)!);
     }
     jobs.push({
       id,

@@ -11,7 +11,8 @@ import { DATA_BLOCK_TYPES, type TocEntry } from '../pg/toc';
 
 
 /**
- * Weight of each data entry: its table's bytes from the manifest (rows where an older manifest has no bytes).
+ * Weight of each data entry: its table's bytes from the manifest (rows where an older manifest has no bytes),
+ * shared among the entries of a table dumped in pieces.
  * Entries matched to no table (large objects, or a name the list line renders ambiguously) weigh the average.
  * A TABLE DATA list label is "schema name owner"; the longest schema and name it starts with wins.
  */
@@ -20,14 +21,20 @@ export function entryWeights(entries: readonly TocEntry[], tables: readonly Tabl
   const byKey = new Map(keyed.filter((k) => !/ .* /.test(k.key)).map((k) => [k.key, k]));
   const out = new Map<number, number>();
   const unmatched: number[] = [];
+  // A table dumped in pieces (backup --jobs) has a data entry per piece: they share its weight.
+  const matched = new Map<number, (typeof keyed)[number]>();
+  const entriesOf = new Map<(typeof keyed)[number], number>();
   for (const e of entries) {
     if (!DATA_BLOCK_TYPES.has(e.type)) continue;
     // Most labels are "schema name owner" with no spaces in the names: one lookup; the scan is for the others.
     const quick = e.type === 'TABLE DATA' ? byKey.get(e.label.slice(0, e.label.lastIndexOf(' '))) : undefined;
     const t = quick ?? (e.type === 'TABLE DATA' ? keyed.find((k) => e.label === k.key || e.label.startsWith(`${k.key} `)) : undefined);
-    if (t) out.set(e.id, t.weight);
-    else unmatched.push(e.id);
+    if (t) {
+      matched.set(e.id, t);
+      entriesOf.set(t, (entriesOf.get(t) ?? 0) + 1);
+    } else unmatched.push(e.id);
   }
+  for (const [id, t] of matched) out.set(id, t.weight / entriesOf.get(t)!);
   const known = [...out.values()];
   const average = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 1;
   for (const id of unmatched) out.set(id, average);

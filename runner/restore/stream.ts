@@ -120,7 +120,10 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
     const dataStreams = new Map(split.streams.flatMap((ids, i) => ids.map((id) => [id, i] as [number, number])));
     const dataWeights = framed ? entryWeights(toc.entries, backup.manifest.tables) : weights;
     const tableWeights = new Map<number, number>();
-    for (const e of toc.entries) if (e.type === 'TABLE DATA' && e.deps.length === 1) tableWeights.set(e.deps[0]!, dataWeights.get(e.id) ?? 0);
+    // A table's data entries (several for a table dumped in pieces) each depend on its TABLE entry first.
+    for (const e of toc.entries) {
+      if (e.type === 'TABLE DATA' && e.deps.length) tableWeights.set(e.deps[0]!, (tableWeights.get(e.deps[0]!) ?? 0) + (dataWeights.get(e.id) ?? 0));
+    }
     const post = planPostData(toc.entries, toc.sections, split.rest, dataStreams, tableWeights);
     const lists = {
       pre: await write('pre.list', split.pre),

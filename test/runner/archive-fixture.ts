@@ -28,6 +28,10 @@ export interface FixtureEntry {
   chunks?: Buffer[];
   /** Large objects: [oid, chunks] each; oids of 2^31 and more are written negative, as pg_dump does. */
   largeObjects?: [number, Buffer[]][];
+  /** pg_dump's section number; default 3 (data) for an entry with data, else 2 (pre-data). */
+  section?: number;
+  /** Default `tag <id>`. */
+  tag?: string;
 }
 
 export interface Fixture {
@@ -46,7 +50,7 @@ export function archive(minor: 14 | 15 | 16, entries: FixtureEntry[]): Fixture {
   parts.push(int(entries.length));
   for (const e of entries) {
     const hasData = e.chunks !== undefined || e.largeObjects !== undefined;
-    parts.push(int(e.id), int(hasData ? 1 : 0), str('0'), str('0'), str(`tag ${e.id}`), str(e.desc), int(hasData ? 3 : 2));
+    parts.push(int(e.id), int(hasData ? 1 : 0), str('0'), str(String(1000 + e.id)), str(e.tag ?? `tag ${e.id}`), str(e.desc), int(e.section ?? (hasData ? 3 : 2)));
     parts.push(str(`-- defn ${e.id}`), str(null), str(hasData ? 'COPY t FROM stdin;' : null), str('public'), str(''), str(minor >= 14 ? 'heap' : null));
     if (minor >= 16) parts.push(int(hasData ? 114 : 0));
     parts.push(str('postgres'), str('false'), str('1'), str(null));

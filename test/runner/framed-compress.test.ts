@@ -10,8 +10,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { childSucceeded, type ChildResult, type Spawner } from '../../runner/pipeline/spawn';
-import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '../../runner/payload/framed-compress';
+import { createFramedCompressor, frameMinBytes, type FramedCompressor, type TailFrame } from '../../runner/payload/framed-compress';
 import { ZSTD_COMPRESS_ARGS } from '../../runner/payload/zstd';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readArchiveToc } from '../../runner/pg/archive-scan';
+import { blockEnd, blockStart, chunkHeader, spliceToc } from '../../runner/pg/archive-toc';
+import { piecedEntries } from '../../runner/payload/toc-splice';
 import { archive, rows } from './archive-fixture';
 
 function zstdInstalled(): void {
@@ -22,8 +28,8 @@ function zstdInstalled(): void {
   }
 }
 
-async function compress(input: Buffer, frameMin: number, spawner: Spawner = spawn, pieces = 65536): Promise<{ out: Buffer; c: FramedCompressor }> {
-  const c = createFramedCompressor(spawner, 'zstd', ZSTD_COMPRESS_ARGS, process.env, frameMin);
+async function compress(input: Buffer, frameMin: number, spawner: Spawner = spawn, pieces = 65536, tail?: () => Promise<TailFrame[]>): Promise<{ out: Buffer; c: FramedCompressor }> {
+  const c = createFramedCompressor(spawner, 'zstd', ZSTD_COMPRESS_ARGS, process.env, frameMin, tail);
   const chunks: Buffer[] = [];
   const collected = pipeline(c.output, new Writable({ write: (b: Buffer, _e, cb) => (chunks.push(b), cb()) }));
   const src = Readable.from((function* () {
@@ -134,5 +140,51 @@ describe('framed-compress: zstd frames cut where data blocks start', () => {
     assert.equal(childSucceeded(r), false);
     assert.equal(c.index(), null);
     await drain.catch(() => undefined);
+  });
+});
+
+describe('framed-compress: frames compressed elsewhere, appended after the archive`s own (backup --jobs)', () => {
+  test('the tail frames follow in order, hashed and indexed with their blocks; rawBytes counts them', async () => {
+    const base = archive(14, [{ id: 1, desc: 'TABLE', tag: 'big' }, { id: 2, desc: 'TABLE DATA', chunks: rows(100) }]);
+    const toc = readArchiveToc(base.bytes)!;
+    const { entries } = piecedEntries(toc, [{ schema: 'public', name: 'big', bytes: 1, copyStmt: 'COPY big FROM stdin;\n', pieces: ['a', 'b'] }]);
+    const spliced = Buffer.concat([spliceToc(base.bytes.subarray(0, toc.dataStart), toc, entries), base.bytes.subarray(toc.dataStart)]);
+    const block = (id: number, body: Buffer[]): Buffer => Buffer.concat([blockStart(id, 4), ...body.flatMap((b) => [chunkHeader(b.length, 4), b]), blockEnd(4)]);
+    const raw1 = block(3, rows(2000, 50));
+    const raw2 = Buffer.concat([block(4, rows(1000, 30, 7)), block(5, [Buffer.from('\\.\n\n\n')])]);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-tail-'));
+    try {
+      const files = [raw1, raw2].map((r, i) => {
+        const f = path.join(dir, `t${i}.zst`);
+        writeFileSync(f, execFileSync('zstd', ['-q', '-c'], { input: r }));
+        return f;
+      });
+      const tail = async (): Promise<TailFrame[]> => [
+        { path: files[0]!, rawBytes: raw1.length, blocks: [{ id: 3, offset: 0 }] },
+        { path: files[1]!, rawBytes: raw2.length, blocks: [{ id: 4, offset: 0 }, { id: 5, offset: raw2.length - block(5, [Buffer.from('\\.\n\n\n')]).length }] },
+      ];
+      const { out, c } = await compress(spliced, 0, spawn, 4096, tail);
+      assert.ok(childSucceeded(await c.done));
+      const whole = Buffer.concat([spliced, raw1, raw2]);
+      assert.ok(unzstd(out).equals(whole), 'the payload is the spliced archive and its tail');
+      assert.equal(c.rawBytes(), whole.length);
+      const frames = c.index();
+      assert.ok(frames, 'the scan accepts the tail blocks against the TOC');
+      assert.deepEqual(frames.map((f) => f.blocks), [[], [2], [3], [4, 5]]);
+      let at = 0;
+      for (const f of frames) {
+        assert.equal(f.sha256, createHash('sha256').update(out.subarray(at, at + f.bytes)).digest('hex'));
+        at += f.bytes;
+      }
+      // A tail that fails fails the compression.
+      const failed = await compress(spliced, 0, spawn, 4096, async () => {
+        throw new Error('a COPY failed');
+      });
+      const r: ChildResult = await failed.c.done;
+      assert.equal(childSucceeded(r), false);
+      assert.match(r.stderr, /a COPY failed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

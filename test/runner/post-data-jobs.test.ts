@@ -250,3 +250,14 @@ test('batches: jobs on small tables go together, never two that conflict, never 
   q2.loaded(0);
   assert.equal(q2.nextBatch(16, 500).length, 1);
 });
+
+test('plan: a table dumped in pieces loaded by several streams: its jobs wait for every one of them', () => {
+  // big's rows in two pieces (20, 46) and the empty entry after them (47) that depends on both.
+  const toc = [...TOC, entry(46, 'TABLE DATA', 'sales big postgres', [10]), entry(47, 'TABLE DATA', 'sales big postgres', [10, 20, 46])];
+  const sections = new Map<number, Section>([...SECTIONS, [46, 'data'], [47, 'data']]);
+  const streams = new Map([...DATA_STREAMS, [46, 1], [47, 1]]);
+  const byId = new Map(planPostData(toc, sections, REST, streams, WEIGHTS).jobs.map((j) => [j.id, j]));
+  assert.deepEqual(byId.get(30)!.streams, [0, 1], "big's primary key waits for both streams that load its pieces");
+  assert.deepEqual(byId.get(31)!.streams, [0, 1]);
+  assert.deepEqual(byId.get(34)!.streams, [1], "small's index only for its own");
+});

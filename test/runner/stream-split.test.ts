@@ -122,3 +122,9 @@ test('split by frames: the entries of a frame go to one stream together, frames 
   assert.deepEqual(s.unitStreams, [0, 1, 1]);
   assert.equal(splitStreams(TOC, SECTIONS, weights, 8, units).streams.length, 3, 'no more streams than frames');
 });
+
+test('weights: the entries of a table dumped in pieces (backup --jobs) share its bytes', () => {
+  const toc = [entry(5, 'TABLE DATA', 'sales big postgres', [10]), entry(6, 'TABLE DATA', 'sales big postgres', [10]), entry(7, 'TABLE DATA', 'sales big postgres', [10, 5, 6]), entry(8, 'TABLE DATA', 'sales small postgres', [12])];
+  const w = entryWeights(toc, TABLES);
+  assert.deepEqual([w.get(5), w.get(6), w.get(7), w.get(8)], [1000 / 3, 1000 / 3, 1000 / 3, 300]);
+});

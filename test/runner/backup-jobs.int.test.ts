@@ -1,0 +1,180 @@
+/**
+ * `backup --jobs N`: the large tables' rows dumped by COPY sessions in pieces, beside pg_dump, into the same
+ * archive. Proven the way pg_upgrade's test proves a dump: the database before, backed up, restored every way a
+ * backup is restored (streamed, through a file, one table in place, by hand with pg_restore from a pipe and with
+ * -j), and compared after, schema and rows.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startPostgres, type PgCluster } from '../harness/postgres';
+import { ManifestSchema, type Manifest } from '../../runner/contract/manifest';
+import { readArchiveToc } from '../../runner/pg/archive-scan';
+import { encodeDataEntry } from '../../runner/pg/archive-toc';
+import { finalEvent, runCli } from './cli-harness';
+import { RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
+
+let pg: PgCluster;
+let storage: string;
+let manifest: Manifest;
+// Pieces of 64 KiB: the test's tables of a few hundred KiB each become several pieces.
+const PIECES = { LIFEBOAT_PIECE_KIB: '64' };
+
+/** The rich fixture, plus a table large enough to be pieced with a generated and a dropped column. */
+const WIDE_SQL = `
+CREATE TABLE public.readings (id bigint PRIMARY KEY, sensor text NOT NULL, gone int, value double precision,
+  doubled double precision GENERATED ALWAYS AS (value * 2) STORED, at timestamptz NOT NULL, note text);
+INSERT INTO public.readings (id, sensor, gone, value, at, note)
+  SELECT i, 'sensor-' || (i % 37), i, i / 7.0, timestamptz '2026-01-01' + i * interval '1 minute',
+         CASE WHEN i % 11 = 0 THEN NULL ELSE repeat(E'tab\\there, newline\\n and back\\\\slash ', i % 4) END
+    FROM generate_series(1, 20000) i;
+ALTER TABLE public.readings DROP COLUMN gone;
+CREATE INDEX readings_sensor_idx ON public.readings (sensor, at);
+CREATE TABLE public.marks (id int PRIMARY KEY, reading_id bigint NOT NULL REFERENCES public.readings(id));
+INSERT INTO public.marks SELECT i, i * 3 FROM generate_series(1, 5000) i;
+ANALYZE;`;
+
+function pgTool(name: string, args: string[], input?: Buffer): Buffer {
+  return execFileSync(path.join(pg.binDir, name), args, {
+    input,
+    maxBuffer: 1 << 30,
+    env: { ...process.env, PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password },
+  });
+}
+
+function payloadFile(m: Manifest): string {
+  return path.join(storage, m.class, 'postgres', m.source, m.id, m.payload.object);
+}
+
+before(async () => {
+  pg = await startPostgres();
+  await pg.createDatabase('shop');
+  await pg.query(RICH_SCHEMA_SQL + RICH_DATA_SQL + WIDE_SQL, 'shop');
+  storage = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-jobs-'));
+});
+after(async () => {
+  await pg?.stop();
+  if (storage) rmSync(storage, { recursive: true, force: true });
+});
+
+test("an added TABLE DATA entry is byte for byte pg_dump's own entry for the same table", () => {
+  // pg_dump to a pipe, as the backup runs it: entries without positions.
+  const bytes = execFileSync('sh', ['-c', `"${path.join(pg.binDir, 'pg_dump')}" -Fc -Z0 -t public.marks shop | cat`], {
+    maxBuffer: 1 << 28,
+    env: { ...process.env, PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password },
+  });
+  const toc = readArchiveToc(bytes)!;
+  const data = toc.entries.find((e) => e.desc === 'TABLE DATA' && e.tag === 'marks')!;
+  const table = toc.entries.find((e) => e.desc === 'TABLE' && e.tag === 'marks')!;
+  const ours = encodeDataEntry({ id: data.id, table, copyStmt: 'COPY public.marks (id, reading_id) FROM stdin;\n', after: [] }, toc);
+  assert.deepEqual(ours, bytes.subarray(data.start, data.end));
+});
+
+test('backup --jobs 2 pieces the large tables into the one archive, every piece a frame of the index', async () => {
+  const r = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--class', 'manual', '--jobs', '2', '--json'], PIECES);
+  assert.equal(r.code, 0, r.stderr);
+  manifest = ManifestSchema.parse(JSON.parse(r.stdout));
+  assert.equal(finalEvent(r.stderr)!.event, 'backup.succeeded');
+  assert.equal(manifest.tables.find((t) => t.name === 'readings')!.rows, 20000);
+  const archive = execFileSync('zstd', ['-dc', payloadFile(manifest)], { maxBuffer: 1 << 30 });
+  assert.equal(archive.length, manifest.payload.rawBytes, 'rawBytes is the whole archive, pieces included');
+  const toc = readArchiveToc(archive)!;
+  const readings = toc.entries.filter((e) => e.desc === 'TABLE DATA' && e.tag === 'readings');
+  assert.ok(readings.length >= 3, `readings in pieces (and the entry after them): ${readings.length} entries`);
+  // Every data entry has its block in exactly one frame of the index.
+  const indexed = manifest.payload.frames!.flatMap((f) => f.blocks).sort((a, b) => a - b);
+  assert.deepEqual(indexed, [...toc.dataEntries].sort((a, b) => a - b));
+  // pg_restore reads it and lists each piece.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-jobs-list-'));
+  try {
+    writeFileSync(path.join(dir, 'dump'), archive);
+    const list = pgTool('pg_restore', ['-l', path.join(dir, 'dump')]).toString();
+    assert.equal(list.match(/TABLE DATA public readings /g)?.length, readings.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.doesNotMatch(r.stdout + r.stderr, new RegExp(pg.password));
+});
+
+test('restore --create (streamed) and restore into an empty database (through a file) give back the same database', async () => {
+  const streamed = await runCli(['restore', manifest.id, '--storage', storage, '--target-url', pg.url('shop_streamed'), '--create', '--jobs', '2']);
+  assert.equal(streamed.code, 0, streamed.stderr);
+  await pg.createDatabase('shop_file');
+  const file = await runCli(['restore', manifest.id, '--storage', storage, '--target-url', pg.url('shop_file'), '--jobs', '2']);
+  assert.equal(file.code, 0, file.stderr);
+  const before = await tableChecksums(pg, 'shop');
+  for (const db of ['shop_streamed', 'shop_file']) {
+    assert.equal(schemaDump(pg, db), schemaDump(pg, 'shop'), db);
+    assert.deepEqual(await tableChecksums(pg, db), before, db);
+  }
+  const v = await runCli(['verify', manifest.id, '--storage', storage]);
+  assert.equal(v.code, 0, v.stderr);
+});
+
+test('by hand: zstd -d | pg_restore from a pipe, and pg_restore -j 2 from a file, restore it all', async () => {
+  const archive = execFileSync('zstd', ['-dc', payloadFile(manifest)], { maxBuffer: 1 << 30 });
+  await pg.createDatabase('shop_pipe');
+  pgTool('pg_restore', ['--exit-on-error', '-d', 'shop_pipe'], archive);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-jobs-file-'));
+  try {
+    writeFileSync(path.join(dir, 'dump'), archive);
+    await pg.createDatabase('shop_j2');
+    pgTool('pg_restore', ['--exit-on-error', '-j', '2', '-d', 'shop_j2', path.join(dir, 'dump')]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const before = await tableChecksums(pg, 'shop');
+  for (const db of ['shop_pipe', 'shop_j2']) assert.deepEqual(await tableChecksums(pg, db), before, db);
+});
+
+test('restore --table of a pieced table in place replaces its rows, and keeps the foreign key into it', async () => {
+  await pg.query('DELETE FROM public.marks WHERE id > 10; DELETE FROM public.readings WHERE id % 2 = 0 AND id > 10000', 'shop_file');
+  await pg.query('UPDATE public.readings SET note = NULL', 'shop_file');
+  const r = await runCli(['restore', manifest.id, '--storage', storage, '--target-url', pg.url('shop_file'), '--table', 'public.readings', '--clean', '--yes']);
+  assert.equal(r.code, 0, r.stderr);
+  const restored = await tableChecksums(pg, 'shop_file');
+  assert.equal(restored['public.readings'], (await tableChecksums(pg, 'shop'))['public.readings']);
+  const fk = await pg.query<{ n: string }>("SELECT count(*) AS n FROM pg_constraint WHERE conname = 'marks_reading_id_fkey'", 'shop_file');
+  assert.equal(fk[0]!.n, '1');
+});
+
+test('a piece that cannot be dumped whole fails the backup and publishes nothing (row security is never bypassed in silence)', async () => {
+  await pg.query(
+    `CREATE ROLE dumper LOGIN PASSWORD 'dumper-pw-1';
+     GRANT USAGE ON SCHEMA sales, "Audit Log" TO dumper;
+     GRANT SELECT ON ALL TABLES IN SCHEMA public, sales, "Audit Log" TO dumper;
+     GRANT SELECT ON ALL SEQUENCES IN SCHEMA public, sales TO dumper;
+     ALTER TABLE public.readings ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY readings_some ON public.readings FOR SELECT USING (id % 2 = 0);`,
+    'shop',
+  );
+  try {
+    const url = pg.url('shop').replace(`${encodeURIComponent(pg.user)}:${encodeURIComponent(pg.password)}@`, 'dumper:dumper-pw-1@');
+    const before = readdirSync(path.join(storage, 'manual', 'postgres', 'shop'));
+    const r = await runCli(['backup', '--storage', storage, '--database-url', url, '--class', 'manual', '--jobs', '2', '--source', 'shop'], PIECES);
+    assert.equal(r.code, 1, r.stderr);
+    const ev = finalEvent(r.stderr)!;
+    assert.equal(ev.event, 'backup.failed');
+    assert.equal(ev.errorCode, 'table_copy_failed');
+    assert.match(String(ev.message), /public\.readings.*row-level security/);
+    const now = readdirSync(path.join(storage, 'manual', 'postgres', 'shop'));
+    const added = now.filter((d) => !before.includes(d));
+    for (const d of added) {
+      const files = readdirSync(path.join(storage, 'manual', 'postgres', 'shop', d));
+      assert.ok(!files.includes('manifest.json') && !files.includes('dump.pgc.zst'), `${d} holds ${files.join(', ')}`);
+    }
+    // Its temp folder went with it.
+    assert.deepEqual(readdirSync(os.tmpdir()).filter((n) => n.startsWith('lifeboat-pieces-') && n.includes(`-${process.pid}-`)), []);
+  } finally {
+    await pg.query('DROP POLICY readings_some ON public.readings; ALTER TABLE public.readings DISABLE ROW LEVEL SECURITY', 'shop');
+  }
+});
+
+test('backup --jobs with a bad value is refused before anything is contacted, naming the flag', async () => {
+  const r = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--jobs', 'two']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--jobs/);
+});
