@@ -157,6 +157,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
 
   const zstd = await findZstd();
   const frameMin = frameMinBytes(ctx.env);
+  pieceBytes(ctx.env, 0, opts.jobs ?? 1); // a bad LIFEBOAT_PIECE_KIB is refused before anything is contacted
   const client = await connectPg(from.conn);
   // Aborted on any failure or on ctx.signal: stops the children and the upload.
   const abort = new AbortController();
@@ -413,7 +414,9 @@ function startDump(
     // ends normally), the pieced tables' (their COPY, or the TOC splice), or the row counts' (below: both
     // children were stopped for it).
     const stoppedFor = abort.signal.aborted ? abort.signal.reason : null;
-    if (stoppedFor === piecesFailed && pieced?.failure()) throw pieced.failure();
+    // A failure of the pieces' own (not a stop from outside) is the cause, whoever noticed first (their failed
+    // tail also fails the compressor).
+    if (pieced?.failure()) throw pieced.failure();
     if (!childSucceeded(c) && (stoppedFor === null || stoppedFor === compressionFailed)) throw runtimeError('compress_failed', describeChildFailure(c));
     if (!childSucceeded(d) && stoppedFor === null) throw runtimeError('dump_failed', describeChildFailure(d));
     let tables: TableRowCount[];
@@ -427,6 +430,15 @@ function startDump(
     return tables;
   })();
   verdict.catch(() => abort.abort(new Error('backup failed')));
+  if (pieced) {
+    // The pieces go on after pg_dump's output has ended: their bytes keep the progress moving.
+    const tick = setInterval(() => progress.update(rawBytes + pieced.rawBytes()), 500);
+    tick.unref();
+    void verdict.then(
+      () => clearInterval(tick),
+      () => clearInterval(tick),
+    );
+  }
   return { comp, rawBytes: () => comp.rawBytes(), progress, verdict };
 }
 
