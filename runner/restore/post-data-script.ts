@@ -14,8 +14,10 @@
  * The sessions speak UTF-8 (node-postgres encodes every query so), so the script's `SET client_encoding` is left
  * out, and a script in another encoding with bytes beyond ASCII is refused (null): its jobs then go to pg_restore.
  *
- * parsePostDataScript(text) → { session, pieces } (pure); renderPostDataScript(...) runs pg_restore.
+ * parsePostDataScript(text) → { session, pieces } (pure), or line by line with PostDataScriptParser;
+ * renderPostDataScript(...) runs pg_restore and parses its output as it arrives.
  */
+import { StringDecoder } from 'node:string_decoder';
 import type { Spawner } from '../pipeline/spawn';
 import { describeChildFailure, watchChild } from '../pipeline/spawn';
 import { runtimeError } from '../errors';
@@ -38,42 +40,84 @@ function stateKey(line: string): string | null {
 }
 
 /**
- * Pure. A setting line counts only at the top level: in the header, or after a blank line between entries
- * (pg_restore ends every entry with blank lines), so a line of a multi-line comment is never taken for one; a
- * header counts only after its "--" line.
+ * Takes the script line by line (pure). A setting line counts only at the top level: in the header, or after a
+ * blank line between entries (pg_restore ends every entry with blank lines), so a line of a multi-line comment is
+ * never taken for one; a header counts only after its "--" line.
  */
-export function parsePostDataScript(text: string): PostDataScript | null {
-  const session: string[] = [];
-  const state = new Map<string, string>();
-  const pieces = new Map<number, string>();
-  let current: { id: number; prefix: string[]; body: string[] } | null = null;
-  const finish = (): void => {
-    if (current) pieces.set(current.id, [...current.prefix, ...current.body].join('\n').trim() + '\n');
-  };
-  let previous = '';
-  let encoding = 'UTF8';
-  for (const line of text.split('\n')) {
-    const header = previous === '--' ? /^-- TOC entry (\d+) /.exec(line) : null;
-    const key = current === null || previous === '' ? stateKey(line) : null;
-    previous = line;
-    if (line.startsWith('\\')) continue;
+export class PostDataScriptParser {
+  private readonly session: string[] = [];
+  private readonly state = new Map<string, string>();
+  private readonly pieces = new Map<number, string>();
+  private current: { id: number; prefix: string[]; body: string[] } | null = null;
+  private previous = '';
+  private encoding = 'UTF8';
+  private nonAscii = false;
+
+  line(line: string): void {
+    const header = this.previous === '--' ? /^-- TOC entry (\d+) /.exec(line) : null;
+    const key = this.current === null || this.previous === '' ? stateKey(line) : null;
+    this.previous = line;
+    // eslint-disable-next-line no-control-regex
+    if (!this.nonAscii && /[^\x00-\x7f]/.test(line)) this.nonAscii = true;
+    if (line.startsWith('\\')) return;
     if (header) {
-      finish();
-      current = { id: Number(header[1]), prefix: [...state.values()], body: [] };
+      this.finishPiece();
+      this.current = { id: Number(header[1]), prefix: [...this.state.values()], body: [] };
     } else if (key) {
-      state.set(key, line);
-    } else if (current) {
-      current.body.push(line);
+      this.state.set(key, line);
+    } else if (this.current) {
+      this.current.body.push(line);
     } else if (line.startsWith('SET client_encoding = ')) {
-      encoding = /= '(.*)';$/.exec(line)?.[1] ?? line;
+      this.encoding = /= '(.*)';$/.exec(line)?.[1] ?? line;
     } else if (line.trim() && !line.startsWith('--')) {
-      session.push(line);
+      this.session.push(line);
     }
   }
-  finish();
-  // eslint-disable-next-line no-control-regex
-  if (encoding !== 'UTF8' && /[^\x00-\x7f]/.test(text)) return null;
-  return { session: session.join('\n') + '\n', pieces };
+
+  /** The script's pieces, or null for another encoding with bytes beyond ASCII. */
+  finish(): PostDataScript | null {
+    this.finishPiece();
+    if (this.encoding !== 'UTF8' && this.nonAscii) return null;
+    return { session: this.session.join('\n') + '\n', pieces: this.pieces };
+  }
+
+  private finishPiece(): void {
+    if (this.current) this.pieces.set(this.current.id, [...this.current.prefix, ...this.current.body].join('\n').trim() + '\n');
+    this.current = null;
+  }
+}
+
+/** Pure: the whole script at once. */
+export function parsePostDataScript(text: string): PostDataScript | null {
+  const parser = new PostDataScriptParser();
+  for (const line of text.split('\n')) parser.line(line);
+  return parser.finish();
+}
+
+/**
+ * Pure: cuts UTF-8 text arriving in chunks (cut anywhere, even inside a character) into the lines `split('\n')`
+ * would give, each to `onLine`; end() gives the last one (empty after a final newline).
+ */
+export function lineFeed(onLine: (line: string) => void): { write(chunk: Buffer): void; end(): void } {
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  const take = (text: string): void => {
+    // A chunk inside one long line only grows it: it is split once, when its end comes.
+    if (!text.includes('\n')) {
+      partial += text;
+      return;
+    }
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) onLine(line);
+  };
+  return {
+    write: (chunk) => take(decoder.write(chunk)),
+    end: () => {
+      take(decoder.end());
+      onLine(partial);
+    },
+  };
 }
 
 /** The script of the entries in `listFile`, rendered from the head file (no database involved). */
@@ -87,8 +131,12 @@ export async function renderPostDataScript(
   signal: AbortSignal,
 ): Promise<PostDataScript | null> {
   const proc = watchChild('pg_restore', spawner(pgRestore, ['--verbose', '--file=-', `--use-list=${listFile}`, ...options, headFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const chunks: Buffer[] = [];
-  proc.child.stdout!.on('data', (c: Buffer) => chunks.push(c));
+  // Parsed as it arrives: the whole script of thousands of tables (4 MB for 8,000) is never one string, which
+  // node would hold three times over at once (the chunks, their concatenation, the text) and then the text as
+  // long as a line cut from it was the subject of the last regular expression run (V8 keeps that one).
+  const parser = new PostDataScriptParser();
+  const feed = lineFeed((line) => parser.line(line));
+  proc.child.stdout!.on('data', (c: Buffer) => feed.write(c));
   const onAbort = (): void => proc.kill();
   signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -96,7 +144,8 @@ export async function renderPostDataScript(
     if (result.code !== 0 || result.spawnError) {
       throw runtimeError('archive_unreadable', `rendering the post-data statements failed: ${describeChildFailure(result)}`);
     }
-    return parsePostDataScript(Buffer.concat(chunks).toString('utf8'));
+    feed.end();
+    return parser.finish();
   } finally {
     signal.removeEventListener('abort', onAbort);
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lockConflict, planPostData, PostDataQueue, type PostDataJob } from '../../runner/restore/post-data-jobs';
-import { parsePostDataScript } from '../../runner/restore/post-data-script';
+import { lineFeed, parsePostDataScript, PostDataScriptParser } from '../../runner/restore/post-data-script';
 import { splitKeyBuilds } from '../../runner/restore/post-data-keys';
 import type { Section } from '../../runner/restore/stream-split';
 import type { TocEntry } from '../../runner/pg/toc';
@@ -206,6 +206,40 @@ test('script: another encoding with bytes beyond ASCII is refused (its jobs go t
   const head = "SET client_encoding = 'LATIN1';\n\n--\n-- TOC entry 5 (class 1 OID 2)\n--\n\n";
   assert.equal(parsePostDataScript(`${head}CREATE INDEX "caf\u00e9" ON t (a);\n`), null);
   assert.ok(parsePostDataScript(`${head}CREATE INDEX cafe ON t (a);\n`));
+});
+
+test('script read in chunks: cut anywhere, even inside a character, it parses as the whole text does', () => {
+  const text = [
+    "SET client_encoding = 'UTF8';",
+    'SET statement_timeout = 0;',
+    '',
+    '--',
+    '-- TOC entry 7 (class 1259 OID 9)',
+    '--',
+    '',
+    'CREATE INDEX "caf\u00e9_\u{1f600}" ON t USING btree (a);',
+    '',
+    '',
+    '--',
+    '-- TOC entry 8 (class 2606 OID 10)',
+    '--',
+    '',
+    `ALTER TABLE ONLY t ADD CONSTRAINT k CHECK (b <> '${'x'.repeat(300)}');`,
+    '',
+  ].join('\n');
+  const whole = parsePostDataScript(text)!;
+  const bytes = Buffer.from(text);
+  for (const size of [1, 2, 3, 7, 64, bytes.length]) {
+    const lines: string[] = [];
+    const feed = lineFeed((l) => lines.push(l));
+    for (let at = 0; at < bytes.length; at += size) feed.write(bytes.subarray(at, at + size));
+    feed.end();
+    assert.deepEqual(lines, text.split('\n'), `chunks of ${size} bytes`);
+    const parser = new PostDataScriptParser();
+    for (const l of lines) parser.line(l);
+    assert.deepEqual(parser.finish(), whole);
+  }
+  assert.match(whole.pieces.get(7)!, /caf\u00e9_\u{1f600}/u);
 });
 
 test('keys of large tables: the unique index builds as a job of its own, then the constraint takes it', () => {
