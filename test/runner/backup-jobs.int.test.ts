@@ -114,6 +114,22 @@ test('restore --create (streamed) and restore into an empty database (through a 
   assert.equal(v.code, 0, v.stderr);
 });
 
+test('an encrypted --jobs backup: the pieces are encrypted with the rest, and restore (streamed and through a file) gives it all back', async () => {
+  const age = await import('age-encryption');
+  const identity = await age.generateX25519Identity();
+  const recipient = await age.identityToRecipient(identity);
+  const b = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--class', 'manual', '--jobs', '3', '--encrypt-to', recipient, '--json'], PIECES);
+  assert.equal(b.code, 0, b.stderr);
+  const m = ManifestSchema.parse(JSON.parse(b.stdout));
+  assert.equal(m.payload.object, 'dump.pgc.zst.age');
+  assert.ok((m.payload.frames?.length ?? 0) > 4, 'indexed, pieces included');
+  const streamed = await runCli(['restore', m.id, '--storage', storage, '--target-url', pg.url('shop_age'), '--create', '--jobs', '2'], { LIFEBOAT_AGE_IDENTITY: identity });
+  assert.equal(streamed.code, 0, streamed.stderr);
+  const v = await runCli(['verify', m.id, '--storage', storage], { LIFEBOAT_AGE_IDENTITY: identity });
+  assert.equal(v.code, 0, v.stderr);
+  assert.deepEqual(await tableChecksums(pg, 'shop_age'), await tableChecksums(pg, 'shop'));
+});
+
 test('by hand: zstd -d | pg_restore from a pipe, and pg_restore -j 2 from a file, restore it all', async () => {
   const archive = execFileSync('zstd', ['-dc', payloadFile(manifest)], { maxBuffer: 1 << 30 });
   await pg.createDatabase('shop_pipe');
