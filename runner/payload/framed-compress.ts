@@ -300,7 +300,8 @@ class FramedCompression implements FramedCompressor {
     for (const t of frames) {
       if (this.stopped()) return;
       const frame = { hash: createHash('sha256'), bytes: 0 };
-      const file = createReadStream(t.path, { highWaterMark: 1 << 20 });
+      // Chunks of 64 KiB: 1 MiB ones, read faster than the upload takes them, are garbage the GC lets pile up.
+      const file = createReadStream(t.path, { highWaterMark: 1 << 16 });
       const read = new Promise<void>((resolve, reject) => {
         file.once('error', reject);
         file.once('end', resolve);

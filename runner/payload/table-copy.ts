@@ -13,7 +13,7 @@
  * the postgres interval style, extra_float_digits 3, row_security off (a table whose policies would hide rows
  * fails, as with pg_dump, instead of being dumped short), and no timeouts.
  */
-import { createWriteStream } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -97,7 +97,14 @@ export function startTableCopies(opts: TableCopyOptions): TableCopies {
     const id = ids.pieces[piece.table]![piece.index]!;
     const lastPiece = piece.index === t.pieces.length - 1;
     const file = path.join(opts.dir, `piece-${piece.table}-${piece.index}.zst`);
-    const zstd = watchChild('zstd', opts.spawner(opts.zstd.path, opts.zstd.args, { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] }));
+    // zstd writes the file itself: the compressed bytes never pass through this process.
+    const out = await fs.open(file, 'w', 0o600);
+    let zstd: WatchedChild;
+    try {
+      zstd = watchChild('zstd', opts.spawner(opts.zstd.path, opts.zstd.args, { env: opts.env, stdio: ['pipe', out.fd, 'pipe'] }));
+    } finally {
+      await out.close();
+    }
     children.add(zstd);
     let pieceRaw = 0;
     let lastOffset = 0;
@@ -131,7 +138,6 @@ export function startTableCopies(opts: TableCopyOptions): TableCopies {
       const copy = client.query(copyTo(piece.sql));
       await Promise.all([
         pipeline(copy, framing, zstd.child.stdin!),
-        pipeline(zstd.child.stdout!, createWriteStream(file)),
         zstd.done.then((r) => {
           if (!childSucceeded(r)) throw new Error(describeChildFailure(r));
         }),
