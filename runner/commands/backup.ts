@@ -124,8 +124,9 @@ export function sourceNameFor(conn: ConnInfo, source: string | undefined): strin
   return name;
 }
 
-function dumpArgs(snapshot: string, kind: DumpKind, tables: TableRef[], pieced: readonly TableRef[]): string[] {
+function dumpArgs(snapshot: string, kind: DumpKind, tables: TableRef[], pieced: readonly TableRef[], encoding: string | null): string[] {
   const args = ['--format=custom', '--compress=0', '--no-password', `--snapshot=${snapshot}`];
+  if (encoding) args.push(`--encoding=${encoding}`);
   if (kind === 'schema') args.push('--schema-only');
   if (kind === 'data') args.push('--data-only');
   // Quoted patterns match exactly: wildcard characters inside double quotes are literal.
@@ -246,6 +247,8 @@ interface BackupPlan {
   retention?: ObjectRetention;
   /** --jobs: the tables whose rows the COPY sessions dump, in pieces, instead of pg_dump. */
   pieced: PiecedTable[];
+  /** With pieces: pg_dump's --encoding, the server's (the pieces' own). */
+  dumpEncoding: string | null;
 }
 
 async function planBackup(
@@ -308,6 +311,14 @@ async function planBackup(
   const jobs = opts.jobs ?? 1;
   // A data-only archive has no TABLE entries for the pieces' entries to depend on: it stays one pg_dump.
   const pieced = kind === 'full' ? await planPiecedTables(client, countedTables, { jobs, pieceBytes: pieceBytes(ctx.env, snap.databaseSize, jobs), serverVersionNum: snap.serverVersionNum }) : [];
+  let dumpEncoding: string | null = null;
+  if (pieced.length) {
+    // Held until the snapshot's COMMIT: pg_dump's own locks end when it exits, and a TRUNCATE or a table rewrite
+    // (not MVCC-safe) committed after that would empty the pieces not yet read.
+    await client.query(`LOCK TABLE ${pieced.map((t) => `ONLY ${quoteTable(t)}`).join(', ')} IN ACCESS SHARE MODE`);
+    // pg_dump writes in the encoding the pieces are read in, whatever a role or database setting would give it.
+    dumpEncoding = (await client.query<{ e: string }>(`SELECT current_setting('server_encoding') AS e`)).rows[0]!.e;
+  }
   const encryptTo = opts.encryptTo ?? [];
   const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
   const object = payloadName('postgres', encryptor !== null);
@@ -330,6 +341,7 @@ async function planBackup(
     globalsKey: payloadKeyOf(cls, 'postgres', source, id, globalsObject),
     retention: backupRetention(opts.objectLock, cls, startedAt),
     pieced,
+    dumpEncoding,
   };
 }
 
@@ -356,7 +368,7 @@ function startDump(
   const { ctx } = deps;
   const spawner = deps.spawner ?? defaultSpawner;
   const env = pgToolEnv(from.conn, ctx.env);
-  const dump = watchChild('pg_dump', spawner(plan.pgDump.path, dumpArgs(plan.snap.id, kind, plan.selected, plan.pieced), { env, stdio: ['ignore', 'pipe', 'pipe'] }), (line) => {
+  const dump = watchChild('pg_dump', spawner(plan.pgDump.path, dumpArgs(plan.snap.id, kind, plan.selected, plan.pieced, plan.dumpEncoding), { env, stdio: ['ignore', 'pipe', 'pipe'] }), (line) => {
     if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_dump' }, line);
   });
   // zstd in frames cut where the archive's data blocks start, with their index (runner/payload/framed-compress.ts);
@@ -372,6 +384,13 @@ function startDump(
     { once: true },
   );
   const piecesFailed = new Error('the pieced tables failed');
+  // With pieces, a failed pg_dump must stop the copies now, not once every pieced table has been read.
+  const dumpFailed = new Error('pg_dump failed');
+  if (pieced) {
+    void dump.done.then((r) => {
+      if (!childSucceeded(r)) abort.abort(dumpFailed);
+    });
+  }
   void pieced?.settled.then(() => {
     if (pieced.failure()) abort.abort(piecesFailed);
   });
@@ -415,10 +434,11 @@ function startDump(
     // children were stopped for it).
     const stoppedFor = abort.signal.aborted ? abort.signal.reason : null;
     // A failure of the pieces' own (not a stop from outside) is the cause, whoever noticed first (their failed
-    // tail also fails the compressor).
-    if (pieced?.failure()) throw pieced.failure();
+    // tail also fails the compressor); but a pg_dump that failed before its TOC leaves the splice without one.
+    const piecesFailure = pieced?.failure();
+    if (piecesFailure && !(childSucceeded(d) === false && (piecesFailure as { code?: string }).code === 'archive_splice_failed')) throw piecesFailure;
     if (!childSucceeded(c) && (stoppedFor === null || stoppedFor === compressionFailed)) throw runtimeError('compress_failed', describeChildFailure(c));
-    if (!childSucceeded(d) && stoppedFor === null) throw runtimeError('dump_failed', describeChildFailure(d));
+    if (!childSucceeded(d) && (stoppedFor === null || stoppedFor === dumpFailed || stoppedFor === piecesFailed)) throw runtimeError('dump_failed', describeChildFailure(d));
     let tables: TableRowCount[];
     try {
       tables = await counts;

@@ -9,8 +9,9 @@
  * in the TOC's order (framed-compress.ts's tail), hashed and indexed like the others. The blocks need the dumpIds
  * the TOC splice gives the pieces, so a session starts its first COPY once pg_dump's TOC has been read.
  *
- * Each session sets what pg_dump sets for its own COPY (setup_connection): the database's encoding, ISO dates,
- * the postgres interval style, extra_float_digits 3, row_security off (a table whose policies would hide rows
+ * Each session sets what pg_dump sets for its own COPY (setup_connection): the database's encoding (pg_dump is
+ * given it too), ISO dates, the postgres interval style, extra_float_digits 3, an empty search_path (so regclass
+ * and the other reg* values come out schema-qualified), row_security off (a table whose policies would hide rows
  * fails, as with pg_dump, instead of being dumped short), and no timeouts.
  */
 import { promises as fs } from 'node:fs';
@@ -26,7 +27,7 @@ import type { PiecedTable } from '../pg/table-pieces';
 import { qualified } from '../pg/tables';
 import { childSucceeded, describeChildFailure, watchChild, type Spawner, type WatchedChild } from '../pipeline/spawn';
 
-/** A compressed frame of one piece (and, for a table's last piece, of the empty entry after it). */
+/** A compressed frame of one piece (and, for a table's first piece, of the table's empty first entry before it). */
 export interface PieceFrame {
   path: string;
   rawBytes: number;
@@ -34,11 +35,11 @@ export interface PieceFrame {
   blocks: { id: number; offset: number }[];
 }
 
-/** The dumpIds of each table's pieces and of the empty entry after them, in the order of `tables`. */
+/** The dumpIds of each table's empty first entry and of its pieces, in the order of `tables`. */
 export interface PieceIds {
   intSize: number;
+  first: number[];
   pieces: number[][];
-  last: number[];
 }
 
 export interface TableCopies {
@@ -95,7 +96,7 @@ export function startTableCopies(opts: TableCopyOptions): TableCopies {
   const runPiece = async (client: Client, piece: Piece, ids: PieceIds): Promise<void> => {
     const t = opts.tables[piece.table]!;
     const id = ids.pieces[piece.table]![piece.index]!;
-    const lastPiece = piece.index === t.pieces.length - 1;
+    const firstPiece = piece.index === 0;
     const file = path.join(opts.dir, `piece-${piece.table}-${piece.index}.zst`);
     // zstd writes the file itself: the compressed bytes never pass through this process.
     const out = await fs.open(file, 'w', 0o600);
@@ -107,7 +108,7 @@ export function startTableCopies(opts: TableCopyOptions): TableCopies {
     }
     children.add(zstd);
     let pieceRaw = 0;
-    let lastOffset = 0;
+    let ownOffset = 0;
     const push = (out: Transform, b: Buffer): void => {
       pieceRaw += b.length;
       raw += b.length;
@@ -123,16 +124,17 @@ export function startTableCopies(opts: TableCopyOptions): TableCopies {
         push(this, chunkHeader(END_OF_COPY.length, ids.intSize));
         push(this, END_OF_COPY);
         push(this, blockEnd(ids.intSize));
-        if (lastPiece) {
-          lastOffset = pieceRaw;
-          push(this, blockStart(ids.last[piece.table]!, ids.intSize));
-          push(this, chunkHeader(END_OF_COPY.length, ids.intSize));
-          push(this, END_OF_COPY);
-          push(this, blockEnd(ids.intSize));
-        }
         cb();
       },
     });
+    if (firstPiece) {
+      // The table's empty first entry: its block comes first, in the first piece's frame.
+      push(framing, blockStart(ids.first[piece.table]!, ids.intSize));
+      push(framing, chunkHeader(END_OF_COPY.length, ids.intSize));
+      push(framing, END_OF_COPY);
+      push(framing, blockEnd(ids.intSize));
+      ownOffset = pieceRaw;
+    }
     push(framing, blockStart(id, ids.intSize));
     try {
       const copy = client.query(copyTo(piece.sql));
@@ -148,7 +150,7 @@ export function startTableCopies(opts: TableCopyOptions): TableCopies {
     } finally {
       children.delete(zstd);
     }
-    results.set(piece, { path: file, rawBytes: pieceRaw, blocks: [{ id, offset: 0 }, ...(lastPiece ? [{ id: ids.last[piece.table]!, offset: lastOffset }] : [])] });
+    results.set(piece, { path: file, rawBytes: pieceRaw, blocks: [...(firstPiece ? [{ id: ids.first[piece.table]!, offset: 0 }] : []), { id, offset: ownOffset }] });
   };
 
   const session = async (): Promise<void> => {
@@ -162,7 +164,7 @@ export function startTableCopies(opts: TableCopyOptions): TableCopies {
                 set_config('IntervalStyle', 'postgres', false), set_config('extra_float_digits', '3', false),
                 set_config('row_security', 'off', false), set_config('statement_timeout', '0', false),
                 set_config('lock_timeout', '0', false), set_config('idle_in_transaction_session_timeout', '0', false),
-                set_config('synchronize_seqscans', 'off', false)`,
+                set_config('synchronize_seqscans', 'off', false), set_config('search_path', '', false)`,
       );
       const ids = await idsReady;
       while (!stopped && next < pieces.length) await runPiece(client, pieces[next++]!, ids);

@@ -18,22 +18,34 @@ import type { PieceIds } from './table-copy';
 /** A TOC larger than this is not waited for (pg_dump's TOC of 100,000 tables is some tens of MiB). */
 const HEAD_MAX = 256 << 20;
 
-/** Pure: the entries to add for `tables` and their ids, after the TOC's highest id. */
-export function piecedEntries(toc: ArchiveToc, tables: readonly PiecedTable[]): { entries: AddedDataEntry[]; ids: PieceIds } {
+/**
+ * Pure: the entries to add for `tables` and their ids, after the TOC's highest id (archive-toc.ts says why this
+ * shape): per table its empty first entry, then its pieces; and the pieces each post-data entry on a pieced table
+ * must wait for.
+ */
+export function piecedEntries(toc: ArchiveToc, tables: readonly PiecedTable[]): { entries: AddedDataEntry[]; ids: PieceIds; moreDeps: Map<number, number[]> } {
   let id = maxDumpId(toc);
   const entries: AddedDataEntry[] = [];
-  const ids: PieceIds = { intSize: toc.intSize, pieces: [], last: [] };
+  const ids: PieceIds = { intSize: toc.intSize, pieces: [], first: [] };
+  const piecesOf = new Map<number, number[]>();
   for (const t of tables) {
     const table = toc.entries.find((e) => e.desc === 'TABLE' && e.namespace === t.schema && e.tag === t.name);
     if (!table) throw new ArchiveFormatError(`pg_dump's archive has no TABLE entry for ${qualified(t)}`);
+    const first = ++id;
+    entries.push({ id: first, table, copyStmt: t.copyStmt, deps: [table.id] });
     const pieces = t.pieces.map(() => ++id);
-    for (const p of pieces) entries.push({ id: p, table, copyStmt: t.copyStmt, after: [] });
-    const last = ++id;
-    entries.push({ id: last, table, copyStmt: t.copyStmt, after: pieces });
+    for (const p of pieces) entries.push({ id: p, table, copyStmt: t.copyStmt, deps: [first, table.id] });
+    ids.first.push(first);
     ids.pieces.push(pieces);
-    ids.last.push(last);
+    piecesOf.set(table.id, pieces);
   }
-  return { entries, ids };
+  const moreDeps = new Map<number, number[]>();
+  for (const e of toc.entries) {
+    if (e.section < 4) continue;
+    const more = e.deps.flatMap((d) => piecesOf.get(d) ?? []);
+    if (more.length) moreDeps.set(e.id, more);
+  }
+  return { entries, ids, moreDeps };
 }
 
 export function createTocSplice(tables: readonly PiecedTable[], onIds: (ids: PieceIds) => void): Transform {
@@ -59,7 +71,7 @@ export function createTocSplice(tables: readonly PiecedTable[], onIds: (ids: Pie
     } catch (e) {
       throw runtimeError('archive_splice_failed', `backup --jobs cannot add the pieced tables to pg_dump's archive: ${(e as Error).message}`, 'Run the backup with --jobs 1');
     }
-    const head = spliceToc(buf.subarray(0, toc.dataStart), toc, added.entries);
+    const head = spliceToc(buf.subarray(0, toc.dataStart), toc, added.entries, added.moreDeps);
     onIds(added.ids);
     return Buffer.concat([head, buf.subarray(toc.dataStart)]);
   };

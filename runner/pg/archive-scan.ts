@@ -108,6 +108,9 @@ export interface TocEntryLayout {
   section: number;
   /** The entry has a data block. */
   hasData: boolean;
+  /** The dumpIds it depends on, and the offset of the NULL that ends their list (where more can be added). */
+  deps: number[];
+  depsEnd: number;
 }
 
 /** The header and TOC in detail (archive-toc.ts rewrites them); parseArchiveHead is its summary. */
@@ -174,17 +177,21 @@ export function readArchiveToc(buf: Buffer, detail = true): ArchiveToc | null {
       if (minor >= 16) need(c.int()); // relkind
       const owner = need(c.str());
       need(c.str()); // "false": the old WITH OIDS flag
+      const deps: number[] = [];
+      let depsEnd = c.pos;
       for (;;) {
+        depsEnd = c.pos;
         const dep = c.str();
         if (dep === null) throw new NeedMore();
         if (dep === undefined) break;
+        if (detail) deps.push(Number(dep.toString('latin1')));
       }
       const dataState = need(c.byte());
       if (!c.skip(offSize)) throw new NeedMore();
       const hasData = Boolean(hadDumper) && dataState !== NO_DATA;
       if (hasData) dataEntries.push(id);
       if (detail) {
-        entries.push({ id, oid: text(oid) ?? '0', start, end: c.pos, desc: text(desc) ?? '', tag: text(tag) ?? '', namespace: text(namespace), owner: text(owner), section, hasData });
+        entries.push({ id, oid: text(oid) ?? '0', start, end: c.pos, desc: text(desc) ?? '', tag: text(tag) ?? '', namespace: text(namespace), owner: text(owner), section, hasData, deps, depsEnd });
       }
     }
     return { version, minor, intSize, offSize, countAt, dataStart: c.pos, dataEntries, entries };

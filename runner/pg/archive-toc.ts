@@ -9,12 +9,16 @@
  * field by field for versions 1.14 to 1.16 (archive-scan.ts reads the same fields), and a test compares what it
  * writes with pg_dump's own entry for the same table, byte for byte.
  *
- * A table dumped in k pieces gets k TABLE DATA entries (each a block of its own, its rows between two ctids)
- * and one more, empty, after them that depends on all k: pg_restore -j maps a table's later work (its indexes,
- * keys, foreign keys) onto the table's last TABLE DATA entry (repoint_table_dependencies), so that work waits
- * for every piece, while the k pieces themselves load side by side. The added entries go at the end of the data
- * section and their blocks after the last block of pg_dump's, so blocks stay in the TOC's order, which a reader
- * of a pipe needs.
+ * A table dumped in k pieces gets an empty TABLE DATA entry, then k more (each a block of its own, its rows
+ * between two ctids) that depend on the empty one, and the table's post-data entries (its keys, indexes,
+ * triggers) are made to depend on the k pieces too. Why so: pg_restore -j takes a table's first-listed-by-dependency
+ * data entry (the one whose first dependency is the table, here only the empty one) as "the table's data": it
+ * TRUNCATEs the table before loading that entry when it made the table in the same run, and moves the table's
+ * post-data work after it (buildTocEntryArrays, mark_create_done, repoint_table_dependencies). So that entry must
+ * load first and hold nothing, and the post-data work must wait for the pieces by dependencies of its own. The
+ * pieces, which depend on the empty entry only, then load side by side. The added entries go at the end of the
+ * data section and their blocks after the last block of pg_dump's, so blocks stay in the TOC's order, which a
+ * reader of a pipe needs.
  */
 import { ArchiveFormatError, type ArchiveToc, type TocEntryLayout } from './archive-scan';
 
@@ -25,15 +29,15 @@ const SECTION_POST_DATA = 4;
 const POSITION_NOT_SET = 1;
 const BLOCK_DATA = 1;
 
-/** A TABLE DATA entry to add: one piece of a table's rows, or the empty entry after a table's pieces. */
+/** A TABLE DATA entry to add: the empty first entry of a pieced table, or one piece of its rows. */
 export interface AddedDataEntry {
   id: number;
-  /** The table's own TABLE entry in the archive (its oid, name, namespace and owner; the dependency). */
+  /** The table's own TABLE entry in the archive (its oid, name, namespace and owner). */
   table: TocEntryLayout;
   /** `COPY schema.name (columns) FROM stdin;`, what pg_restore runs before the block's rows. */
   copyStmt: string;
-  /** Other entries it waits for (the pieces, for the empty last entry). */
-  after: number[];
+  /** The entries it depends on, in order: the table (the empty entry), or the empty entry and the table (a piece). */
+  deps: number[];
 }
 
 export function encodeInt(value: number, intSize: number): Buffer {
@@ -75,7 +79,7 @@ export function encodeDataEntry(e: AddedDataEntry, toc: Pick<ArchiveToc, 'minor'
     ...(toc.minor >= 16 ? [int(0)] : []), // relkind: pg_dump gives none for table data
     str(e.table.owner),
     str('false'), // the old WITH OIDS flag
-    ...[e.table.id, ...e.after].map((d) => str(String(d))),
+    ...e.deps.map((d) => str(String(d))),
     str(null), // end of the dependencies
     Buffer.from([POSITION_NOT_SET]),
     Buffer.alloc(toc.offSize),
@@ -83,23 +87,29 @@ export function encodeDataEntry(e: AddedDataEntry, toc: Pick<ArchiveToc, 'minor'
 }
 
 /**
- * Pure: the archive's head (`head`: its first toc.dataStart bytes) with `added` at the end of its data section and
- * the entry count raised. Throws ArchiveFormatError when an entry with data follows that place (blocks would then
- * be out of the TOC's order).
+ * Pure: the archive's head (`head`: its first toc.dataStart bytes) with `added` at the end of its data section,
+ * the entry count raised, and `moreDeps` (entry id -> dumpIds) appended to existing entries' dependencies. Throws
+ * ArchiveFormatError when an entry with data follows that place (blocks would then be out of the TOC's order).
  */
-export function spliceToc(head: Buffer, toc: ArchiveToc, added: readonly AddedDataEntry[]): Buffer {
+export function spliceToc(head: Buffer, toc: ArchiveToc, added: readonly AddedDataEntry[], moreDeps: ReadonlyMap<number, readonly number[]> = new Map()): Buffer {
   const at = toc.entries.findIndex((e) => e.section >= SECTION_POST_DATA);
   const cut = at < 0 ? toc.entries.length : at;
   const late = toc.entries.slice(cut).find((e) => e.hasData);
   if (late) throw new ArchiveFormatError(`entry ${late.id} (${late.desc} ${late.tag}) has data after the data section`);
-  const insertAt = cut < toc.entries.length ? toc.entries[cut]!.start : toc.dataStart;
-  const countEnd = toc.countAt + 1 + toc.intSize;
+  const entry = (e: TocEntryLayout): Buffer[] => {
+    const more = moreDeps.get(e.id);
+    if (!more?.length) return [head.subarray(e.start, e.end)];
+    return [head.subarray(e.start, e.depsEnd), ...more.map((d) => encodeStr(String(d), toc.intSize)), head.subarray(e.depsEnd, e.end)];
+  };
+  const first = toc.entries[0]?.start ?? toc.dataStart;
   return Buffer.concat([
     head.subarray(0, toc.countAt),
     encodeInt(toc.entries.length + added.length, toc.intSize),
-    head.subarray(countEnd, insertAt),
+    head.subarray(toc.countAt + 1 + toc.intSize, first),
+    ...toc.entries.slice(0, cut).flatMap(entry),
     ...added.map((e) => encodeDataEntry(e, toc)),
-    head.subarray(insertAt, toc.dataStart),
+    ...toc.entries.slice(cut).flatMap(entry),
+    head.subarray(toc.entries.length ? toc.entries[toc.entries.length - 1]!.end : toc.dataStart, toc.dataStart),
   ]);
 }
 

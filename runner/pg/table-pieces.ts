@@ -50,7 +50,8 @@ interface Candidate {
 
 /**
  * The tables among `tables` (those the backup dumps the rows of) worth piecing, read in the snapshot's session:
- * ordinary tables and partitions that are no extension's, with at least one column pg_dump would copy.
+ * ordinary tables and partitions that are no extension's and not below a hash-partitioned table, with at least
+ * one column pg_dump would copy.
  */
 export async function planPiecedTables(client: Pick<Client, 'query'>, tables: readonly TableRef[], opts: PieceOptions): Promise<PiecedTable[]> {
   if (opts.jobs < 2 || tables.length === 0) return [];
@@ -64,6 +65,10 @@ export async function planPiecedTables(client: Pick<Client, 'query'>, tables: re
       WHERE c.relkind = 'r' AND pg_table_size(c.oid) >= $3
         AND NOT EXISTS (SELECT 1 FROM pg_depend d
                          WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        -- pg_dump loads some partitions of hash-partitioned tables through their root (an enum key): left to it.
+        AND NOT (c.relispartition AND EXISTS (SELECT 1 FROM pg_partition_ancestors(c.oid) a
+                                               JOIN pg_partitioned_table p ON p.partrelid = a.relid
+                                              WHERE p.partstrat = 'h'))
       ORDER BY pg_table_size(c.oid) DESC, 1, 2`,
     [tables.map((t) => t.schema), tables.map((t) => t.name), Math.max(1, opts.pieceBytes)],
   );

@@ -120,9 +120,11 @@ export async function prepareStreamRestore(inputs: StreamInputs, deps: RestoreDe
     const dataStreams = new Map(split.streams.flatMap((ids, i) => ids.map((id) => [id, i] as [number, number])));
     const dataWeights = framed ? entryWeights(toc.entries, backup.manifest.tables) : weights;
     const tableWeights = new Map<number, number>();
-    // A table's data entries (several for a table dumped in pieces) each depend on its TABLE entry first.
+    // A table's data entries (several for a table dumped in pieces) each depend on its TABLE entry.
+    const tableIds = new Set(toc.entries.filter((e) => e.type === 'TABLE').map((e) => e.id));
     for (const e of toc.entries) {
-      if (e.type === 'TABLE DATA' && e.deps.length) tableWeights.set(e.deps[0]!, (tableWeights.get(e.deps[0]!) ?? 0) + (dataWeights.get(e.id) ?? 0));
+      const table = e.type === 'TABLE DATA' ? e.deps.find((d) => tableIds.has(d)) : undefined;
+      if (table !== undefined) tableWeights.set(table, (tableWeights.get(table) ?? 0) + (dataWeights.get(e.id) ?? 0));
     }
     const post = planPostData(toc.entries, toc.sections, split.rest, dataStreams, tableWeights);
     const lists = {

@@ -25,13 +25,14 @@ describe('archive-toc: entries added to a TOC and their blocks after pg_dump`s',
     test(`archive version 1.${minor}: the pieces' entries at the end of the data section, their blocks after the last one, all readable`, () => {
       const f = sample(minor);
       const toc = readArchiveToc(f.bytes)!;
-      const { entries, ids } = piecedEntries(toc, [BIG]);
-      assert.deepEqual(ids, { intSize: 4, pieces: [[32, 33, 34]], last: [35] }, 'ids after the highest');
-      assert.deepEqual(entries.map((e) => e.after), [[], [], [], [32, 33, 34]], 'the last entry waits for every piece');
-      const head = spliceToc(f.bytes.subarray(0, toc.dataStart), toc, entries);
-      // The pieces' blocks follow pg_dump's; the empty last entry ends with the end-of-copy line only.
+      const { entries, ids, moreDeps } = piecedEntries(toc, [BIG]);
+      assert.deepEqual(ids, { intSize: 4, first: [32], pieces: [[33, 34, 35]] }, 'ids after the highest');
+      assert.deepEqual(entries.map((e) => e.deps), [[11], [32, 11], [32, 11], [32, 11]], 'the empty entry first, on the table; the pieces after it');
+      assert.deepEqual([...moreDeps], [], 'no post-data entry of this fixture depends on the table');
+      const head = spliceToc(f.bytes.subarray(0, toc.dataStart), toc, entries, new Map([[30, [33, 34, 35]]]));
+      // The blocks follow pg_dump's: the empty entry's (the end-of-copy line only), then the pieces'.
       const block = (id: number, body: Buffer[]): Buffer => Buffer.concat([blockStart(id, 4), ...body.flatMap((b) => [chunkHeader(b.length, 4), b]), blockEnd(4)]);
-      const tail = Buffer.concat([block(32, rows(5)), block(33, rows(5, 10, 5)), block(34, []), block(35, [Buffer.from('\\.\n\n\n')])]);
+      const tail = Buffer.concat([block(32, [Buffer.from('\\.\n\n\n')]), block(33, rows(5)), block(34, rows(5, 10, 5)), block(35, [])]);
       const whole = Buffer.concat([head, f.bytes.subarray(toc.dataStart), tail]);
       const after = readArchiveToc(whole)!;
       assert.deepEqual(
@@ -45,6 +46,9 @@ describe('archive-toc: entries added to a TOC and their blocks after pg_dump`s',
         assert.equal(e.section, 3);
         assert.equal(e.hasData, true);
       }
+      const before30 = toc.entries.find((e) => e.id === 30)!.deps;
+      assert.deepEqual(after.entries.find((e) => e.id === 30)!.deps, [...before30, 33, 34, 35], 'the index waits for every piece');
+      assert.deepEqual(after.entries.find((e) => e.id === 31)!.deps, toc.entries.find((e) => e.id === 31)!.deps, 'others unchanged');
       assert.deepEqual(after.dataEntries, [20, 32, 33, 34, 35]);
       const scanner = new BlockScanner(after);
       scanner.scan(whole.subarray(after.dataStart));

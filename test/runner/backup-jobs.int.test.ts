@@ -14,6 +14,11 @@ import { startPostgres, type PgCluster } from '../harness/postgres';
 import { ManifestSchema, type Manifest } from '../../runner/contract/manifest';
 import { readArchiveToc } from '../../runner/pg/archive-scan';
 import { encodeDataEntry } from '../../runner/pg/archive-toc';
+import { runBackup } from '../../runner/commands/backup';
+import { silentLogger } from '../../runner/log';
+import { parseDatabaseUrl } from '../../runner/pg/connection';
+import { defaultSpawner } from '../../runner/pipeline/spawn';
+import { LocalStorage } from '../../runner/storage/local';
 import { finalEvent, runCli } from './cli-harness';
 import { RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
 
@@ -35,6 +40,14 @@ ALTER TABLE public.readings DROP COLUMN gone;
 CREATE INDEX readings_sensor_idx ON public.readings (sensor, at);
 CREATE TABLE public.marks (id int PRIMARY KEY, reading_id bigint NOT NULL REFERENCES public.readings(id));
 INSERT INTO public.marks SELECT i, i * 3 FROM generate_series(1, 5000) i;
+-- A pieced table whose schema and name both need quoting (pg_restore -j's TRUNCATE before "the table's data"
+-- then names it exactly as the entries' COPY does), with reg* values (written schema-qualified only with an empty
+-- search_path, as pg_dump's) and a foreign key into it.
+CREATE SCHEMA "Big Schema";
+CREATE TABLE "Big Schema"."Big ""Table""" (id int PRIMARY KEY, kind regclass NOT NULL, fn regproc, body text);
+INSERT INTO "Big Schema"."Big ""Table""" SELECT i, 'public.marks'::regclass, 'pg_catalog.now'::regproc, repeat('b', 40 + i % 50) FROM generate_series(1, 8000) i;
+CREATE TABLE "Big Schema".refs (id int PRIMARY KEY, big_id int NOT NULL REFERENCES "Big Schema"."Big ""Table"""(id));
+INSERT INTO "Big Schema".refs SELECT i, 8001 - i FROM generate_series(1, 8000) i;
 ANALYZE;`;
 
 function pgTool(name: string, args: string[], input?: Buffer): Buffer {
@@ -69,7 +82,7 @@ test("an added TABLE DATA entry is byte for byte pg_dump's own entry for the sam
   const toc = readArchiveToc(bytes)!;
   const data = toc.entries.find((e) => e.desc === 'TABLE DATA' && e.tag === 'marks')!;
   const table = toc.entries.find((e) => e.desc === 'TABLE' && e.tag === 'marks')!;
-  const ours = encodeDataEntry({ id: data.id, table, copyStmt: 'COPY public.marks (id, reading_id) FROM stdin;\n', after: [] }, toc);
+  const ours = encodeDataEntry({ id: data.id, table, copyStmt: 'COPY public.marks (id, reading_id) FROM stdin;\n', deps: [table.id] }, toc);
   assert.deepEqual(ours, bytes.subarray(data.start, data.end));
 });
 
@@ -83,7 +96,9 @@ test('backup --jobs 2 pieces the large tables into the one archive, every piece 
   assert.equal(archive.length, manifest.payload.rawBytes, 'rawBytes is the whole archive, pieces included');
   const toc = readArchiveToc(archive)!;
   const readings = toc.entries.filter((e) => e.desc === 'TABLE DATA' && e.tag === 'readings');
-  assert.ok(readings.length >= 3, `readings in pieces (and the entry after them): ${readings.length} entries`);
+  assert.ok(readings.length >= 3, `readings in pieces (and the empty entry before them): ${readings.length} entries`);
+  const quoted = toc.entries.filter((e) => e.desc === 'TABLE DATA' && e.tag === 'Big "Table"');
+  assert.ok(quoted.length >= 3, `the quoted table in pieces: ${quoted.length} entries`);
   // Every data entry has its block in exactly one frame of the index.
   const indexed = manifest.payload.frames!.flatMap((f) => f.blocks).sort((a, b) => a - b);
   assert.deepEqual(indexed, [...toc.dataEntries].sort((a, b) => a - b));
@@ -160,8 +175,8 @@ test('restore --table of a pieced table in place replaces its rows, and keeps th
 test('a piece that cannot be dumped whole fails the backup and publishes nothing (row security is never bypassed in silence)', async () => {
   await pg.query(
     `CREATE ROLE dumper LOGIN PASSWORD 'dumper-pw-1';
-     GRANT USAGE ON SCHEMA sales, "Audit Log" TO dumper;
-     GRANT SELECT ON ALL TABLES IN SCHEMA public, sales, "Audit Log" TO dumper;
+     GRANT USAGE ON SCHEMA sales, "Audit Log", "Big Schema" TO dumper;
+     GRANT SELECT ON ALL TABLES IN SCHEMA public, sales, "Audit Log", "Big Schema" TO dumper;
      GRANT SELECT ON ALL SEQUENCES IN SCHEMA public, sales TO dumper;
      ALTER TABLE public.readings ENABLE ROW LEVEL SECURITY;
      CREATE POLICY readings_some ON public.readings FOR SELECT USING (id % 2 = 0);`,
@@ -193,4 +208,29 @@ test('backup --jobs with a bad value is refused before anything is contacted, na
   const r = await runCli(['backup', '--storage', storage, '--database-url', pg.url('shop'), '--jobs', 'two']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--jobs/);
+});
+
+test("pg_dump failing with pieces being read: its own error is reported (before its TOC or after), the copies stop, nothing is published", async () => {
+  const ctx = { env: { ...process.env, ...PIECES }, logger: silentLogger(), now: () => new Date(), signal: new AbortController().signal, stderr: { write: () => true } };
+  const store = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-jobs-fail-'));
+  try {
+    const cases: [string, RegExp][] = [
+      // Before writing anything: the splice sees no TOC, but the cause is pg_dump's.
+      ['echo "pg_dump: error: connection to server failed: simulated" >&2; exit 1', /pg_dump exited with code 1: pg_dump: error: connection to server failed: simulated/],
+      // After its whole archive: the pieces are stopped, pg_dump's error is the story.
+      ['"$0" "$@"; echo "pg_dump: error: query failed: simulated" >&2; exit 1', /pg_dump exited with code 1: pg_dump: error: query failed: simulated/],
+    ];
+    for (const [script, want] of cases) {
+      const spawner: typeof defaultSpawner = (file, args, opts) =>
+        /pg_dump$/.test(file) ? defaultSpawner('sh', ['-c', script, file, ...args], opts) : defaultSpawner(file, args, opts);
+      await assert.rejects(
+        runBackup({ conn: parseDatabaseUrl(pg.url('shop')), storage: new LocalStorage(store), requestedClass: 'manual', jobs: 2 }, { ctx, spawner }),
+        (e: Error & { code?: string }) => e.code === 'dump_failed' && want.test(e.message),
+      );
+    }
+    const left = readdirSync(store, { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+    assert.deepEqual(left.map((d) => d.name), [], 'no payload, no manifest');
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
 });
