@@ -116,6 +116,8 @@ export function startTableCopies(opts: TableCopyOptions): TableCopies {
     };
     const framing = new Transform({
       transform(chunk: Buffer, _enc, cb: TransformCallback) {
+        // A chunk of length 0 would read as the block's end.
+        if (chunk.length === 0) return cb();
         push(this, chunkHeader(chunk.length, ids.intSize));
         push(this, chunk);
         cb();
