@@ -11,12 +11,12 @@
  *
  * A table dumped in k pieces gets an empty TABLE DATA entry, then k more (each a block of its own, its rows
  * between two ctids) that depend on the empty one, and the table's post-data entries (its keys, indexes,
- * triggers) are made to depend on the k pieces too. Why so: pg_restore -j takes a table's first-listed-by-dependency
- * data entry (the one whose first dependency is the table, here only the empty one) as "the table's data": it
- * TRUNCATEs the table before loading that entry when it made the table in the same run, and moves the table's
+ * triggers) are made to depend on the k pieces too. Why so: pg_restore -j takes one entry as the table's data,
+ * the last in the TOC whose first dependency is the table (here only the empty one, the pieces' first is the
+ * empty entry); it TRUNCATEs the table before loading that entry when it made the table in the same run, and moves the table's
  * post-data work after it (buildTocEntryArrays, mark_create_done, repoint_table_dependencies). So that entry must
  * load first and hold nothing, and the post-data work must wait for the pieces by dependencies of its own. The
- * pieces, which depend on the empty entry only, then load side by side. The added entries go at the end of the
+ * pieces, which depend on the empty entry (then on the table), then load side by side. The added entries go at the end of the
  * data section and their blocks after the last block of pg_dump's, so blocks stay in the TOC's order, which a
  * reader of a pipe needs.
  */
