@@ -46,13 +46,13 @@ import { readCatalogFingerprint } from '../pg/catalog-fingerprint';
 import { readDatabaseProperties } from '../pg/database-properties';
 import { readRoles } from '../pg/globals';
 import { chooseSource, type SourceChoice } from '../pg/replica';
-import { openSnapshot, type Snapshot } from '../pg/snapshot';
+import { openSnapshot, snapshotSessionLost, type Snapshot } from '../pg/snapshot';
 import { findTool, serverMajor, type ToolCandidate } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
 import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '../payload/framed-compress';
 import { storeGlobals } from '../payload/globals';
 import { startPiecedDump, type PiecedDump } from '../payload/pieced-dump';
-import { defaultPieceBytes, planPiecedTables, type PiecedTable } from '../pg/table-pieces';
+import { holdPiecedTables, pieceBytesFromEnv, planPiecedTables, type PiecedTable } from '../pg/table-pieces';
 import { createProgress, type Progress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import type { ObjectRetention, Storage } from '../storage/types';
@@ -135,17 +135,6 @@ function dumpArgs(snapshot: string, kind: DumpKind, tables: TableRef[], pieced: 
   return args;
 }
 
-/** LIFEBOAT_PIECE_KIB (0..16777216) in bytes, or the default for the database's size and --jobs. */
-function pieceBytes(env: NodeJS.ProcessEnv, databaseBytes: number, jobs: number): number {
-  const raw = env.LIFEBOAT_PIECE_KIB;
-  if (raw === undefined || raw === '') return defaultPieceBytes(databaseBytes, jobs);
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 1 << 24) {
-    throw usageError('piece_size_invalid', `LIFEBOAT_PIECE_KIB expected a whole number of KiB from 0 to 16777216, got "${raw}"`);
-  }
-  return n * 1024;
-}
-
 export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<BackupResult> {
   const { ctx } = deps;
   const kind = opts.kind ?? 'full';
@@ -158,7 +147,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
 
   const zstd = await findZstd();
   const frameMin = frameMinBytes(ctx.env);
-  pieceBytes(ctx.env, 0, opts.jobs ?? 1); // a bad LIFEBOAT_PIECE_KIB is refused before anything is contacted
+  pieceBytesFromEnv(ctx.env, 0, opts.jobs ?? 1); // a bad LIFEBOAT_PIECE_KIB is refused before anything is contacted
   const client = await connectPg(from.conn);
   // Aborted on any failure or on ctx.signal: stops the children and the upload.
   const abort = new AbortController();
@@ -310,15 +299,8 @@ async function planBackup(
   opts.onPlanned?.({ cls, id });
   const jobs = opts.jobs ?? 1;
   // A data-only archive has no TABLE entries for the pieces' entries to depend on: it stays one pg_dump.
-  const pieced = kind === 'full' ? await planPiecedTables(client, countedTables, { jobs, pieceBytes: pieceBytes(ctx.env, snap.databaseSize, jobs), serverVersionNum: snap.serverVersionNum }) : [];
-  let dumpEncoding: string | null = null;
-  if (pieced.length) {
-    // Held until the snapshot's COMMIT: pg_dump's own locks end when it exits, and a TRUNCATE or a table rewrite
-    // (not MVCC-safe) committed after that would empty the pieces not yet read.
-    await client.query(`LOCK TABLE ${pieced.map((t) => `ONLY ${quoteTable(t)}`).join(', ')} IN ACCESS SHARE MODE`);
-    // pg_dump writes in the encoding the pieces are read in, whatever a role or database setting would give it.
-    dumpEncoding = (await client.query<{ e: string }>(`SELECT current_setting('server_encoding') AS e`)).rows[0]!.e;
-  }
+  const pieced = kind === 'full' ? await planPiecedTables(client, countedTables, { jobs, pieceBytes: pieceBytesFromEnv(ctx.env, snap.databaseSize, jobs), serverVersionNum: snap.serverVersionNum }) : [];
+  const dumpEncoding = pieced.length ? await holdPiecedTables(client, pieced) : null;
   const encryptTo = opts.encryptTo ?? [];
   const encryptor = encryptTo.length ? await createEncryptor(encryptTo) : null;
   const object = payloadName('postgres', encryptor !== null);
@@ -573,26 +555,6 @@ async function freshBackupId(storage: Storage, cls: BackupClass, source: string,
     if (!taken) return id;
   }
   throw runtimeError('backup_id_taken', `no free backup id for ${source} at ${at.toISOString()} after 16 attempts in ${storage.url}`);
-}
-
-/** SQLSTATEs of a session ended by the server (terminated, shut down, idle-in-transaction timeout) or lost. */
-const SESSION_ENDED = new Set(['57P01', '57P02', '57P03', '25P03', '08000', '08003', '08006']);
-
-/**
- * The snapshot session's end as an error that says which connection it was and what it was doing (the pg client
- * alone says "Client has encountered a connection error and is not queryable"). Other errors pass through.
- */
-function snapshotSessionLost(e: unknown, conn: ConnInfo, doing: string): unknown {
-  if (e instanceof LifeboatError) return e;
-  const err = e as { code?: string; message?: string };
-  const lost = (err.code !== undefined && SESSION_ENDED.has(err.code)) || /connection (error|terminated)|not queryable|terminating connection/i.test(err.message ?? '');
-  if (!lost) return e;
-  return runtimeError(
-    'snapshot_session_lost',
-    `the backup's snapshot session (its connection to ${describeConn(conn)}, application_name lifeboat, which holds the dump's snapshot open) ended while ${doing}: ${err.message ?? String(e)}; no manifest was written`,
-    'Something ended that session: pg_terminate_backend, a server restart, idle_in_transaction_session_timeout (the session is idle in a transaction while pg_dump runs), or a proxy. A retry may help',
-    e,
-  );
 }
 
 function interrupted(signal: AbortSignal): LifeboatError {

@@ -10,8 +10,9 @@
  * COPY text format, and the session settings pg_dump sets for output (payload/table-copy.ts).
  */
 import type { Client } from 'pg';
+import { usageError } from '../errors';
 import { quoteIdent } from './connection';
-import type { TableRef } from './tables';
+import { quoteTable, type TableRef } from './tables';
 
 /** A table dumped by the COPY sessions, in pieces. */
 export interface PiecedTable extends TableRef {
@@ -100,4 +101,26 @@ export function pieceQueries(t: TableRef, columns: readonly string[], pages: num
     const conditions = [...(i > 0 ? [`ctid >= '(${from},0)'::tid`] : []), ...(i < count - 1 ? [`ctid < '(${from + step},0)'::tid`] : [])];
     return `COPY (SELECT ${cols} FROM ONLY ${table} WHERE ${conditions.join(' AND ')}) TO STDOUT`;
   });
+}
+
+/** LIFEBOAT_PIECE_KIB (0..16777216) in bytes, or the default for the database's size and --jobs. */
+export function pieceBytesFromEnv(env: NodeJS.ProcessEnv, databaseBytes: number, jobs: number): number {
+  const raw = env.LIFEBOAT_PIECE_KIB;
+  if (raw === undefined || raw === '') return defaultPieceBytes(databaseBytes, jobs);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 1 << 24) {
+    throw usageError('piece_size_invalid', `LIFEBOAT_PIECE_KIB expected a whole number of KiB from 0 to 16777216, got "${raw}"`);
+  }
+  return n * 1024;
+}
+
+/**
+ * Locks the pieced tables in the snapshot's session (ACCESS SHARE, held to its COMMIT) and returns the encoding
+ * pg_dump must write in. pg_dump's own locks end when it exits, and a TRUNCATE or a table rewrite (not MVCC-safe)
+ * committed after that would empty the pieces not yet read; pg_dump is given the server's encoding, the pieces'
+ * own, whatever a role or database setting would give its session.
+ */
+export async function holdPiecedTables(client: Pick<Client, 'query'>, pieced: readonly TableRef[]): Promise<string> {
+  await client.query(`LOCK TABLE ${pieced.map((t) => `ONLY ${quoteTable(t)}`).join(', ')} IN ACCESS SHARE MODE`);
+  return (await client.query<{ e: string }>(`SELECT current_setting('server_encoding') AS e`)).rows[0]!.e;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ArchiveFormatError, BlockScanner, readArchiveToc } from '../../runner/pg/archive-scan';
 import { blockEnd, blockStart, chunkHeader, spliceToc } from '../../runner/pg/archive-toc';
 import { pieceQueries, type PiecedTable } from '../../runner/pg/table-pieces';
-import { piecedEntries } from '../../runner/payload/toc-splice';
+import { createTocSplice, piecedEntries } from '../../runner/payload/toc-splice';
 import { archive, rows } from './archive-fixture';
 
 function sample(minor: 14 | 15 | 16) {
@@ -85,5 +85,37 @@ describe('table-pieces: the COPY of each piece', () => {
       `COPY (SELECT "id" FROM ONLY "public"."big" WHERE ctid >= '(4,0)'::tid AND ctid < '(8,0)'::tid) TO STDOUT`,
       `COPY (SELECT "id" FROM ONLY "public"."big" WHERE ctid >= '(8,0)'::tid) TO STDOUT`,
     ]);
+  });
+});
+
+describe('toc-splice: what it cannot splice fails the backup, naming why', () => {
+  const run = async (input: Buffer): Promise<{ code?: string; message: string; hint?: string }> => {
+    const splice = createTocSplice([BIG], () => undefined);
+    splice.resume();
+    return new Promise((resolve) => {
+      splice.once('error', (e: Error & { code?: string; hint?: string }) => resolve(e));
+      splice.end(input);
+    });
+  };
+
+  test('not a pg_dump archive', async () => {
+    const e = await run(Buffer.from('hello, not an archive'));
+    assert.equal(e.code, 'archive_splice_failed');
+    assert.match(e.message, /cannot add the pieced tables to pg_dump's archive: not a pg_dump archive/);
+    assert.match(String(e.hint), /--jobs 1/);
+  });
+
+  test("an archive that ends inside its TOC", async () => {
+    const f = sample(14);
+    const e = await run(f.bytes.subarray(0, f.dataStart - 3));
+    assert.equal(e.code, 'archive_splice_failed');
+    assert.match(e.message, /ended before its TOC did/);
+  });
+
+  test('an archive without the pieced table', async () => {
+    const f = archive(14, [{ id: 11, desc: 'TABLE', tag: 'other' }]);
+    const e = await run(f.bytes);
+    assert.equal(e.code, 'archive_splice_failed');
+    assert.match(e.message, /no TABLE entry for public\.big/);
   });
 });

@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres, type PgCluster } from '../harness/postgres';
+import { freePort } from '../harness/ports';
 import { ManifestSchema, type Manifest } from '../../runner/contract/manifest';
 import { readArchiveToc } from '../../runner/pg/archive-scan';
 import { encodeDataEntry } from '../../runner/pg/archive-toc';
@@ -202,6 +203,14 @@ test('a piece that cannot be dumped whole fails the backup and publishes nothing
   } finally {
     await pg.query('DROP POLICY readings_some ON public.readings; ALTER TABLE public.readings DISABLE ROW LEVEL SECURITY', 'shop');
   }
+});
+
+test('a bad LIFEBOAT_PIECE_KIB is refused before the database is contacted, naming the key and what it got', async () => {
+  const nowhere = `postgres://x:y@127.0.0.1:${await freePort()}/shop`;
+  const r = await runCli(['backup', '--storage', storage, '--database-url', nowhere, '--jobs', '2'], { LIFEBOAT_PIECE_KIB: 'lots' });
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(finalEvent(r.stderr)!.errorCode, 'piece_size_invalid');
+  assert.match(r.stderr, /LIFEBOAT_PIECE_KIB expected a whole number of KiB from 0 to 16777216, got "lots"/);
 });
 
 test('backup --jobs with a bad value is refused before anything is contacted, naming the flag', async () => {

@@ -10,6 +10,8 @@ import { MOCK_PROJECT_NUMBER } from '../../../infra/synth/mocks';
 import { promMetricName } from '../../../infra/gcp/alertRules';
 import { requiredServices } from '../../../infra/gcp/ProjectServices';
 import { artifactRegistryOf } from '../../../infra/gcp/imageRegistry';
+import { placeholderText } from '../../../infra/gcp/RunnerSecrets';
+import { finalEvent, runCli } from '../../runner/cli-harness';
 
 const cache = new Map<string, Promise<SynthResult>>();
 function synth(stack: string, preview = false): Promise<SynthResult> {
@@ -70,6 +72,17 @@ test('every job can be created before anyone writes a secret: each secret it rea
   assert.deepEqual(placeholder.ignoreChanges, ['secretData'], 'never rewritten over a real value');
   // The application's secret is no job's: it gets no placeholder the application could read.
   assert.ok(!prod.resources.some((x) => x.name === 'secrets-orders-app-database-url-placeholder'));
+});
+
+test('a job run before its secret is written fails on the placeholder: a usage error (exit 2) that names the flag and the placeholder, nothing contacted', async () => {
+  const text = placeholderText('lifeboat-prod-orders-database-url', 'the database URL of source orders');
+  assert.match(text, /^lifeboat-unset: /);
+  const r = await runCli(['backup', '--storage', '/nonexistent-never-used'], { DATABASE_URL: text });
+  assert.equal(r.code, 2, r.stderr);
+  const ev = finalEvent(r.stderr)!;
+  assert.equal(ev.event, 'backup.failed');
+  assert.equal(ev.errorCode, 'database_url_invalid');
+  assert.match(String(ev.message), /--database-url expected a postgres:\/\/ or postgresql:\/\/ URL, got scheme "lifeboat-unset"/);
 });
 
 test('a preview reads no secret value; `pulumi up` reads the alert channel credentials, and a channel keeps the one it was made with', async () => {
