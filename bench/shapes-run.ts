@@ -4,15 +4,16 @@
  *
  *   pg_dump -Fc > file (once: the file pg_restore reads)     pg_dump -Fd -jN (a folder)
  *   pgBackRest full backup (zstd, N processes)                lifeboat backup --jobs N, local storage
- *   createdb, then pg_restore -jN from the -Fc file             lifeboat restore --create --jobs N
+ *   createdb, then pg_restore -jN from the -Fc file           lifeboat restore --create --jobs N
  *   pgBackRest restore of that backup until the restored server answers a query (a server on a folder of its own)
  *
- * Both restores make their database: lifeboat's --create runs CREATE DATABASE (about 0.2 s and 0.25 s of the
- * server's CPU here, copying template0), so pg_restore's clock includes createdb -T template0 too, as on a fresh
- * server. (pg_restore --create would make the dump's own name, which the source holds.)
+ * Both restores make their database: lifeboat's --create runs CREATE DATABASE (30 ms alone on an idle server
+ * here, up to 0.25 s just after a load, copying template0), so pg_restore's clock includes createdb -T template0
+ * too, as on a fresh server. (pg_restore --create would make the dump's own name, which the source holds.)
  *
- * Rounds are interleaved so drifting load hits every method alike; each ratio is given as the median of the
- * rounds' ratios with its range. Peak RSS is the summed RSS of the command's whole process tree (measure.ts).
+ * Rounds are interleaved so drifting load hits every method alike, and the two restores swap order each round;
+ * each ratio is given as the median of the rounds' ratios with its range. Peak RSS is the summed RSS of the
+ * command's whole process tree (measure.ts).
  * With --rss-4x, lifeboat's backup and restore run once more on the shape at 4x the scale: its RSS must stay flat.
  * Figures, not assertions.
  */
@@ -193,13 +194,17 @@ async function compare(shape: Shape, c: ShapeCluster, opts: ShapeOptions, cli: s
     add('lifeboatBackup', b.f);
     stored.lifeboat!.push(b.stored);
 
-    await settle(c);
-    const target = `${c.database}_pg_restore`;
-    const createThenRestore = `"$0" --template=template0 --no-password "$2" && exec "$1" -j${n} --no-password -d "$2" "$3"`;
-    add('pgRestore', await run(`createdb, then pg_restore -j${n} from the -Fc file`, ['sh', '-c', createThenRestore, bin('createdb'), bin('pg_restore'), target, dumpFile], pgEnv(c, c.database)));
-    await c.pg.query(`DROP DATABASE "${target}"`);
-
-    add('lifeboatRestore', await lifeboatRestore(c, opts, cli, nodePath, storage, b.id));
+    const pgRestore = async (): Promise<void> => {
+      await settle(c);
+      const target = `${c.database}_pg_restore`;
+      const createThenRestore = `"$0" --template=template0 --no-password "$2" && exec "$1" -j${n} --no-password -d "$2" "$3"`;
+      add('pgRestore', await run(`createdb, then pg_restore -j${n} from the -Fc file`, ['sh', '-c', createThenRestore, bin('createdb'), bin('pg_restore'), target, dumpFile], pgEnv(c, c.database)));
+      await c.pg.query(`DROP DATABASE "${target}"`);
+    };
+    const ours = async (): Promise<void> => add('lifeboatRestore', await lifeboatRestore(c, opts, cli, nodePath, storage, b.id));
+    // The two restores swap places every round: whatever the one before leaves behind (the files of thousands of
+    // dropped tables, say) then weighs on each alike.
+    for (const step of round % 2 === 1 ? [pgRestore, ours] : [ours, pgRestore]) await step();
     rmSync(storage, { recursive: true, force: true });
 
     await settle(c);
