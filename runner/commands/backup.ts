@@ -9,9 +9,9 @@
  *   with an object lock, each of the three is uploaded locked for the class's retention (runner/retention/object-lock.ts)
  *
  * runBackup(opts, deps) → { manifest, manifestKey, payloadKey }, in named steps: chooseDumpSource (the primary
- * or a close enough replica), planBackup (snapshot, tables, class, id), startDump (pg_dump, the framed compressor,
- * the row counts), storePayload (the upload and the verdict), manifestOf. Collaborators (storage, logger, clock,
- * spawner, abort signal) are injected.
+ * or a close enough replica), planBackup (snapshot, tables, class, id), startDump (runner/payload/running-dump.ts:
+ * pg_dump, the framed compressor, the row counts, the verdict), storePayload (the upload), manifestOf.
+ * Collaborators (storage, logger, clock, spawner, abort signal) are injected.
  *
  * Success is decided by pg_dump's exit code and stderr (any "pg_dump: error" line fails), by zstd's exit code
  * and by the row counts; until all three are known the upload's last bytes are held back (HashingStream gate),
@@ -40,8 +40,8 @@ import { listBackups } from '../catalog/catalog';
 import { chooseClass } from '../retention/classify';
 import { backupRetention, checkLockable, type ObjectLockPolicy } from '../retention/object-lock';
 import { LifeboatError, runtimeError, usageError } from '../errors';
-import { connectPg, pgToolEnv, describeConn, type ConnInfo } from '../pg/connection';
-import { countRows, foreignKeysLeavingSelection, listBackupTables, qualified, quoteTable, resolveTablesWithPartitions, tableSizes, type BackupTable, type TableRef } from '../pg/tables';
+import { connectPg, describeConn, type ConnInfo } from '../pg/connection';
+import { foreignKeysLeavingSelection, listBackupTables, qualified, resolveTablesWithPartitions, type BackupTable, type TableRef } from '../pg/tables';
 import { readCatalogFingerprint } from '../pg/catalog-fingerprint';
 import { readDatabaseProperties } from '../pg/database-properties';
 import { readRoles } from '../pg/globals';
@@ -49,17 +49,17 @@ import { chooseSource, type SourceChoice } from '../pg/replica';
 import { openSnapshot, snapshotSessionLost, type Snapshot } from '../pg/snapshot';
 import { findTool, serverMajor, type ToolCandidate } from '../pg/tools';
 import { HashingStream } from '../pipeline/hash';
-import { createFramedCompressor, frameMinBytes, type FramedCompressor } from '../payload/framed-compress';
+import { frameMinBytes } from '../payload/framed-compress';
 import { storeGlobals } from '../payload/globals';
-import { startPiecedDump, type PiecedDump } from '../payload/pieced-dump';
+import { startPiecedDump } from '../payload/pieced-dump';
 import { holdPiecedTables, pieceBytesFromEnv, planPiecedTables, type PiecedTable } from '../pg/table-pieces';
-import { createProgress, type Progress } from '../pipeline/progress';
-import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
+import { defaultSpawner, type Spawner } from '../pipeline/spawn';
 import type { ObjectRetention, Storage } from '../storage/types';
 import { findZstd, ZSTD_COMPRESS_ARGS } from '../payload/zstd';
+import { backupInterrupted, startDump, type DumpKind, type RunningDump } from '../payload/running-dump';
 
-/** What pg_dump is asked for; a full dump restricted by `tables` is recorded as kind `tables`. */
-export type DumpKind = 'full' | 'schema' | 'data';
+export type { DumpKind } from '../payload/running-dump';
+
 
 export interface BackupOptions {
   conn: ConnInfo;
@@ -124,17 +124,6 @@ export function sourceNameFor(conn: ConnInfo, source: string | undefined): strin
   return name;
 }
 
-function dumpArgs(snapshot: string, kind: DumpKind, tables: TableRef[], pieced: readonly TableRef[], encoding: string | null): string[] {
-  const args = ['--format=custom', '--compress=0', '--no-password', `--snapshot=${snapshot}`];
-  if (encoding) args.push(`--encoding=${encoding}`);
-  if (kind === 'schema') args.push('--schema-only');
-  if (kind === 'data') args.push('--data-only');
-  // Quoted patterns match exactly: wildcard characters inside double quotes are literal.
-  for (const t of tables) args.push(`--table=${quoteTable(t)}`);
-  for (const t of pieced) args.push(`--exclude-table-data=${quoteTable(t)}`);
-  return args;
-}
-
 export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<BackupResult> {
   const { ctx } = deps;
   const kind = opts.kind ?? 'full';
@@ -171,7 +160,7 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
         })
       : null;
     if (pieced) cleanups.push(pieced.cleanup);
-    const running = startDump(client, plan, from, kind, { path: zstd.path, frameMin }, pieced, abort, deps);
+    const running = startDump(client, plan, from.conn, kind, { path: zstd.path, frameMin }, pieced, abort, deps);
     const stored = await storePayload(opts.storage, plan, running, abort, ctx);
     await client.query('COMMIT').catch((e: unknown) => {
       throw snapshotSessionLost(e, from.conn, "ending the snapshot's transaction after the payload was stored");
@@ -327,123 +316,6 @@ async function planBackup(
   };
 }
 
-/** pg_dump into the framed compressor, with the row counts taken beside it in the same snapshot. */
-interface RunningDump {
-  comp: FramedCompressor;
-  /** The uncompressed bytes pg_dump wrote. */
-  rawBytes: () => number;
-  progress: Progress;
-  /** The verdict on everything but the upload: the row counts when pg_dump, zstd and the counts all succeeded. */
-  verdict: Promise<TableRowCount[]>;
-}
-
-function startDump(
-  client: Client,
-  plan: BackupPlan,
-  from: DumpSource,
-  kind: DumpKind,
-  zstd: { path: string; frameMin: number },
-  pieced: PiecedDump | null,
-  abort: AbortController,
-  deps: BackupDeps,
-): RunningDump {
-  const { ctx } = deps;
-  const spawner = deps.spawner ?? defaultSpawner;
-  const env = pgToolEnv(from.conn, ctx.env);
-  const dump = watchChild('pg_dump', spawner(plan.pgDump.path, dumpArgs(plan.snap.id, kind, plan.selected, plan.pieced, plan.dumpEncoding), { env, stdio: ['ignore', 'pipe', 'pipe'] }), (line) => {
-    if (!/: error:/.test(line)) ctx.logger.warn({ tool: 'pg_dump' }, line);
-  });
-  // zstd in frames cut where the archive's data blocks start, with their index (runner/payload/framed-compress.ts);
-  // with --jobs, the pieced tables' frames follow pg_dump's (runner/payload/pieced-dump.ts).
-  const comp = createFramedCompressor(spawner, zstd.path, ZSTD_COMPRESS_ARGS, ctx.env, zstd.frameMin, pieced?.tail);
-  abort.signal.addEventListener(
-    'abort',
-    () => {
-      dump.kill();
-      comp.kill();
-      pieced?.stop();
-    },
-    { once: true },
-  );
-  const piecesFailed = new Error('the pieced tables failed');
-  // With pieces, a failed pg_dump must stop the copies now, not once every pieced table has been read.
-  const dumpFailed = new Error('pg_dump failed');
-  if (pieced) {
-    void dump.done.then((r) => {
-      if (!childSucceeded(r)) abort.abort(dumpFailed);
-    });
-  }
-  void pieced?.settled.then(() => {
-    if (pieced.failure()) abort.abort(piecesFailed);
-  });
-  // A failed splice unpipes itself: the compressor's input would never end, so it is ended here (after the kill).
-  pieced?.splice.once('error', () => {
-    abort.abort(piecesFailed);
-    comp.input.end();
-  });
-  // A failed zstd stops pg_dump; its verdict below then names zstd, not the pg_dump it killed.
-  const compressionFailed = new Error('compression failed');
-  void comp.done.then((r) => {
-    if (!childSucceeded(r)) abort.abort(compressionFailed);
-  });
-
-  let rawBytes = 0;
-  const progress = createProgress(ctx.stderr, 'backup', plan.snap.databaseSize);
-  const dumpOut = dump.child.stdout!;
-  dumpOut.on('data', (chunk: Buffer) => {
-    rawBytes += chunk.length;
-    progress.update(rawBytes + (pieced?.rawBytes() ?? 0));
-  });
-  if (pieced) dumpOut.pipe(pieced.splice).pipe(comp.input);
-  else dumpOut.pipe(comp.input);
-
-  // Row counts in the dump's snapshot, while it runs.
-  const counts: Promise<TableRowCount[]> =
-    kind === 'schema'
-      ? Promise.resolve(plan.countedTables.map((t) => ({ schema: t.schema, name: t.name, rows: null })))
-      : countRows(client, plan.countedTables).then(async (rows) => {
-          // Only a hint for restores: a backup does not fail for want of it.
-          const sizes = await tableSizes(client, plan.countedTables).catch(() => null);
-          return sizes ? rows.map((r, i) => ({ ...r, bytes: sizes[i] })) : rows;
-        });
-  counts.catch(() => abort.abort(new Error('row counts failed')));
-
-  const verdict = (async (): Promise<TableRowCount[]> => {
-    const [d, c] = await Promise.all([dump.done, comp.done, pieced?.settled]);
-    if (ctx.signal.aborted) throw interrupted(ctx.signal);
-    // What stopped the children first is the cause: zstd's failure (it stops pg_dump), pg_dump's own (zstd then
-    // ends normally), the pieced tables' (their COPY, or the TOC splice), or the row counts' (below: both
-    // children were stopped for it).
-    const stoppedFor = abort.signal.aborted ? abort.signal.reason : null;
-    // A failure of the pieces' own (not a stop from outside) is the cause, whoever noticed first (their failed
-    // tail also fails the compressor); but a pg_dump that failed before its TOC leaves the splice without one.
-    const piecesFailure = pieced?.failure();
-    if (piecesFailure && !(childSucceeded(d) === false && (piecesFailure as { code?: string }).code === 'archive_splice_failed')) throw piecesFailure;
-    if (!childSucceeded(c) && (stoppedFor === null || stoppedFor === compressionFailed)) throw runtimeError('compress_failed', describeChildFailure(c));
-    if (!childSucceeded(d) && (stoppedFor === null || stoppedFor === dumpFailed || stoppedFor === piecesFailed)) throw runtimeError('dump_failed', describeChildFailure(d));
-    let tables: TableRowCount[];
-    try {
-      tables = await counts;
-    } catch (e) {
-      throw runtimeError('row_count_failed', `counting rows in the dump's snapshot failed: ${(e as Error).message}`);
-    }
-    // Stopped for another reason (the upload failed: reported as such below): never a success.
-    if (!childSucceeded(c) || !childSucceeded(d)) throw runtimeError('dump_failed', `the dump was stopped (${(stoppedFor as Error | null)?.message ?? 'stopped'})`);
-    return tables;
-  })();
-  verdict.catch(() => abort.abort(new Error('backup failed')));
-  if (pieced) {
-    // The pieces go on after pg_dump's output has ended: their bytes keep the progress moving.
-    const tick = setInterval(() => progress.update(rawBytes + pieced.rawBytes()), 500);
-    tick.unref();
-    void verdict.then(
-      () => clearInterval(tick),
-      () => clearInterval(tick),
-    );
-  }
-  return { comp, rawBytes: () => comp.rawBytes(), progress, verdict };
-}
-
 /** What was stored: the payload's bytes and digest, and the row counts the verdict gave. */
 interface StoredPayload {
   hasher: HashingStream;
@@ -476,7 +348,7 @@ async function storePayload(storage: Storage, plan: BackupPlan, running: Running
     (tables) => ({ ok: true as const, tables }),
     (e: unknown) => ({ ok: false as const, error: e }),
   );
-  if (ctx.signal.aborted) throw interrupted(ctx.signal);
+  if (ctx.signal.aborted) throw backupInterrupted(ctx.signal);
   if (storageFailure) throw storageError(storageFailure, storage.url);
   if (!outcome.ok) throw outcome.error;
   return { hasher, tables: outcome.tables };
@@ -555,11 +427,6 @@ async function freshBackupId(storage: Storage, cls: BackupClass, source: string,
     if (!taken) return id;
   }
   throw runtimeError('backup_id_taken', `no free backup id for ${source} at ${at.toISOString()} after 16 attempts in ${storage.url}`);
-}
-
-function interrupted(signal: AbortSignal): LifeboatError {
-  const why = signal.reason instanceof Error ? signal.reason.message : 'interrupted';
-  return runtimeError('interrupted', `backup ${why}: nothing was published`);
 }
 
 /** Storage failures as exit-1 errors that name the storage (the backends already wrap the common ones). */
