@@ -125,6 +125,13 @@ export function defaultContext(): RunContext {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A reader that went away (`lifeboat list | head`) is not a failure of the command, which runs to its end (a
+  // backup still publishes); without a listener Node would throw EPIPE from the stream, with a stack trace.
+  for (const out of [process.stdout, process.stderr]) {
+    out.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
   return {
     env: process.env,
     stdout: process.stdout,

@@ -88,3 +88,19 @@ test('each command help names the README-era facts of its command', async () => 
     for (const p of phrases) assert.ok(text.includes(p), `lifeboat ${topic.replace('-', ' ')} --help mentions ${p}`);
   }
 });
+
+test('a reader that goes away (lifeboat restore --help | head) ends nothing in error: exit 0, no stack trace', async () => {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'runner', 'cli.ts'), 'restore', '--help'], {
+    cwd: path.join(__dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // The reader is gone before the CLI writes a byte: its first write fails with EPIPE.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Error/);
+});
