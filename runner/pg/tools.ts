@@ -36,11 +36,15 @@ export function serverMajor(versionNum: number): number {
   return Math.floor(versionNum / 10000);
 }
 
-/** What candidateTools needs of the filesystem (injected so the choice is tested without one). */
+const VERSIONED_BASE = '/usr/lib/postgresql';
+/** Debian's dispatcher (/usr/bin/pg_dump and the others link to it): it runs one of the versioned installs. */
+const DEBIAN_WRAPPER = /\/postgresql-common\/pg_wrapper$/;
+
+/** What candidatePaths needs of the filesystem (injected, so the choice is tested without one). */
 export interface ToolFs {
   /** The subfolders of /usr/lib/postgresql, or none. */
   majors(): string[];
-  /** The real path of an executable file there, or null. */
+  /** The real path of a file, or null when there is none. */
   realFile(p: string): string | null;
 }
 
@@ -61,10 +65,6 @@ const realFs: ToolFs = {
   },
 };
 
-const VERSIONED_BASE = '/usr/lib/postgresql';
-/** Debian's dispatcher (/usr/bin/pg_dump and the others link to it): it runs one of the versioned installs. */
-const DEBIAN_WRAPPER = /\/postgresql-common\/pg_wrapper$/;
-
 /**
  * The files worth asking for their version: each versioned install, then PATH's. One file reached by two paths
  * (/bin is /usr/bin on merged-/usr systems) is asked once. Debian's pg_wrapper only dispatches to one of the
@@ -73,13 +73,11 @@ const DEBIAN_WRAPPER = /\/postgresql-common\/pg_wrapper$/;
 export function candidatePaths(name: string, env: NodeJS.ProcessEnv, fs: ToolFs = realFs): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
-  const add = (p: string): boolean => {
+  const add = (p: string): void => {
     const real = fs.realFile(p);
-    if (real === null || seen.has(real)) return false;
-    if (DEBIAN_WRAPPER.test(real) && out.length > 0) return false;
+    if (real === null || seen.has(real) || (DEBIAN_WRAPPER.test(real) && out.length > 0)) return;
     seen.add(real);
     out.push(p);
-    return true;
   };
   for (const d of fs.majors()) add(path.join(VERSIONED_BASE, d, 'bin', name));
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
