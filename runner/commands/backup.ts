@@ -55,7 +55,7 @@ import { startPiecedDump } from '../payload/pieced-dump';
 import { holdPiecedTables, pieceBytesFromEnv, planPiecedTables, type PiecedTable } from '../pg/table-pieces';
 import { defaultSpawner, type Spawner } from '../pipeline/spawn';
 import type { ObjectRetention, Storage } from '../storage/types';
-import { findZstd, ZSTD_COMPRESS_ARGS } from '../payload/zstd';
+import { findZstd, zstdCompressArgs, zstdLevelFromEnv } from '../payload/zstd';
 import { backupInterrupted, startDump, type DumpKind, type RunningDump } from '../payload/running-dump';
 
 export type { DumpKind } from '../payload/running-dump';
@@ -136,7 +136,9 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
 
   const zstd = await findZstd();
   const frameMin = frameMinBytes(ctx.env);
-  pieceBytesFromEnv(ctx.env, 0, opts.jobs ?? 1); // a bad LIFEBOAT_PIECE_KIB is refused before anything is contacted
+  // A bad LIFEBOAT_PIECE_KIB or LIFEBOAT_ZSTD_LEVEL is refused before anything is contacted.
+  pieceBytesFromEnv(ctx.env, 0, opts.jobs ?? 1);
+  const compressArgs = zstdCompressArgs(zstdLevelFromEnv(ctx.env));
   const client = await connectPg(from.conn);
   // Aborted on any failure or on ctx.signal: stops the children and the upload.
   const abort = new AbortController();
@@ -155,12 +157,12 @@ export async function runBackup(opts: BackupOptions, deps: BackupDeps): Promise<
           tables: plan.pieced,
           jobs: opts.jobs ?? 1,
           spawner: deps.spawner ?? defaultSpawner,
-          zstd: { path: zstd.path, args: ZSTD_COMPRESS_ARGS },
+          zstd: { path: zstd.path, args: compressArgs },
           env: ctx.env,
         })
       : null;
     if (pieced) cleanups.push(pieced.cleanup);
-    const running = startDump(client, plan, from.conn, kind, { path: zstd.path, frameMin }, pieced, abort, deps);
+    const running = startDump(client, plan, from.conn, kind, { path: zstd.path, args: compressArgs, frameMin }, pieced, abort, deps);
     const stored = await storePayload(opts.storage, plan, running, abort, ctx);
     await client.query('COMMIT').catch((e: unknown) => {
       throw snapshotSessionLost(e, from.conn, "ending the snapshot's transaction after the payload was stored");

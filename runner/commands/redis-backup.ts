@@ -25,7 +25,7 @@ import { backupRetention, checkLockable, type ObjectLockPolicy } from '../retent
 import { usageError } from '../errors';
 import type { Spawner } from '../pipeline/spawn';
 import type { Storage } from '../storage/types';
-import { findZstd } from '../payload/zstd';
+import { findZstd, zstdLevelFromEnv } from '../payload/zstd';
 import { connectRedis, describeRedis, serverVersion, type RedisConnInfo } from '../redis/connection';
 import { storeCompressed } from '../redis/store';
 import { databaseCount, dumpSnapshot, rdbSnapshot, tempDir } from '../redis/snapshot';
@@ -76,6 +76,7 @@ export async function runRedisBackup(opts: RedisBackupOptions, deps: RedisBackup
   const startedAt = ctx.now();
   ctx.signal.throwIfAborted();
   const zstd = await findZstd();
+  zstdLevelFromEnv(ctx.env); // a bad LIFEBOAT_ZSTD_LEVEL is refused before Redis is contacted
 
   const probe = await connectRedis(opts.conn);
   let version: string;

@@ -20,7 +20,6 @@ import { createProgress, type Progress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
 import { createFramedCompressor, type FramedCompressor } from './framed-compress';
 import type { PiecedDump } from './pieced-dump';
-import { ZSTD_COMPRESS_ARGS } from './zstd';
 
 /** What pg_dump is asked for; a full dump restricted by `tables` is recorded as kind `tables`. */
 export type DumpKind = 'full' | 'schema' | 'data';
@@ -70,7 +69,7 @@ export function startDump(
   plan: DumpPlan,
   conn: ConnInfo,
   kind: DumpKind,
-  zstd: { path: string; frameMin: number },
+  zstd: { path: string; args: readonly string[]; frameMin: number },
   pieced: PiecedDump | null,
   abort: AbortController,
   deps: DumpDeps,
@@ -83,7 +82,7 @@ export function startDump(
   });
   // zstd in frames cut where the archive's data blocks start, with their index (runner/payload/framed-compress.ts);
   // with --jobs, the pieced tables' frames follow pg_dump's (runner/payload/pieced-dump.ts).
-  const comp = createFramedCompressor(spawner, zstd.path, ZSTD_COMPRESS_ARGS, ctx.env, zstd.frameMin, pieced?.tail);
+  const comp = createFramedCompressor(spawner, zstd.path, zstd.args, ctx.env, zstd.frameMin, pieced?.tail);
   abort.signal.addEventListener(
     'abort',
     () => {

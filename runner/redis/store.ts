@@ -12,7 +12,7 @@ import { LifeboatError, runtimeError } from '../errors';
 import { HashingStream } from '../pipeline/hash';
 import { createProgress } from '../pipeline/progress';
 import { childSucceeded, defaultSpawner, describeChildFailure, watchChild, type Spawner } from '../pipeline/spawn';
-import { findZstd, ZSTD_COMPRESS_ARGS } from '../payload/zstd';
+import { findZstd, zstdCompressArgs, zstdLevelFromEnv } from '../payload/zstd';
 import type { ObjectRetention, Storage } from '../storage/types';
 
 export interface StoredPayload {
@@ -39,7 +39,7 @@ export async function storeCompressed(
   spawner: Spawner = defaultSpawner,
 ): Promise<StoredPayload> {
   const zstd = await findZstd();
-  const comp = watchChild('zstd', spawner(zstd.path, ZSTD_COMPRESS_ARGS, { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  const comp = watchChild('zstd', spawner(zstd.path, zstdCompressArgs(zstdLevelFromEnv(ctx.env)), { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'] }));
   const abort = new AbortController();
   const onCtxAbort = (): void => abort.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onCtxAbort, { once: true });

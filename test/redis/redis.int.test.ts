@@ -46,8 +46,8 @@ after(async () => {
 
 const EXPECTED_KEYS = { '0': 150 + 5 + 1 + 20, '3': 3 };
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string; event: Record<string, unknown> }> {
-  const c = capturedContext(() => new Date());
+async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string; event: Record<string, unknown> }> {
+  const c = capturedContext(() => new Date(), env);
   const code = await main(args, c.ctx);
   return { code, out: c.stdout(), err: c.stderr(), event: c.events().at(-1)! };
 }
@@ -210,6 +210,13 @@ test('an unreachable Redis fails the backup with exit 1 and publishes nothing', 
   assert.equal(r.event.event, 'redis.backup.failed');
   assert.match(r.err, /cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/);
   assert.equal((await listBackups(storage)).length, before);
+});
+
+test('a bad LIFEBOAT_ZSTD_LEVEL is refused (exit 2) before Redis is contacted, naming the key and what it got', async () => {
+  const r = await run(['redis', 'backup', '--redis-url', 'redis://127.0.0.1:1', '--source', 'cache', '--storage', storage.root], { PATH: process.env.PATH, LIFEBOAT_ZSTD_LEVEL: '22' });
+  assert.equal(r.code, 2, r.err);
+  assert.equal(r.event.errorCode, 'zstd_level_invalid');
+  assert.match(r.err, /LIFEBOAT_ZSTD_LEVEL expected a whole number from 1 to 19, got "22"/);
 });
 
 test('a wrong password is a usage error (exit 2) that does not echo it', async () => {

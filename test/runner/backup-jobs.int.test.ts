@@ -221,3 +221,31 @@ test("pg_dump failing with pieces being read: its own error is reported (before 
     rmSync(store, { recursive: true, force: true });
   }
 });
+
+test("LIFEBOAT_ZSTD_LEVEL sets every compressor's level, pg_dump's and each piece's; such a backup restores; a bad one is refused first", async () => {
+  const levels: string[][] = [];
+  const spawner: typeof defaultSpawner = (file, args, opts) => {
+    if (path.basename(file) === 'zstd' && !args.includes('-d')) levels.push(args.filter((a) => /^-\d+$/.test(a)));
+    return defaultSpawner(file, args, opts);
+  };
+  const ctx = { env: { ...process.env, ...PIECES, LIFEBOAT_ZSTD_LEVEL: '19' }, logger: silentLogger(), now: () => new Date(), signal: new AbortController().signal, stderr: { write: () => true } };
+  const store = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-jobs-level-'));
+  try {
+    const b = await runBackup({ conn: parseDatabaseUrl(pg.url('shop')), storage: new LocalStorage(store), requestedClass: 'manual', jobs: 2 }, { ctx, spawner });
+    // pg_dump's compressor and one per piece (the fixture's three pieced tables make several).
+    assert.ok(levels.length >= 4, `${levels.length} compressors`);
+    assert.deepEqual(new Set(levels.map((l) => l.join(' '))), new Set(['-19']));
+    const r = await runCli(['restore', b.manifest.id, '--storage', store, '--target-url', pg.url('shop_level19'), '--create', '--jobs', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await tableChecksums(pg, 'shop_level19'), await tableChecksums(pg, 'shop'));
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
+  const nowhere = `postgres://x:y@127.0.0.1:${await freePort()}/shop`;
+  for (const bad of ['0', '20', '3.5', 'fast', ' 3']) {
+    const r = await runCli(['backup', '--storage', storage, '--database-url', nowhere], { LIFEBOAT_ZSTD_LEVEL: bad });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(finalEvent(r.stderr)!.errorCode, 'zstd_level_invalid');
+    assert.ok(r.stderr.includes(`LIFEBOAT_ZSTD_LEVEL expected a whole number from 1 to 19, got "${bad}"`), r.stderr);
+  }
+});

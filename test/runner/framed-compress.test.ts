@@ -11,7 +11,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { childSucceeded, type ChildResult, type Spawner } from '../../runner/pipeline/spawn';
 import { createFramedCompressor, frameMinBytes, type FramedCompressor, type TailFrame } from '../../runner/payload/framed-compress';
-import { ZSTD_COMPRESS_ARGS } from '../../runner/payload/zstd';
+import { zstdCompressArgs } from '../../runner/payload/zstd';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,7 @@ function zstdInstalled(): void {
 }
 
 async function compress(input: Buffer, frameMin: number, spawner: Spawner = spawn, pieces = 65536, tail?: () => Promise<TailFrame[]>): Promise<{ out: Buffer; c: FramedCompressor }> {
-  const c = createFramedCompressor(spawner, 'zstd', ZSTD_COMPRESS_ARGS, process.env, frameMin, tail);
+  const c = createFramedCompressor(spawner, 'zstd', zstdCompressArgs(), process.env, frameMin, tail);
   const chunks: Buffer[] = [];
   const collected = pipeline(c.output, new Writable({ write: (b: Buffer, _e, cb) => (chunks.push(b), cb()) }));
   const src = Readable.from((function* () {
@@ -108,7 +108,7 @@ describe('framed-compress: zstd frames cut where data blocks start', () => {
 
   /** Writes `bytes`, never reads the output, then destroys it and kills (a failed upload): how `done` ends. */
   async function stopUnread(bytes: Buffer): Promise<ChildResult | 'hung'> {
-    const c = createFramedCompressor(spawn, 'zstd', ZSTD_COMPRESS_ARGS, process.env, 0);
+    const c = createFramedCompressor(spawn, 'zstd', zstdCompressArgs(), process.env, 0);
     c.input.write(bytes);
     await new Promise((r) => setTimeout(r, 300)); // zstd fills the pipes; the output is never read
     c.output.destroy();
@@ -130,7 +130,7 @@ describe('framed-compress: zstd frames cut where data blocks start', () => {
   });
 
   test('stopped, then the input ends (pg_dump killed by the same abort): a failure, no index, never the last frame\'s success', async () => {
-    const c = createFramedCompressor(spawn, 'zstd', ZSTD_COMPRESS_ARGS, process.env, 0);
+    const c = createFramedCompressor(spawn, 'zstd', zstdCompressArgs(), process.env, 0);
     const drain = pipeline(c.output, new Writable({ write: (_b, _e, cb) => cb() }));
     c.input.write(big.bytes.subarray(0, big.blocks[3]!.offset + 100));
     await new Promise((r) => setTimeout(r, 200));

@@ -21,7 +21,7 @@ Object lock: --object-lock and --retention-days (LIFEBOAT_OBJECT_LOCK, LIFEBOAT_
 for backup: the payload and the manifest are locked for the class's retention.
 
 Environment: LIFEBOAT_STORAGE, LIFEBOAT_REDIS_URL, REDIS_URL, LIFEBOAT_SOURCE,
-LIFEBOAT_AGE_RECIPIENTS.
+LIFEBOAT_AGE_RECIPIENTS, LIFEBOAT_ZSTD_LEVEL (the payload's zstd level, 1 to 19, default 3).
 
 Exit codes: 0 stored and its manifest written; 1 the snapshot, its check or the upload failed; 2 bad
 usage.
