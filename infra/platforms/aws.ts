@@ -1,6 +1,6 @@
 /**
  * Platform adapter for AWS: builds the components from the validated config. `primary` stacks protect running
- * databases; `dr` stacks build the recovery environment in the DR region (RecoveryEnvironment). Config that AWS
+ * databases; `dr` stacks build the recovery environment in the DR region (awsRecovery.ts). Config that AWS
  * cannot honour (Slack channels, more than 35 days of RDS backups, a DR image it could not pull) fails here with the
  * key, before any resource exists.
  */
@@ -23,8 +23,9 @@ import { stalenessWindowProblem } from '../aws/alertRules';
 import type { SourceAlertInput } from '../aws/alertRules';
 import type { AwsConfig } from '../config/aws';
 import { awsPitrTasks, buildAwsPitr } from './awsPitr';
-import { RecoveryEnvironment, recoveryUrlSecret, type RecoveryDatabase } from '../aws/RecoveryEnvironment';
-import { parseEcrImage, pinnedByDigest } from '../aws/ecrImage';
+import { buildAwsRecovery, recoveryProblems } from './awsRecovery';
+import { networkConfiguration } from '../aws/runTaskCommand';
+import { parseEcrImage } from '../aws/ecrImage';
 import { ImageReplication } from '../aws/ImageReplication';
 
 /** The bucket names: account and region make them globally unique and say where they live. */
@@ -144,43 +145,9 @@ export function checkAws(cfg: LifeboatConfig): AwsConfig {
   return cfg.aws!;
 }
 
-const KMS_KEY_REGION = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key\//;
-
-/**
- * A `dr` stack recovers in the region it deploys to (`aws:region`), from the DR copy there: it needs that copy's key,
- * and an image it can pull while the primary region is gone, pinned to the digest that wrote the backups.
- */
-function recoveryProblems(cfg: LifeboatConfig): string[] {
-  const problems: string[] = [];
-  const region = cfg.aws?.region;
-  const key = cfg.recovery?.backupKeyArn;
-  if (cfg.recovery && !key) {
-    problems.push("lifeboat:recovery.backupKeyArn: expected the DR bucket's KMS key ARN (the primary stack's drBackupKeyArn output) on aws, got nothing");
-  }
-  const keyRegion = key ? KMS_KEY_REGION.exec(key) : null;
-  if (keyRegion && region && keyRegion[1] !== region) {
-    problems.push(`lifeboat:recovery.backupKeyArn: expected a key in ${region} (aws:region, where the DR copy is restored from), got one in ${keyRegion[1]}`);
-  }
-  if (keyRegion && cfg.aws && keyRegion[2] !== cfg.aws.accountId) {
-    problems.push(`lifeboat:recovery.backupKeyArn: expected a key of account ${cfg.aws.accountId} (lifeboat:aws.accountId), got one of ${keyRegion[2]}`);
-  }
-  if (!pinnedByDigest(cfg.runnerImage)) {
-    problems.push(
-      `lifeboat:runnerImage: expected an image pinned by digest (...@sha256:<64 hex>) in a dr stack: the digest the primary runs, which can read its backups (the primary stack's drRunnerImage output), got ${JSON.stringify(cfg.runnerImage)}`,
-    );
-  }
-  const ecr = parseEcrImage(cfg.runnerImage);
-  if (ecr && region && ecr.region !== region) {
-    problems.push(
-      `lifeboat:runnerImage: expected an image in ${region}'s registry (the primary region's may be unreachable; the primary stack's drRunnerImage output is the replicated one), got one in ${ecr.region}`,
-    );
-  }
-  return problems;
-}
-
 export function build(cfg: LifeboatConfig): StackOutputs {
   const a = checkAws(cfg);
-  return cfg.role === 'dr' ? buildRecovery(cfg, a) : buildPrimary(cfg, a);
+  return cfg.role === 'dr' ? buildAwsRecovery(cfg, a, { tags: stackTags(cfg), storageUrl: s3StorageUrl(cfg.recovery!.backupBucket, cfg.storageRoot) }) : buildPrimary(cfg, a);
 }
 
 function buildPrimary(cfg: LifeboatConfig, a: AwsConfig): StackOutputs {
@@ -375,89 +342,5 @@ function buildPrimary(cfg: LifeboatConfig, a: AwsConfig): StackOutputs {
         ),
       ]),
     ),
-  };
-}
-
-/** The `--network-configuration` of `aws ecs run-task`. */
-function networkConfiguration(a: AwsConfig): string {
-  return `awsvpcConfiguration={subnets=[${a.network.subnetIds.join(',')}],securityGroups=[${a.network.securityGroupIds.join(',')}],assignPublicIp=${a.network.assignPublicIp ? 'ENABLED' : 'DISABLED'}}`;
-}
-
-/**
- * One shell command that runs a task, waits for it to stop and fails unless the runner exited 0 (the restore checks
- * itself: row and key counts against the manifest). `aws ecs wait tasks-stopped` gives up after 10 minutes, shorter
- * than a restore, so it polls.
- */
-export function runTaskAndWaitCommand(region: string, cluster: string, family: string, network: string): string {
-  const describe = (query: string) => `aws ecs describe-tasks --region ${region} --cluster ${cluster} --tasks "$TASK" --query '${query}' --output text`;
-  return (
-    `TASK=$(aws ecs run-task --region ${region} --cluster ${cluster} --launch-type FARGATE --task-definition ${family} ` +
-    `--network-configuration '${network}' --query 'tasks[0].taskArn' --output text) && ` +
-    `until [ "$(${describe('tasks[0].lastStatus')})" = STOPPED ]; do sleep 30; done && ` +
-    `[ "$(${describe('tasks[0].containers[0].exitCode')})" = 0 ]`
-  );
-}
-
-/** The `dr` stack: recovery instances, URL secrets and restore tasks in the DR region (`aws:region`). */
-function buildRecovery(cfg: LifeboatConfig, a: AwsConfig): StackOutputs {
-  const recovery = cfg.recovery!;
-  const prefix = cfg.namePrefix;
-  const wanted = recovery.databases ? cfg.databases.filter((d) => recovery.databases!.includes(d.name)) : cfg.databases;
-  const databases: RecoveryDatabase[] = wanted.map((d) => ({
-    name: d.name,
-    database: d.database,
-    identifier: `${d.instance?.name ?? `${prefix}-${d.name}`}-dr`,
-    instanceClass: d.instance?.tier ?? a.rds.instanceClass,
-    postgresVersion: d.instance?.postgresVersion ?? 16,
-    allocatedStorageGb: d.instance?.diskSizeGb ?? 20,
-    multiAz: d.instance?.highAvailability ?? true,
-    backupRetentionDays: d.managedBackup.retainedBackups,
-    backupWindowStart: d.managedBackup.startTime,
-  }));
-  const env = new RecoveryEnvironment(`${prefix}-recovery`, {
-    region: a.region,
-    accountId: a.accountId,
-    namePrefix: prefix,
-    image: cfg.runnerImage,
-    backupBucket: recovery.backupBucket,
-    backupKeyArn: recovery.backupKeyArn!,
-    storageRoot: cfg.storageRoot,
-    databases,
-    redis: cfg.redis.map((r) => r.name),
-    ageIdentitySecret: cfg.ageIdentitySecret,
-    rds: { subnetGroupName: a.rds.subnetGroupName, vpcSecurityGroupIds: a.rds.vpcSecurityGroupIds, masterUsername: a.rds.masterUsername },
-    task: {
-      cpu: a.task.cpu,
-      memory: a.task.memory,
-      ephemeralStorageGiB: a.task.ephemeralStorageGiB,
-      timeoutSeconds: durationSeconds(a.task.restoreTimeout),
-      entryPoint: a.task.entryPoint,
-    },
-    logRetentionDays: a.logRetentionDays,
-    tags: stackTags(cfg),
-  });
-  const network = networkConfiguration(a);
-  const restoreCommands = Object.fromEntries(
-    env.tasks.map((t) => [t.id, env.runner.cluster.name.apply((cluster) => runTaskAndWaitCommand(a.region, cluster, `${prefix}-${t.id}`, network))]),
-  );
-  return {
-    platform: 'aws',
-    role: 'dr',
-    region: a.region,
-    backupBucket: recovery.backupBucket,
-    storageUrl: s3StorageUrl(recovery.backupBucket, cfg.storageRoot),
-    clusterArn: env.runner.cluster.arn,
-    logGroupName: env.runner.logGroupName,
-    /** Per restore task (`<source>-restore`, `<source>-redis-restore`): runs it and fails unless it succeeded. */
-    restoreCommands,
-    /** Every restore, in turn, stopping at the first failure. */
-    restoreCommand: pulumi.all(Object.values(restoreCommands)).apply((c) => c.join(' && ')),
-    /** As data, for scripts: task definition family, source and kind per restore. */
-    restoreTasks: Object.fromEntries(env.tasks.map((t) => [t.id, { family: `${prefix}-${t.id}`, source: t.source, kind: t.kind, args: t.args }])),
-    /** Secrets whose values are written before the restores (the recovery Redis URLs). */
-    secretsToFill: env.secretsToFill,
-    /** Per database: the recovery instance's address, and the secret with the restore user's URL. */
-    recoveryEndpoints: env.instanceAddresses,
-    recoveryUrlSecrets: Object.fromEntries(databases.map((d) => [d.name, recoveryUrlSecret(prefix, d.name)])),
   };
 }

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { otherPostgresBinDir } from '../harness/binaries';
@@ -18,7 +18,7 @@ import { ManifestSchema } from '../../runner/contract/manifest';
 import { readArchiveToc } from '../../runner/pg/archive-scan';
 import { encodeDataEntry } from '../../runner/pg/archive-toc';
 import { runCli } from './cli-harness';
-import { PIECED_TABLES_SQL, RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
+import { PIECED_TABLES_SQL, pgRestoreJobsFromFile, RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
 
 const FORMATS = { 16: '1.15', 18: '1.16' } as const;
 
@@ -27,12 +27,6 @@ for (const major of [16, 18] as const) {
     let pg: PgCluster;
     let storage: string;
     let binDir: string;
-    const tool = (name: string, args: string[], input?: Buffer): Buffer =>
-      execFileSync(path.join(binDir, name), args, {
-        input,
-        maxBuffer: 1 << 30,
-        env: { ...process.env, PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password },
-      });
     // The runner picks its tools by the server's major from PATH and /usr/lib/postgresql: this version's come first.
     const env = (): NodeJS.ProcessEnv => ({ PATH: `${binDir}${path.delimiter}${process.env.PATH}`, LIFEBOAT_PIECE_KIB: '64' });
 
@@ -78,14 +72,7 @@ for (const major of [16, 18] as const) {
 
       const r = await runCli(['restore', manifest.id, '--storage', storage, '--target-url', pg.url('shop_streamed'), '--create', '--jobs', '2'], env());
       assert.equal(r.code, 0, r.stderr);
-      const dir = mkdtempSync(path.join(os.tmpdir(), `lifeboat-format-${major}-file-`));
-      try {
-        writeFileSync(path.join(dir, 'dump'), archive);
-        await pg.createDatabase('shop_j2');
-        tool('pg_restore', ['--exit-on-error', '-j', '2', '-d', 'shop_j2', path.join(dir, 'dump')]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      await pgRestoreJobsFromFile(pg, archive, 'shop_j2');
       const before = await tableChecksums(pg, 'shop');
       for (const db of ['shop_streamed', 'shop_j2']) {
         assert.equal(schemaDump(pg, db), schemaDump(pg, 'shop'), db);

@@ -21,7 +21,7 @@ import { parseDatabaseUrl } from '../../runner/pg/connection';
 import { defaultSpawner } from '../../runner/pipeline/spawn';
 import { LocalStorage } from '../../runner/storage/local';
 import { finalEvent, runCli } from './cli-harness';
-import { PIECED_TABLES_SQL, RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
+import { PIECED_TABLES_SQL, pgRestoreJobsFromFile, RICH_DATA_SQL, RICH_SCHEMA_SQL, schemaDump, tableChecksums } from './pg-fixtures';
 
 let pg: PgCluster;
 let storage: string;
@@ -128,14 +128,7 @@ test('by hand: zstd -d | pg_restore from a pipe, and pg_restore -j 2 from a file
   const archive = execFileSync('zstd', ['-dc', payloadFile(manifest)], { maxBuffer: 1 << 30 });
   await pg.createDatabase('shop_pipe');
   pgTool('pg_restore', ['--exit-on-error', '-d', 'shop_pipe'], archive);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-jobs-file-'));
-  try {
-    writeFileSync(path.join(dir, 'dump'), archive);
-    await pg.createDatabase('shop_j2');
-    pgTool('pg_restore', ['--exit-on-error', '-j', '2', '-d', 'shop_j2', path.join(dir, 'dump')]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await pgRestoreJobsFromFile(pg, archive, 'shop_j2');
   const before = await tableChecksums(pg, 'shop');
   for (const db of ['shop_pipe', 'shop_j2']) assert.deepEqual(await tableChecksums(pg, db), before, db);
 });

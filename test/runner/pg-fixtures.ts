@@ -1,5 +1,7 @@
 /** Databases for the runner's integration tests, and ways to compare two of them. */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { PgCluster } from '../harness/postgres';
 
@@ -112,3 +114,20 @@ INSERT INTO "Big Schema"."Big ""Table""" SELECT i, 'public.marks'::regclass, 'pg
 CREATE TABLE "Big Schema".refs (id int PRIMARY KEY, big_id int NOT NULL REFERENCES "Big Schema"."Big ""Table"""(id));
 INSERT INTO "Big Schema".refs SELECT i, 8001 - i FROM generate_series(1, 8000) i;
 ANALYZE;`;
+
+/**
+ * A custom-format archive restored by hand, as a person would: written to a file, then the cluster's own
+ * `pg_restore -j 2` into a new database `database`.
+ */
+export async function pgRestoreJobsFromFile(pg: PgCluster, archive: Buffer, database: string): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-by-hand-'));
+  try {
+    writeFileSync(path.join(dir, 'dump'), archive);
+    await pg.createDatabase(database);
+    execFileSync(path.join(pg.binDir, 'pg_restore'), ['--exit-on-error', '-j', '2', '-d', database, path.join(dir, 'dump')], {
+      env: { ...process.env, PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
